@@ -1,0 +1,74 @@
+import Ajv2020 from "ajv/dist/2020.js";
+import standaloneCode from "ajv/dist/standalone/index.js";
+import { _ } from "ajv";
+import { formats } from "../../packages/model/src/formats.js";
+import type { SchemaFile } from "./schemas.js";
+
+/** The ajv options of the generated validators; the bench compiles its bare baseline with the same. */
+export const AJV_OPTIONS = {
+  strict: true,
+  allErrors: true,
+  allowUnionTypes: true,
+  verbose: true,
+  discriminator: true,
+} as const;
+
+/** Creates an ajv instance that knows every schema file, the custom annotations and our formats. */
+export function createAjv(files: readonly SchemaFile[], options: { standalone: boolean }): Ajv2020 {
+  const ajv = new Ajv2020({
+    ...AJV_OPTIONS,
+    ...(options.standalone
+      ? { code: { source: true, esm: true, formats: _`require("../formats.js").formats` } }
+      : {}),
+  });
+  for (const [name, validate] of Object.entries(formats)) ajv.addFormat(name, validate);
+  ajv.addKeyword({ keyword: "x-transitions", schemaType: "object" });
+  ajv.addKeyword({ keyword: "x-natural-key", schemaType: "array" });
+  ajv.addKeyword({ keyword: "x-event", schemaType: "object" });
+  for (const f of files) ajv.addSchema(f.schema);
+  return ajv;
+}
+
+/** The runtime `require()`s ajv's standalone code may emit, and the import that replaces each. */
+const RUNTIME_REQUIRES: ReadonlyArray<{ pattern: RegExp; name: string; from: string }> = [
+  { pattern: /require\("ajv\/dist\/runtime\/ucs2length"\)\.default/g, name: "ucs2length", from: "../ajv-runtime.js" },
+  { pattern: /require\("\.\.\/formats\.js"\)\.formats/g, name: "formats", from: "../formats.js" },
+];
+
+/**
+ * Compiles one standalone validator per entity (and per event data schema), as an ES module with
+ * no `require()`: ajv's runtime helper and format references are rewritten to imports of the
+ * model package's own modules.
+ *
+ * @returns the JavaScript module text and its declaration file
+ */
+export function emitValidators(
+  files: readonly SchemaFile[],
+  banner: string,
+): { js: string; dts: string; names: string[] } {
+  const targets = files.filter((f) => f.group !== "common");
+  const ajv = createAjv(files, { standalone: true });
+  for (const f of targets) ajv.getSchema(f.id);
+  const exportsMap = Object.fromEntries(targets.map((f) => [`validate${f.title}`, f.id]));
+  let code = standaloneCode(ajv, exportsMap);
+  const imports: string[] = [];
+  for (const r of RUNTIME_REQUIRES) {
+    if (r.pattern.test(code)) {
+      imports.push(`import { ${r.name} } from "${r.from}";`);
+      code = code.replace(r.pattern, r.name);
+    }
+  }
+  code = code.replace(/^"use strict";/, "");
+  const leftover = /require\([^)]*\)/.exec(code);
+  if (leftover !== null) throw new Error(`ajv standalone code still has ${leftover[0]}; map it in RUNTIME_REQUIRES`);
+  const js = `${banner}\n// @ts-nocheck\n${imports.join("\n")}\n${code}\n`;
+  const names = Object.keys(exportsMap);
+  const dts = [
+    banner,
+    'import type { ValidatorFunction } from "../validator-function.js";',
+    'import type * as T from "./types.js";',
+    ...targets.map((f) => `export declare const validate${f.title}: ValidatorFunction<T.${f.title}>;`),
+    "",
+  ].join("\n");
+  return { js, dts, names };
+}
