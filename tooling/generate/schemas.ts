@@ -91,6 +91,14 @@ function walk(node: SchemaNode, file: string, pointer: string, problems: string[
   for (const key of Object.keys(node)) {
     if (!KNOWN_KEYWORDS.has(key)) problems.push(`${file}${pointer}: keyword "${key}" is not supported by the generators`);
   }
+  const types = Array.isArray(node["type"]) ? node["type"] : [node["type"]];
+  if (types.includes("integer")) {
+    const min = node["minimum"];
+    const max = node["maximum"];
+    if (typeof min !== "number" || typeof max !== "number" || !Number.isSafeInteger(min) || !Number.isSafeInteger(max)) {
+      problems.push(`${file}${pointer}: an integer needs a minimum and a maximum within ±(2^53 - 1), so every language reads it exactly`);
+    }
+  }
   const props = node["properties"] as Record<string, SchemaNode> | undefined;
   if (props !== undefined) {
     if (node["additionalProperties"] !== false) {

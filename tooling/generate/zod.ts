@@ -36,6 +36,8 @@ export function emitZod(bundle: SchemaNode, banner: string, entityTitles: readon
     "  const n = ucs2length(value);",
     "  return n >= min && n <= max;",
     "};",
+    "const noProtoKey = (value: unknown) =>",
+    '  typeof value !== "object" || value === null || !Object.prototype.hasOwnProperty.call(value, "__proto__");',
     "const keyCount = (min: number, max: number) => (value: object) => {",
     "  const n = Object.keys(value).length;",
     "  return n >= min && n <= max;",
@@ -78,9 +80,17 @@ function expr(node: SchemaNode, regexName: (p: string) => string, where: string)
   if (type === "object") return object(node, regexName, where);
   if (type === "array") {
     const item = expr(node["items"] as SchemaNode, regexName, `${where}[]`);
-    let out = `z.array(${item})`;
-    if (typeof node["minItems"] === "number") out += `.min(${node["minItems"]})`;
-    if (typeof node["maxItems"] === "number") out += `.max(${node["maxItems"]})`;
+    const max = node["maxItems"];
+    const min = node["minItems"];
+    // json-schema-to-typescript types minItems 1 as [T, ...T[]]; a zod tuple with a rest element
+    // infers the same (zod 4's nonempty() would infer T[]).
+    let out: string;
+    if (min === 1) out = `z.tuple([${item}], ${item})`;
+    else if (min === undefined) out = `z.array(${item})`;
+    else throw new Error(`${where}: only minItems 1 is supported`);
+    if (typeof max === "number") {
+      out += min === 1 ? `.refine((items) => items.length <= ${max}, { message: "must have at most ${max} items" })` : `.max(${max})`;
+    }
     return out;
   }
   if (typeof type === "string") return scalar(type, node, regexName, where);
@@ -138,7 +148,9 @@ function object(node: SchemaNode, regexName: (p: string) => string, where: strin
   } else if (typeof additional === "object" && additional !== null) {
     const names = node["propertyNames"] as SchemaNode | undefined;
     const key = names === undefined ? "z.string()" : expr({ type: "string", ...names }, regexName, `${where}{key}`);
-    out = `z.record(${key}, ${expr(additional as SchemaNode, regexName, `${where}{}`)})`;
+    // zod's record drops an own "__proto__" key without looking at it; JSON Schema sees it, so
+    // reject it before zod does, or the two validators would disagree.
+    out = `z.unknown().refine(noProtoKey, { message: "the key __proto__ is not allowed" }).pipe(z.record(${key}, ${expr(additional as SchemaNode, regexName, `${where}{}`)}))`;
   } else {
     throw new Error(`${where}: an object needs properties or an additionalProperties schema`);
   }

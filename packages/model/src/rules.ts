@@ -73,6 +73,18 @@ function notBefore(start: string | undefined, end: string | undefined, path: str
   }
 }
 
+function sameMaterial(id: string, expected: string, path: string, refPath: string, issues: Issues): void {
+  if (id !== expected) {
+    issues.push({
+      code: "material_mismatch",
+      path,
+      value: id,
+      rule: `a batch belongs to the material it is given for (${refPath})`,
+      message: `${path}: batch of material ${preview(id)} given for material ${preview(expected)} at ${refPath}`,
+    });
+  }
+}
+
 function schedule(s: Schedule | undefined, path: string, issues: Issues): void {
   if (s === undefined) return;
   notBefore(s.plannedStart, s.plannedEnd, `${path}/plannedEnd`, `${path}/plannedStart`, issues);
@@ -88,6 +100,7 @@ export function workOrderRules(w: WorkOrder, issues: Issues): void {
     sameUnit(w[key], w.plannedQuantity, `/${key}`, "/plannedQuantity", issues);
   }
   schedule(w.schedule, "/schedule", issues);
+  if (w.outputBatch !== undefined) sameMaterial(w.outputBatch.material.id, w.material.id, "/outputBatch/material/id", "/material/id", issues);
   const operationIds = new Set<string>();
   for (let i = 0; i < w.operations.length; i++) {
     const op = w.operations[i]!;
@@ -132,6 +145,7 @@ export function workOrderRules(w: WorkOrder, issues: Issues): void {
         message: `${at}/operationId: ${preview(c.operationId)} is not an operation of this order`,
       });
     }
+    if (c.batch !== undefined) sameMaterial(c.batch.material.id, c.material.id, `${at}/batch/material/id`, `${at}/material/id`, issues);
     quantity(c.requiredQuantity, `${at}/requiredQuantity`, issues);
     quantity(c.withdrawnQuantity, `${at}/withdrawnQuantity`, issues);
     sameUnit(c.withdrawnQuantity, c.requiredQuantity, `${at}/withdrawnQuantity`, `${at}/requiredQuantity`, issues);
@@ -273,6 +287,15 @@ export function materialMovementRules(m: MaterialMovement, issues: Issues): void
       }
     }
   }
+  if (m.reverses !== undefined && m.isReversal === false) {
+    issues.push({
+      code: "inconsistent_reversal",
+      path: "/isReversal",
+      value: false,
+      rule: "a movement that names what it reverses is a reversal",
+      message: `/isReversal: false contradicts /reverses ${preview(m.reverses)}; a movement that reverses another is a reversal`,
+    });
+  }
   if (m.reverses !== undefined && m.reverses === m.movementId) {
     issues.push({
       code: "self_reversal",
@@ -291,14 +314,14 @@ const REJECT_DECISIONS = new Set(["scrap", "return_to_supplier", "rework"]);
 export function qualityHoldRules(h: QualityHold, issues: Issues): void {
   quantity(h.quantity, "/quantity", issues);
   const d = h.disposition;
-  if (h.status === "placed") {
+  if (h.status === "placed" || h.status === "cancelled") {
     if (d !== undefined) {
       issues.push({
         code: "unexpected_disposition",
         path: "/disposition",
         value: d,
-        rule: "a placed hold has no disposition yet",
-        message: `/disposition must be absent while status is "placed"`,
+        rule: "only a released or rejected hold has a disposition",
+        message: `/disposition must be absent while status is ${preview(h.status)}`,
       });
     }
     return;

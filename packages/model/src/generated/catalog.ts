@@ -30,7 +30,8 @@ export const workOrderStatusTransitions = {
 
 /** The allowed transitions of QualityHoldStatus, from the schema's `x-transitions`. */
 export const qualityHoldStatusTransitions = {
-  placed: ["released","rejected"],
+  placed: ["released","rejected","cancelled"],
   released: [],
   rejected: [],
+  cancelled: [],
 } as const;

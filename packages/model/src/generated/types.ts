@@ -12,305 +12,90 @@ export type CanonicalEntity =
   | QualityHold
   | WorkOrder;
 /**
- * The batch number (SAP Batch, up to 10 characters, upper case; B2MML MaterialLot ID).
+ * A business key as the owning system shows it to people (order 1000123, batch B-2026-0001, operation 0010): 1 to 128 characters, no control characters, no leading or trailing white space. Leading zeros are kept exactly as the source's external form has them.
  */
 export type Identifier = string;
 /**
- * The material number in the system of record's external form (SAP Material).
- */
-export type Identifier1 = string;
-/**
- * The site code as the system of record knows it (SAP Plant, 4 characters).
- */
-export type Identifier2 = string;
-/**
- * The ISA-95 enterprise the site belongs to, when several enterprises share one deployment.
- */
-export type Identifier3 = string;
-/**
- * The amount, as an exact decimal string.
+ * An exact decimal number written as a string, as SAP Edm.Decimal, B2MML QuantityString, OPC UA DecimalString and EPCIS send it: an optional minus sign, up to 31 integer digits without leading zeros, and up to 15 fraction digits. No exponent, no plus sign, no thousands separators. Never a binary float.
  */
 export type Decimal = string;
 /**
- * The UN/CEFACT Rec 20 unit the amount is expressed in.
+ * A unit of measure as a UN/CEFACT Recommendation 20 common code (KGM kilogram, H87 piece, MTR metre, LTR litre, MIN minute). Source units (SAP internal ST, KG, PC) are mapped to these codes by the adapters.
  */
 export type UnitCode = string;
 /**
- * The supplier's own batch number, for purchased lots (SAP BatchBySupplier).
- */
-export type Identifier4 = string;
-/**
- * The supplier the lot came from (SAP Supplier).
- */
-export type Identifier5 = string;
-/**
- * The date the lot was made (SAP ManufactureDate).
+ * A calendar date without time or zone (RFC 3339 full-date), for facts that are dates in every source: posting date, manufacture date, shelf-life expiration date.
  */
 export type CalendarDate = string;
 /**
- * The shelf-life expiration date; not before manufacturedOn (SAP ShelfLifeExpirationDate).
- */
-export type CalendarDate1 = string;
-/**
- * The date from which the lot may be used (SAP MatlBatchAvailabilityDate).
- */
-export type CalendarDate2 = string;
-/**
- * The work order number (SAP ManufacturingOrder).
- */
-export type Identifier6 = string;
-/**
- * The operation within the order (SAP ManufacturingOrderOperation, 0010).
- */
-export type Identifier7 = string;
-/**
- * The component (reservation item) within the order, for consumption.
- */
-export type Identifier8 = string;
-/**
- * The batch number (SAP Batch, up to 10 characters, upper case).
- */
-export type Identifier9 = string;
-/**
- * The source revision of this record (SAP LastChangeDateTime as digits).
+ * The monotonic revision of a record in its source: a change counter or a change timestamp written as digits only (SAP LastChangeDateTime 20260301061530). Compared as an unsigned integer of up to 20 digits; a consumer drops a record whose revision is older than the one it holds.
  */
 export type Revision = string;
 /**
- * The configured name of the source system instance, such as an SAP logical system (S4PCLNT100), an OPC UA application URI or a WMS tenant.
- */
-export type Identifier10 = string;
-/**
- * The native object kind, such as the OData entity type (A_ProductionOrder_2), an OPC UA node class or an EPCIS event type.
- */
-export type Identifier11 = string;
-/**
- * The native key in the source's own form; composite keys are written name=value joined by commas in the source's key order (MaterialDocumentYear=2026,MaterialDocument=4900000123,MaterialDocumentItem=1).
- */
-export type Identifier12 = string;
-/**
- * The equipment identifier, unique within the site (SAP WorkCenter, an MES line code).
- */
-export type Identifier13 = string;
-/**
- * A business key as the owning system shows it to people (order 1000123, batch B-2026-0001, operation 0010): 1 to 128 characters, no control characters, no leading or trailing white space. Leading zeros are kept exactly as the source's external form has them.
- */
-export type Identifier14 = string;
-/**
- * When the machine entered this state (the OPC UA source timestamp).
+ * An instant as an RFC 3339 date-time with an explicit offset (Z or +hh:mm), upper-case T and Z, seconds required, any number of fraction digits: 2026-03-01T06:00:00+01:00. The pattern states the form for every JSON Schema validator; the date-time format adds the calendar check (no 30 February). Source local times are converted with the plant's configured time zone, never guessed.
  */
 export type Timestamp = string;
 /**
- * A business key as the owning system shows it to people (order 1000123, batch B-2026-0001, operation 0010): 1 to 128 characters, no control characters, no leading or trailing white space. Leading zeros are kept exactly as the source's external form has them.
- */
-export type Identifier15 = string;
-/**
- * A business key as the owning system shows it to people (order 1000123, batch B-2026-0001, operation 0010): 1 to 128 characters, no control characters, no leading or trailing white space. Leading zeros are kept exactly as the source's external form has them.
- */
-export type Identifier16 = string;
-/**
- * A monotonic counter of state changes for this equipment (the source timestamp in microseconds since the Unix epoch, or a sequence number).
- */
-export type Revision1 = string;
-/**
- * A business key as the owning system shows it to people (order 1000123, batch B-2026-0001, operation 0010): 1 to 128 characters, no control characters, no leading or trailing white space. Leading zeros are kept exactly as the source's external form has them.
- */
-export type Identifier17 = string;
-/**
- * The date the movement is booked on (SAP PostingDate).
- */
-export type CalendarDate3 = string;
-/**
- * When the movement physically happened, when the source says (EPCIS eventTime; SAP CreationDate + CreationTime).
- */
-export type Timestamp1 = string;
-/**
- * A business key as the owning system shows it to people (order 1000123, batch B-2026-0001, operation 0010): 1 to 128 characters, no control characters, no leading or trailing white space. Leading zeros are kept exactly as the source's external form has them.
- */
-export type Identifier18 = string;
-/**
- * A business key as the owning system shows it to people (order 1000123, batch B-2026-0001, operation 0010): 1 to 128 characters, no control characters, no leading or trailing white space. Leading zeros are kept exactly as the source's external form has them.
- */
-export type Identifier19 = string;
-/**
- * A business key as the owning system shows it to people (order 1000123, batch B-2026-0001, operation 0010): 1 to 128 characters, no control characters, no leading or trailing white space. Leading zeros are kept exactly as the source's external form has them.
- */
-export type Identifier20 = string;
-/**
- * A business key as the owning system shows it to people (order 1000123, batch B-2026-0001, operation 0010): 1 to 128 characters, no control characters, no leading or trailing white space. Leading zeros are kept exactly as the source's external form has them.
- */
-export type Identifier21 = string;
-/**
- * The usability of the stock at this location.
+ * The usability of stock: unrestricted (free to use), quality_inspection (waiting for a quality decision) or blocked (must not be used). SAP InventoryStockType 01, 02 and 07 of the material document API; ISA-95 Disposition UnRestricted / Restricted; EPCIS disposition available for unrestricted (quality_inspection and blocked have no exact CBV disposition; see docs/model/README.md).
  */
 export type StockType = "unrestricted" | "quality_inspection" | "blocked";
 /**
- * A business key as the owning system shows it to people (order 1000123, batch B-2026-0001, operation 0010): 1 to 128 characters, no control characters, no leading or trailing white space. Leading zeros are kept exactly as the source's external form has them.
- */
-export type Identifier22 = string;
-/**
- * The source revision of this record; material documents are immutable, so usually 0.
- */
-export type Revision2 = string;
-/**
- * A business key as the owning system shows it to people (order 1000123, batch B-2026-0001, operation 0010): 1 to 128 characters, no control characters, no leading or trailing white space. Leading zeros are kept exactly as the source's external form has them.
- */
-export type Identifier23 = string;
-/**
- * The date the confirmation is booked on (SAP PostingDate).
- */
-export type CalendarDate4 = string;
-/**
- * When the confirmed work started (SAP ConfirmedExecutionStartDate + Time).
- */
-export type Timestamp2 = string;
-/**
- * When the confirmed work ended; not before executionStart (SAP ConfirmedExecutionEndDate + Time).
- */
-export type Timestamp3 = string;
-/**
- * A business key as the owning system shows it to people (order 1000123, batch B-2026-0001, operation 0010): 1 to 128 characters, no control characters, no leading or trailing white space. Leading zeros are kept exactly as the source's external form has them.
- */
-export type Identifier24 = string;
-/**
- * The source revision of this record; confirmations are immutable, so usually 0.
- */
-export type Revision3 = string;
-/**
- * The source timestamp of the counter reading the window starts at.
- */
-export type Timestamp4 = string;
-/**
- * The source timestamp of the counter reading the window ends at; not before windowStart.
- */
-export type Timestamp5 = string;
-/**
- * A business key as the owning system shows it to people (order 1000123, batch B-2026-0001, operation 0010): 1 to 128 characters, no control characters, no leading or trailing white space. Leading zeros are kept exactly as the source's external form has them.
- */
-export type Identifier25 = string;
-/**
- * A monotonic counter of count windows for this equipment (the window end in microseconds since the Unix epoch, or a sequence number).
- */
-export type Revision4 = string;
-/**
- * A business key as the owning system shows it to people (order 1000123, batch B-2026-0001, operation 0010): 1 to 128 characters, no control characters, no leading or trailing white space. Leading zeros are kept exactly as the source's external form has them.
- */
-export type Identifier26 = string;
-/**
- * A business key as the owning system shows it to people (order 1000123, batch B-2026-0001, operation 0010): 1 to 128 characters, no control characters, no leading or trailing white space. Leading zeros are kept exactly as the source's external form has them.
- */
-export type Identifier27 = string;
-/**
- * The stock type the held material sits in while the hold is placed: quality_inspection or blocked; unrestricted means the hold is recorded but not yet reflected in stock.
- */
-export type StockType1 = "unrestricted" | "quality_inspection" | "blocked";
-/**
- * When the hold was placed.
- */
-export type Timestamp6 = string;
-/**
- * A business key as the owning system shows it to people (order 1000123, batch B-2026-0001, operation 0010): 1 to 128 characters, no control characters, no leading or trailing white space. Leading zeros are kept exactly as the source's external form has them.
- */
-export type Identifier28 = string;
-/**
- * A business key as the owning system shows it to people (order 1000123, batch B-2026-0001, operation 0010): 1 to 128 characters, no control characters, no leading or trailing white space. Leading zeros are kept exactly as the source's external form has them.
- */
-export type Identifier29 = string;
-/**
- * When the decision was taken; not before placedAt (SAP InspectionLotUsageDecidedOn with time).
- */
-export type Timestamp7 = string;
-/**
- * The stock type the material moves to on the decision.
- */
-export type StockType2 = "unrestricted" | "quality_inspection" | "blocked";
-/**
- * The source revision of this record (SAP ChangedDateTime as digits).
- */
-export type Revision5 = string;
-/**
- * A business key as the owning system shows it to people (order 1000123, batch B-2026-0001, operation 0010): 1 to 128 characters, no control characters, no leading or trailing white space. Leading zeros are kept exactly as the source's external form has them.
- */
-export type Identifier30 = string;
-/**
- * A business key as the owning system shows it to people (order 1000123, batch B-2026-0001, operation 0010): 1 to 128 characters, no control characters, no leading or trailing white space. Leading zeros are kept exactly as the source's external form has them.
- */
-export type Identifier31 = string;
-/**
- * The canonical life-cycle state of the order.
+ * The canonical life-cycle state of a work order or operation. Sources with multi-valued statuses (SAP CRTD, REL, PCNF, CNF, TECO, CLSD, DLFL) are mapped to one value by explicit priority; the raw statuses are kept beside it. planned: created, not yet executable (SAP CRTD, B2MML Forecast/Waiting). released: may be executed (SAP REL, B2MML Released, OPC UA AllowedToStart). in_progress: execution has started (SAP PCNF, B2MML Running). on_hold: execution interrupted on purpose (B2MML Held/Suspended, OPC UA Interrupted). completed: no more work expected (SAP CNF/TECO, B2MML Completed). closed: settled, read-only (SAP CLSD, B2MML Closed). cancelled: will not be executed (SAP DLFL, B2MML Cancelled/Aborted).
  */
 export type WorkOrderStatus =
   "planned" | "released" | "in_progress" | "on_hold" | "completed" | "closed" | "cancelled";
-/**
- * When the work is planned to start (basic start date and time).
- */
-export type Timestamp8 = string;
-/**
- * When the work is planned to end (basic finish date and time).
- */
-export type Timestamp9 = string;
-/**
- * When scheduling placed the start (scheduled or earliest scheduled start).
- */
-export type Timestamp10 = string;
-/**
- * When scheduling placed the end (scheduled or earliest scheduled finish).
- */
-export type Timestamp11 = string;
-/**
- * When execution actually started, as reported by the floor or by the first confirmation.
- */
-export type Timestamp12 = string;
-/**
- * When execution actually ended, as reported by the floor or by the final confirmation.
- */
-export type Timestamp13 = string;
-/**
- * A business key as the owning system shows it to people (order 1000123, batch B-2026-0001, operation 0010): 1 to 128 characters, no control characters, no leading or trailing white space. Leading zeros are kept exactly as the source's external form has them.
- */
-export type Identifier32 = string;
-/**
- * A business key as the owning system shows it to people (order 1000123, batch B-2026-0001, operation 0010): 1 to 128 characters, no control characters, no leading or trailing white space. Leading zeros are kept exactly as the source's external form has them.
- */
-export type Identifier33 = string;
-/**
- * The canonical state of the operation.
- */
-export type WorkOrderStatus1 =
-  "planned" | "released" | "in_progress" | "on_hold" | "completed" | "closed" | "cancelled";
-/**
- * A business key as the owning system shows it to people (order 1000123, batch B-2026-0001, operation 0010): 1 to 128 characters, no control characters, no leading or trailing white space. Leading zeros are kept exactly as the source's external form has them.
- */
-export type Identifier34 = string;
-/**
- * A business key as the owning system shows it to people (order 1000123, batch B-2026-0001, operation 0010): 1 to 128 characters, no control characters, no leading or trailing white space. Leading zeros are kept exactly as the source's external form has them.
- */
-export type Identifier35 = string;
-/**
- * The source revision of this record (SAP LastChangeDateTime as digits).
- */
-export type Revision6 = string;
 
 /**
  * A quantity of one material made or received together and traced as one unit (ISA-95 MaterialLot; SAP batch; EPCIS LGTIN class), with its disposition, dates, origin and genealogy.
  */
 export interface Batch {
+  /**
+   * The batch number (SAP Batch, up to 10 characters, upper case; B2MML MaterialLot ID).
+   */
   batchId: Identifier;
+  /**
+   * The material of the batch (SAP Material; B2MML MaterialDefinitionID).
+   */
   material: MaterialRef;
+  /**
+   * The site that identifies the batch when batch numbers are unique per plant only (SAP BatchIdentifyingPlant); absent for batches unique across plants.
+   */
   site?: SiteRef;
   /**
    * Whether the lot may be used (ISA-95 MaterialLot Disposition). planned: announced, not yet made. in_process: being made. restricted: not for normal use until a quality decision (SAP MatlBatchIsInRstrcdUseStock). unrestricted: free for use. closed: completely consumed, sold or disposed of.
    */
   disposition: "planned" | "in_process" | "restricted" | "unrestricted" | "closed";
+  /**
+   * The current quantity of the lot, when the source knows it (B2MML MaterialLot Quantity).
+   */
   quantity?: Quantity;
-  supplierBatchId?: Identifier4;
-  supplier?: Identifier5;
+  /**
+   * The supplier's own batch number, for purchased lots (SAP BatchBySupplier).
+   */
+  supplierBatchId?: Identifier;
+  /**
+   * The supplier the lot came from (SAP Supplier).
+   */
+  supplier?: Identifier;
   /**
    * The ISO 3166-1 alpha-2 country where the lot was made (SAP CountryOfOrigin).
    */
   countryOfOrigin?: string;
+  /**
+   * The date the lot was made (SAP ManufactureDate).
+   */
   manufacturedOn?: CalendarDate;
-  expiresOn?: CalendarDate1;
-  availableOn?: CalendarDate2;
+  /**
+   * The shelf-life expiration date; not before manufacturedOn (SAP ShelfLifeExpirationDate).
+   */
+  expiresOn?: CalendarDate;
+  /**
+   * The date from which the lot may be used (SAP MatlBatchAvailabilityDate).
+   */
+  availableOn?: CalendarDate;
+  /**
+   * The work order that produced the lot, for lots made in house.
+   */
   originOrder?: OrderRef;
   /**
    * Genealogy: the lots consumed to make this one (ISA-95 AssemblyLot; EPCIS TransformationEvent inputs). A lot is never its own input.
@@ -318,6 +103,9 @@ export interface Batch {
    * @maxItems 1000
    */
   inputs?: BatchInput[];
+  /**
+   * The source revision of this record (SAP LastChangeDateTime as digits).
+   */
   revision: Revision;
   /**
    * Where this record came from: at least one reference to the native object.
@@ -325,128 +113,20 @@ export interface Batch {
    * @minItems 1
    * @maxItems 16
    */
-  sourceRefs:
-    | [SourceRef]
-    | [SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ];
+  sourceRefs: [SourceRef, ...SourceRef[]];
+  /**
+   * Site-specific fields by namespace.
+   */
   extensions?: Extensions;
 }
 /**
- * The material of the batch (SAP Material; B2MML MaterialDefinitionID).
+ * A reference to a material (product, item) master record.
  */
 export interface MaterialRef {
-  id: Identifier1;
+  /**
+   * The material number in the system of record's external form (SAP Material).
+   */
+  id: Identifier;
   /**
    * A human-readable name, for display only; never used to match.
    */
@@ -457,92 +137,118 @@ export interface MaterialRef {
   gtin?: string;
 }
 /**
- * The site that identifies the batch when batch numbers are unique per plant only (SAP BatchIdentifyingPlant); absent for batches unique across plants.
+ * A manufacturing site (ISA-95 Site level; SAP plant).
  */
 export interface SiteRef {
-  id: Identifier2;
-  enterprise?: Identifier3;
+  /**
+   * The site code as the system of record knows it (SAP Plant, 4 characters).
+   */
+  id: Identifier;
+  /**
+   * The ISA-95 enterprise the site belongs to, when several enterprises share one deployment.
+   */
+  enterprise?: Identifier;
 }
 /**
- * The current quantity of the lot, when the source knows it (B2MML MaterialLot Quantity).
+ * An exact amount of something in one unit of measure. Canonical quantities are never negative; the direction of a change is said by the entity (movement kind, adjustment direction).
  */
 export interface Quantity {
+  /**
+   * The amount, as an exact decimal string.
+   */
   value: Decimal;
+  /**
+   * The UN/CEFACT Rec 20 unit the amount is expressed in.
+   */
   unit: UnitCode;
 }
 /**
- * The work order that produced the lot, for lots made in house.
+ * A reference to a work order and, optionally, one of its operations or components.
  */
 export interface OrderRef {
-  orderId: Identifier6;
-  operationId?: Identifier7;
-  componentItemId?: Identifier8;
+  /**
+   * The work order number (SAP ManufacturingOrder).
+   */
+  orderId: Identifier;
+  /**
+   * The operation within the order (SAP ManufacturingOrderOperation, 0010).
+   */
+  operationId?: Identifier;
+  /**
+   * The routing sequence of the operation, when the order has parallel or alternative sequences (SAP ManufacturingOrderSequence, ProdnOrdConf2 Sequence).
+   */
+  sequence?: Identifier;
+  /**
+   * The sub-operation, when work is confirmed below the operation (SAP OrderSuboperation).
+   */
+  subOperationId?: Identifier;
+  /**
+   * The component (reservation item) within the order, for consumption.
+   */
+  componentItemId?: Identifier;
 }
 /**
  * One lot consumed to make a batch, with the quantity used when known.
  */
 export interface BatchInput {
+  /**
+   * The consumed lot.
+   */
   batch: BatchRef;
-  quantity?: Quantity1;
+  /**
+   * How much of it went into this batch.
+   */
+  quantity?: Quantity;
 }
 /**
- * The consumed lot.
+ * A reference to a batch (material lot). A batch is identified by material and batch number, optionally scoped to the site that identifies it (SAP Material + Batch + BatchIdentifyingPlant).
  */
 export interface BatchRef {
-  material: MaterialRef1;
-  batchId: Identifier9;
-  site?: SiteRef1;
-}
-/**
- * The material of the batch.
- */
-export interface MaterialRef1 {
-  id: Identifier1;
   /**
-   * A human-readable name, for display only; never used to match.
+   * The material of the batch.
    */
-  description?: string;
+  material: MaterialRef;
   /**
-   * The GS1 GTIN-14 of the trade item, when the material has one; used for EPCIS class identifiers.
+   * The batch number (SAP Batch, up to 10 characters, upper case).
    */
-  gtin?: string;
-}
-/**
- * The site that identifies the batch, when batch numbers are unique per plant only.
- */
-export interface SiteRef1 {
-  id: Identifier2;
-  enterprise?: Identifier3;
-}
-/**
- * How much of it went into this batch.
- */
-export interface Quantity1 {
-  value: Decimal;
-  unit: UnitCode;
+  batchId: Identifier;
+  /**
+   * The site that identifies the batch, when batch numbers are unique per plant only.
+   */
+  site?: SiteRef;
 }
 /**
  * Where a canonical record came from, precise enough to find the native object again.
  */
 export interface SourceRef {
-  system: Identifier10;
-  kind: Identifier11;
-  key: Identifier12;
+  /**
+   * The configured name of the source system instance, such as an SAP logical system (S4PCLNT100), an OPC UA application URI or a WMS tenant.
+   */
+  system: Identifier;
+  /**
+   * The native object kind, such as the OData entity set (A_ProductionOrder_2), an OPC UA node class or an EPCIS event type.
+   */
+  kind: Identifier;
+  /**
+   * The native key in the source's own form; composite keys are written name=value joined by commas in the source's key order (MaterialDocumentYear=2026,MaterialDocument=4900000123,MaterialDocumentItem=1).
+   */
+  key: Identifier;
 }
 /**
- * Site-specific fields by namespace.
+ * The one governed extension point of every entity: site-specific fields that the canonical model does not define (SAP ZZ1_ custom fields, vendor attributes), grouped by a namespace in reverse-DNS or short lower-case form (sap, com.acme.mes). Values are flat scalars so that every consumer can store them. The key __proto__ is never allowed, so no consumer can be tricked into prototype pollution.
  */
 export interface Extensions {
-  [k: string]:
-    | {
-        [k: string]: string | number | boolean | null | undefined;
-      }
-    | undefined;
+  [k: string]: {
+    [k: string]: string | number | boolean | null;
+  };
 }
 /**
  * The state a machine or line entered, from its controller (OPC UA Machinery MachineryItemState, PackML StateCurrent, or a custom value map). availability is comparable across every machine; packmlState and sourceState keep the detail.
  */
 export interface MachineState {
+  /**
+   * The machine, cell or line the state belongs to.
+   */
   equipment: EquipmentRef;
   /**
    * The OPC UA Machinery item state (OPC 40001-1): not_available (no information, e.g. no connection), out_of_service (maintenance, not to be used), not_executing (ready or stopped, not producing), executing (producing).
@@ -553,7 +259,7 @@ export interface MachineState {
    */
   operationMode?: "none" | "maintenance" | "setup" | "processing";
   /**
-   * The PackML state (OPC 30050 StateCurrent), when the machine runs the PackML state machine.
+   * The PackML state (OPC 30050; the CurrentState of the PackML base state machine, by its StateNumber; PackTags StateCurrent), when the machine runs the PackML state machine.
    */
   packmlState?:
     | "clearing"
@@ -573,139 +279,46 @@ export interface MachineState {
     | "resetting"
     | "completing"
     | "complete";
+  /**
+   * The raw value the controller reported, unchanged.
+   */
   sourceState?: SourceStateValue;
+  /**
+   * When the machine entered this state (the OPC UA source timestamp).
+   */
   since: Timestamp;
-  order?: OrderRef1;
+  /**
+   * The work order the machine was running when the state changed, when known.
+   */
+  order?: OrderRef;
+  /**
+   * Why the state changed (PackML StopReason, an operator's reason code).
+   */
   reason?: Reason;
-  revision: Revision1;
+  /**
+   * A monotonic counter of state changes for this equipment (the source timestamp in microseconds since the Unix epoch, or a sequence number).
+   */
+  revision: Revision;
   /**
    * Where this record came from: at least one reference to the native object.
    *
    * @minItems 1
    * @maxItems 16
    */
-  sourceRefs:
-    | [SourceRef]
-    | [SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ];
-  extensions?: Extensions1;
+  sourceRefs: [SourceRef, ...SourceRef[]];
+  /**
+   * Site-specific fields by namespace.
+   */
+  extensions?: Extensions;
 }
 /**
- * The machine, cell or line the state belongs to.
+ * A piece of equipment in the ISA-95 role-based hierarchy below a site: an area, a production line, a work center, a cell or a unit.
  */
 export interface EquipmentRef {
-  id: Identifier13;
+  /**
+   * The equipment identifier, unique within the site (SAP WorkCenter, an MES line code).
+   */
+  id: Identifier;
   /**
    * The ISA-95 equipment element level (B2MML EquipmentElementLevel).
    */
@@ -722,45 +335,23 @@ export interface EquipmentRef {
     | "work_unit"
     | "equipment_module"
     | "control_module";
-  site: SiteRef2;
+  /**
+   * The site the equipment belongs to.
+   */
+  site: SiteRef;
   /**
    * The identifiers of the levels between the site and this equipment, top down (area, then line), as used for unified-namespace topics.
    *
    * @maxItems 8
    */
-  path?:
-    | []
-    | [Identifier14]
-    | [Identifier14, Identifier14]
-    | [Identifier14, Identifier14, Identifier14]
-    | [Identifier14, Identifier14, Identifier14, Identifier14]
-    | [Identifier14, Identifier14, Identifier14, Identifier14, Identifier14]
-    | [Identifier14, Identifier14, Identifier14, Identifier14, Identifier14, Identifier14]
-    | [Identifier14, Identifier14, Identifier14, Identifier14, Identifier14, Identifier14, Identifier14]
-    | [
-        Identifier14,
-        Identifier14,
-        Identifier14,
-        Identifier14,
-        Identifier14,
-        Identifier14,
-        Identifier14,
-        Identifier14,
-      ];
+  path?: Identifier[];
 }
 /**
- * The site the equipment belongs to.
- */
-export interface SiteRef2 {
-  id: Identifier2;
-  enterprise?: Identifier3;
-}
-/**
- * The raw value the controller reported, unchanged.
+ * A raw state value as the controller reported it.
  */
 export interface SourceStateValue {
   /**
-   * The reported value: a state number (PackML 6) or a text.
+   * The reported value: a state number (PackML StateNumber 6, an Int32 or UInt32) or a text.
    */
   value: string | number;
   /**
@@ -769,39 +360,30 @@ export interface SourceStateValue {
   text?: string;
 }
 /**
- * The work order the machine was running when the state changed, when known.
- */
-export interface OrderRef1 {
-  orderId: Identifier6;
-  operationId?: Identifier7;
-  componentItemId?: Identifier8;
-}
-/**
- * Why the state changed (PackML StopReason, an operator's reason code).
+ * Why something happened: a code from a catalog, a free text, or both.
  */
 export interface Reason {
-  code?: Identifier15;
-  catalog?: Identifier16;
+  /**
+   * A reason code from the source's catalog (SAP VarianceReasonCode, a PackML StopReason ID).
+   */
+  code?: Identifier;
+  /**
+   * The catalog or code group the code belongs to, when codes are not unique on their own.
+   */
+  catalog?: Identifier;
   /**
    * A human-readable explanation.
    */
   text?: string;
 }
 /**
- * Site-specific fields by namespace.
- */
-export interface Extensions1 {
-  [k: string]:
-    | {
-        [k: string]: string | number | boolean | null | undefined;
-      }
-    | undefined;
-}
-/**
  * A booked change of stock (SAP material document item; ISA-95 OpMaterialActual; EPCIS ObjectEvent or TransformationEvent). The kind says what happened and decides which of from and to are present: produced (to only), consumed (from only), transferred (from and to at different places), status_changed (from and to at the same place with different stock types), scrapped (from only), adjusted (to for an increase, from for a decrease). A reversal has the kind, from and to of the movement it reverses and names it in reverses.
  */
 export interface MaterialMovement {
-  movementId: Identifier17;
+  /**
+   * The movement's key in the source (SAP MaterialDocumentYear/MaterialDocument/MaterialDocumentItem written 2026/4900000123/0001; an EPCIS eventID).
+   */
+  movementId: Identifier;
   /**
    * What happened to the stock.
    */
@@ -814,853 +396,245 @@ export interface MaterialMovement {
    * The source's own movement type code (SAP GoodsMovementType 101, 261, 311, 344), kept for audit and reconciliation.
    */
   sourceMovementType?: string;
-  postingDate: CalendarDate3;
-  occurredAt?: Timestamp1;
-  material: MaterialRef2;
-  batchId?: Identifier18;
-  quantity: Quantity2;
+  /**
+   * The date the movement is booked on (SAP PostingDate).
+   */
+  postingDate: CalendarDate;
+  /**
+   * When the movement physically happened, when the source says (EPCIS eventTime; SAP CreationDate + CreationTime).
+   */
+  occurredAt?: Timestamp;
+  /**
+   * The material moved (SAP Material).
+   */
+  material: MaterialRef;
+  /**
+   * The batch moved, for batch-managed materials (SAP Batch).
+   */
+  batchId?: Identifier;
+  /**
+   * The batch the stock arrives as, when a transfer changes the batch (SAP IssgOrRcvgBatch of a batch-to-batch transfer).
+   */
+  toBatchId?: Identifier;
+  /**
+   * The material the stock arrives as, when a transfer changes the material (SAP IssgOrRcvgMaterial of a material-to-material transfer).
+   */
+  toMaterial?: MaterialRef;
+  /**
+   * How much moved, always positive (SAP QuantityInEntryUnit in EntryUnit).
+   */
+  quantity: Quantity;
+  /**
+   * Where the stock left, with its stock type before the movement.
+   */
   from?: StockLocation;
-  to?: StockLocation1;
-  order?: OrderRef2;
-  reason?: Reason1;
-  reverses?: Identifier22;
-  revision: Revision2;
+  /**
+   * Where the stock arrived, with its stock type after the movement.
+   */
+  to?: StockLocation;
+  /**
+   * The work order, operation and component the movement was booked against (SAP ManufacturingOrder, GoodsMovementRefDocType F).
+   */
+  order?: OrderRef;
+  /**
+   * Why the movement was made (SAP GoodsMovementReasonCode; scrap reason).
+   */
+  reason?: Reason;
+  /**
+   * The movementId of the movement this one reverses (SAP ReversedMaterialDocumentYear, ReversedMaterialDocument, ReversedMaterialDocumentItem). Implies isReversal; isReversal false beside it is an error.
+   */
+  reverses?: Identifier;
+  /**
+   * Whether this posting undoes earlier stock postings (SAP 102, 262, 552 and the other reversal movement types), whether or not the reversed movement is named in reverses. A reversal has the kind, from and to of what it undoes: a 262 return of components is a reversed consumed movement.
+   */
+  isReversal?: boolean;
+  /**
+   * The source revision of this record; material documents are immutable, so usually 0.
+   */
+  revision: Revision;
   /**
    * Where this record came from: at least one reference to the native object.
    *
    * @minItems 1
    * @maxItems 16
    */
-  sourceRefs:
-    | [SourceRef]
-    | [SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ];
-  extensions?: Extensions2;
-}
-/**
- * The material moved (SAP Material).
- */
-export interface MaterialRef2 {
-  id: Identifier1;
+  sourceRefs: [SourceRef, ...SourceRef[]];
   /**
-   * A human-readable name, for display only; never used to match.
+   * Site-specific fields by namespace.
    */
-  description?: string;
-  /**
-   * The GS1 GTIN-14 of the trade item, when the material has one; used for EPCIS class identifiers.
-   */
-  gtin?: string;
+  extensions?: Extensions;
 }
 /**
- * How much moved, always positive (SAP QuantityInEntryUnit in EntryUnit).
- */
-export interface Quantity2 {
-  value: Decimal;
-  unit: UnitCode;
-}
-/**
- * Where the stock left, with its stock type before the movement.
+ * Where stock sits and in which usability state: site, storage location, optionally warehouse and bin, and stock type. A quality hold is expressed as stock in the quality-inspection or blocked stock type.
  */
 export interface StockLocation {
-  site: SiteRef3;
-  storageLocation?: Identifier19;
-  warehouse?: Identifier20;
-  bin?: Identifier21;
-  stockType: StockType;
-}
-/**
- * The site (SAP Plant).
- */
-export interface SiteRef3 {
-  id: Identifier2;
-  enterprise?: Identifier3;
-}
-/**
- * Where the stock arrived, with its stock type after the movement.
- */
-export interface StockLocation1 {
-  site: SiteRef3;
-  storageLocation?: Identifier19;
-  warehouse?: Identifier20;
-  bin?: Identifier21;
-  stockType: StockType;
-}
-/**
- * The work order, operation and component the movement was booked against (SAP ManufacturingOrder, GoodsMovementRefDocType F).
- */
-export interface OrderRef2 {
-  orderId: Identifier6;
-  operationId?: Identifier7;
-  componentItemId?: Identifier8;
-}
-/**
- * Why the movement was made (SAP GoodsMovementReasonCode; scrap reason).
- */
-export interface Reason1 {
-  code?: Identifier15;
-  catalog?: Identifier16;
   /**
-   * A human-readable explanation.
+   * The site (SAP Plant).
    */
-  text?: string;
-}
-/**
- * Site-specific fields by namespace.
- */
-export interface Extensions2 {
-  [k: string]:
-    | {
-        [k: string]: string | number | boolean | null | undefined;
-      }
-    | undefined;
+  site: SiteRef;
+  /**
+   * The storage location within the site (SAP StorageLocation, 4 characters).
+   */
+  storageLocation?: Identifier;
+  /**
+   * The warehouse number when a WMS manages the location (SAP EWMWarehouse).
+   */
+  warehouse?: Identifier;
+  /**
+   * The storage bin within the warehouse (SAP EWMStorageBin).
+   */
+  bin?: Identifier;
+  /**
+   * The usability of the stock at this location.
+   */
+  stockType: StockType;
 }
 /**
  * The floor's report of progress on a work order operation: good (yield), scrap and rework quantities, execution times, partial or final (SAP ProdnOrdConf2; ISA-95 OpSegmentResponse). Yield, scrap and rework are in one unit.
  */
 export interface ProductionConfirmation {
-  confirmationId: Identifier23;
+  /**
+   * The confirmation's key: SAP ConfirmationGroup/ConfirmationCount written 0000012345/00000001, or the MES's own id before SAP has numbered it.
+   */
+  confirmationId: Identifier;
   /**
    * The idempotency key carried to the ERP so a retried posting cannot confirm twice (SAP ExternalSystemConfirmation).
    */
   externalId?: string;
-  order: OrderRef3;
-  site: SiteRef4;
-  workCenter?: EquipmentRef1;
-  yieldQuantity: Quantity3;
-  scrapQuantity?: Quantity4;
-  reworkQuantity?: Quantity5;
-  varianceReason?: Reason2;
+  /**
+   * The order and operation confirmed (SAP OrderID, OrderOperation); the operation is required by most ERPs.
+   */
+  order: OrderRef;
+  /**
+   * The site (SAP Plant).
+   */
+  site: SiteRef;
+  /**
+   * Where the work was done (SAP WorkCenter).
+   */
+  workCenter?: EquipmentRef;
+  /**
+   * The good quantity (SAP ConfirmationYieldQuantity in ConfirmationUnit).
+   */
+  yieldQuantity: Quantity;
+  /**
+   * The scrapped quantity, in the unit of the yield (SAP ConfirmationScrapQuantity).
+   */
+  scrapQuantity?: Quantity;
+  /**
+   * The quantity to rework, in the unit of the yield (SAP ConfirmationReworkQuantity).
+   */
+  reworkQuantity?: Quantity;
+  /**
+   * Why scrap or a variance occurred (SAP VarianceReasonCode).
+   */
+  varianceReason?: Reason;
   /**
    * Whether this confirmation finishes the operation (SAP IsFinalConfirmation).
    */
   isFinal: boolean;
-  postingDate: CalendarDate4;
-  executionStart?: Timestamp2;
-  executionEnd?: Timestamp3;
-  outputBatch?: BatchRef1;
-  reverses?: Identifier24;
+  /**
+   * The date the confirmation is booked on (SAP PostingDate).
+   */
+  postingDate: CalendarDate;
+  /**
+   * When the confirmed work started (SAP ConfirmedExecutionStartDate + ConfirmedExecutionStartTime).
+   */
+  executionStart?: Timestamp;
+  /**
+   * When the confirmed work ended; not before executionStart (SAP ConfirmedExecutionEndDate + ConfirmedExecutionEndTime).
+   */
+  executionEnd?: Timestamp;
+  /**
+   * The batch the yield was received into, when the confirmation posts a goods receipt.
+   */
+  outputBatch?: BatchRef;
+  /**
+   * The confirmationId this one cancels. SAP marks a cancellation with IsReversal (and the cancelled record with IsReversed); the adapter fills this from its own records, since ProdnOrdConf2 has no property holding the cancelled counter.
+   */
+  reverses?: Identifier;
   /**
    * The confirmation text (SAP ConfirmationText).
    */
   text?: string;
-  revision: Revision3;
+  /**
+   * The source revision of this record; confirmations are immutable, so usually 0.
+   */
+  revision: Revision;
   /**
    * Where this record came from: at least one reference to the native object.
    *
    * @minItems 1
    * @maxItems 16
    */
-  sourceRefs:
-    | [SourceRef]
-    | [SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ];
-  extensions?: Extensions3;
-}
-/**
- * The order and operation confirmed (SAP OrderID, OrderOperation); the operation is required by most ERPs.
- */
-export interface OrderRef3 {
-  orderId: Identifier6;
-  operationId?: Identifier7;
-  componentItemId?: Identifier8;
-}
-/**
- * The site (SAP Plant).
- */
-export interface SiteRef4 {
-  id: Identifier2;
-  enterprise?: Identifier3;
-}
-/**
- * Where the work was done (SAP WorkCenter).
- */
-export interface EquipmentRef1 {
-  id: Identifier13;
+  sourceRefs: [SourceRef, ...SourceRef[]];
   /**
-   * The ISA-95 equipment element level (B2MML EquipmentElementLevel).
+   * Site-specific fields by namespace.
    */
-  level:
-    | "area"
-    | "process_cell"
-    | "unit"
-    | "production_line"
-    | "work_cell"
-    | "production_unit"
-    | "storage_zone"
-    | "storage_unit"
-    | "work_center"
-    | "work_unit"
-    | "equipment_module"
-    | "control_module";
-  site: SiteRef2;
-  /**
-   * The identifiers of the levels between the site and this equipment, top down (area, then line), as used for unified-namespace topics.
-   *
-   * @maxItems 8
-   */
-  path?:
-    | []
-    | [Identifier14]
-    | [Identifier14, Identifier14]
-    | [Identifier14, Identifier14, Identifier14]
-    | [Identifier14, Identifier14, Identifier14, Identifier14]
-    | [Identifier14, Identifier14, Identifier14, Identifier14, Identifier14]
-    | [Identifier14, Identifier14, Identifier14, Identifier14, Identifier14, Identifier14]
-    | [Identifier14, Identifier14, Identifier14, Identifier14, Identifier14, Identifier14, Identifier14]
-    | [
-        Identifier14,
-        Identifier14,
-        Identifier14,
-        Identifier14,
-        Identifier14,
-        Identifier14,
-        Identifier14,
-        Identifier14,
-      ];
-}
-/**
- * The good quantity (SAP ConfirmationYieldQuantity in ConfirmationUnit).
- */
-export interface Quantity3 {
-  value: Decimal;
-  unit: UnitCode;
-}
-/**
- * The scrapped quantity, in the unit of the yield (SAP ConfirmationScrapQuantity).
- */
-export interface Quantity4 {
-  value: Decimal;
-  unit: UnitCode;
-}
-/**
- * The quantity to rework, in the unit of the yield (SAP ConfirmationReworkQuantity).
- */
-export interface Quantity5 {
-  value: Decimal;
-  unit: UnitCode;
-}
-/**
- * Why scrap or a variance occurred (SAP VarianceReasonCode).
- */
-export interface Reason2 {
-  code?: Identifier15;
-  catalog?: Identifier16;
-  /**
-   * A human-readable explanation.
-   */
-  text?: string;
-}
-/**
- * The batch the yield was received into, when the confirmation posts a goods receipt.
- */
-export interface BatchRef1 {
-  material: MaterialRef1;
-  batchId: Identifier9;
-  site?: SiteRef1;
-}
-/**
- * Site-specific fields by namespace.
- */
-export interface Extensions3 {
-  [k: string]:
-    | {
-        [k: string]: string | number | boolean | null | undefined;
-      }
-    | undefined;
+  extensions?: Extensions;
 }
 /**
  * Parts a machine made in a time window, as deltas of its cumulative counters (PackML ProdProcessedCount and ProdDefectiveCount; Machinery Jobs ProducedQuantity and GoodQuantity), attributed to the work order active at the source timestamp. Good and defective are in one unit.
  */
 export interface ProductionCount {
-  equipment: EquipmentRef2;
-  order?: OrderRef4;
-  material?: MaterialRef3;
-  goodQuantity: Quantity6;
-  defectiveQuantity: Quantity7;
-  windowStart: Timestamp4;
-  windowEnd: Timestamp5;
+  /**
+   * The machine or line that made the parts.
+   */
+  equipment: EquipmentRef;
+  /**
+   * The work order (and operation) the parts are attributed to; absent when no order was active.
+   */
+  order?: OrderRef;
+  /**
+   * The material made, when the machine or the order says.
+   */
+  material?: MaterialRef;
+  /**
+   * Good parts made in the window (ISO 22400 good quantity).
+   */
+  goodQuantity: Quantity;
+  /**
+   * Defective parts made in the window, in the unit of goodQuantity.
+   */
+  defectiveQuantity: Quantity;
+  /**
+   * The source timestamp of the counter reading the window starts at.
+   */
+  windowStart: Timestamp;
+  /**
+   * The source timestamp of the counter reading the window ends at; not before windowStart.
+   */
+  windowEnd: Timestamp;
   /**
    * The counter readings the deltas were computed from, for audit: which signal, the value before and after, and whether a reset or a rollover was detected in between.
    *
    * @maxItems 16
    */
-  counters?:
-    | []
-    | [CounterReading]
-    | [CounterReading, CounterReading]
-    | [CounterReading, CounterReading, CounterReading]
-    | [CounterReading, CounterReading, CounterReading, CounterReading]
-    | [CounterReading, CounterReading, CounterReading, CounterReading, CounterReading]
-    | [CounterReading, CounterReading, CounterReading, CounterReading, CounterReading, CounterReading]
-    | [
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-      ]
-    | [
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-      ]
-    | [
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-      ]
-    | [
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-      ]
-    | [
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-      ]
-    | [
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-      ]
-    | [
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-      ]
-    | [
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-      ]
-    | [
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-      ]
-    | [
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-        CounterReading,
-      ];
-  revision: Revision4;
+  counters?: CounterReading[];
+  /**
+   * A monotonic counter of count windows for this equipment (the window end in microseconds since the Unix epoch, or a sequence number).
+   */
+  revision: Revision;
   /**
    * Where this record came from: at least one reference to the native object.
    *
    * @minItems 1
    * @maxItems 16
    */
-  sourceRefs:
-    | [SourceRef]
-    | [SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ];
-  extensions?: Extensions4;
-}
-/**
- * The machine or line that made the parts.
- */
-export interface EquipmentRef2 {
-  id: Identifier13;
+  sourceRefs: [SourceRef, ...SourceRef[]];
   /**
-   * The ISA-95 equipment element level (B2MML EquipmentElementLevel).
+   * Site-specific fields by namespace.
    */
-  level:
-    | "area"
-    | "process_cell"
-    | "unit"
-    | "production_line"
-    | "work_cell"
-    | "production_unit"
-    | "storage_zone"
-    | "storage_unit"
-    | "work_center"
-    | "work_unit"
-    | "equipment_module"
-    | "control_module";
-  site: SiteRef2;
-  /**
-   * The identifiers of the levels between the site and this equipment, top down (area, then line), as used for unified-namespace topics.
-   *
-   * @maxItems 8
-   */
-  path?:
-    | []
-    | [Identifier14]
-    | [Identifier14, Identifier14]
-    | [Identifier14, Identifier14, Identifier14]
-    | [Identifier14, Identifier14, Identifier14, Identifier14]
-    | [Identifier14, Identifier14, Identifier14, Identifier14, Identifier14]
-    | [Identifier14, Identifier14, Identifier14, Identifier14, Identifier14, Identifier14]
-    | [Identifier14, Identifier14, Identifier14, Identifier14, Identifier14, Identifier14, Identifier14]
-    | [
-        Identifier14,
-        Identifier14,
-        Identifier14,
-        Identifier14,
-        Identifier14,
-        Identifier14,
-        Identifier14,
-        Identifier14,
-      ];
-}
-/**
- * The work order (and operation) the parts are attributed to; absent when no order was active.
- */
-export interface OrderRef4 {
-  orderId: Identifier6;
-  operationId?: Identifier7;
-  componentItemId?: Identifier8;
-}
-/**
- * The material made, when the machine or the order says.
- */
-export interface MaterialRef3 {
-  id: Identifier1;
-  /**
-   * A human-readable name, for display only; never used to match.
-   */
-  description?: string;
-  /**
-   * The GS1 GTIN-14 of the trade item, when the material has one; used for EPCIS class identifiers.
-   */
-  gtin?: string;
-}
-/**
- * Good parts made in the window (ISO 22400 good quantity).
- */
-export interface Quantity6 {
-  value: Decimal;
-  unit: UnitCode;
-}
-/**
- * Defective parts made in the window, in the unit of goodQuantity.
- */
-export interface Quantity7 {
-  value: Decimal;
-  unit: UnitCode;
+  extensions?: Extensions;
 }
 /**
  * The readings of one cumulative counter at the start and end of a count window.
  */
 export interface CounterReading {
-  signal: Identifier25;
+  /**
+   * The signal read (an OPC UA node id such as ns=3;s=Line1.Admin.ProdProcessedCount.Count).
+   */
+  signal: Identifier;
   /**
    * What the counter counts: good parts, defective parts, or all processed parts (good = processed - defective).
    */
@@ -1683,156 +657,56 @@ export interface CounterReading {
   rollover: boolean;
 }
 /**
- * Site-specific fields by namespace.
- */
-export interface Extensions4 {
-  [k: string]:
-    | {
-        [k: string]: string | number | boolean | null | undefined;
-      }
-    | undefined;
-}
-/**
- * Material kept from use until a quality decision, and that decision. A hold is a fact about lots and stock in every standard (ISA-95 Disposition Restricted, SAP quality-inspection and blocked stock, EPCIS holding), so its scope is a batch, a material at a site, or the output of an order, and it names the stock type the held material sits in. placed: in force. released: the decision let the material be used (disposition required). rejected: the decision kept it from normal use for good (disposition required).
+ * Material kept from use until a quality decision, and that decision. A hold is a fact about lots and stock in every standard (ISA-95 Disposition Restricted, SAP quality-inspection and blocked stock, EPCIS holding), so its scope is a batch, a material at a site, or the output of an order, and it names the stock type the held material sits in. placed: in force. released: the decision let the material be used (disposition required). rejected: the decision kept it from normal use for good (disposition required). cancelled: withdrawn without a decision (no disposition).
  */
 export interface QualityHold {
-  holdId: Identifier26;
   /**
-   * Where the hold stands.
+   * The hold's key in the source (SAP InspectionLot; a QMS hold number).
    */
-  status: "placed" | "released" | "rejected";
+  holdId: Identifier;
+  /**
+   * Where the hold stands. cancelled: withdrawn without a quality decision (SAP inspection lot cancelled).
+   */
+  status: "placed" | "released" | "rejected" | "cancelled";
   /**
    * What is held: one batch, all stock of a material at a site (optionally one storage location), or the output of one work order.
    */
   scope: QualityHoldBatchScope | QualityHoldMaterialScope | QualityHoldOrderScope;
-  quantity?: Quantity8;
-  heldStockType: StockType1;
-  reason: Reason3;
-  placedAt: Timestamp6;
+  /**
+   * How much is held, when the hold covers a known quantity (SAP InspectionLotQuantity).
+   */
+  quantity?: Quantity;
+  /**
+   * The stock type the held material sits in while the hold is placed: quality_inspection or blocked; unrestricted means the hold is recorded but not yet reflected in stock.
+   */
+  heldStockType: StockType;
+  /**
+   * Why the hold was placed (inspection lot origin, a deviation number, free text).
+   */
+  reason: Reason;
+  /**
+   * When the hold was placed.
+   */
+  placedAt: Timestamp;
+  /**
+   * The decision that ended the hold; required when status is released or rejected, absent while placed or when cancelled.
+   */
   disposition?: QualityHoldDisposition;
-  revision: Revision5;
+  /**
+   * The source revision of this record (SAP ChangedDateTime as digits).
+   */
+  revision: Revision;
   /**
    * Where this record came from: at least one reference to the native object.
    *
    * @minItems 1
    * @maxItems 16
    */
-  sourceRefs:
-    | [SourceRef]
-    | [SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ];
-  extensions?: Extensions5;
+  sourceRefs: [SourceRef, ...SourceRef[]];
+  /**
+   * Site-specific fields by namespace.
+   */
+  extensions?: Extensions;
 }
 /**
  * The hold covers one batch.
@@ -1842,26 +716,14 @@ export interface QualityHoldBatchScope {
    * Discriminator: a batch is held.
    */
   kind: "batch";
-  batch: BatchRef2;
-  location?: StockLocation2;
-}
-/**
- * The held batch.
- */
-export interface BatchRef2 {
-  material: MaterialRef1;
-  batchId: Identifier9;
-  site?: SiteRef1;
-}
-/**
- * Where the held stock sits, when the hold covers the batch at one location only.
- */
-export interface StockLocation2 {
-  site: SiteRef3;
-  storageLocation?: Identifier19;
-  warehouse?: Identifier20;
-  bin?: Identifier21;
-  stockType: StockType;
+  /**
+   * The held batch.
+   */
+  batch: BatchRef;
+  /**
+   * Where the held stock sits, when the hold covers the batch at one location only.
+   */
+  location?: StockLocation;
 }
 /**
  * The hold covers all stock of a material at a site or one of its storage locations.
@@ -1871,30 +733,18 @@ export interface QualityHoldMaterialScope {
    * Discriminator: a material at a site is held.
    */
   kind: "material";
-  material: MaterialRef4;
-  site: SiteRef5;
-  storageLocation?: Identifier27;
-}
-/**
- * The held material.
- */
-export interface MaterialRef4 {
-  id: Identifier1;
   /**
-   * A human-readable name, for display only; never used to match.
+   * The held material.
    */
-  description?: string;
+  material: MaterialRef;
   /**
-   * The GS1 GTIN-14 of the trade item, when the material has one; used for EPCIS class identifiers.
+   * The site whose stock is held.
    */
-  gtin?: string;
-}
-/**
- * The site whose stock is held.
- */
-export interface SiteRef5 {
-  id: Identifier2;
-  enterprise?: Identifier3;
+  site: SiteRef;
+  /**
+   * The storage location, when only its stock is held.
+   */
+  storageLocation?: Identifier;
 }
 /**
  * The hold covers what one work order produced.
@@ -1904,102 +754,110 @@ export interface QualityHoldOrderScope {
    * Discriminator: the output of a work order is held.
    */
   kind: "order";
-  order: OrderRef5;
-  material?: MaterialRef5;
-}
-/**
- * The work order whose output is held (SAP inspection lot ManufacturingOrder).
- */
-export interface OrderRef5 {
-  orderId: Identifier6;
-  operationId?: Identifier7;
-  componentItemId?: Identifier8;
-}
-/**
- * The produced material, when known.
- */
-export interface MaterialRef5 {
-  id: Identifier1;
   /**
-   * A human-readable name, for display only; never used to match.
+   * The work order whose output is held (SAP inspection lot ManufacturingOrder).
    */
-  description?: string;
+  order: OrderRef;
   /**
-   * The GS1 GTIN-14 of the trade item, when the material has one; used for EPCIS class identifiers.
+   * The produced material, when known.
    */
-  gtin?: string;
+  material?: MaterialRef;
 }
 /**
- * How much is held, when the hold covers a known quantity (SAP InspectionLotQuantity).
- */
-export interface Quantity8 {
-  value: Decimal;
-  unit: UnitCode;
-}
-/**
- * Why the hold was placed (inspection lot origin, a deviation number, free text).
- */
-export interface Reason3 {
-  code?: Identifier15;
-  catalog?: Identifier16;
-  /**
-   * A human-readable explanation.
-   */
-  text?: string;
-}
-/**
- * The decision that ended the hold; required when status is released or rejected, absent while placed.
+ * The quality decision that ends a hold (SAP usage decision).
  */
 export interface QualityHoldDisposition {
   /**
    * What happens to the material: use as is, rework, scrap, return to the supplier, or use as a lower grade.
    */
   decision: "use" | "rework" | "scrap" | "return_to_supplier" | "downgrade";
-  code?: Identifier28;
-  decidedBy?: Identifier29;
-  decidedAt: Timestamp7;
-  targetStockType?: StockType2;
+  /**
+   * The decision code in the source's catalog (SAP InspectionLotUsageDecisionCode).
+   */
+  code?: Identifier;
+  /**
+   * The code group the decision code belongs to, since codes are unique only within it (SAP InspLotUsageDecisionCodeGroup).
+   */
+  codeGroup?: Identifier;
+  /**
+   * Who decided (SAP InspectionLotUsageDecidedBy).
+   */
+  decidedBy?: Identifier;
+  /**
+   * When the decision was taken; not before placedAt (SAP InspectionLotUsageDecidedOn + InspLotUsageDecisionTime).
+   */
+  decidedAt: Timestamp;
+  /**
+   * The stock type the material moves to on the decision.
+   */
+  targetStockType?: StockType;
   /**
    * Free text explaining the decision.
    */
   note?: string;
 }
 /**
- * Site-specific fields by namespace.
- */
-export interface Extensions5 {
-  [k: string]:
-    | {
-        [k: string]: string | number | boolean | null | undefined;
-      }
-    | undefined;
-}
-/**
  * An order to make a quantity of one material at one site (ERP production or process order; ISA-95 OperationsRequest), with its routing operations and the components it consumes.
  */
 export interface WorkOrder {
-  orderId: Identifier30;
-  orderType?: Identifier31;
-  site: SiteRef6;
-  material: MaterialRef6;
+  /**
+   * The order number in the system of record (SAP ManufacturingOrder, B2MML OperationsRequest ID).
+   */
+  orderId: Identifier;
+  /**
+   * The source's order type, which drives its process (SAP ManufacturingOrderType, PP01).
+   */
+  orderType?: Identifier;
+  /**
+   * The site that executes the order (SAP ProductionPlant).
+   */
+  site: SiteRef;
+  /**
+   * The material the order produces.
+   */
+  material: MaterialRef;
+  /**
+   * The canonical life-cycle state of the order.
+   */
   status: WorkOrderStatus;
   /**
    * The raw statuses the source reported, unchanged and in the source's order (SAP system and user status codes such as REL, PCNF), so nothing the canonical status summarises is lost.
    *
    * @maxItems 64
    */
-  sourceStatuses?: Identifier14[];
-  plannedQuantity: Quantity9;
-  plannedScrapQuantity?: Quantity10;
-  confirmedYieldQuantity?: Quantity11;
-  confirmedScrapQuantity?: Quantity12;
+  sourceStatuses?: Identifier[];
+  /**
+   * The total quantity to produce (SAP TotalQuantity in ProductionUnit).
+   */
+  plannedQuantity: Quantity;
+  /**
+   * The scrap expected within the planned quantity (SAP MfgOrderPlannedScrapQty).
+   */
+  plannedScrapQuantity?: Quantity;
+  /**
+   * The good quantity confirmed so far (SAP MfgOrderConfirmedYieldQty).
+   */
+  confirmedYieldQuantity?: Quantity;
+  /**
+   * The scrap quantity confirmed so far, summed over confirmations.
+   */
+  confirmedScrapQuantity?: Quantity;
   /**
    * The execution priority, 1 highest (B2MML Priority; SAP ManufacturingOrderImportance).
    */
   priority?: number;
+  /**
+   * The planned, scheduled and actual start and end of the whole order.
+   */
   schedule?: Schedule;
-  outputBatch?: BatchRef3;
-  receivingLocation?: StockLocation3;
+  /**
+   * The batch the produced material is received into, when known at release.
+   */
+  outputBatch?: BatchRef;
+  /**
+   * Where the produced material is received (SAP order item StorageLocation with InventoryUsabilityCode).
+   */
+  receivingLocation?: StockLocation;
   /**
    * The routing steps of the order, in execution order. May be empty for orders without a routing.
    *
@@ -2012,315 +870,124 @@ export interface WorkOrder {
    * @maxItems 9999
    */
   components: WorkOrderComponent[];
-  revision: Revision6;
+  /**
+   * The source revision of this record (SAP LastChangeDateTime as digits).
+   */
+  revision: Revision;
   /**
    * Where this record came from: at least one reference to the native object.
    *
    * @minItems 1
    * @maxItems 16
    */
-  sourceRefs:
-    | [SourceRef]
-    | [SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef, SourceRef]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ]
-    | [
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-        SourceRef,
-      ];
-  extensions?: Extensions6;
-}
-/**
- * The site that executes the order (SAP ProductionPlant).
- */
-export interface SiteRef6 {
-  id: Identifier2;
-  enterprise?: Identifier3;
-}
-/**
- * The material the order produces.
- */
-export interface MaterialRef6 {
-  id: Identifier1;
+  sourceRefs: [SourceRef, ...SourceRef[]];
   /**
-   * A human-readable name, for display only; never used to match.
+   * Site-specific fields by namespace.
    */
-  description?: string;
-  /**
-   * The GS1 GTIN-14 of the trade item, when the material has one; used for EPCIS class identifiers.
-   */
-  gtin?: string;
+  extensions?: Extensions;
 }
 /**
- * The total quantity to produce (SAP TotalQuantity in ProductionUnit).
- */
-export interface Quantity9 {
-  value: Decimal;
-  unit: UnitCode;
-}
-/**
- * The scrap expected within the planned quantity (SAP MfgOrderPlannedScrapQty).
- */
-export interface Quantity10 {
-  value: Decimal;
-  unit: UnitCode;
-}
-/**
- * The good quantity confirmed so far (SAP MfgOrderConfirmedYieldQty).
- */
-export interface Quantity11 {
-  value: Decimal;
-  unit: UnitCode;
-}
-/**
- * The scrap quantity confirmed so far, summed over confirmations.
- */
-export interface Quantity12 {
-  value: Decimal;
-  unit: UnitCode;
-}
-/**
- * The planned, scheduled and actual start and end of the whole order.
+ * The planned, scheduled and actual start and end of a piece of work. Each end, when present with its start, is not before it.
  */
 export interface Schedule {
-  plannedStart?: Timestamp8;
-  plannedEnd?: Timestamp9;
-  scheduledStart?: Timestamp10;
-  scheduledEnd?: Timestamp11;
-  actualStart?: Timestamp12;
-  actualEnd?: Timestamp13;
-}
-/**
- * The batch the produced material is received into, when known at release.
- */
-export interface BatchRef3 {
-  material: MaterialRef1;
-  batchId: Identifier9;
-  site?: SiteRef1;
-}
-/**
- * Where the produced material is received (SAP order item StorageLocation with InventoryUsabilityCode).
- */
-export interface StockLocation3 {
-  site: SiteRef3;
-  storageLocation?: Identifier19;
-  warehouse?: Identifier20;
-  bin?: Identifier21;
-  stockType: StockType;
+  /**
+   * When the work is planned to start (basic start date and time).
+   */
+  plannedStart?: Timestamp;
+  /**
+   * When the work is planned to end (basic finish date and time).
+   */
+  plannedEnd?: Timestamp;
+  /**
+   * When scheduling placed the start (scheduled or earliest scheduled start).
+   */
+  scheduledStart?: Timestamp;
+  /**
+   * When scheduling placed the end (scheduled or earliest scheduled finish).
+   */
+  scheduledEnd?: Timestamp;
+  /**
+   * When execution actually started, as reported by the floor or by the first confirmation.
+   */
+  actualStart?: Timestamp;
+  /**
+   * When execution actually ended, as reported by the floor or by the final confirmation.
+   */
+  actualEnd?: Timestamp;
 }
 /**
  * One routing step of a work order, done at one work center (ISA-95 OpSegmentRequirement).
  */
 export interface WorkOrderOperation {
-  operationId: Identifier32;
-  sequence?: Identifier33;
+  /**
+   * The operation number, unique within the order (SAP ManufacturingOrderOperation, 0010).
+   */
+  operationId: Identifier;
+  /**
+   * The sequence the operation belongs to, when the routing has parallel or alternative sequences (SAP ManufacturingOrderSequence).
+   */
+  sequence?: Identifier;
   /**
    * The short text of the operation (SAP MfgOrderOperationText).
    */
   description?: string;
-  workCenter?: EquipmentRef3;
-  status: WorkOrderStatus1;
-  plannedQuantity?: Quantity13;
-  confirmedYieldQuantity?: Quantity14;
-  confirmedScrapQuantity?: Quantity15;
-  schedule?: Schedule1;
-}
-/**
- * Where the operation runs (SAP WorkCenter).
- */
-export interface EquipmentRef3 {
-  id: Identifier13;
   /**
-   * The ISA-95 equipment element level (B2MML EquipmentElementLevel).
+   * Where the operation runs (SAP WorkCenter).
    */
-  level:
-    | "area"
-    | "process_cell"
-    | "unit"
-    | "production_line"
-    | "work_cell"
-    | "production_unit"
-    | "storage_zone"
-    | "storage_unit"
-    | "work_center"
-    | "work_unit"
-    | "equipment_module"
-    | "control_module";
-  site: SiteRef2;
+  workCenter?: EquipmentRef;
   /**
-   * The identifiers of the levels between the site and this equipment, top down (area, then line), as used for unified-namespace topics.
-   *
-   * @maxItems 8
+   * The canonical state of the operation.
    */
-  path?:
-    | []
-    | [Identifier14]
-    | [Identifier14, Identifier14]
-    | [Identifier14, Identifier14, Identifier14]
-    | [Identifier14, Identifier14, Identifier14, Identifier14]
-    | [Identifier14, Identifier14, Identifier14, Identifier14, Identifier14]
-    | [Identifier14, Identifier14, Identifier14, Identifier14, Identifier14, Identifier14]
-    | [Identifier14, Identifier14, Identifier14, Identifier14, Identifier14, Identifier14, Identifier14]
-    | [
-        Identifier14,
-        Identifier14,
-        Identifier14,
-        Identifier14,
-        Identifier14,
-        Identifier14,
-        Identifier14,
-        Identifier14,
-      ];
-}
-/**
- * The quantity the operation is to process (SAP OpPlannedTotalQuantity in OperationUnit).
- */
-export interface Quantity13 {
-  value: Decimal;
-  unit: UnitCode;
-}
-/**
- * The good quantity confirmed for the operation (SAP OpTotalConfirmedYieldQty).
- */
-export interface Quantity14 {
-  value: Decimal;
-  unit: UnitCode;
-}
-/**
- * The scrap quantity confirmed for the operation.
- */
-export interface Quantity15 {
-  value: Decimal;
-  unit: UnitCode;
-}
-/**
- * The planned, scheduled and actual start and end of the operation.
- */
-export interface Schedule1 {
-  plannedStart?: Timestamp8;
-  plannedEnd?: Timestamp9;
-  scheduledStart?: Timestamp10;
-  scheduledEnd?: Timestamp11;
-  actualStart?: Timestamp12;
-  actualEnd?: Timestamp13;
+  status: WorkOrderStatus;
+  /**
+   * The quantity the operation is to process (SAP OpPlannedTotalQuantity in OperationUnit).
+   */
+  plannedQuantity?: Quantity;
+  /**
+   * The good quantity confirmed for the operation (SAP OpTotalConfirmedYieldQty).
+   */
+  confirmedYieldQuantity?: Quantity;
+  /**
+   * The scrap quantity confirmed for the operation.
+   */
+  confirmedScrapQuantity?: Quantity;
+  /**
+   * The planned, scheduled and actual start and end of the operation.
+   */
+  schedule?: Schedule;
 }
 /**
  * One material the order consumes (ISA-95 OpMaterialRequirement with MaterialUse Consumed; SAP reservation item).
  */
 export interface WorkOrderComponent {
-  itemId: Identifier34;
-  material: MaterialRef7;
-  operationId?: Identifier35;
-  requiredQuantity: Quantity16;
-  withdrawnQuantity?: Quantity17;
-  supplyLocation?: StockLocation4;
-  batch?: BatchRef4;
+  /**
+   * The component's identifier, unique within the order (SAP Reservation/ReservationItem, written 0000123456/0001).
+   */
+  itemId: Identifier;
+  /**
+   * The material to consume.
+   */
+  material: MaterialRef;
+  /**
+   * The operation that consumes it; it must be one of the order's operations.
+   */
+  operationId?: Identifier;
+  /**
+   * How much the order needs (SAP RequiredQuantity in BaseUnit).
+   */
+  requiredQuantity: Quantity;
+  /**
+   * How much has been issued so far (SAP WithdrawnQuantity).
+   */
+  withdrawnQuantity?: Quantity;
+  /**
+   * Where the component is issued from (SAP Plant and StorageLocation; a WMS staging bin).
+   */
+  supplyLocation?: StockLocation;
+  /**
+   * The batch to consume, when the order prescribes one (SAP Batch).
+   */
+  batch?: BatchRef;
   /**
    * Whether the component is issued automatically when the operation is confirmed (SAP MatlCompIsMarkedForBackflush).
    */
@@ -2329,60 +996,4 @@ export interface WorkOrderComponent {
    * Whether no further issue is expected (SAP ReservationIsFinallyIssued).
    */
   finallyIssued?: boolean;
-}
-/**
- * The material to consume.
- */
-export interface MaterialRef7 {
-  id: Identifier1;
-  /**
-   * A human-readable name, for display only; never used to match.
-   */
-  description?: string;
-  /**
-   * The GS1 GTIN-14 of the trade item, when the material has one; used for EPCIS class identifiers.
-   */
-  gtin?: string;
-}
-/**
- * How much the order needs (SAP RequiredQuantity in BaseUnit).
- */
-export interface Quantity16 {
-  value: Decimal;
-  unit: UnitCode;
-}
-/**
- * How much has been issued so far (SAP WithdrawnQuantity).
- */
-export interface Quantity17 {
-  value: Decimal;
-  unit: UnitCode;
-}
-/**
- * Where the component is issued from (SAP Plant and StorageLocation; a WMS staging bin).
- */
-export interface StockLocation4 {
-  site: SiteRef3;
-  storageLocation?: Identifier19;
-  warehouse?: Identifier20;
-  bin?: Identifier21;
-  stockType: StockType;
-}
-/**
- * The batch to consume, when the order prescribes one (SAP Batch).
- */
-export interface BatchRef4 {
-  material: MaterialRef1;
-  batchId: Identifier9;
-  site?: SiteRef1;
-}
-/**
- * Site-specific fields by namespace.
- */
-export interface Extensions6 {
-  [k: string]:
-    | {
-        [k: string]: string | number | boolean | null | undefined;
-      }
-    | undefined;
 }

@@ -6,6 +6,8 @@ const length = (min: number, max: number) => (value: string) => {
   const n = ucs2length(value);
   return n >= min && n <= max;
 };
+const noProtoKey = (value: unknown) =>
+  typeof value !== "object" || value === null || !Object.prototype.hasOwnProperty.call(value, "__proto__");
 const keyCount = (min: number, max: number) => (value: object) => {
   const n = Object.keys(value).length;
   return n >= min && n <= max;
@@ -15,11 +17,14 @@ const PATTERN_0 = new RegExp("^[^\\u0000-\\u001f\\u007f-\\u009f\\s](?:[^\\u0000-
 const PATTERN_1 = new RegExp("^[0-9]{14}$", "u");
 const PATTERN_2 = new RegExp("^-?(0|[1-9][0-9]{0,30})(\\.[0-9]{1,15})?$", "u");
 const PATTERN_3 = new RegExp("^[A-Z0-9]{2,3}$", "u");
-const PATTERN_4 = new RegExp("^(0|[1-9][0-9]{0,19})$", "u");
-const PATTERN_5 = new RegExp("^[a-z][a-z0-9-]{0,31}(\\.[a-z][a-z0-9-]{0,31}){0,7}$", "u");
-const PATTERN_6 = new RegExp("^[A-Za-z_][A-Za-z0-9_]{0,63}$", "u");
-const PATTERN_7 = new RegExp("^[A-Z]{2}$", "u");
-const PATTERN_8 = new RegExp("^[A-Z0-9]{1,4}$", "u");
+const PATTERN_4 = new RegExp("^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", "u");
+const PATTERN_5 = new RegExp("^(0|[1-9][0-9]{0,19})$", "u");
+const PATTERN_6 = new RegExp("^[a-z][a-z0-9-]{0,31}(\\.[a-z][a-z0-9-]{0,31}){0,7}$", "u");
+const PATTERN_7 = new RegExp("^(?!__proto__$)[A-Za-z_][A-Za-z0-9_]{0,63}$", "u");
+const PATTERN_8 = new RegExp("^[A-Z]{2}$", "u");
+const PATTERN_9 = new RegExp("^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]+)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$", "u");
+const PATTERN_10 = new RegExp("^[A-Z0-9]{1,4}$", "u");
+const PATTERN_11 = new RegExp("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$", "u");
 
 /** A business key as the owning system shows it to people (order 1000123, batch B-2026-0001, operation 0010): 1 to 128 characters, no control characters, no leading or trailing white space. Leading zeros are kept exactly as the source's external form has them. */
 export const IdentifierSchema = z.string().regex(PATTERN_0).refine(length(1, 128), { message: "length must be 1 to 128 characters" });
@@ -50,12 +55,14 @@ export const QuantitySchema = z.strictObject({
 });
 
 /** A calendar date without time or zone (RFC 3339 full-date), for facts that are dates in every source: posting date, manufacture date, shelf-life expiration date. */
-export const CalendarDateSchema = z.iso.date();
+export const CalendarDateSchema = z.iso.date().regex(PATTERN_4);
 
 /** A reference to a work order and, optionally, one of its operations or components. */
 export const OrderRefSchema = z.strictObject({
   "orderId": IdentifierSchema,
   "operationId": IdentifierSchema.exactOptional(),
+  "sequence": IdentifierSchema.exactOptional(),
+  "subOperationId": IdentifierSchema.exactOptional(),
   "componentItemId": IdentifierSchema.exactOptional(),
 });
 
@@ -73,7 +80,7 @@ export const BatchInputSchema = z.strictObject({
 });
 
 /** The monotonic revision of a record in its source: a change counter or a change timestamp written as digits only (SAP LastChangeDateTime 20260301061530). Compared as an unsigned integer of up to 20 digits; a consumer drops a record whose revision is older than the one it holds. */
-export const RevisionSchema = z.string().regex(PATTERN_4);
+export const RevisionSchema = z.string().regex(PATTERN_5);
 
 /** Where a canonical record came from, precise enough to find the native object again. */
 export const SourceRefSchema = z.strictObject({
@@ -82,8 +89,8 @@ export const SourceRefSchema = z.strictObject({
   "key": IdentifierSchema,
 });
 
-/** The one governed extension point of every entity: site-specific fields that the canonical model does not define (SAP ZZ1_ custom fields, vendor attributes), grouped by a namespace in reverse-DNS or short lower-case form (sap, com.acme.mes). Values are flat scalars so that every consumer can store them. */
-export const ExtensionsSchema = z.record(z.string().regex(PATTERN_5), z.record(z.string().regex(PATTERN_6), z.union([z.string().refine(length(0, 4096), { message: "length must be 0 to 4096 characters" }), z.number(), z.boolean(), z.null()])).refine(keyCount(0, 64), { message: "must have 0 to 64 properties" })).refine(keyCount(0, 16), { message: "must have 0 to 16 properties" });
+/** The one governed extension point of every entity: site-specific fields that the canonical model does not define (SAP ZZ1_ custom fields, vendor attributes), grouped by a namespace in reverse-DNS or short lower-case form (sap, com.acme.mes). Values are flat scalars so that every consumer can store them. The key __proto__ is never allowed, so no consumer can be tricked into prototype pollution. */
+export const ExtensionsSchema = z.unknown().refine(noProtoKey, { message: "the key __proto__ is not allowed" }).pipe(z.record(z.string().regex(PATTERN_6), z.unknown().refine(noProtoKey, { message: "the key __proto__ is not allowed" }).pipe(z.record(z.string().regex(PATTERN_7), z.union([z.string().refine(length(0, 4096), { message: "length must be 0 to 4096 characters" }), z.number(), z.boolean(), z.null()]))).refine(keyCount(0, 64), { message: "must have 0 to 64 properties" }))).refine(keyCount(0, 16), { message: "must have 0 to 16 properties" });
 
 /** A quantity of one material made or received together and traced as one unit (ISA-95 MaterialLot; SAP batch; EPCIS LGTIN class), with its disposition, dates, origin and genealogy. */
 export const BatchSchema = z.strictObject({
@@ -94,14 +101,14 @@ export const BatchSchema = z.strictObject({
   "quantity": QuantitySchema.exactOptional(),
   "supplierBatchId": IdentifierSchema.exactOptional(),
   "supplier": IdentifierSchema.exactOptional(),
-  "countryOfOrigin": z.string().regex(PATTERN_7).exactOptional(),
+  "countryOfOrigin": z.string().regex(PATTERN_8).exactOptional(),
   "manufacturedOn": CalendarDateSchema.exactOptional(),
   "expiresOn": CalendarDateSchema.exactOptional(),
   "availableOn": CalendarDateSchema.exactOptional(),
   "originOrder": OrderRefSchema.exactOptional(),
   "inputs": z.array(BatchInputSchema).max(1000).exactOptional(),
   "revision": RevisionSchema,
-  "sourceRefs": z.array(SourceRefSchema).min(1).max(16),
+  "sourceRefs": z.tuple([SourceRefSchema], SourceRefSchema).refine((items) => items.length <= 16, { message: "must have at most 16 items" }),
   "extensions": ExtensionsSchema.exactOptional(),
 });
 
@@ -125,12 +132,12 @@ export const EquipmentRefSchema = z.strictObject({
 
 /** A raw state value as the controller reported it. */
 export const SourceStateValueSchema = z.strictObject({
-  "value": z.union([z.string().refine(length(0, 256), { message: "length must be 0 to 256 characters" }), z.number().int()]),
+  "value": z.union([z.string().refine(length(0, 256), { message: "length must be 0 to 256 characters" }), z.number().int().gte(-2147483648).lte(4294967295)]),
   "text": z.string().refine(length(0, 256), { message: "length must be 0 to 256 characters" }).exactOptional(),
 });
 
-/** An instant as an RFC 3339 date-time with an explicit offset (Z or +hh:mm), upper-case T and Z, seconds required, any fraction digits: 2026-03-01T06:00:00+01:00. Source local times are converted with the plant's configured time zone, never guessed. */
-export const TimestampSchema = z.iso.datetime({ offset: true }).refine(length(0, 64), { message: "length must be 0 to 64 characters" });
+/** An instant as an RFC 3339 date-time with an explicit offset (Z or +hh:mm), upper-case T and Z, seconds required, any number of fraction digits: 2026-03-01T06:00:00+01:00. The pattern states the form for every JSON Schema validator; the date-time format adds the calendar check (no 30 February). Source local times are converted with the plant's configured time zone, never guessed. */
+export const TimestampSchema = z.iso.datetime({ offset: true }).regex(PATTERN_9).refine(length(0, 64), { message: "length must be 0 to 64 characters" });
 
 /** Why something happened: a code from a catalog, a free text, or both. */
 export const ReasonSchema = z.strictObject({
@@ -150,11 +157,11 @@ export const MachineStateSchema = z.strictObject({
   "order": OrderRefSchema.exactOptional(),
   "reason": ReasonSchema.exactOptional(),
   "revision": RevisionSchema,
-  "sourceRefs": z.array(SourceRefSchema).min(1).max(16),
+  "sourceRefs": z.tuple([SourceRefSchema], SourceRefSchema).refine((items) => items.length <= 16, { message: "must have at most 16 items" }),
   "extensions": ExtensionsSchema.exactOptional(),
 });
 
-/** The usability of stock: unrestricted (free to use), quality_inspection (waiting for a quality decision) or blocked (must not be used). SAP stock types F/X/S, EPCIS dispositions available/non_conformant/unavailable, ISA-95 Disposition UnRestricted/Restricted. */
+/** The usability of stock: unrestricted (free to use), quality_inspection (waiting for a quality decision) or blocked (must not be used). SAP InventoryStockType 01, 02 and 07 of the material document API; ISA-95 Disposition UnRestricted / Restricted; EPCIS disposition available for unrestricted (quality_inspection and blocked have no exact CBV disposition; see docs/model/README.md). */
 export const StockTypeSchema = z.enum(["unrestricted","quality_inspection","blocked"]);
 
 /** Where stock sits and in which usability state: site, storage location, optionally warehouse and bin, and stock type. A quality hold is expressed as stock in the quality-inspection or blocked stock type. */
@@ -171,26 +178,29 @@ export const MaterialMovementSchema = z.strictObject({
   "movementId": IdentifierSchema,
   "kind": z.enum(["produced","consumed","transferred","status_changed","scrapped","adjusted"]),
   "direction": z.enum(["increase","decrease"]).exactOptional(),
-  "sourceMovementType": z.string().regex(PATTERN_8).exactOptional(),
+  "sourceMovementType": z.string().regex(PATTERN_10).exactOptional(),
   "postingDate": CalendarDateSchema,
   "occurredAt": TimestampSchema.exactOptional(),
   "material": MaterialRefSchema,
   "batchId": IdentifierSchema.exactOptional(),
+  "toBatchId": IdentifierSchema.exactOptional(),
+  "toMaterial": MaterialRefSchema.exactOptional(),
   "quantity": QuantitySchema,
   "from": StockLocationSchema.exactOptional(),
   "to": StockLocationSchema.exactOptional(),
   "order": OrderRefSchema.exactOptional(),
   "reason": ReasonSchema.exactOptional(),
   "reverses": IdentifierSchema.exactOptional(),
+  "isReversal": z.boolean().exactOptional(),
   "revision": RevisionSchema,
-  "sourceRefs": z.array(SourceRefSchema).min(1).max(16),
+  "sourceRefs": z.tuple([SourceRefSchema], SourceRefSchema).refine((items) => items.length <= 16, { message: "must have at most 16 items" }),
   "extensions": ExtensionsSchema.exactOptional(),
 });
 
 /** The floor's report of progress on a work order operation: good (yield), scrap and rework quantities, execution times, partial or final (SAP ProdnOrdConf2; ISA-95 OpSegmentResponse). Yield, scrap and rework are in one unit. */
 export const ProductionConfirmationSchema = z.strictObject({
   "confirmationId": IdentifierSchema,
-  "externalId": z.uuid().exactOptional(),
+  "externalId": z.uuid().regex(PATTERN_11).exactOptional(),
   "order": OrderRefSchema,
   "site": SiteRefSchema,
   "workCenter": EquipmentRefSchema.exactOptional(),
@@ -206,7 +216,7 @@ export const ProductionConfirmationSchema = z.strictObject({
   "reverses": IdentifierSchema.exactOptional(),
   "text": z.string().refine(length(0, 1024), { message: "length must be 0 to 1024 characters" }).exactOptional(),
   "revision": RevisionSchema,
-  "sourceRefs": z.array(SourceRefSchema).min(1).max(16),
+  "sourceRefs": z.tuple([SourceRefSchema], SourceRefSchema).refine((items) => items.length <= 16, { message: "must have at most 16 items" }),
   "extensions": ExtensionsSchema.exactOptional(),
 });
 
@@ -221,7 +231,7 @@ export const ProductionCountSchema = z.strictObject({
   "windowEnd": TimestampSchema,
   "counters": z.array(CounterReadingSchema).max(16).exactOptional(),
   "revision": RevisionSchema,
-  "sourceRefs": z.array(SourceRefSchema).min(1).max(16),
+  "sourceRefs": z.tuple([SourceRefSchema], SourceRefSchema).refine((items) => items.length <= 16, { message: "must have at most 16 items" }),
   "extensions": ExtensionsSchema.exactOptional(),
 });
 
@@ -251,16 +261,17 @@ export const QualityHoldOrderScopeSchema = z.strictObject({
 export const QualityHoldDispositionSchema = z.strictObject({
   "decision": z.enum(["use","rework","scrap","return_to_supplier","downgrade"]),
   "code": IdentifierSchema.exactOptional(),
+  "codeGroup": IdentifierSchema.exactOptional(),
   "decidedBy": IdentifierSchema.exactOptional(),
   "decidedAt": TimestampSchema,
   "targetStockType": StockTypeSchema.exactOptional(),
   "note": z.string().refine(length(0, 1024), { message: "length must be 0 to 1024 characters" }).exactOptional(),
 });
 
-/** Material kept from use until a quality decision, and that decision. A hold is a fact about lots and stock in every standard (ISA-95 Disposition Restricted, SAP quality-inspection and blocked stock, EPCIS holding), so its scope is a batch, a material at a site, or the output of an order, and it names the stock type the held material sits in. placed: in force. released: the decision let the material be used (disposition required). rejected: the decision kept it from normal use for good (disposition required). */
+/** Material kept from use until a quality decision, and that decision. A hold is a fact about lots and stock in every standard (ISA-95 Disposition Restricted, SAP quality-inspection and blocked stock, EPCIS holding), so its scope is a batch, a material at a site, or the output of an order, and it names the stock type the held material sits in. placed: in force. released: the decision let the material be used (disposition required). rejected: the decision kept it from normal use for good (disposition required). cancelled: withdrawn without a decision (no disposition). */
 export const QualityHoldSchema = z.strictObject({
   "holdId": IdentifierSchema,
-  "status": z.enum(["placed","released","rejected"]),
+  "status": z.enum(["placed","released","rejected","cancelled"]),
   "scope": z.discriminatedUnion("kind", [QualityHoldBatchScopeSchema, QualityHoldMaterialScopeSchema, QualityHoldOrderScopeSchema]),
   "quantity": QuantitySchema.exactOptional(),
   "heldStockType": StockTypeSchema,
@@ -268,7 +279,7 @@ export const QualityHoldSchema = z.strictObject({
   "placedAt": TimestampSchema,
   "disposition": QualityHoldDispositionSchema.exactOptional(),
   "revision": RevisionSchema,
-  "sourceRefs": z.array(SourceRefSchema).min(1).max(16),
+  "sourceRefs": z.tuple([SourceRefSchema], SourceRefSchema).refine((items) => items.length <= 16, { message: "must have at most 16 items" }),
   "extensions": ExtensionsSchema.exactOptional(),
 });
 
@@ -330,7 +341,7 @@ export const WorkOrderSchema = z.strictObject({
   "operations": z.array(WorkOrderOperationSchema).max(999),
   "components": z.array(WorkOrderComponentSchema).max(9999),
   "revision": RevisionSchema,
-  "sourceRefs": z.array(SourceRefSchema).min(1).max(16),
+  "sourceRefs": z.tuple([SourceRefSchema], SourceRefSchema).refine((items) => items.length <= 16, { message: "must have at most 16 items" }),
   "extensions": ExtensionsSchema.exactOptional(),
 });
 
