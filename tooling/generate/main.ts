@@ -17,6 +17,7 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bundleSchemas } from "./bundle.js";
 import { emitCatalog } from "./catalog.js";
+import { emitEventDocs, emitEvents, lintEvents } from "./events.js";
 import { checkExamples } from "./examples.js";
 import { lintSchemaFiles, readSchemaFiles } from "./schemas.js";
 import { emitTypes } from "./types.js";
@@ -42,6 +43,11 @@ async function main(): Promise<number> {
   console.log(`schemas: ${files.length} files pass ajv strict mode and the house rules`);
 
   const bundle = bundleSchemas(files);
+  const eventProblems = lintEvents(files, bundle);
+  if (eventProblems.length > 0) {
+    console.error(`event schemas: ${eventProblems.length} problem(s)\n  ${eventProblems.join("\n  ")}`);
+    return 1;
+  }
   const entityTitles = files.filter((f) => f.group === "entities").map((f) => f.title);
   const validators = emitValidators(files, BANNER);
   const outputs = new Map<string, string>([
@@ -51,6 +57,8 @@ async function main(): Promise<number> {
     ["src/generated/validators.d.ts", validators.dts],
     ["src/generated/zod.ts", emitZod(bundle, BANNER, entityTitles)],
     ["src/generated/catalog.ts", emitCatalog(files, BANNER)],
+    ["src/generated/events.ts", emitEvents(files, BANNER)],
+    ["../../docs/events.md", emitEventDocs(files)],
   ]);
 
   const drifted: string[] = [];

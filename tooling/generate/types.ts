@@ -27,7 +27,24 @@ export async function emitTypes(bundle: SchemaNode, banner: string): Promise<str
   if (numbered !== null && /^export (type|interface) [A-Z][A-Za-z]*\d+\b/m.test(source)) {
     throw new Error(`json-schema-to-typescript declared a numbered duplicate type (${numbered[0]}); check $ref siblings`);
   }
-  return injectPropertyDocs(source, docs);
+  return appendRefAliases(injectPropertyDocs(source, docs), bundle);
+}
+
+/**
+ * json-schema-to-typescript folds a definition that is only a `$ref` (an event's data schema that
+ * is an entity) into the referenced type; declare it as an alias so that every title is a type.
+ */
+function appendRefAliases(source: string, bundle: SchemaNode): string {
+  const defs = bundle["$defs"] as Record<string, SchemaNode>;
+  const aliases: string[] = [];
+  for (const [name, def] of Object.entries(defs)) {
+    if (typeof def["$ref"] !== "string") continue;
+    if (new RegExp(`^export (type|interface) ${name}\\b`, "m").test(source)) continue;
+    const target = /^#\/\$defs\/([A-Za-z0-9]+)$/.exec(def["$ref"])?.[1];
+    if (target === undefined) throw new Error(`${name}: $ref ${def["$ref"]} is not a bundle definition`);
+    aliases.push(`/**\n * ${String(def["description"] ?? "").replace(/\*\//g, "* /")}\n */\nexport type ${name} = ${target};`);
+  }
+  return aliases.length === 0 ? source : `${source.trimEnd()}\n${aliases.join("\n")}\n`;
 }
 
 /** Removes every keyword beside a `$ref`, remembering property descriptions per object title. */

@@ -44,6 +44,8 @@ export {
   workOrderStatusTransitions,
   type EntityName,
 } from "./generated/catalog.js";
+export { eventCatalog, eventTypes, type EventDataMap, type EventType } from "./generated/events.js";
+export { isEventType, parseEventData } from "./event-data.js";
 export { MAX_ISSUES, type ModelError, type ModelIssue, type ModelIssueCode } from "./errors.js";
 export {
   parseBatch,

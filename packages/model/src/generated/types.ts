@@ -997,3 +997,71 @@ export interface WorkOrderComponent {
    */
   finallyIssued?: boolean;
 }
+/**
+ * A batch (material lot) was created. The data is the Batch as it stands after the fact (event-carried state).
+ */
+export type BatchCreatedData = Batch;
+/**
+ * A batch's disposition changed (for example restricted to unrestricted). The data is the Batch as it stands after the fact (event-carried state).
+ */
+export type BatchStatusChangedData = Batch;
+/**
+ * A machine or line entered a new state. The data is the MachineState as it stands after the fact (event-carried state).
+ */
+export type MachineStateChangedData = MachineState;
+/**
+ * A goods movement was booked. The data is the MaterialMovement as it stands after the fact (event-carried state).
+ */
+export type MaterialMovementPostedData = MaterialMovement;
+/**
+ * A goods movement was reversed by a reversal posting. The data is the MaterialMovement as it stands after the fact (event-carried state).
+ */
+export type MaterialMovementReversedData = MaterialMovement;
+/**
+ * Progress on a work order operation was confirmed: yield, scrap, rework. The data is the ProductionConfirmation as it stands after the fact (event-carried state).
+ */
+export type ProductionConfirmationConfirmedData = ProductionConfirmation;
+/**
+ * A machine counted good and defective parts in a time window. The data is the ProductionCount as it stands after the fact (event-carried state).
+ */
+export type ProductionCountCountedData = ProductionCount;
+/**
+ * Material was placed on quality hold. The data is the QualityHold as it stands after the fact (event-carried state).
+ */
+export type QualityHoldPlacedData = QualityHold;
+/**
+ * A quality hold ended with a decision (released or rejected) or was cancelled. The data is the QualityHold as it stands after the fact (event-carried state).
+ */
+export type QualityHoldReleasedData = QualityHold;
+/**
+ * A work order will not be executed (SAP DLFL). The data is the WorkOrder as it stands after the fact (event-carried state).
+ */
+export type WorkOrderCancelledData = WorkOrder;
+/**
+ * A work order was closed and is read-only (SAP CLSD). The data is the WorkOrder as it stands after the fact (event-carried state).
+ */
+export type WorkOrderClosedData = WorkOrder;
+/**
+ * No more work is expected on a work order (SAP CNF or TECO). The data is the WorkOrder as it stands after the fact (event-carried state).
+ */
+export type WorkOrderCompletedData = WorkOrder;
+/**
+ * A work order was created in its system of record (SAP CRTD). The data is the WorkOrder as it stands after the fact (event-carried state).
+ */
+export type WorkOrderCreatedData = WorkOrder;
+/**
+ * Execution of a work order was interrupted on purpose. The data is the WorkOrder as it stands after the fact (event-carried state).
+ */
+export type WorkOrderHeldData = WorkOrder;
+/**
+ * A work order was released for execution (SAP REL): MES may start it. The data is the WorkOrder as it stands after the fact (event-carried state).
+ */
+export type WorkOrderReleasedData = WorkOrder;
+/**
+ * A held work order was resumed. The data is the WorkOrder as it stands after the fact (event-carried state).
+ */
+export type WorkOrderResumedData = WorkOrder;
+/**
+ * Execution of a work order started on the floor. The data is the WorkOrder as it stands after the fact (event-carried state).
+ */
+export type WorkOrderStartedData = WorkOrder;

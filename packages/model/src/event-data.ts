@@ -1,0 +1,59 @@
+import { err, ok, type Result } from "neverthrow";
+import { createModelError, preview, type ModelError, type ModelIssue } from "./errors.js";
+import { eventCatalog, eventTypes, type EventDataMap, type EventType } from "./generated/events.js";
+import { parseEntity } from "./parse.js";
+
+const KNOWN = new Set<string>(eventTypes);
+
+/**
+ * Tells whether a string is one of the canonical event types of this version of the catalog.
+ *
+ * @param type - any string
+ * @returns whether it is a known type
+ * @example
+ * isEventType("dev.millwright.workorder.released.v1"); // true
+ */
+export function isEventType(type: string): type is EventType {
+  return KNOWN.has(type);
+}
+
+function valueAt(data: unknown, pointer: string): unknown {
+  let node = data;
+  for (const segment of pointer.split("/").slice(1)) {
+    if (typeof node !== "object" || node === null) return undefined;
+    node = (node as Record<string, unknown>)[segment];
+  }
+  return node;
+}
+
+/**
+ * Checks the data of an event of a known type: the entity it carries (schema and semantic rules),
+ * then the values the type requires (the data of `…workorder.released.v1` has status released).
+ * Never throws.
+ *
+ * @param type - a canonical event type
+ * @param data - the event's data, any value
+ * @returns the typed data, or every issue found
+ * @example
+ * parseEventData("dev.millwright.workorder.released.v1", order).map((o) => o.orderId);
+ */
+export function parseEventData<TType extends EventType>(type: TType, data: unknown): Result<EventDataMap[TType], ModelError> {
+  const entry = eventCatalog[type];
+  const parsed = parseEntity(entry.entity, data);
+  if (parsed.isErr()) return err(parsed.error);
+  const issues: ModelIssue[] = [];
+  for (const [pointer, allowed] of Object.entries(entry.dataRequires) as [string, readonly unknown[]][]) {
+    const value = valueAt(data, pointer);
+    if (!allowed.includes(value)) {
+      const list = allowed.map((v) => JSON.stringify(v)).join(", ");
+      issues.push({
+        code: "invalid_value",
+        path: pointer,
+        value,
+        rule: `${type} carries ${pointer} in ${list}`,
+        message: `${pointer}: ${value === undefined ? "absent" : preview(value)} does not fit event type ${type}, whose data has ${pointer} in ${list}`,
+      });
+    }
+  }
+  return issues.length === 0 ? ok(parsed.value as EventDataMap[TType]) : err(createModelError(entry.entity, issues));
+}
