@@ -20,6 +20,14 @@ import type {
 
 type Issues = ModelIssue[];
 
+/**
+ * A JSON Pointer, built only when an issue is reported: `base` (like "/operations"), an optional
+ * array index (-1 for none) and a key. Valid input, the hot path, builds no strings.
+ */
+function at(base: string, index: number, key: string): string {
+  return index < 0 ? `${base}/${key}` : `${base}/${index}/${key}`;
+}
+
 function isNegative(value: string): boolean {
   if (value.charCodeAt(0) !== 45 /* - */) return false;
   for (let i = 1; i < value.length; i++) {
@@ -37,8 +45,9 @@ function isZero(value: string): boolean {
   return true;
 }
 
-function quantity(q: Quantity | undefined, path: string, issues: Issues): void {
+function quantity(q: Quantity | undefined, issues: Issues, base: string, index: number, key: string): void {
   if (q !== undefined && isNegative(q.value)) {
+    const path = at(base, index, key);
     issues.push({
       code: "negative_quantity",
       path: `${path}/value`,
@@ -49,8 +58,10 @@ function quantity(q: Quantity | undefined, path: string, issues: Issues): void {
   }
 }
 
-function sameUnit(q: Quantity | undefined, ref: Quantity, path: string, refPath: string, issues: Issues): void {
+function sameUnit(q: Quantity | undefined, ref: Quantity, issues: Issues, base: string, index: number, key: string, refKey: string): void {
   if (q !== undefined && q.unit !== ref.unit) {
+    const path = at(base, index, key);
+    const refPath = at(base, index, refKey);
     issues.push({
       code: "unit_mismatch",
       path: `${path}/unit`,
@@ -61,8 +72,10 @@ function sameUnit(q: Quantity | undefined, ref: Quantity, path: string, refPath:
   }
 }
 
-function notBefore(start: string | undefined, end: string | undefined, path: string, startPath: string, issues: Issues): void {
+function notBefore(start: string | undefined, end: string | undefined, issues: Issues, base: string, endKey: string, startKey: string): void {
   if (start !== undefined && end !== undefined && compareTimestamps(end, start) < 0) {
+    const path = `${base}/${endKey}`;
+    const startPath = `${base}/${startKey}`;
     issues.push({
       code: "end_before_start",
       path,
@@ -73,82 +86,114 @@ function notBefore(start: string | undefined, end: string | undefined, path: str
   }
 }
 
-function sameMaterial(id: string, expected: string, path: string, refPath: string, issues: Issues): void {
+function sameMaterial(id: string, expected: string, issues: Issues, path: () => string, refPath: string): void {
   if (id !== expected) {
     issues.push({
       code: "material_mismatch",
-      path,
+      path: path(),
       value: id,
       rule: `a batch belongs to the material it is given for (${refPath})`,
-      message: `${path}: batch of material ${preview(id)} given for material ${preview(expected)} at ${refPath}`,
+      message: `${path()}: batch of material ${preview(id)} given for material ${preview(expected)} at ${refPath}`,
     });
   }
 }
 
-function schedule(s: Schedule | undefined, path: string, issues: Issues): void {
+function schedule(s: Schedule | undefined, issues: Issues, base: string, index: number): void {
   if (s === undefined) return;
-  notBefore(s.plannedStart, s.plannedEnd, `${path}/plannedEnd`, `${path}/plannedStart`, issues);
-  notBefore(s.scheduledStart, s.scheduledEnd, `${path}/scheduledEnd`, `${path}/scheduledStart`, issues);
-  notBefore(s.actualStart, s.actualEnd, `${path}/actualEnd`, `${path}/actualStart`, issues);
+  if (s.plannedEnd === undefined && s.scheduledEnd === undefined && s.actualEnd === undefined) return;
+  const path = at(base, index, "schedule");
+  notBefore(s.plannedStart, s.plannedEnd, issues, path, "plannedEnd", "plannedStart");
+  notBefore(s.scheduledStart, s.scheduledEnd, issues, path, "scheduledEnd", "scheduledStart");
+  notBefore(s.actualStart, s.actualEnd, issues, path, "actualEnd", "actualStart");
+}
+
+/** Whether an earlier operation has the same id; no allocation, for short lists. */
+function earlierOperation(ops: WorkOrder["operations"], i: number): boolean {
+  const id = ops[i]!.operationId;
+  for (let j = 0; j < i; j++) if (ops[j]!.operationId === id) return true;
+  return false;
+}
+
+/** Whether an earlier component has the same item id; no allocation, for short lists. */
+function earlierComponent(components: WorkOrder["components"], i: number): boolean {
+  const id = components[i]!.itemId;
+  for (let j = 0; j < i; j++) if (components[j]!.itemId === id) return true;
+  return false;
+}
+
+const ORDER_QUANTITIES = ["plannedScrapQuantity", "confirmedYieldQuantity", "confirmedScrapQuantity"] as const;
+const OPERATION_QUANTITIES = ["confirmedYieldQuantity", "confirmedScrapQuantity"] as const;
+const CONFIRMATION_QUANTITIES = ["scrapQuantity", "reworkQuantity"] as const;
+
+function hasOperation(ops: WorkOrder["operations"], id: string): boolean {
+  for (let j = 0; j < ops.length; j++) if (ops[j]!.operationId === id) return true;
+  return false;
 }
 
 /** WorkOrder: quantities, units, schedules, unique operation and component keys, references. */
 export function workOrderRules(w: WorkOrder, issues: Issues): void {
-  quantity(w.plannedQuantity, "/plannedQuantity", issues);
-  for (const key of ["plannedScrapQuantity", "confirmedYieldQuantity", "confirmedScrapQuantity"] as const) {
-    quantity(w[key], `/${key}`, issues);
-    sameUnit(w[key], w.plannedQuantity, `/${key}`, "/plannedQuantity", issues);
+  quantity(w.plannedQuantity, issues, "", -1, "plannedQuantity");
+  for (const key of ORDER_QUANTITIES) {
+    quantity(w[key], issues, "", -1, key);
+    sameUnit(w[key], w.plannedQuantity, issues, "", -1, key, "plannedQuantity");
   }
-  schedule(w.schedule, "/schedule", issues);
-  if (w.outputBatch !== undefined) sameMaterial(w.outputBatch.material.id, w.material.id, "/outputBatch/material/id", "/material/id", issues);
-  const operationIds = new Set<string>();
-  for (let i = 0; i < w.operations.length; i++) {
-    const op = w.operations[i]!;
-    const at = `/operations/${i}`;
-    if (operationIds.has(op.operationId)) {
+  schedule(w.schedule, issues, "", -1);
+  if (w.outputBatch !== undefined) {
+    sameMaterial(w.outputBatch.material.id, w.material.id, issues, () => "/outputBatch/material/id", "/material/id");
+  }
+  const ops = w.operations;
+  const manyOps = ops.length > 32 ? new Set<string>() : undefined;
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!;
+    const duplicate = manyOps === undefined ? earlierOperation(ops, i) : manyOps.has(op.operationId);
+    manyOps?.add(op.operationId);
+    if (duplicate) {
       issues.push({
         code: "duplicate_key",
-        path: `${at}/operationId`,
+        path: at("/operations", i, "operationId"),
         value: op.operationId,
         rule: "operationId is unique within the order",
-        message: `${at}/operationId: ${preview(op.operationId)} is used by an earlier operation`,
+        message: `${at("/operations", i, "operationId")}: ${preview(op.operationId)} is used by an earlier operation`,
       });
     }
-    operationIds.add(op.operationId);
-    quantity(op.plannedQuantity, `${at}/plannedQuantity`, issues);
-    for (const key of ["confirmedYieldQuantity", "confirmedScrapQuantity"] as const) {
-      quantity(op[key], `${at}/${key}`, issues);
-      if (op.plannedQuantity !== undefined) sameUnit(op[key], op.plannedQuantity, `${at}/${key}`, `${at}/plannedQuantity`, issues);
+    quantity(op.plannedQuantity, issues, "/operations", i, "plannedQuantity");
+    for (const key of OPERATION_QUANTITIES) {
+      quantity(op[key], issues, "/operations", i, key);
+      if (op.plannedQuantity !== undefined) sameUnit(op[key], op.plannedQuantity, issues, "/operations", i, key, "plannedQuantity");
     }
-    schedule(op.schedule, `${at}/schedule`, issues);
+    schedule(op.schedule, issues, "/operations", i);
   }
-  const itemIds = new Set<string>();
-  for (let i = 0; i < w.components.length; i++) {
-    const c = w.components[i]!;
-    const at = `/components/${i}`;
-    if (itemIds.has(c.itemId)) {
+  const components = w.components;
+  const operationIds = ops.length > 32 ? new Set(ops.map((o) => o.operationId)) : undefined;
+  const manyItems = components.length > 32 ? new Set<string>() : undefined;
+  for (let i = 0; i < components.length; i++) {
+    const c = components[i]!;
+    const duplicate = manyItems === undefined ? earlierComponent(components, i) : manyItems.has(c.itemId);
+    manyItems?.add(c.itemId);
+    if (duplicate) {
       issues.push({
         code: "duplicate_key",
-        path: `${at}/itemId`,
+        path: at("/components", i, "itemId"),
         value: c.itemId,
         rule: "itemId is unique within the order",
-        message: `${at}/itemId: ${preview(c.itemId)} is used by an earlier component`,
+        message: `${at("/components", i, "itemId")}: ${preview(c.itemId)} is used by an earlier component`,
       });
     }
-    itemIds.add(c.itemId);
-    if (c.operationId !== undefined && !operationIds.has(c.operationId)) {
+    if (c.operationId !== undefined && !(operationIds?.has(c.operationId) ?? hasOperation(ops, c.operationId))) {
       issues.push({
         code: "dangling_reference",
-        path: `${at}/operationId`,
+        path: at("/components", i, "operationId"),
         value: c.operationId,
         rule: "a component's operationId names one of the order's operations",
-        message: `${at}/operationId: ${preview(c.operationId)} is not an operation of this order`,
+        message: `${at("/components", i, "operationId")}: ${preview(c.operationId)} is not an operation of this order`,
       });
     }
-    if (c.batch !== undefined) sameMaterial(c.batch.material.id, c.material.id, `${at}/batch/material/id`, `${at}/material/id`, issues);
-    quantity(c.requiredQuantity, `${at}/requiredQuantity`, issues);
-    quantity(c.withdrawnQuantity, `${at}/withdrawnQuantity`, issues);
-    sameUnit(c.withdrawnQuantity, c.requiredQuantity, `${at}/withdrawnQuantity`, `${at}/requiredQuantity`, issues);
+    if (c.batch !== undefined) {
+      sameMaterial(c.batch.material.id, c.material.id, issues, () => at("/components", i, "batch/material/id"), at("/components", i, "material/id"));
+    }
+    quantity(c.requiredQuantity, issues, "/components", i, "requiredQuantity");
+    quantity(c.withdrawnQuantity, issues, "/components", i, "withdrawnQuantity");
+    sameUnit(c.withdrawnQuantity, c.requiredQuantity, issues, "/components", i, "withdrawnQuantity", "requiredQuantity");
   }
 }
 
@@ -163,11 +208,11 @@ export function batchRules(b: Batch, issues: Issues): void {
       message: `/expiresOn: ${preview(b.expiresOn)} is before /manufacturedOn ${preview(b.manufacturedOn)}`,
     });
   }
-  quantity(b.quantity, "/quantity", issues);
+  quantity(b.quantity, issues, "", -1, "quantity");
   const inputs = b.inputs ?? [];
   for (let i = 0; i < inputs.length; i++) {
     const input = inputs[i]!;
-    quantity(input.quantity, `/inputs/${i}/quantity`, issues);
+    quantity(input.quantity, issues, "/inputs", i, "quantity");
     if (input.batch.batchId === b.batchId && input.batch.material.id === b.material.id) {
       issues.push({
         code: "self_reference",
@@ -200,7 +245,7 @@ function samePlace(a: StockLocation, b: StockLocation): boolean {
 
 /** MaterialMovement: a positive quantity, from/to as the kind requires, no self-reversal. */
 export function materialMovementRules(m: MaterialMovement, issues: Issues): void {
-  quantity(m.quantity, "/quantity", issues);
+  quantity(m.quantity, issues, "", -1, "quantity");
   if (isZero(m.quantity.value)) {
     issues.push({
       code: "zero_quantity",
@@ -312,7 +357,7 @@ const REJECT_DECISIONS = new Set(["scrap", "return_to_supplier", "rework"]);
 
 /** QualityHold: a decision exactly when the hold has ended, consistent with how it ended. */
 export function qualityHoldRules(h: QualityHold, issues: Issues): void {
-  quantity(h.quantity, "/quantity", issues);
+  quantity(h.quantity, issues, "", -1, "quantity");
   const d = h.disposition;
   if (h.status === "placed" || h.status === "cancelled") {
     if (d !== undefined) {
@@ -345,17 +390,25 @@ export function qualityHoldRules(h: QualityHold, issues: Issues): void {
       message: `/disposition/decision: ${preview(d.decision)} contradicts status ${preview(h.status)} (allowed: ${[...allowed].join(", ")})`,
     });
   }
-  notBefore(h.placedAt, d.decidedAt, "/disposition/decidedAt", "/placedAt", issues);
+  if (compareTimestamps(d.decidedAt, h.placedAt) < 0) {
+    issues.push({
+      code: "end_before_start",
+      path: "/disposition/decidedAt",
+      value: d.decidedAt,
+      rule: "/disposition/decidedAt >= /placedAt",
+      message: `/disposition/decidedAt: ${preview(d.decidedAt)} is before /placedAt ${preview(h.placedAt)}`,
+    });
+  }
 }
 
 /** ProductionConfirmation: quantities in one unit, times in order, no self-reversal. */
 export function productionConfirmationRules(c: ProductionConfirmation, issues: Issues): void {
-  quantity(c.yieldQuantity, "/yieldQuantity", issues);
-  for (const key of ["scrapQuantity", "reworkQuantity"] as const) {
-    quantity(c[key], `/${key}`, issues);
-    sameUnit(c[key], c.yieldQuantity, `/${key}`, "/yieldQuantity", issues);
+  quantity(c.yieldQuantity, issues, "", -1, "yieldQuantity");
+  for (const key of CONFIRMATION_QUANTITIES) {
+    quantity(c[key], issues, "", -1, key);
+    sameUnit(c[key], c.yieldQuantity, issues, "", -1, key, "yieldQuantity");
   }
-  notBefore(c.executionStart, c.executionEnd, "/executionEnd", "/executionStart", issues);
+  notBefore(c.executionStart, c.executionEnd, issues, "", "executionEnd", "executionStart");
   if (c.reverses !== undefined && c.reverses === c.confirmationId) {
     issues.push({
       code: "self_reversal",
@@ -394,10 +447,10 @@ export function machineStateRules(s: MachineState, issues: Issues): void {
 
 /** ProductionCount: one unit, a window in order, counters that only fall on a reset or rollover. */
 export function productionCountRules(c: ProductionCount, issues: Issues): void {
-  quantity(c.goodQuantity, "/goodQuantity", issues);
-  quantity(c.defectiveQuantity, "/defectiveQuantity", issues);
-  sameUnit(c.defectiveQuantity, c.goodQuantity, "/defectiveQuantity", "/goodQuantity", issues);
-  notBefore(c.windowStart, c.windowEnd, "/windowEnd", "/windowStart", issues);
+  quantity(c.goodQuantity, issues, "", -1, "goodQuantity");
+  quantity(c.defectiveQuantity, issues, "", -1, "defectiveQuantity");
+  sameUnit(c.defectiveQuantity, c.goodQuantity, issues, "", -1, "defectiveQuantity", "goodQuantity");
+  notBefore(c.windowStart, c.windowEnd, issues, "", "windowEnd", "windowStart");
   const counters = c.counters ?? [];
   for (let i = 0; i < counters.length; i++) {
     const r = counters[i]!;

@@ -20,6 +20,12 @@ function daysFromCivil(year: number, month: number, day: number): number {
   return era * 146097 + doe - 719468;
 }
 
+function sameOffset(a: string, b: string): boolean {
+  const n = a.length;
+  if (a.charCodeAt(n - 1) === 90 /* Z */) return b.charCodeAt(n - 1) === 90;
+  return a.charCodeAt(n - 6) === b.charCodeAt(n - 6) && a.endsWith(b.slice(n - 6));
+}
+
 interface Instant {
   readonly seconds: number;
   readonly fraction: string;
@@ -56,6 +62,8 @@ function toInstant(ts: string): Instant {
  * compareTimestamps("2026-03-01T10:00:00+01:00", "2026-03-01T09:00:00Z"); // 0
  */
 export function compareTimestamps(a: string, b: string): number {
+  // Fast path, the common case: same length and same offset, so the strings sort as the instants.
+  if (a.length === b.length && sameOffset(a, b)) return a < b ? -1 : a > b ? 1 : 0;
   const x = toInstant(a);
   const y = toInstant(b);
   if (x.seconds !== y.seconds) return x.seconds - y.seconds;
