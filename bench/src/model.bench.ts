@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import Ajv2020 from "ajv/dist/2020.js";
+import { Ajv2020 } from "ajv/dist/2020.js";
 import { isCalendarDate, isDateTime, isUuid, parseWorkOrder } from "@millwright/model";
 import { WorkOrderSchema } from "@millwright/model/zod";
 import { compare, heapUsed } from "./measure.js";

@@ -1,8 +1,12 @@
-import Ajv2020 from "ajv/dist/2020.js";
-import standaloneCode from "ajv/dist/standalone/index.js";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import standaloneModule from "ajv/dist/standalone/index.js";
 import { _ } from "ajv";
 import { formats } from "../../packages/model/src/formats.js";
 import type { SchemaFile } from "./schemas.js";
+
+// ajv's standalone module is CommonJS with a `default` property; under NodeNext the default
+// import is the whole module object.
+const standaloneCode = standaloneModule.default;
 
 /** The ajv options of the generated validators; the bench compiles its bare baseline with the same. */
 export const AJV_OPTIONS = {

@@ -1,0 +1,89 @@
+import { parseEntity, sumQuantities, type EntityName, type ModelIssue } from "@millwright/model";
+import { productionOrderToWorkOrder, type PlantConfig } from "./sap-preview.js";
+
+export interface DemoInput {
+  readonly sapOrder: unknown;
+  readonly mesLines: readonly string[];
+  readonly log: (line: string) => void;
+}
+
+export interface DemoSummary {
+  readonly accepted: readonly { readonly entity: EntityName; readonly record: unknown }[];
+  readonly rejected: readonly { readonly source: string; readonly raw: unknown; readonly issues: readonly ModelIssue[] }[];
+  readonly confirmedYield: string;
+}
+
+const PLANT: PlantConfig = { logicalSystem: "S4PCLNT100", timeZone: "America/Los_Angeles" };
+const ENTITIES = new Set<string>(["WorkOrder", "Batch", "MaterialMovement", "QualityHold", "ProductionConfirmation", "MachineState", "ProductionCount"]);
+
+/** Runs the demo's records through the canonical model and reports what each system told us. */
+export function runDemo(input: DemoInput): DemoSummary {
+  const { log } = input;
+  const accepted: { entity: EntityName; record: unknown }[] = [];
+  const rejected: { source: string; raw: unknown; issues: readonly ModelIssue[] }[] = [];
+
+  log("Millwright plant demo: plant 1710, order 1000123\n");
+  log("SAP S/4HANA  A_ProductionOrder_2('1000123') via OData V2");
+  const candidate = productionOrderToWorkOrder(input.sapOrder, PLANT);
+  const order = parseEntity("WorkOrder", candidate);
+  if (order.isOk()) {
+    const o = order.value;
+    accepted.push({ entity: "WorkOrder", record: o });
+    log(`  ✓ WorkOrder ${o.orderId}: ${o.plannedQuantity.value} ${o.plannedQuantity.unit} of ${o.material.id}, status ${o.status} (SAP ${o.sourceStatuses?.join(" ")})`);
+    log(`    planned ${o.schedule?.plannedStart} → ${o.schedule?.plannedEnd} (plant time zone ${PLANT.timeZone})`);
+    for (const op of o.operations) log(`    operation ${op.operationId} at ${op.workCenter?.id}: ${op.description}`);
+    for (const c of o.components) log(`    component ${c.material.id}: ${c.requiredQuantity.value} ${c.requiredQuantity.unit} for operation ${c.operationId}`);
+  } else {
+    rejected.push({ source: "sap", raw: candidate, issues: order.error.issues });
+    for (const issue of order.error.issues) log(`  ✗ ${issue.message}`);
+  }
+
+  log("\nMES  records from line FAB");
+  input.mesLines.forEach((line, i) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch (cause) {
+      rejected.push({ source: `mes line ${i + 1}`, raw: line, issues: [] });
+      log(`  ✗ line ${i + 1} is not JSON: ${(cause as Error).message}`);
+      return;
+    }
+    const { kind, record } = parsed as { kind?: unknown; record?: unknown };
+    if (typeof kind !== "string" || !ENTITIES.has(kind)) {
+      log(`  ✗ line ${i + 1}: unknown record kind ${JSON.stringify(kind)}`);
+      rejected.push({ source: `mes line ${i + 1}`, raw: parsed, issues: [] });
+      return;
+    }
+    const result = parseEntity(kind as EntityName, record);
+    if (result.isOk()) {
+      accepted.push({ entity: kind as EntityName, record: result.value });
+      log(`  ✓ ${kind} ${describe(kind, result.value)}`);
+    } else {
+      rejected.push({ source: `mes line ${i + 1}`, raw: record, issues: result.error.issues });
+      log(`  ✗ ${kind} rejected, ${result.error.issues.length} issue(s):`);
+      for (const issue of result.error.issues) log(`      ${issue.code}: ${issue.message}`);
+    }
+  });
+
+  const confirmations = accepted.filter((a) => a.entity === "ProductionConfirmation") as { record: { yieldQuantity: { value: string; unit: string } } }[];
+  const total = sumQuantities(confirmations.map((c) => c.record.yieldQuantity), "H87");
+  const confirmedYield = total.isOk() ? `${total.value.value} ${total.value.unit}` : total.error.message;
+  log("\nSummary");
+  log(`  accepted ${accepted.length} canonical records, rejected ${rejected.length} (kept with every issue, nothing dropped)`);
+  log(`  confirmed yield for order 1000123 so far: ${confirmedYield} (exact decimal sum)`);
+  return { accepted, rejected, confirmedYield };
+}
+
+function describe(kind: string, record: unknown): string {
+  const r = record as Record<string, any>;
+  switch (kind) {
+    case "MachineState":
+      return `${r.equipment.id} is ${r.availability} (PackML ${r.packmlState}) since ${r.since}`;
+    case "ProductionCount":
+      return `${r.equipment.id} made ${r.goodQuantity.value} good, ${r.defectiveQuantity.value} defective ${r.goodQuantity.unit} between ${r.windowStart} and ${r.windowEnd}`;
+    case "ProductionConfirmation":
+      return `${r.confirmationId}: yield ${r.yieldQuantity.value} ${r.yieldQuantity.unit} on operation ${r.order.operationId}${r.isFinal ? " (final)" : ""}`;
+    default:
+      return "";
+  }
+}

@@ -1,0 +1,33 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect, test } from "vitest";
+import { runDemo } from "../src/demo.js";
+import { sapDateTime } from "../src/sap-preview.js";
+
+const fixtures = join(import.meta.dirname, "..", "fixtures");
+
+test("the demo accepts the SAP order and the good MES records, and rejects the bad one with every issue", () => {
+  const lines: string[] = [];
+  const summary = runDemo({
+    sapOrder: JSON.parse(readFileSync(join(fixtures, "sap-production-order.json"), "utf8")),
+    mesLines: readFileSync(join(fixtures, "mes-records.ndjson"), "utf8").split("\n").filter((l) => l.trim() !== ""),
+    log: (l) => lines.push(l),
+  });
+  expect(summary.accepted.map((a) => a.entity)).toEqual(["WorkOrder", "MachineState", "ProductionCount", "ProductionConfirmation"]);
+  expect(summary.rejected).toHaveLength(1);
+  expect(summary.rejected[0]!.issues.map((i) => `${i.code} ${i.path}`)).toEqual([
+    "negative_quantity /scrapQuantity/value",
+    "unit_mismatch /scrapQuantity/unit",
+    "end_before_start /executionEnd",
+  ]);
+  expect(summary.confirmedYield).toBe("118 H87");
+  expect(lines.join("\n")).toContain("✓ WorkOrder 1000123: 500.000 H87 of FG126, status released (SAP CRTD REL)");
+});
+
+test("SAP local dates and times become RFC 3339 instants in the plant's time zone", () => {
+  // 2026-03-02 06:00 in Los Angeles is PST (-08:00); 2026-03-09 is after the DST change (-07:00).
+  expect(sapDateTime("/Date(1772409600000)/", "PT06H00M00S", "America/Los_Angeles")).toBe("2026-03-02T06:00:00-08:00");
+  expect(sapDateTime("/Date(1773014400000)/", "PT06H00M00S", "America/Los_Angeles")).toBe("2026-03-09T06:00:00-07:00");
+  expect(sapDateTime("/Date(1772409600000+0000)/", "PT23H59M59S", "Europe/Berlin")).toBe("2026-03-02T23:59:59+01:00");
+  expect(sapDateTime("garbage", "PT06H00M00S", "UTC")).toBeUndefined();
+});

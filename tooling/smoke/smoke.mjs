@@ -1,0 +1,18 @@
+// Loads the BUILT packages the way a user's ESM code does (no source condition, no TypeScript),
+// and exercises one real path through each.
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+const resolveFrom = (pkg) => new URL(`../../packages/${pkg}/`, import.meta.url);
+
+const model = await import(new URL("dist/index.js", resolveFrom("model")));
+const zod = await import(new URL("dist/zod.js", resolveFrom("model")));
+const order = JSON.parse(
+  require("node:fs").readFileSync(new URL("../../bench/fixtures/work-order-2kb.json", import.meta.url), "utf8"),
+);
+assert.equal(model.parseWorkOrder(order).isOk(), true);
+assert.equal(model.parseWorkOrder({}).isErr(), true);
+assert.equal(zod.WorkOrderSchema.safeParse(order).success, true);
+assert.deepEqual(model.sumQuantities(Array(10).fill({ value: "0.1", unit: "KGM" }))._unsafeUnwrap(), { value: "1.0", unit: "KGM" });
+console.log(`smoke ESM ok on ${process.version}`);

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# `pnpm test`: everything that decides whether a change is good, in the order that fails fastest.
+#   generate drift check -> build -> type checks -> unit and integration tests -> package checks
+#   -> built packages in plain Node (ESM and CJS) -> bench targets -> the tests again on Node 24.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# An absolute path: pnpm's own PATH entry is relative, and turbo runs tasks in package folders.
+# Relative entries (pnpm adds ./node_modules/.bin) are dropped for the same reason.
+PATH="$PWD/node_modules/.bin:$(printf '%s' "$PATH" | tr ':' '\n' | grep -v '^\.' | paste -sd: -)"
+export PATH
+export TURBO_TELEMETRY_DISABLED=1 TURBO_NO_UPDATE_NOTIFIER=1
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "generate: schemas/ and the generated files agree (drift check), examples behave"
+tsx tooling/generate/main.ts --check
+
+step "build: every package, ESM + CJS + types"
+turbo run build --output-logs=errors-only
+
+step "type checks"
+turbo run typecheck --output-logs=errors-only
+tsc -p tsconfig.json --noEmit
+
+step "tests (unit, property, integration, type tests) on $(node --version)"
+vitest run
+
+step "package checks: publint --strict and attw for every published package"
+turbo run check-package --output-logs=errors-only
+
+step "built packages load in plain Node, ESM and CJS"
+node tooling/smoke/smoke.mjs
+node tooling/smoke/smoke.cjs
+
+step "bench targets (quick run; fails only beyond a 15% noise margin)"
+(cd bench && node --expose-gc --import tsx src/main.ts --check)
+
+if [ "${MILLWRIGHT_SKIP_NODE24:-0}" != "1" ]; then
+  step "the tests and the smoke checks again on Node 24"
+  npx -y -p node@24 -c 'node --version && node node_modules/vitest/vitest.mjs run && node tooling/smoke/smoke.mjs && node tooling/smoke/smoke.cjs'
+fi
+
+step "all checks passed"
