@@ -34,6 +34,7 @@ node tooling/smoke/smoke.cjs
 
 step "bench targets (quick run; fails only beyond a 15% noise margin)"
 (cd bench && node --expose-gc --import tsx src/main.ts --check)
+node --expose-gc --import tsx packages/events/bench/envelope.bench.ts --check
 
 if [ "${MILLWRIGHT_SKIP_NODE24:-0}" != "1" ]; then
   step "the tests and the smoke checks again on Node 24"

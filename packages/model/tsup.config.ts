@@ -1,12 +1,3 @@
-import { defineConfig } from "tsup";
+import { packageConfig } from "../../tooling/tsup.package.js";
 
-export default defineConfig({
-  entry: ["src/index.ts", "src/zod.ts"],
-  format: ["esm", "cjs"],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: "node20",
-  treeshake: true,
-  splitting: true,
-});
+export default packageConfig(["src/index.ts", "src/zod.ts"]);

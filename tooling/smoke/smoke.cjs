@@ -11,3 +11,14 @@ assert.equal(model.parseWorkOrder(null).isErr(), true);
 assert.equal(zod.WorkOrderSchema.safeParse(order).success, true);
 assert.equal(model.canTransition("released", "in_progress"), true);
 console.log(`smoke CJS ok on ${process.version}`);
+
+const events = require(join(__dirname, "../../packages/events/dist/index.cjs"));
+const created = events.createEvent({
+  type: "dev.millwright.workorder.started.v1",
+  source: "urn:millwright:sap:S4PCLNT100",
+  data: order,
+  time: "2026-03-02T06:12:40-08:00",
+})._unsafeUnwrap();
+const message = events.http.binary(created);
+assert.equal(events.http.toEvent(message)._unsafeUnwrap().id, created.id);
+console.log(`smoke CJS events ok on ${process.version}`);

@@ -16,3 +16,15 @@ assert.equal(model.parseWorkOrder({}).isErr(), true);
 assert.equal(zod.WorkOrderSchema.safeParse(order).success, true);
 assert.deepEqual(model.sumQuantities(Array(10).fill({ value: "0.1", unit: "KGM" }))._unsafeUnwrap(), { value: "1.0", unit: "KGM" });
 console.log(`smoke ESM ok on ${process.version}`);
+
+const events = await import(new URL("dist/index.js", resolveFrom("events")));
+const created = events.createEvent({
+  type: "dev.millwright.workorder.started.v1",
+  source: "urn:millwright:sap:S4PCLNT100",
+  data: order,
+  time: "2026-03-02T06:12:40-08:00",
+});
+assert.equal(created.isOk(), true);
+const text = events.serializeEvent(created._unsafeUnwrap());
+assert.equal(events.parseEvent(text)._unsafeUnwrap().id, created._unsafeUnwrap().id);
+console.log(`smoke ESM events ok on ${process.version}`);

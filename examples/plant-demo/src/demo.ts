@@ -1,4 +1,5 @@
-import { parseEntity, sumQuantities, type EntityName, type ModelIssue } from "@millwright/model";
+import { createEvent, serializeEvent, type CanonicalEvent } from "@millwright/events";
+import { parseEntity, sumQuantities, type EntityName, type EventType, type ModelIssue } from "@millwright/model";
 import { productionOrderToWorkOrder, type PlantConfig } from "./sap-preview.js";
 
 export interface DemoInput {
@@ -11,9 +12,39 @@ export interface DemoSummary {
   readonly accepted: readonly { readonly entity: EntityName; readonly record: unknown }[];
   readonly rejected: readonly { readonly source: string; readonly raw: unknown; readonly issues: readonly ModelIssue[] }[];
   readonly confirmedYield: string;
+  /** The accepted records as canonical CloudEvents, in the order they were accepted. */
+  readonly events: readonly CanonicalEvent[];
+  /** The events as structured JSON, one per line. */
+  readonly eventLines: readonly string[];
 }
 
 const PLANT: PlantConfig = { logicalSystem: "S4PCLNT100", timeZone: "America/Los_Angeles" };
+const SAP_SOURCE = "urn:millwright:sap:S4PCLNT100";
+const MES_SOURCE = "urn:millwright:mes:line-fab";
+
+/** SAP's LastChangeDateTime (String 14, YYYYMMDDhhmmss, UTC) as an RFC 3339 instant. */
+function sapChangeTime(revision: string): string {
+  const r = revision;
+  return `${r.slice(0, 4)}-${r.slice(4, 6)}-${r.slice(6, 8)}T${r.slice(8, 10)}:${r.slice(10, 12)}:${r.slice(12, 14)}Z`;
+}
+
+/** Which event a record announces, its source, and the time of the fact. */
+function eventFor(entity: EntityName, record: Record<string, any>): { type: EventType; source: string; time: string } | undefined {
+  switch (entity) {
+    case "WorkOrder":
+      return record["status"] === "released"
+        ? { type: "dev.millwright.workorder.released.v1", source: SAP_SOURCE, time: sapChangeTime(record["revision"]) }
+        : undefined;
+    case "MachineState":
+      return { type: "dev.millwright.machinestate.changed.v1", source: MES_SOURCE, time: record["since"] };
+    case "ProductionCount":
+      return { type: "dev.millwright.productioncount.counted.v1", source: MES_SOURCE, time: record["windowEnd"] };
+    case "ProductionConfirmation":
+      return { type: "dev.millwright.productionconfirmation.confirmed.v1", source: MES_SOURCE, time: record["executionEnd"] ?? `${record["postingDate"]}T00:00:00Z` };
+    default:
+      return undefined;
+  }
+}
 const ENTITIES = new Set<string>(["WorkOrder", "Batch", "MaterialMovement", "QualityHold", "ProductionConfirmation", "MachineState", "ProductionCount"]);
 
 /** Runs the demo's records through the canonical model and reports what each system told us. */
@@ -65,13 +96,34 @@ export function runDemo(input: DemoInput): DemoSummary {
     }
   });
 
+  log("\nCanonical events (CloudEvents 1.0; ids derived from the fact)");
+  const events: CanonicalEvent[] = [];
+  for (const { entity, record } of accepted) {
+    const spec = eventFor(entity, record as Record<string, any>);
+    if (spec === undefined) continue;
+    const created = createEvent({ ...spec, data: record as never });
+    if (created.isErr()) {
+      log(`  ✗ ${spec.type}: ${created.error.message}`);
+      continue;
+    }
+    events.push(created.value);
+    log(`  ${created.value.id}  ${spec.type}  subject ${created.value.subject}  partition ${created.value.partitionkey}`);
+  }
+  const released = events.find((e) => e.type === "dev.millwright.workorder.released.v1");
+  if (released !== undefined) {
+    // SAP delivers business events at least once: the same fact again must be the same event.
+    const again = createEvent({ type: released.type, source: released.source, time: released.time ?? "", data: released.data as never });
+    const same = again.isOk() && again.value.id === released.id;
+    log(`  SAP redelivered order 1000123's release: ${same ? "same id, a consumer drops it as a duplicate" : "DIFFERENT id (bug)"}`);
+  }
+
   const confirmations = accepted.filter((a) => a.entity === "ProductionConfirmation") as { record: { yieldQuantity: { value: string; unit: string } } }[];
   const total = sumQuantities(confirmations.map((c) => c.record.yieldQuantity), "H87");
   const confirmedYield = total.isOk() ? `${total.value.value} ${total.value.unit}` : total.error.message;
   log("\nSummary");
   log(`  accepted ${accepted.length} canonical records, rejected ${rejected.length} (kept with every issue, nothing dropped)`);
   log(`  confirmed yield for order 1000123 so far: ${confirmedYield} (exact decimal sum)`);
-  return { accepted, rejected, confirmedYield };
+  return { accepted, rejected, confirmedYield, events, eventLines: events.map((e) => serializeEvent(e)) };
 }
 
 function describe(kind: string, record: unknown): string {

@@ -18,5 +18,7 @@ const summary = runDemo({
 mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, "canonical.ndjson"), summary.accepted.map((a) => JSON.stringify(a)).join("\n") + "\n");
 writeFileSync(join(outDir, "rejected.ndjson"), summary.rejected.map((r) => JSON.stringify(r)).join("\n") + "\n");
-console.log(`\nwrote ${summary.accepted.length} canonical records to examples/plant-demo/out/canonical.ndjson`);
+writeFileSync(join(outDir, "events.ndjson"), summary.eventLines.join("\n") + "\n");
+console.log(`\nwrote ${summary.events.length} canonical events to examples/plant-demo/out/events.ndjson`);
+console.log(`wrote ${summary.accepted.length} canonical records to examples/plant-demo/out/canonical.ndjson`);
 console.log(`wrote ${summary.rejected.length} rejected records, with their issues, to examples/plant-demo/out/rejected.ndjson`);

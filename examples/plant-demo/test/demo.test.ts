@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, test } from "vitest";
+import { parseEvent } from "@millwright/events";
 import { runDemo } from "../src/demo.js";
 import { sapDateTime } from "../src/sap-preview.js";
 
@@ -22,6 +23,15 @@ test("the demo accepts the SAP order and the good MES records, and rejects the b
   ]);
   expect(summary.confirmedYield).toBe("118 H87");
   expect(lines.join("\n")).toContain("✓ WorkOrder 1000123: 500.000 H87 of FG126, status released (SAP CRTD REL)");
+  expect(summary.events.map((e) => e.type)).toEqual([
+    "dev.millwright.workorder.released.v1",
+    "dev.millwright.machinestate.changed.v1",
+    "dev.millwright.productioncount.counted.v1",
+    "dev.millwright.productionconfirmation.confirmed.v1",
+  ]);
+  expect(lines.join("\n")).toContain("SAP redelivered order 1000123's release: same id");
+  // Every line the demo writes is a valid structured CloudEvent of the catalog.
+  for (const line of summary.eventLines) expect(parseEvent(line).isOk()).toBe(true);
 });
 
 test("SAP local dates and times become RFC 3339 instants in the plant's time zone", () => {

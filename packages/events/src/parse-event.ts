@@ -1,0 +1,98 @@
+import { err, ok, type Result } from "neverthrow";
+import { checkAttributes, decodeUtf8, finishEvent, memberPath, structuredData, type CanonicalEvent } from "./envelope.js";
+import { attributeError, type EventError } from "./errors.js";
+import { scanJsonText } from "./json-scan.js";
+
+/** What {@link parseEvent} reads: a JS value (a parsed JSON object), JSON text, or UTF-8 bytes of JSON text. */
+export type EventInput = unknown;
+
+function unreadable(path: string, rule: string): Result<never, EventError> {
+  return err(attributeError("unreadable_input", path, rule));
+}
+
+/** Turns text or bytes into a JSON value, running the raw-text checks first. */
+export function readJsonText(input: string | Uint8Array, eventDepth: 1 | 2): Result<unknown, EventError> {
+  const text = typeof input === "string" ? input : decodeUtf8(input);
+  if (text === undefined) return unreadable("", "is UTF-8 text");
+  const finding = scanJsonText(text, eventDepth);
+  if (finding !== undefined) {
+    const prefix = finding.index === -1 ? "" : `/${finding.index}`;
+    const path = memberPath(prefix)(finding.name);
+    return err(
+      finding.kind === "duplicate"
+        ? attributeError("duplicate_attribute", path, "each attribute occurs at most once")
+        : attributeError("invalid_attribute_type", path, "an Integer is written without fraction or exponent", finding.value),
+    );
+  }
+  try {
+    return ok(JSON.parse(text) as unknown);
+  } catch (cause) {
+    return unreadable("", `is JSON text (${cause instanceof Error ? cause.message : String(cause)})`);
+  }
+}
+
+/** Checks one structured event object: the one validator, attributes then data. */
+export function checkStructured(value: unknown, prefix: string): Result<CanonicalEvent, EventError> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return err(attributeError("unreadable_input", prefix, "is a JSON object (a structured CloudEvent)", value));
+  }
+  try {
+    const raw = value as Readonly<Record<string, unknown>>;
+    const pathOf = memberPath(prefix);
+    const attributes = checkAttributes(raw, { pathOf, binary: false });
+    if (attributes.isErr()) return err(attributes.error);
+    const data = structuredData(raw, prefix);
+    if (data.isErr()) return err(data.error);
+    return finishEvent(attributes.value, data.value, pathOf);
+  } catch (cause) {
+    // Only exotic JS values get here (getters or proxies that throw); JSON data never does.
+    return unreadable(prefix, `is plain JSON data (${cause instanceof Error ? cause.message : String(cause)})`);
+  }
+}
+
+/**
+ * Reads a structured CloudEvent (JSON format) of a catalog type and checks every CloudEvents 1.0
+ * rule and the data against the catalog. Never throws. Text and bytes are also checked for
+ * repeated attributes, which `JSON.parse` alone would hide.
+ *
+ * @param input - a parsed JSON object, JSON text, or UTF-8 bytes of JSON text
+ * @returns the frozen envelope (the data is not copied), or the first rule broken
+ * @example
+ * const result = parseEvent(body);
+ * if (result.isOk() && result.value.type === "dev.millwright.workorder.released.v1") {
+ *   console.log(result.value.data.orderId);
+ * }
+ */
+export function parseEvent(input: EventInput): Result<CanonicalEvent, EventError> {
+  if (typeof input === "string" || input instanceof Uint8Array) {
+    const value = readJsonText(input, 1);
+    return value.isErr() ? err(value.error) : checkStructured(value.value, "");
+  }
+  return checkStructured(input, "");
+}
+
+/**
+ * Reads a batch of structured CloudEvents (`application/cloudevents-batch+json`: a JSON array,
+ * possibly empty), checking each event as {@link parseEvent} does. Never throws.
+ *
+ * @param input - a parsed JSON array, JSON text, or UTF-8 bytes of JSON text
+ * @returns the events in order, or the first rule broken (its path starts with the event's index)
+ * @example
+ * parseEventBatch("[]"); // ok([])
+ */
+export function parseEventBatch(input: EventInput): Result<readonly CanonicalEvent[], EventError> {
+  let value = input;
+  if (typeof input === "string" || input instanceof Uint8Array) {
+    const read = readJsonText(input, 2);
+    if (read.isErr()) return err(read.error);
+    value = read.value;
+  }
+  if (!Array.isArray(value)) return err(attributeError("unreadable_input", "", "is a JSON array (a CloudEvents batch)"));
+  const events: CanonicalEvent[] = [];
+  for (let i = 0; i < value.length; i++) {
+    const event = checkStructured(value[i], `/${i}`);
+    if (event.isErr()) return err(event.error);
+    events.push(event.value);
+  }
+  return ok(Object.freeze(events));
+}

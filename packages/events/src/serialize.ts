@@ -1,0 +1,72 @@
+import type { CanonicalEvent } from "./envelope.js";
+
+const ORDER = [
+  "specversion",
+  "id",
+  "source",
+  "type",
+  "subject",
+  "time",
+  "datacontenttype",
+  "dataschema",
+  "partitionkey",
+  "sequence",
+  "traceparent",
+  "tracestate",
+] as const;
+
+/**
+ * Lists the attributes of an event (all but the data) in the canonical order: core attributes,
+ * Millwright's extensions, then other extensions. Bindings use it for headers and properties.
+ *
+ * @param event - a canonical event
+ * @returns name and value pairs; absent attributes are left out
+ * @example
+ * for (const [name, value] of eventAttributes(event)) headers[`ce-${name}`] = String(value);
+ */
+export function eventAttributes(event: CanonicalEvent): [name: string, value: string | number | boolean][] {
+  const out: [string, string | number | boolean][] = [];
+  const record = event as unknown as Record<string, string | undefined>;
+  for (const name of ORDER) {
+    const value = record[name];
+    if (value !== undefined) out.push([name, value]);
+  }
+  if (event.extensions !== undefined) for (const [name, value] of Object.entries(event.extensions)) out.push([name, value]);
+  return out;
+}
+
+/**
+ * Writes an event in the CloudEvents JSON format (`application/cloudevents+json`), attributes in
+ * the canonical order and `data` last. The output is byte-for-byte stable: parsing it and writing
+ * it again gives the same text.
+ *
+ * @param event - a canonical event
+ * @returns the JSON text
+ * @example
+ * const body = serializeEvent(event); // '{"specversion":"1.0","id":"…",…,"data":{…}}'
+ */
+export function serializeEvent(event: CanonicalEvent): string {
+  const e = event as unknown as Record<string, string | undefined>;
+  let text = `{"specversion":"1.0","id":${JSON.stringify(event.id)},"source":${JSON.stringify(event.source)},"type":${JSON.stringify(event.type)}`;
+  for (let i = 4; i < ORDER.length; i++) {
+    const name = ORDER[i] as string;
+    const value = e[name];
+    if (value !== undefined) text += `,"${name}":${JSON.stringify(value)}`;
+  }
+  if (event.extensions !== undefined) {
+    for (const name of Object.keys(event.extensions)) text += `,"${name}":${JSON.stringify(event.extensions[name])}`;
+  }
+  return `${text},"data":${JSON.stringify(event.data)}}`;
+}
+
+/**
+ * Writes events as a CloudEvents JSON batch (`application/cloudevents-batch+json`).
+ *
+ * @param events - canonical events, possibly none
+ * @returns the JSON array text
+ * @example
+ * serializeEventBatch([]); // "[]"
+ */
+export function serializeEventBatch(events: readonly CanonicalEvent[]): string {
+  return `[${events.map(serializeEvent).join(",")}]`;
+}

@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+import { MILLWRIGHT_NAMESPACE, uuidV5 } from "./uuid.js";
+
+const DNS = "6ba7b810-9dad-11d1-80b4-00c04fd430c8";
+const URL = "6ba7b811-9dad-11d1-80b4-00c04fd430c8";
+
+describe("uuidV5", () => {
+  it("matches the RFC 9562 Appendix A.4 vector (DNS namespace, www.example.com)", () => {
+    expect(uuidV5(DNS, "www.example.com")).toBe("2ed6657d-e927-568b-95e1-2665a8aea6a2");
+  });
+
+  it("sets version 5 and the RFC variant", () => {
+    for (const name of ["", "a", "é😀", "x".repeat(5000)]) {
+      expect(uuidV5(URL, name)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    }
+  });
+
+  it("hashes the name as UTF-8 and accepts an upper-case namespace", () => {
+    expect(uuidV5(DNS.toUpperCase(), "www.example.com")).toBe("2ed6657d-e927-568b-95e1-2665a8aea6a2");
+    expect(uuidV5(URL, "é")).not.toBe(uuidV5(URL, "\u00e9".normalize("NFD")));
+  });
+
+  it("publishes the Millwright namespace as UUIDv5 of its URL", () => {
+    expect(uuidV5(URL, "https://schemas.millwright.dev/v1/events")).toBe(MILLWRIGHT_NAMESPACE);
+  });
+
+  it("throws on a namespace that is not a UUID (a programmer error)", () => {
+    expect(() => uuidV5("nope", "x")).toThrowErrorMatchingInlineSnapshot(`[TypeError: uuidV5: namespace "nope" is not a UUID]`);
+  });
+});
