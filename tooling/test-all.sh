@@ -15,6 +15,9 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 step "generate: schemas/ and the generated files agree (drift check), examples behave"
 tsx tooling/generate/main.ts --check
 
+step "contract compatibility: schemas/ against the released baseline (compat/)"
+node --conditions=@millwright/source --import tsx packages/cli/src/cli.ts diff compat/baseline.schema.json schemas
+
 step "build: every package, ESM + CJS + types"
 turbo run build --output-logs=errors-only
 

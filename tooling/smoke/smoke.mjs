@@ -28,3 +28,14 @@ assert.equal(created.isOk(), true);
 const text = events.serializeEvent(created._unsafeUnwrap());
 assert.equal(events.parseEvent(text)._unsafeUnwrap().id, created._unsafeUnwrap().id);
 console.log(`smoke ESM events ok on ${process.version}`);
+
+// The built `millwright` binary validates what the library produced.
+const { execFileSync } = await import("node:child_process");
+const { mkdtempSync, writeFileSync } = await import("node:fs");
+const { tmpdir } = await import("node:os");
+const dir = mkdtempSync(`${tmpdir()}/millwright-smoke-`);
+writeFileSync(`${dir}/events.ndjson`, `${text}\n${text}\n`);
+const bin = new URL("../../packages/cli/dist/cli.js", import.meta.url).pathname;
+const output = execFileSync(process.execPath, [bin, "validate", `${dir}/events.ndjson`], { encoding: "utf8" });
+assert.equal(output.trim(), "2 records: 2 valid, 0 invalid");
+console.log(`smoke CLI ok on ${process.version}`);

@@ -1,0 +1,145 @@
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { entityNames, type EntityName } from "@millwright/model";
+import { catalogRows, renderCatalog } from "./catalog.js";
+import { diffContracts, loadContract } from "./diff.js";
+import { openInput, validateJsonDocument, validateNdjson, type RecordResult } from "./validate.js";
+
+const USAGE = `millwright — the Millwright contract on the command line
+
+Usage:
+  millwright validate [--entity <Name>] [--format text|json] [--progress] <file|->...
+      Validate CloudEvents (structured, or batches as JSON arrays) or, with --entity, plain
+      canonical records. .ndjson/.jsonl files and - (stdin) are read line by line in flat
+      memory; .json files are one document (an object or an array). Exit 1 if any record is
+      invalid.
+  millwright catalog [--format text|json]
+      Print the event catalog.
+  millwright diff <old> <new> [--format text|json]
+      Compare two versions of the contract (bundle files or schema folders). Exit 1 on a
+      breaking change.
+
+Exit codes: 0 all good, 1 invalid records or breaking changes, 2 usage or input errors.`;
+
+type Writer = (line: string) => Promise<void>;
+
+function writerFor(stream: NodeJS.WriteStream): Writer {
+  return (line) =>
+    new Promise((resolve) => {
+      if (stream.write(`${line}\n`)) resolve();
+      else stream.once("drain", () => resolve());
+    });
+}
+
+const out = writerFor(process.stdout);
+
+async function validate(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { entity: { type: "string" }, format: { type: "string", default: "text" }, progress: { type: "boolean", default: false } },
+  });
+  if (positionals.length === 0) return usage("validate needs at least one file, or - for standard input");
+  const entity = values.entity;
+  if (entity !== undefined && !(entityNames as readonly string[]).includes(entity)) {
+    return usage(`--entity ${entity} is not an entity; one of ${entityNames.join(", ")}`);
+  }
+  const json = values.format === "json";
+  if (!json && values.format !== "text") return usage(`--format must be text or json, not ${values.format}`);
+  const options = entity === undefined ? {} : { entity: entity as EntityName };
+  const showProgress = values.progress === true || process.stderr.isTTY === true;
+  let records = 0;
+  let invalid = 0;
+  const started = Date.now();
+  let lastProgress = started;
+  const report = async (r: RecordResult): Promise<void> => {
+    records++;
+    if (!r.valid) {
+      invalid++;
+      if (json) await out(JSON.stringify(r));
+      else for (const i of r.issues) await out(`${r.source}:${r.record}: ${i.code}: ${i.message}`);
+    }
+    if (showProgress && (records & 0x3ff) === 0 && Date.now() - lastProgress > 1000) {
+      lastProgress = Date.now();
+      const rate = Math.round(records / ((lastProgress - started) / 1000));
+      process.stderr.write(`\r${records.toLocaleString("en")} records, ${invalid.toLocaleString("en")} invalid, ${rate.toLocaleString("en")}/s `);
+    }
+  };
+  for (const name of positionals) {
+    try {
+      if (name !== "-" && name.endsWith(".json")) {
+        for (const r of validateJsonDocument(readFileSync(name, "utf8"), name, options)) await report(r);
+      } else {
+        for await (const r of validateNdjson(openInput(name), name, options)) await report(r);
+      }
+    } catch (cause) {
+      process.stderr.write(`millwright: cannot read ${name}: ${(cause as Error).message}\n`);
+      return 2;
+    }
+  }
+  if (showProgress) process.stderr.write("\n");
+  const summary = { records, valid: records - invalid, invalid };
+  if (json) await out(JSON.stringify({ summary }));
+  else await out(`${records} records: ${summary.valid} valid, ${invalid} invalid`);
+  return invalid > 0 ? 1 : 0;
+}
+
+async function catalog(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { format: { type: "string", default: "text" } } });
+  const rows = catalogRows();
+  await out(values.format === "json" ? JSON.stringify(rows, null, 2) : renderCatalog(rows));
+  return 0;
+}
+
+async function diff(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { format: { type: "string", default: "text" } } });
+  if (positionals.length !== 2) return usage("diff needs <old> and <new>");
+  let changes;
+  try {
+    changes = diffContracts(loadContract(positionals[0]!), loadContract(positionals[1]!));
+  } catch (cause) {
+    process.stderr.write(`millwright: ${(cause as Error).message}\n`);
+    return 2;
+  }
+  const breaking = changes.filter((c) => c.severity === "breaking").length;
+  if (values.format === "json") await out(JSON.stringify({ breaking, changes }, null, 2));
+  else {
+    for (const c of changes) await out(`${c.severity === "breaking" ? "BREAKING  " : "compatible"}  ${c.where}: ${c.message} [${c.rule}]`);
+    await out(`${changes.length} change(s), ${breaking} breaking`);
+  }
+  return breaking > 0 ? 1 : 0;
+}
+
+function usage(problem?: string): number {
+  if (problem !== undefined) process.stderr.write(`millwright: ${problem}\n\n`);
+  process.stderr.write(`${USAGE}\n`);
+  return 2;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "validate":
+        return await validate(rest);
+      case "catalog":
+        return await catalog(rest);
+      case "diff":
+        return await diff(rest);
+      case "--help":
+      case "-h":
+      case "help":
+        process.stdout.write(`${USAGE}\n`);
+        return 0;
+      default:
+        return usage(command === undefined ? undefined : `unknown command ${command}`);
+    }
+  } catch (cause) {
+    // parseArgs reports unknown options by throwing: a usage error, not a crash.
+    return usage((cause as Error).message);
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,135 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+
+/** A JSON Schema node as read from disk; the generator only relies on the keywords it checks. */
+export type SchemaNode = { [keyword: string]: unknown };
+
+/** One schema file of `schemas/`. */
+export interface SchemaFile {
+  /** Path relative to `schemas/`, with forward slashes: `entities/work-order.schema.json`. */
+  readonly file: string;
+  /** `common`, `entities` or `events`. */
+  readonly group: string;
+  readonly id: string;
+  readonly title: string;
+  readonly schema: SchemaNode;
+}
+
+export const SCHEMA_GROUPS = ["common", "entities", "events"] as const;
+export const ID_BASE = "https://schemas.millwright.dev/v1/";
+
+/** Reads every `*.schema.json` file below the schema groups, sorted by path for determinism. */
+export function readSchemaFiles(schemasDir: string): SchemaFile[] {
+  const files: SchemaFile[] = [];
+  for (const group of SCHEMA_GROUPS) {
+    let names: string[];
+    try {
+      names = readdirSync(join(schemasDir, group));
+    } catch {
+      continue;
+    }
+    for (const name of names.filter((n) => n.endsWith(".schema.json")).sort()) {
+      const path = join(schemasDir, group, name);
+      const schema = JSON.parse(readFileSync(path, "utf8")) as SchemaNode;
+      files.push({
+        file: relative(schemasDir, path).split("\\").join("/"),
+        group,
+        id: String(schema["$id"]),
+        title: String(schema["title"]),
+        schema,
+      });
+    }
+  }
+  return files;
+}
+
+const KNOWN_KEYWORDS = new Set([
+  "$schema", "$id", "$ref", "$defs", "title", "description", "examples", "type", "enum", "const",
+  "properties", "required", "additionalProperties", "propertyNames", "minProperties", "maxProperties",
+  "items", "minItems", "maxItems", "minLength", "maxLength", "pattern", "format", "minimum", "maximum",
+  "oneOf", "discriminator", "x-transitions", "x-natural-key", "x-event",
+]);
+
+/**
+ * Checks the house rules every schema must follow on top of JSON Schema itself: an absolute `$id`
+ * under the Millwright base that matches the file's path, a `title`, a `description` on every
+ * property, `additionalProperties: false` on every object with properties, only keywords the
+ * generators understand, and unique titles.
+ *
+ * @returns one message per violation; empty when all is well
+ */
+export function lintSchemaFiles(files: readonly SchemaFile[]): string[] {
+  const problems: string[] = [];
+  const titles = new Map<string, string>();
+  const noteTitle = (title: string, where: string): void => {
+    const other = titles.get(title);
+    if (other !== undefined) problems.push(`${where}: title "${title}" is also used by ${other}`);
+    titles.set(title, where);
+  };
+  for (const f of files) {
+    const expectedId = ID_BASE + f.file;
+    if (f.schema["$schema"] !== "https://json-schema.org/draft/2020-12/schema") {
+      problems.push(`${f.file}: $schema must be https://json-schema.org/draft/2020-12/schema`);
+    }
+    if (f.id !== expectedId) problems.push(`${f.file}: $id must be ${expectedId}, found ${f.id}`);
+    if (!/^[A-Z][A-Za-z0-9]*$/.test(f.title)) problems.push(`${f.file}: title must be a PascalCase type name`);
+    if (typeof f.schema["description"] !== "string") problems.push(`${f.file}: description missing`);
+    noteTitle(f.title, f.file);
+    const defs = (f.schema["$defs"] ?? {}) as Record<string, SchemaNode>;
+    for (const [name, def] of Object.entries(defs)) {
+      const where = `${f.file}#/$defs/${name}`;
+      if (typeof def["title"] !== "string") problems.push(`${where}: title missing`);
+      else noteTitle(def["title"], where);
+      if (typeof def["description"] !== "string") problems.push(`${where}: description missing`);
+    }
+    walk(f.schema, f.file, "", problems);
+  }
+  return problems;
+}
+
+function walk(node: SchemaNode, file: string, pointer: string, problems: string[]): void {
+  for (const key of Object.keys(node)) {
+    if (!KNOWN_KEYWORDS.has(key)) problems.push(`${file}${pointer}: keyword "${key}" is not supported by the generators`);
+  }
+  const types = Array.isArray(node["type"]) ? node["type"] : [node["type"]];
+  if (types.includes("integer")) {
+    const min = node["minimum"];
+    const max = node["maximum"];
+    if (typeof min !== "number" || typeof max !== "number" || !Number.isSafeInteger(min) || !Number.isSafeInteger(max)) {
+      problems.push(`${file}${pointer}: an integer needs a minimum and a maximum within ±(2^53 - 1), so every language reads it exactly`);
+    }
+  }
+  const props = node["properties"] as Record<string, SchemaNode> | undefined;
+  if (props !== undefined) {
+    if (node["additionalProperties"] !== false) {
+      problems.push(`${file}${pointer}: an object with properties must say additionalProperties: false`);
+    }
+    for (const [name, prop] of Object.entries(props)) {
+      if (typeof prop["description"] !== "string" || prop["description"].length === 0) {
+        problems.push(`${file}${pointer}/properties/${name}: description missing`);
+      }
+      walk(prop, file, `${pointer}/properties/${name}`, problems);
+    }
+  }
+  for (const key of ["items", "additionalProperties", "propertyNames"] as const) {
+    const child = node[key];
+    if (typeof child === "object" && child !== null) walk(child as SchemaNode, file, `${pointer}/${key}`, problems);
+  }
+  const defs = node["$defs"] as Record<string, SchemaNode> | undefined;
+  for (const [name, def] of Object.entries(defs ?? {})) walk(def, file, `${pointer}/$defs/${name}`, problems);
+  const oneOf = node["oneOf"] as SchemaNode[] | undefined;
+  oneOf?.forEach((branch, i) => walk(branch, file, `${pointer}/oneOf/${i}`, problems));
+}
+
+/** Resolves a `$ref` found in `file` to the target's bundle name (the title of the file or `$def`). */
+export function refTarget(ref: string, file: SchemaFile, byId: ReadonlyMap<string, SchemaFile>): string {
+  const [path = "", fragment] = ref.split("#");
+  const target = path === "" ? file : byId.get(new URL(path, file.id).href);
+  if (target === undefined) throw new Error(`${file.file}: $ref "${ref}" points at no schema file`);
+  if (fragment === undefined || fragment === "") return target.title;
+  const match = /^\/\$defs\/([^/]+)$/.exec(fragment);
+  if (match === null) throw new Error(`${file.file}: $ref "${ref}" must point at a file or one of its $defs`);
+  const def = ((target.schema["$defs"] ?? {}) as Record<string, SchemaNode>)[match[1] as string];
+  if (def === undefined) throw new Error(`${file.file}: $ref "${ref}" names a missing $def`);
+  return String(def["title"]);
+}

@@ -1,0 +1,12 @@
+// Public API of @millwright/cli: what the `millwright` command does, as functions.
+export { catalogRows, renderCatalog, type CatalogRow } from "./catalog.js";
+export { diffContracts, loadContract, type SchemaChange } from "./diff.js";
+export {
+  judgeRecord,
+  readLines,
+  validateJsonDocument,
+  validateNdjson,
+  type RecordIssue,
+  type RecordResult,
+  type ValidateOptions,
+} from "./validate.js";
