@@ -1,0 +1,143 @@
+import {
+  parseEntity,
+  type Batch,
+  type EntityName,
+  type EntityTypeMap,
+  type MachineState,
+  type MaterialMovement,
+  type ProductionConfirmation,
+  type ProductionCount,
+  type QualityHold,
+  type WorkOrder,
+} from "@millwright/model";
+
+/** Overrides for a fixture: any property, nested objects merged, arrays replaced. */
+export type Overrides<T> = { readonly [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? Overrides<T[K]> : T[K] };
+
+const site = { id: "1710" };
+const sourceRef = (kind: string, key: string) => [{ system: "S4PCLNT100", kind, key }] as [{ system: string; kind: string; key: string }];
+
+const DEFAULTS: { readonly [K in EntityName]: EntityTypeMap[K] } = {
+  WorkOrder: {
+    orderId: "1000123",
+    site,
+    material: { id: "FG126" },
+    status: "released",
+    plannedQuantity: { value: "500", unit: "H87" },
+    schedule: { plannedStart: "2026-03-02T06:00:00-08:00", plannedEnd: "2026-03-06T22:00:00-08:00" },
+    operations: [
+      { operationId: "0010", status: "released", workCenter: { id: "CUT01", level: "work_center", site } },
+      { operationId: "0020", status: "released", workCenter: { id: "WELD01", level: "work_center", site } },
+    ],
+    components: [{ itemId: "0000045678/0001", material: { id: "RM10" }, operationId: "0010", requiredQuantity: { value: "255.000", unit: "MTR" } }],
+    revision: "20260301061530",
+    sourceRefs: sourceRef("A_ProductionOrder_2", "ManufacturingOrder=1000123"),
+  } satisfies WorkOrder,
+  Batch: {
+    batchId: "B260302A",
+    material: { id: "FG126" },
+    site,
+    disposition: "unrestricted",
+    manufacturedOn: "2026-03-02",
+    expiresOn: "2028-03-01",
+    revision: "20260302120000",
+    sourceRefs: sourceRef("Batch", "Material=FG126,BatchIdentifyingPlant=1710,Batch=B260302A"),
+  } satisfies Batch,
+  MaterialMovement: {
+    movementId: "2026/4900000123/0001",
+    kind: "produced",
+    postingDate: "2026-03-02",
+    material: { id: "FG126" },
+    batchId: "B260302A",
+    quantity: { value: "118", unit: "H87" },
+    to: { site, storageLocation: "171A", stockType: "unrestricted" },
+    order: { orderId: "1000123" },
+    revision: "0",
+    sourceRefs: sourceRef("A_MaterialDocumentItem", "MaterialDocumentYear=2026,MaterialDocument=4900000123,MaterialDocumentItem=1"),
+  } satisfies MaterialMovement,
+  QualityHold: {
+    holdId: "010000000123",
+    status: "placed",
+    scope: { kind: "batch", batch: { material: { id: "FG126" }, batchId: "B260302A" } },
+    heldStockType: "quality_inspection",
+    reason: { text: "Weld porosity found at final inspection" },
+    placedAt: "2026-03-02T14:00:00-08:00",
+    revision: "20260302220000",
+    sourceRefs: sourceRef("A_InspectionLot", "InspectionLot=010000000123"),
+  } satisfies QualityHold,
+  ProductionConfirmation: {
+    confirmationId: "0000012345/00000001",
+    order: { orderId: "1000123", operationId: "0020" },
+    site,
+    yieldQuantity: { value: "118", unit: "H87" },
+    scrapQuantity: { value: "2", unit: "H87" },
+    isFinal: false,
+    postingDate: "2026-03-02",
+    revision: "0",
+    sourceRefs: sourceRef("ProdnOrdConf2", "ConfirmationGroup=0000012345,ConfirmationCount=00000001"),
+  } satisfies ProductionConfirmation,
+  MachineState: {
+    equipment: { id: "WELD01", level: "work_center", site },
+    availability: "executing",
+    packmlState: "execute",
+    since: "2026-03-02T07:02:13.482-08:00",
+    revision: "1772463733482000",
+    sourceRefs: [{ system: "urn:line-fab:opcua", kind: "Variable", key: "ns=3;s=WELD01.Status.StateCurrent" }],
+  } satisfies MachineState,
+  ProductionCount: {
+    equipment: { id: "WELD01", level: "work_center", site },
+    order: { orderId: "1000123", operationId: "0020" },
+    goodQuantity: { value: "118", unit: "H87" },
+    defectiveQuantity: { value: "2", unit: "H87" },
+    windowStart: "2026-03-02T07:02:13.482-08:00",
+    windowEnd: "2026-03-02T08:02:13.482-08:00",
+    revision: "1772467333482000",
+    sourceRefs: [{ system: "urn:line-fab:opcua", kind: "Variable", key: "ns=3;s=WELD01.Admin.ProdProcessedCount" }],
+  } satisfies ProductionCount,
+};
+
+function merge(base: unknown, overrides: unknown): unknown {
+  if (overrides === undefined) return structuredClone(base);
+  if (typeof overrides !== "object" || overrides === null || Array.isArray(overrides) || typeof base !== "object" || base === null) {
+    return structuredClone(overrides);
+  }
+  const out: Record<string, unknown> = structuredClone(base) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(overrides)) out[key] = merge((base as Record<string, unknown>)[key], value);
+  return out;
+}
+
+/**
+ * Builds a valid canonical entity for a test: a realistic default (plant 1710, order 1000123)
+ * with your overrides merged in (nested objects merged, arrays replaced). Throws when the result
+ * is not valid, naming every issue, since an invalid fixture is a bug in the test.
+ *
+ * @param entity - the entity name
+ * @param overrides - the properties to change
+ * @returns a fresh, valid entity
+ * @example
+ * const held = buildEntity("QualityHold", { status: "released", disposition: { decision: "use", decidedAt: "2026-03-03T09:00:00Z" } });
+ */
+export function buildEntity<K extends EntityName>(entity: K, overrides?: Overrides<EntityTypeMap[K]>): EntityTypeMap[K] {
+  const candidate = merge(DEFAULTS[entity], overrides);
+  const result = parseEntity(entity, candidate);
+  if (result.isErr()) {
+    throw new TypeError(`buildEntity(${entity}): the fixture is not valid:\n${result.error.issues.map((i) => `  - ${i.code}: ${i.message}`).join("\n")}`);
+  }
+  return result.value;
+}
+
+/** {@link buildEntity} for a WorkOrder. */
+export const buildWorkOrder = (overrides?: Overrides<WorkOrder>): WorkOrder => buildEntity("WorkOrder", overrides);
+/** {@link buildEntity} for a Batch. */
+export const buildBatch = (overrides?: Overrides<Batch>): Batch => buildEntity("Batch", overrides);
+/** {@link buildEntity} for a MaterialMovement. */
+export const buildMaterialMovement = (overrides?: Overrides<MaterialMovement>): MaterialMovement => buildEntity("MaterialMovement", overrides);
+/** {@link buildEntity} for a QualityHold. */
+export const buildQualityHold = (overrides?: Overrides<QualityHold>): QualityHold => buildEntity("QualityHold", overrides);
+/** {@link buildEntity} for a ProductionConfirmation. */
+export const buildProductionConfirmation = (overrides?: Overrides<ProductionConfirmation>): ProductionConfirmation =>
+  buildEntity("ProductionConfirmation", overrides);
+/** {@link buildEntity} for a MachineState. */
+export const buildMachineState = (overrides?: Overrides<MachineState>): MachineState => buildEntity("MachineState", overrides);
+/** {@link buildEntity} for a ProductionCount. */
+export const buildProductionCount = (overrides?: Overrides<ProductionCount>): ProductionCount => buildEntity("ProductionCount", overrides);

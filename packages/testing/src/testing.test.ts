@@ -1,0 +1,73 @@
+import fc from "fast-check";
+import { parseEvent } from "@millwright/events";
+import { entityNames, eventTypes, parseEntity } from "@millwright/model";
+import { describe, expect, test } from "vitest";
+import "./vitest.js";
+import { entity, event } from "./arbitraries.js";
+import { buildEntity, buildQualityHold, buildWorkOrder } from "./builders.js";
+import { toBeCanonical, toBeCanonicalEvent } from "./matchers.js";
+
+describe("arbitraries generate only valid data", () => {
+  test.each(entityNames)("%s", (name) => {
+    fc.assert(
+      fc.property(entity(name), (value) => {
+        const result = parseEntity(name, value);
+        expect(result.isOk() ? [] : result.error.issues.map((i) => i.message)).toEqual([]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test.each(eventTypes)("%s", (type) => {
+    fc.assert(
+      fc.property(event(type), (e) => {
+        expect(e.type).toBe(type);
+        expect(parseEvent(JSON.parse(JSON.stringify(e))).isOk()).toBe(true);
+      }),
+      { numRuns: 50 },
+    );
+  });
+});
+
+describe("builders", () => {
+  test("every entity has a valid default", () => {
+    for (const name of entityNames) expect(parseEntity(name, buildEntity(name)).isOk()).toBe(true);
+  });
+
+  test("overrides merge objects and replace arrays", () => {
+    const order = buildWorkOrder({ status: "in_progress", plannedQuantity: { value: "250" }, operations: [] , components: [] });
+    expect(order.plannedQuantity).toEqual({ value: "250", unit: "H87" });
+    expect(order.operations).toEqual([]);
+  });
+
+  test("an invalid fixture is a bug in the test and says why", () => {
+    expect(() => buildQualityHold({ status: "released" })).toThrowErrorMatchingInlineSnapshot(`
+      [TypeError: buildEntity(QualityHold): the fixture is not valid:
+        - missing_disposition: /disposition is required when status is "released"]
+    `);
+  });
+});
+
+describe("matchers", () => {
+  test("pass and fail with messages that name the field, the value and the rule", () => {
+    const order = buildWorkOrder();
+    expect(order).toBeCanonical("WorkOrder");
+    const bad = { ...order, plannedQuantity: { value: "1e3", unit: "H87" } };
+    expect(bad).not.toBeCanonical("WorkOrder");
+    expect(toBeCanonical(bad, "WorkOrder").message()).toMatchInlineSnapshot(`
+      "expected a valid WorkOrder, but it has 1 issue(s):
+        - invalid_format: /plannedQuantity/value: "1e3" is not in the required format (Decimal: pattern ^-?(0|[1-9][0-9]{0,30})(\\.[0-9]{1,15})?$)"
+    `);
+  });
+
+  test("events, by type", () => {
+    const e = fc.sample(event("dev.millwright.workorder.released.v1"), { numRuns: 1, seed: 7 })[0]!;
+    expect(e).toBeCanonicalEvent("dev.millwright.workorder.released.v1");
+    expect(JSON.stringify(e)).toBeCanonicalEvent();
+    expect(e).not.toBeCanonicalEvent("dev.millwright.workorder.closed.v1");
+    expect(toBeCanonicalEvent({ ...e, specversion: "0.3" }).message()).toMatchInlineSnapshot(`
+      "expected a valid canonical event, but:
+        - unsupported_specversion: /specversion: is exactly "1.0" (got "0.3")"
+    `);
+  });
+});

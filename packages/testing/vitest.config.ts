@@ -1,0 +1,6 @@
+import { defineProject } from "vitest/config";
+
+export default defineProject({
+  resolve: { conditions: ["@millwright/source"] },
+  test: { name: "testing", testTimeout: 60_000, include: ["src/**/*.test.ts"], typecheck: { enabled: true, include: ["src/**/*.test-d.ts"], tsconfig: "./tsconfig.json" } },
+});
