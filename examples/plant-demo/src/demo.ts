@@ -1,8 +1,11 @@
 import { createEvent, serializeEvent, type CanonicalEvent } from "@millwright/events";
 import { parseEntity, sumQuantities, type EntityName, type EventType, type ModelIssue } from "@millwright/model";
+import { createMesConsumer } from "./mes-consumer.js";
 import { productionOrderToWorkOrder, type PlantConfig } from "./sap-preview.js";
 
 export interface DemoInput {
+  /** Where the MES keeps its SQLite database (inbox and order book). */
+  readonly mesDatabase: string;
   readonly sapOrder: unknown;
   readonly mesLines: readonly string[];
   readonly log: (line: string) => void;
@@ -16,6 +19,8 @@ export interface DemoSummary {
   readonly events: readonly CanonicalEvent[];
   /** The events as structured JSON, one per line. */
   readonly eventLines: readonly string[];
+  /** What the MES knows after consuming every event, redeliveries included. */
+  readonly mes: { readonly delivered: number; readonly duplicates: number; readonly orders: number; readonly releasedOrders: readonly string[]; readonly countedGood: number };
 }
 
 const PLANT: PlantConfig = { logicalSystem: "S4PCLNT100", timeZone: "America/Los_Angeles" };
@@ -48,7 +53,7 @@ function eventFor(entity: EntityName, record: Record<string, any>): { type: Even
 const ENTITIES = new Set<string>(["WorkOrder", "Batch", "MaterialMovement", "QualityHold", "ProductionConfirmation", "MachineState", "ProductionCount"]);
 
 /** Runs the demo's records through the canonical model and reports what each system told us. */
-export function runDemo(input: DemoInput): DemoSummary {
+export async function runDemo(input: DemoInput): Promise<DemoSummary> {
   const { log } = input;
   const accepted: { entity: EntityName; record: unknown }[] = [];
   const rejected: { source: string; raw: unknown; issues: readonly ModelIssue[] }[] = [];
@@ -109,13 +114,29 @@ export function runDemo(input: DemoInput): DemoSummary {
     events.push(created.value);
     log(`  ${created.value.id}  ${spec.type}  subject ${created.value.subject}  partition ${created.value.partitionkey}`);
   }
+  log("\nMES  consumes the events through its inbox (SQLite, embedded)");
   const released = events.find((e) => e.type === "dev.millwright.workorder.released.v1");
-  if (released !== undefined) {
-    // SAP delivers business events at least once: the same fact again must be the same event.
-    const again = createEvent({ type: released.type, source: released.source, time: released.time ?? "", data: released.data as never });
-    const same = again.isOk() && again.value.id === released.id;
-    log(`  SAP redelivered order 1000123's release: ${same ? "same id, a consumer drops it as a duplicate" : "DIFFERENT id (bug)"}`);
+  // SAP delivers business events at least once: the release arrives again, twice, re-created
+  // from the same fact, so with the same id.
+  const redelivered = released === undefined ? [] : [released, released].map(
+    (e) => createEvent({ type: e.type, source: e.source, time: e.time ?? "", data: e.data as never })._unsafeUnwrap(),
+  );
+  const mesConsumer = createMesConsumer(input.mesDatabase);
+  let delivered = 0;
+  let duplicates = 0;
+  let mesState: ReturnType<typeof mesConsumer.state>;
+  try {
+    for (const e of [...events, ...redelivered]) {
+      const outcome = await mesConsumer.deliver(e);
+      delivered++;
+      if (outcome.outcome === "duplicate") duplicates++;
+      log(`  ${outcome.outcome.padEnd(9)}  ${e.type}  ${e.id}${outcome.outcome === "duplicate" ? `  (${outcome.reason}: absorbed)` : ""}`);
+    }
+    mesState = mesConsumer.state();
+  } finally {
+    mesConsumer.close();
   }
+  log(`  MES order book: ${mesState.orders} order(s), released: ${mesState.releasedOrders.join(", ") || "none"}; parts counted: ${mesState.countedGood}`);
 
   const confirmations = accepted.filter((a) => a.entity === "ProductionConfirmation") as { record: { yieldQuantity: { value: string; unit: string } } }[];
   const total = sumQuantities(confirmations.map((c) => c.record.yieldQuantity), "H87");
@@ -123,7 +144,14 @@ export function runDemo(input: DemoInput): DemoSummary {
   log("\nSummary");
   log(`  accepted ${accepted.length} canonical records, rejected ${rejected.length} (kept with every issue, nothing dropped)`);
   log(`  confirmed yield for order 1000123 so far: ${confirmedYield} (exact decimal sum)`);
-  return { accepted, rejected, confirmedYield, events, eventLines: events.map((e) => serializeEvent(e)) };
+  return {
+    accepted,
+    rejected,
+    confirmedYield,
+    events,
+    eventLines: events.map((e) => serializeEvent(e)),
+    mes: { delivered, duplicates, ...mesState },
+  };
 }
 
 function describe(kind: string, record: unknown): string {

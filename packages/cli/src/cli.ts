@@ -1,7 +1,10 @@
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { entityNames, type EntityName } from "@millwright/model";
 import { catalogRows, renderCatalog } from "./catalog.js";
+import { codegenLanguages, generateCode, type CodegenLanguage } from "./codegen.js";
 import { diffContracts, loadContract } from "./diff.js";
 import { openInput, validateJsonDocument, validateNdjson, type RecordResult } from "./validate.js";
 
@@ -15,6 +18,9 @@ Usage:
       invalid.
   millwright catalog [--format text|json]
       Print the event catalog.
+  millwright codegen --out <dir> --lang ts|csharp|java|python|go [--types A,B] [--schemas <bundle|dir>]
+      Write types for other services from the canonical schemas (all entities, or the named
+      entities, schema titles or event types). Timestamps and decimals stay exact strings.
   millwright diff <old> <new> [--format text|json]
       Compare two versions of the contract (bundle files or schema folders). Exit 1 on a
       breaking change.
@@ -110,6 +116,38 @@ async function diff(args: string[]): Promise<number> {
   return breaking > 0 ? 1 : 0;
 }
 
+async function codegen(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { out: { type: "string" }, lang: { type: "string" }, types: { type: "string" }, schemas: { type: "string" } },
+  });
+  if (values.out === undefined || values.lang === undefined) return usage("codegen needs --out <dir> and --lang <language>");
+  if (!(codegenLanguages as readonly string[]).includes(values.lang)) return usage(`--lang must be one of ${codegenLanguages.join(", ")}`);
+  let bundle: { $defs: Record<string, Record<string, unknown>>; anyOf: unknown };
+  try {
+    const location = values.schemas ?? createRequire(import.meta.url).resolve("@millwright/model/schemas/bundle.schema.json");
+    bundle = { $defs: loadContract(location), anyOf: undefined as unknown };
+    const published = values.schemas === undefined ? (JSON.parse(readFileSync(location, "utf8")) as { anyOf?: unknown }) : undefined;
+    bundle.anyOf = published?.anyOf ?? Object.keys(bundle.$defs).filter((t) => "x-natural-key" in (bundle.$defs[t] ?? {})).map((t) => ({ $ref: `#/$defs/${t}` }));
+  } catch (cause) {
+    process.stderr.write(`millwright: ${(cause as Error).message}\n`);
+    return 2;
+  }
+  const types = values.types?.split(",").map((t) => t.trim()).filter((t) => t !== "");
+  const result = await generateCode({ lang: values.lang as CodegenLanguage, bundle, ...(types === undefined ? {} : { types }) });
+  if (result.isErr()) {
+    process.stderr.write(`millwright: ${result.error.message}\n`);
+    return result.error.code === "generator_failed" ? 2 : 1;
+  }
+  for (const file of result.value) {
+    const path = join(values.out, file.path);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, file.content.endsWith("\n") ? file.content : `${file.content}\n`);
+    await out(`wrote ${path}`);
+  }
+  return 0;
+}
+
 function usage(problem?: string): number {
   if (problem !== undefined) process.stderr.write(`millwright: ${problem}\n\n`);
   process.stderr.write(`${USAGE}\n`);
@@ -126,6 +164,8 @@ async function main(argv: string[]): Promise<number> {
         return await catalog(rest);
       case "diff":
         return await diff(rest);
+      case "codegen":
+        return await codegen(rest);
       case "--help":
       case "-h":
       case "help":

@@ -1,5 +1,13 @@
 // Public API of @millwright/cli: what the `millwright` command does, as functions.
 export { catalogRows, renderCatalog, type CatalogRow } from "./catalog.js";
+export {
+  codegenLanguages,
+  generateCode,
+  type CodegenError,
+  type CodegenLanguage,
+  type CodegenOptions,
+  type GeneratedFile,
+} from "./codegen.js";
 export { diffContracts, loadContract, type SchemaChange } from "./diff.js";
 export {
   judgeRecord,

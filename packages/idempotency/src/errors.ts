@@ -1,0 +1,43 @@
+/** A value could not be written as RFC 8785 canonical JSON. */
+export interface FingerprintError {
+  readonly code: "not_canonical_json";
+  /** Why: a non-finite number, a lone surrogate, a cycle, or a value JSON cannot hold. */
+  readonly message: string;
+  readonly value: unknown;
+}
+
+/** A store operation failed (connection lost, timeout, constraint, …); nothing was decided. */
+export interface StoreError {
+  readonly code: "store_failed";
+  /** The store operation, such as `inbox.claim` or `outbox.pending`. */
+  readonly operation: string;
+  readonly message: string;
+  readonly cause: unknown;
+}
+
+/** A replay could not start. */
+export interface ReplayError {
+  readonly code: "dead_letter_not_found";
+  readonly id: string;
+  readonly message: string;
+}
+
+/** Errors of the idempotency package, discriminated on `code`. */
+export type IdempotencyError = FingerprintError | StoreError | ReplayError;
+
+/**
+ * Wraps a rejection of a store operation as a {@link StoreError}.
+ *
+ * @param operation - the store operation that failed
+ * @returns a function from the rejection reason to the error value
+ * @example
+ * ResultAsync.fromPromise(store.claim(request), toStoreError("inbox.claim"));
+ */
+export function toStoreError(operation: string): (cause: unknown) => StoreError {
+  return (cause) => ({
+    code: "store_failed",
+    operation,
+    message: `${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+    cause,
+  });
+}

@@ -1,0 +1,259 @@
+import { randomUUID } from "node:crypto";
+import { parseEvent } from "@millwright/events";
+import { errAsync, okAsync, ResultAsync, type Result } from "neverthrow";
+import { systemClock, timerSleep, type Clock, type Sleep } from "./clock.js";
+import { toStoreError, type ReplayError, type StoreError } from "./errors.js";
+import { fingerprint } from "./fingerprint.js";
+import { inboxKey, recordId } from "./ids.js";
+import { entityKeyOf, type RevisionInput } from "./revision-guard.js";
+import { backoffDelay, DEFAULT_RETRY_POLICY, type HandlerError, type RetryPolicy } from "./retry.js";
+import type { AttemptError, DeadLetterRecord, IdempotencyStore } from "./store.js";
+
+/** What the inbox needs of an event: a CloudEvent's identity and, for the revision guard, its subject and sequence. */
+export interface InboxEvent {
+  readonly id: string;
+  readonly source: string;
+  readonly type: string;
+  readonly subject?: string | undefined;
+  /** CloudEvents `sequence`: the revision, zero-padded. Without it the revision guard is skipped. */
+  readonly sequence?: string | undefined;
+  readonly data?: unknown;
+}
+
+/** What a handler gets besides the event. */
+export interface HandlerContext<TTx> {
+  /** The store's transaction: effects written through it commit atomically with "processed". */
+  readonly tx: TTx;
+  /** This attempt's number, from 1. */
+  readonly attempt: number;
+}
+
+/** What a handler may return: nothing or an ok Result for success, an err Result with a {@link HandlerError} for failure. */
+export type HandlerReturn = void | Result<unknown, HandlerError> | Promise<void | Result<unknown, HandlerError>> | ResultAsync<unknown, HandlerError>;
+
+/** Applies an event's effect. Throwing counts as a retryable failure. */
+export type Handler<TEvent, TTx> = (event: TEvent, context: HandlerContext<TTx>) => HandlerReturn;
+
+/** The outcome of processing one delivery. Every delivery gets exactly one, with its reason. */
+export type InboxOutcome =
+  | { readonly outcome: "processed"; readonly attempts: number }
+  | {
+      readonly outcome: "duplicate";
+      /** `processed`/`stale`/`dead`: this (source, id) was finished before; `same_revision`: another event carried the same revision and content. */
+      readonly reason: "already_processed" | "already_stale" | "dead_lettered" | "same_revision";
+      readonly message: string;
+    }
+  | { readonly outcome: "stale"; readonly revision: string; readonly current: string; readonly message: string }
+  | {
+      readonly outcome: "failed";
+      readonly code: "dead_lettered" | "lease_lost" | "claimed_elsewhere";
+      readonly message: string;
+      /** Set when the event went to the dead letters. */
+      readonly deadLetter?: DeadLetterRecord;
+      /** The errors of this delivery's attempts. */
+      readonly errors: readonly AttemptError[];
+    };
+
+/** How an inbox behaves. Every field has a default. */
+export interface InboxOptions<TEvent extends InboxEvent> {
+  /** How long a claim holds before another worker may take the event over. Default 30 s: longer than any handler. */
+  readonly leaseMs?: number;
+  readonly retry?: RetryPolicy;
+  readonly clock?: Clock;
+  readonly sleep?: Sleep;
+  /** Uniform numbers in [0, 1) for the jitter. */
+  readonly random?: () => number;
+  /** How often to look again while another worker holds a live lease. Default 50 ms. */
+  readonly busyPollMs?: number;
+  /** How long to wait for another worker's claim before giving up with `claimed_elsewhere`. Default 2 × leaseMs. */
+  readonly busyWaitMs?: number;
+  /** The revision guard's entity key; undefined skips the guard. Default {@link entityKeyOf}. */
+  readonly entityKey?: (event: TEvent) => string | undefined;
+  /** Writes an event for its dead-letter record. Default JSON.stringify. */
+  readonly serialize?: (event: TEvent) => string;
+  /** Reads a dead-letter payload back for replay. Default `parseEvent` of @millwright/events. */
+  readonly parse?: (payload: string) => Result<TEvent, unknown>;
+}
+
+/** An inbox over a store. */
+export interface Inbox<TEvent extends InboxEvent, TTx> {
+  /**
+   * Processes one delivery exactly once in effect: claims (source, id), applies the revision
+   * guard, runs the handler in the store's transaction, retries retryable failures with backoff,
+   * and dead-letters the event after the last attempt or a permanent failure.
+   */
+  process(event: TEvent, handler: Handler<TEvent, TTx>): ResultAsync<InboxOutcome, StoreError>;
+  /** Keeps a payload that could not be read as an event in the dead letters. */
+  reject(input: { readonly payload: string; readonly source?: string; readonly code: string; readonly message: string }): ResultAsync<DeadLetterRecord, StoreError>;
+  /** Lists dead letters, oldest first. */
+  deadLetters(options?: { readonly limit?: number; readonly offset?: number }): ResultAsync<DeadLetterRecord[], StoreError>;
+  /** Parses a dead letter's payload again and processes it as a new delivery; removes the record when it is processed. */
+  replay(id: string, handler: Handler<TEvent, TTx>): ResultAsync<InboxOutcome, StoreError | ReplayError>;
+}
+
+function toAttemptError(error: HandlerError, attempt: number, at: number): AttemptError {
+  return { attempt, at, code: error.code, message: error.message, retryable: error.retryable };
+}
+
+function describe(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+/** Runs a handler and normalizes whatever it returns or throws. */
+async function runHandler<TEvent, TTx>(handler: Handler<TEvent, TTx>, event: TEvent, context: HandlerContext<TTx>): Promise<HandlerError | undefined> {
+  try {
+    const value = await handler(event, context);
+    if (value !== undefined && value !== null && typeof value === "object" && "isErr" in value && value.isErr()) {
+      const e = value.error as Partial<HandlerError> | undefined;
+      if (e !== undefined && typeof e === "object" && typeof e.message === "string" && typeof e.retryable === "boolean") {
+        return { code: typeof e.code === "string" ? e.code : e.retryable ? "retryable" : "permanent", message: e.message, retryable: e.retryable, cause: e.cause };
+      }
+      return { code: "handler_failed", message: `handler returned err(${describe(e)})`, retryable: true, cause: e };
+    }
+    return undefined;
+  } catch (cause) {
+    return { code: "handler_threw", message: `handler threw: ${describe(cause)}`, retryable: true, cause };
+  }
+}
+
+/**
+ * Creates an inbox over a store: at-least-once deliveries in, exactly-once effects out.
+ *
+ * @param store - any {@link IdempotencyStore}: memory, SQLite, PostgreSQL or Redis
+ * @param options - lease, retry policy, clock, sleep, random, revision key, serializer, parser
+ * @returns the inbox
+ * @example
+ * const inbox = createInbox(createMemoryStore());
+ * const outcome = await inbox.process(event, (e, { tx }) => { tx.defer(() => apply(e)); });
+ */
+export function createInbox<TTx, TEvent extends InboxEvent = InboxEvent>(store: IdempotencyStore<TTx>, options: InboxOptions<TEvent> = {}): Inbox<TEvent, TTx> {
+  const leaseMs = options.leaseMs ?? 30_000;
+  const retry = options.retry ?? DEFAULT_RETRY_POLICY;
+  const clock = options.clock ?? systemClock;
+  const sleep = options.sleep ?? timerSleep;
+  const random = options.random ?? Math.random;
+  const busyPollMs = options.busyPollMs ?? 50;
+  const busyWaitMs = options.busyWaitMs ?? 2 * leaseMs;
+  const keyOf = options.entityKey ?? entityKeyOf;
+  const serialize = options.serialize ?? ((e: TEvent) => JSON.stringify(e));
+  const parse = options.parse ?? ((payload: string) => parseEvent(payload) as unknown as Result<TEvent, unknown>);
+  const owner = randomUUID();
+  let tokens = 0;
+
+  function guardOf(event: TEvent): RevisionInput | undefined {
+    if (event.sequence === undefined) return undefined;
+    const entityKey = keyOf(event);
+    if (entityKey === undefined) return undefined;
+    const print = fingerprint(event.data ?? null);
+    // Data without a canonical form cannot be compared; such an event fails in the guard below.
+    return { entityKey, revision: event.sequence, fingerprint: print.isOk() ? print.value : `unfingerprintable:${print.error.message}` };
+  }
+
+  async function run(event: TEvent, handler: Handler<TEvent, TTx>): Promise<InboxOutcome> {
+    const key = inboxKey(event.source, event.id);
+    const errors: AttemptError[] = [];
+    const deadLetterId = recordId("dead-letter", [event.source, event.id]);
+    const started = clock.now();
+    const bury = async (token: string, error: AttemptError): Promise<InboxOutcome> => {
+      errors.push(error);
+      const record = await store.deadLetter({ id: deadLetterId, key, token, source: event.source, eventId: event.id, payload: serialize(event), error, now: clock.now() });
+      if (record === undefined) return { outcome: "failed", code: "lease_lost", message: `event ${event.id} from ${event.source}: the lease expired before it could be dead-lettered; another worker owns it`, errors };
+      return { outcome: "failed", code: "dead_lettered", message: `event ${event.id} from ${event.source} was dead-lettered after ${record.attempts} attempt(s): ${error.message}`, deadLetter: record, errors };
+    };
+
+    for (;;) {
+      const token = `${owner}:${++tokens}`;
+      const now = clock.now();
+      const claim = await store.claim({ key, source: event.source, eventId: event.id, token, now, leaseMs });
+      if (claim.kind === "done") {
+        const reason = claim.status === "dead" ? "dead_lettered" : claim.status === "stale" ? "already_stale" : "already_processed";
+        return { outcome: "duplicate", reason, message: `event ${event.id} from ${event.source} was already handled (${claim.status})` };
+      }
+      if (claim.kind === "busy") {
+        if (now - started >= busyWaitMs) {
+          return { outcome: "failed", code: "claimed_elsewhere", message: `event ${event.id} from ${event.source} is still claimed by another worker after ${busyWaitMs} ms`, errors };
+        }
+        await sleep(Math.max(1, Math.min(busyPollMs, claim.leaseUntil - now + 1)));
+        continue;
+      }
+      const attempt = claim.attempt;
+      if (attempt > retry.maxAttempts) {
+        // A worker died during each earlier attempt (a poison message that crashes the process).
+        return bury(token, {
+          attempt,
+          at: now,
+          code: "attempts_exhausted",
+          message: `${attempt - 1} attempt(s) ended without an outcome (the worker stopped or its lease expired); maxAttempts is ${retry.maxAttempts}`,
+          retryable: false,
+        });
+      }
+      const guard = guardOf(event);
+      if (guard !== undefined && guard.fingerprint.startsWith("unfingerprintable:")) {
+        return bury(token, { attempt, at: now, code: "not_canonical_json", message: `event data ${guard.fingerprint.slice(18)}`, retryable: false });
+      }
+      const result = await store.commit({ key, token, now, guard }, (tx) => runHandler(handler, event, { tx, attempt }));
+      switch (result.kind) {
+        case "processed":
+          return { outcome: "processed", attempts: attempt };
+        case "lease_lost":
+          return { outcome: "failed", code: "lease_lost", message: `event ${event.id} from ${event.source}: the lease expired during attempt ${attempt}; another worker took it over and nothing of this attempt was kept`, errors };
+        case "guarded": {
+          const v = result.verdict;
+          if (v.verdict === "duplicate") return { outcome: "duplicate", reason: "same_revision", message: `event ${event.id}: ${v.reason}` };
+          if (v.verdict === "stale") return { outcome: "stale", revision: v.revision, current: v.current, message: `event ${event.id}: ${v.reason}` };
+          return bury(token, { attempt, at: clock.now(), code: "revision_conflict", message: v.reason, retryable: false });
+        }
+        case "handler_failed": {
+          const error = toAttemptError(result.error, attempt, clock.now());
+          if (!error.retryable || attempt >= retry.maxAttempts) return bury(token, error);
+          errors.push(error);
+          const released = await store.release({ key, token, error });
+          if (!released) return { outcome: "failed", code: "lease_lost", message: `event ${event.id} from ${event.source}: the lease expired during attempt ${attempt}`, errors };
+          await sleep(backoffDelay(retry, attempt, random));
+          continue;
+        }
+      }
+    }
+  }
+
+  const process = (event: TEvent, handler: Handler<TEvent, TTx>): ResultAsync<InboxOutcome, StoreError> =>
+    ResultAsync.fromPromise(run(event, handler), toStoreError("inbox.process"));
+
+  return {
+    process,
+    reject: (input) =>
+      ResultAsync.fromPromise(
+        store.putRawDeadLetter({
+          id: recordId("dead-letter-raw", [input.source ?? "", input.payload]),
+          source: input.source,
+          payload: input.payload,
+          error: { attempt: 1, at: clock.now(), code: input.code, message: input.message, retryable: false },
+          now: clock.now(),
+        }),
+        toStoreError("inbox.reject"),
+      ),
+    deadLetters: (o = {}) => ResultAsync.fromPromise(store.listDeadLetters({ limit: o.limit ?? 100, offset: o.offset ?? 0 }), toStoreError("deadLetters.list")),
+    replay: (id, handler) =>
+      ResultAsync.fromPromise(store.getDeadLetter(id), toStoreError("deadLetters.get")).andThen((record): ResultAsync<InboxOutcome, StoreError | ReplayError> => {
+        if (record === undefined) return errAsync({ code: "dead_letter_not_found", id, message: `no dead-letter record has id ${id}` });
+        const parsed = parse(record.payload);
+        if (parsed.isErr()) {
+          const at = clock.now();
+          const message = `the payload still does not parse: ${typeof parsed.error === "object" && parsed.error !== null && "message" in parsed.error ? String(parsed.error.message) : describe(parsed.error)}`;
+          return ResultAsync.fromPromise(
+            store.putRawDeadLetter({ id: record.id, source: record.source, payload: record.payload, error: { attempt: record.attempts + 1, at, code: "replay_unparseable", message, retryable: false }, now: at }),
+            toStoreError("deadLetters.put"),
+          ).map((updated): InboxOutcome => ({ outcome: "failed", code: "dead_lettered", message, deadLetter: updated, errors: updated.errors.slice(-1) }));
+        }
+        const event = parsed.value;
+        return ResultAsync.fromPromise(store.resetInbox(inboxKey(event.source, event.id)), toStoreError("inbox.reset"))
+          .andThen(() => process(event, handler))
+          .andThen((outcome) => {
+            if (outcome.outcome === "failed") return okAsync(outcome);
+            // The record of a raw payload has another id than the event's own; remove both.
+            const ids = new Set([record.id, recordId("dead-letter", [event.source, event.id])]);
+            return ResultAsync.fromPromise(Promise.all([...ids].map((i) => store.removeDeadLetter(i))), toStoreError("deadLetters.remove")).map(() => outcome);
+          });
+      }),
+  };
+}

@@ -1,0 +1,185 @@
+import { randomUUID } from "node:crypto";
+import { ResultAsync } from "neverthrow";
+import { systemClock, timerSleep, type Clock, type Sleep } from "./clock.js";
+import { toStoreError, type StoreError } from "./errors.js";
+import { recordId } from "./ids.js";
+import { backoffDelay, createRetryPolicy, type RetryPolicy } from "./retry.js";
+import type { IdempotencyStore, OutboxRecord } from "./store.js";
+
+/** What the outbox needs of an event. */
+export interface OutboxEvent {
+  readonly id: string;
+  readonly source: string;
+  /** CloudEvents partitioning extension; events without one share the partition "". */
+  readonly partitionkey?: string | undefined;
+}
+
+/** How to add events. */
+export interface OutboxOptions<TEvent extends OutboxEvent> {
+  readonly clock?: Clock;
+  /** Writes an event for the outbox. Default JSON.stringify (use serializeEvent for canonical member order). */
+  readonly serialize?: (event: TEvent) => string;
+}
+
+/** The producer side of the outbox. */
+export interface Outbox<TEvent extends OutboxEvent, TTx> {
+  /** Adds events inside the caller's transaction `tx`: they are published only if it commits. */
+  add(tx: TTx, events: readonly TEvent[]): ResultAsync<void, StoreError>;
+}
+
+/**
+ * Creates the producer side of a transactional outbox.
+ *
+ * @param store - the store whose transaction type the caller writes with
+ * @param options - clock and serializer
+ * @returns the outbox
+ * @example
+ * await store.transaction(async (tx) => {
+ *   // … the caller's own writes through tx …
+ *   (await outbox.add(tx, [event]))._unsafeUnwrap();
+ * });
+ */
+export function createOutbox<TTx, TEvent extends OutboxEvent = OutboxEvent>(store: IdempotencyStore<TTx>, options: OutboxOptions<TEvent> = {}): Outbox<TEvent, TTx> {
+  const clock = options.clock ?? systemClock;
+  const serialize = options.serialize ?? ((e: TEvent) => JSON.stringify(e));
+  return {
+    add: (tx, events) => {
+      const now = clock.now();
+      const records = events.map((event) => ({
+        id: recordId("outbox", [event.source, event.id]),
+        source: event.source,
+        eventId: event.id,
+        partitionKey: event.partitionkey ?? "",
+        payload: serialize(event),
+        now,
+      }));
+      return ResultAsync.fromPromise(store.addToOutbox(tx, records), toStoreError("outbox.add"));
+    },
+  };
+}
+
+/** Publishes one outbox record; resolving (or an ok Result) means the broker has it. */
+export type Publisher = (record: OutboxRecord) => PromiseLike<unknown>;
+
+/** How a relay behaves. */
+export interface RelayOptions {
+  readonly publish: Publisher;
+  /** Records read per round. Default 100. */
+  readonly batchSize?: number;
+  /** The relay lease; a crashed relay's lease expires after it. Default 10 s. */
+  readonly leaseMs?: number;
+  /** Backoff of a partition whose publish failed (maxAttempts is not used: the relay never gives up). */
+  readonly retry?: RetryPolicy;
+  readonly clock?: Clock;
+  readonly sleep?: Sleep;
+  readonly random?: () => number;
+  /** Identifies this relay in the lease. Default a random UUID. */
+  readonly owner?: string;
+}
+
+/** What one relay round did. */
+export interface RelayReport {
+  /** false when another relay holds the lease. */
+  readonly leased: boolean;
+  readonly published: number;
+  /** Partitions stopped by a failed publish this round; their later records wait. */
+  readonly failed: readonly { readonly partitionKey: string; readonly id: string; readonly message: string }[];
+}
+
+/** The relay: publishes outbox records in order per partition key and marks them sent. */
+export interface Relay {
+  /** One round: take the lease, read a batch, publish each partition in order, mark sent. */
+  runOnce(): ResultAsync<RelayReport, StoreError>;
+  /** Rounds until `signal` aborts; sleeps `idleMs` when there was nothing to do, backs off on errors. */
+  run(options: { readonly signal: AbortSignal; readonly idleMs?: number }): Promise<void>;
+}
+
+function isErrResult(value: unknown): value is { isErr(): true; error: unknown } {
+  return typeof value === "object" && value !== null && "isErr" in value && typeof value.isErr === "function" && value.isErr() === true;
+}
+
+/**
+ * Creates an outbox relay. At-least-once: a record published just before a crash is published
+ * again after it; consumers absorb that with the inbox. Records of one partition key go out in
+ * order; a failing partition waits (with backoff) without holding up the others.
+ *
+ * @param store - the store the outbox writes to
+ * @param options - the publisher and tuning
+ * @returns the relay
+ * @example
+ * const relay = createOutboxRelay(store, { publish: (r) => producer.send(r.payload) });
+ * await relay.run({ signal: controller.signal });
+ */
+export function createOutboxRelay<TTx>(store: IdempotencyStore<TTx>, options: RelayOptions): Relay {
+  const batchSize = options.batchSize ?? 100;
+  const leaseMs = options.leaseMs ?? 10_000;
+  const retry = options.retry ?? createRetryPolicy({ baseDelayMs: 100, maxDelayMs: 10_000 });
+  const clock = options.clock ?? systemClock;
+  const sleep = options.sleep ?? timerSleep;
+  const random = options.random ?? Math.random;
+  const owner = options.owner ?? randomUUID();
+  // Per partition: consecutive failures and when it may be tried again.
+  const backoff = new Map<string, { failures: number; until: number }>();
+
+  async function publishPartition(records: OutboxRecord[], failed: RelayReport["failed"][number][]): Promise<string[]> {
+    const sent: string[] = [];
+    for (const record of records) {
+      let problem: string | undefined;
+      try {
+        const value = await options.publish(record);
+        if (isErrResult(value)) problem = typeof value.error === "object" && value.error !== null && "message" in value.error ? String(value.error.message) : String(value.error);
+      } catch (cause) {
+        problem = cause instanceof Error ? cause.message : String(cause);
+      }
+      if (problem !== undefined) {
+        const b = backoff.get(record.partitionKey) ?? { failures: 0, until: 0 };
+        b.failures += 1;
+        b.until = clock.now() + backoffDelay(retry, b.failures, random);
+        backoff.set(record.partitionKey, b);
+        failed.push({ partitionKey: record.partitionKey, id: record.id, message: problem });
+        break;
+      }
+      backoff.delete(record.partitionKey);
+      sent.push(record.id);
+    }
+    return sent;
+  }
+
+  async function round(): Promise<RelayReport> {
+    if (!(await store.acquireRelayLease(owner, clock.now(), leaseMs))) return { leased: false, published: 0, failed: [] };
+    const records = await store.pendingOutbox(batchSize);
+    const partitions = new Map<string, OutboxRecord[]>();
+    const now = clock.now();
+    for (const record of records) {
+      const b = backoff.get(record.partitionKey);
+      if (b !== undefined && b.until > now) continue;
+      let list = partitions.get(record.partitionKey);
+      if (list === undefined) partitions.set(record.partitionKey, (list = []));
+      list.push(record);
+    }
+    const failed: RelayReport["failed"][number][] = [];
+    const sent = (await Promise.all([...partitions.values()].map((list) => publishPartition(list, failed)))).flat();
+    if (sent.length > 0) await store.markSent(sent, clock.now());
+    return { leased: true, published: sent.length, failed };
+  }
+
+  const runOnce = (): ResultAsync<RelayReport, StoreError> => ResultAsync.fromPromise(round(), toStoreError("outbox.relay"));
+
+  return {
+    runOnce,
+    run: async ({ signal, idleMs = 200 }) => {
+      let storeFailures = 0;
+      while (!signal.aborted) {
+        const report = await runOnce();
+        if (report.isErr()) {
+          storeFailures += 1;
+          await sleep(backoffDelay(retry, storeFailures, random) + 1);
+          continue;
+        }
+        storeFailures = 0;
+        if (report.value.published === 0) await sleep(idleMs);
+      }
+      await store.releaseRelayLease(owner).catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,347 @@
+// @millwright/idempotency/redis: the store over node-redis (`redis`, an optional peer dependency).
+import { createHash } from "node:crypto";
+import { decideRevision, type RevisionState } from "./revision-guard.js";
+import type { AttemptError, DeadLetterRecord, IdempotencyStore, InboxStatus, OutboxRecord } from "./store.js";
+
+/**
+ * What the store needs of a Redis client: one raw command, arguments as strings. A node-redis
+ * client (`createClient()`, v5 or v6) has it; for ioredis pass
+ * `{ sendCommand: ([name, ...args]) => client.call(name, ...args) }`.
+ */
+export interface RedisCommander {
+  sendCommand(args: string[]): Promise<unknown>;
+}
+
+/**
+ * The transaction of the Redis store: commands are queued and run in one Lua script, atomically
+ * with the inbox's "processed" (or with each other, in `store.transaction`).
+ */
+export interface RedisTransaction {
+  /** Queues a command, such as `tx.call("HINCRBY", "stock", "MAT-1", "5")`. */
+  call(...args: string[]): void;
+}
+
+/** How the Redis store is set up. */
+export interface RedisStoreOptions {
+  /** Prefix of every key the store writes, such as `millwright:plant1:`. Default `millwright:`. */
+  readonly keyPrefix?: string;
+  /** How long finished inbox entries (and so deduplication) are kept, in ms. Default: forever. */
+  readonly retentionMs?: number;
+}
+
+// Shared Lua: runs queued commands; `__outbox` is the outbox's own command (dedupe, sequence, append).
+const APPLY = `
+local function append_json(list, item)
+  if not list or list == '[]' then return '[' .. item .. ']' end
+  return string.sub(list, 1, -2) .. ',' .. item .. ']'
+end
+local function apply(argv, i, prefix)
+  local n = tonumber(argv[i]); i = i + 1
+  for c = 1, n do
+    local argc = tonumber(argv[i]); i = i + 1
+    local cmd = {}
+    for a = 1, argc do cmd[a] = argv[i]; i = i + 1 end
+    if cmd[1] == '__outbox' then
+      if redis.call('SADD', prefix .. 'outbox:ids', cmd[2]) == 1 then
+        local seq = redis.call('INCR', prefix .. 'outbox:seq')
+        redis.call('RPUSH', prefix .. 'outbox:log', '{"seq":' .. seq .. ',' .. string.sub(cmd[3], 2))
+      end
+    else
+      redis.call(unpack(cmd))
+    end
+  end
+  return i
+end
+`;
+
+const CLAIM = `
+local s = redis.call('HMGET', KEYS[1], 'status', 'lease_until', 'first_seen')
+if not s[1] then
+  redis.call('HSET', KEYS[1], 'status', 'processing', 'token', ARGV[1], 'lease_until', ARGV[3], 'attempts', 1, 'first_seen', ARGV[2], 'errors', '[]', 'source', ARGV[4], 'event_id', ARGV[5])
+  return {'claimed', '1', ARGV[2]}
+end
+if s[1] == 'processed' or s[1] == 'duplicate' or s[1] == 'stale' or s[1] == 'dead' then return {'done', s[1]} end
+if s[1] == 'processing' and tonumber(s[2]) > tonumber(ARGV[2]) then return {'busy', s[2]} end
+local a = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+redis.call('HSET', KEYS[1], 'status', 'processing', 'token', ARGV[1], 'lease_until', ARGV[3])
+return {'claimed', tostring(a), s[3]}
+`;
+
+// KEYS: inbox, revision. ARGV: token, guard?, revision, fingerprint, prefix, retentionMs, commands…
+const COMMIT = `${APPLY}
+local st = redis.call('HMGET', KEYS[1], 'status', 'token')
+if st[1] ~= 'processing' or st[2] ~= ARGV[1] then return {'lease_lost'} end
+local function finish(status)
+  redis.call('HSET', KEYS[1], 'status', status)
+  redis.call('HDEL', KEYS[1], 'token')
+  if ARGV[6] ~= '0' then redis.call('PEXPIRE', KEYS[1], ARGV[6]) end
+end
+if ARGV[2] == '1' then
+  local cur = redis.call('HMGET', KEYS[2], 'revision', 'fingerprint')
+  if cur[1] and cur[1] >= ARGV[3] then
+    if cur[1] > ARGV[3] then finish('stale')
+    elseif cur[2] == ARGV[4] then finish('duplicate') end
+    return {'guard', cur[1], cur[2]}
+  end
+end
+apply(ARGV, 7, ARGV[5])
+if ARGV[2] == '1' then redis.call('HSET', KEYS[2], 'revision', ARGV[3], 'fingerprint', ARGV[4]) end
+finish('processed')
+return {'processed'}
+`;
+
+const EXEC = `${APPLY}
+apply(ARGV, 2, ARGV[1])
+return 1
+`;
+
+const RELEASE = `${APPLY}
+local st = redis.call('HMGET', KEYS[1], 'status', 'token', 'errors')
+if st[1] ~= 'processing' or st[2] ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'pending', 'errors', append_json(st[3], ARGV[2]))
+redis.call('HDEL', KEYS[1], 'token')
+return 1
+`;
+
+// KEYS: dead-letter hash, index. ARGV: id, kind, source, event_id, payload, errors (JSON array), attempts, first_seen, now.
+const PUT_DEAD = `
+local function put(k, idx, a)
+  if redis.call('EXISTS', k) == 0 then
+    redis.call('HSET', k, 'id', a[1], 'kind', a[2], 'source', a[3], 'event_id', a[4], 'payload', a[5], 'errors', a[6], 'attempts', a[7], 'first_seen', a[8], 'last_seen', a[9])
+    redis.call('ZADD', idx, a[8], a[1])
+  else
+    local e = redis.call('HGET', k, 'errors')
+    redis.call('HSET', k, 'errors', string.sub(e, 1, -2) .. ',' .. string.sub(a[6], 2), 'last_seen', a[9])
+    redis.call('HINCRBY', k, 'attempts', a[7])
+  end
+end
+`;
+
+const RAW_DEAD = `${PUT_DEAD}
+put(KEYS[1], KEYS[2], ARGV)
+return 1
+`;
+
+// KEYS: inbox, dead-letter hash, index. ARGV: token, error, id, source, event_id, payload, now.
+const DEAD = `${APPLY}${PUT_DEAD}
+local st = redis.call('HMGET', KEYS[1], 'status', 'token', 'errors', 'attempts', 'first_seen')
+if st[1] ~= 'processing' or st[2] ~= ARGV[1] then return 0 end
+local errs = append_json(st[3], ARGV[2])
+redis.call('HSET', KEYS[1], 'status', 'dead', 'errors', errs)
+redis.call('HDEL', KEYS[1], 'token')
+local first = st[5]
+if tonumber(ARGV[7]) < tonumber(first) then first = ARGV[7] end
+put(KEYS[2], KEYS[3], {ARGV[3], 'event', ARGV[4], ARGV[5], ARGV[6], errs, st[4], first, ARGV[7]})
+return 1
+`;
+
+const APPLY_REVISION = `
+local cur = redis.call('HMGET', KEYS[1], 'revision', 'fingerprint')
+if not cur[1] or cur[1] < ARGV[1] then redis.call('HSET', KEYS[1], 'revision', ARGV[1], 'fingerprint', ARGV[2]) end
+if not cur[1] then return {} end
+return {cur[1], cur[2]}
+`;
+
+const LEASE = `
+local o = redis.call('GET', KEYS[1])
+if not o or o == ARGV[1] then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]); return 1 end
+return 0
+`;
+
+const UNLEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+`;
+
+// KEYS: log, sent. ARGV: limit.
+const PENDING = `
+local out = {}
+local limit = tonumber(ARGV[1])
+local start = 0
+while #out < limit do
+  local chunk = redis.call('LRANGE', KEYS[1], start, start + 199)
+  if #chunk == 0 then break end
+  for _, entry in ipairs(chunk) do
+    local id = cjson.decode(entry).id
+    if redis.call('SISMEMBER', KEYS[2], id) == 0 then
+      out[#out + 1] = entry
+      if #out >= limit then break end
+    end
+  end
+  start = start + 200
+end
+return out
+`;
+
+// KEYS: log, sent. ARGV: ids. Trims the sent prefix of the log.
+const MARK_SENT = `
+for _, id in ipairs(ARGV) do redis.call('SADD', KEYS[2], id) end
+while true do
+  local head = redis.call('LINDEX', KEYS[1], 0)
+  if not head then break end
+  local id = cjson.decode(head).id
+  if redis.call('SISMEMBER', KEYS[2], id) == 0 then break end
+  redis.call('LPOP', KEYS[1])
+  redis.call('SREM', KEYS[2], id)
+end
+return 1
+`;
+
+const DEAD_FIELDS = ["id", "kind", "source", "event_id", "payload", "errors", "attempts", "first_seen", "last_seen"];
+
+function toDeadLetter(values: unknown): DeadLetterRecord | undefined {
+  const v = values as (string | null)[];
+  if (!Array.isArray(v) || v[0] === null || v[0] === undefined) return undefined;
+  const text = (i: number): string => String(v[i] ?? "");
+  return {
+    id: text(0),
+    kind: text(1) === "raw" ? "raw" : "event",
+    source: text(2) === "" ? undefined : text(2),
+    eventId: text(3) === "" ? undefined : text(3),
+    payload: text(4),
+    errors: JSON.parse(text(5)) as AttemptError[],
+    attempts: Number(text(6)),
+    firstSeen: Number(text(7)),
+    lastSeen: Number(text(8)),
+  };
+}
+
+function encodeCommands(commands: readonly (readonly string[])[]): string[] {
+  const out = [String(commands.length)];
+  for (const c of commands) out.push(String(c.length), ...c);
+  return out;
+}
+
+/**
+ * Creates the store over a Redis client: for many processes, fast, memory-bound. Every state
+ * change is one Lua script, so it is atomic. Handler effects are Redis commands queued on the
+ * {@link RedisTransaction} and run in the same script as "processed". Like MULTI, a script does
+ * not roll back when one of its commands fails: queue only commands that cannot fail on their
+ * keys' types. Uses keys outside `KEYS` in scripts, so it needs a single Redis (not Cluster).
+ *
+ * @param client - a connected node-redis client (or any {@link RedisCommander})
+ * @param options - key prefix and retention
+ * @returns the store
+ * @example
+ * const client = await createClient({ url: "redis://127.0.0.1:6379" }).connect();
+ * const inbox = createInbox(createRedisStore(client, { keyPrefix: "plant1:" }));
+ * await inbox.process(event, (e, { tx }) => tx.call("HINCRBY", "plant1:stock", e.data.material, "1"));
+ */
+export function createRedisStore(client: RedisCommander, options: RedisStoreOptions = {}): IdempotencyStore<RedisTransaction> {
+  const p = options.keyPrefix ?? "millwright:";
+  const retention = String(Math.max(0, Math.floor(options.retentionMs ?? 0)));
+  const shas = new Map<string, string>();
+  const inboxKeyOf = (key: string): string => `${p}inbox:${key}`;
+  const revisionKey = (entityKey: string): string => `${p}rev:${entityKey}`;
+  const deadKey = (id: string): string => `${p}dl:${id}`;
+  const deadIndex = `${p}dl:index`;
+  const log = `${p}outbox:log`;
+  const sent = `${p}outbox:sent`;
+  const relayKey = `${p}outbox:relay`;
+
+  async function script(source: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    let sha = shas.get(source);
+    if (sha === undefined) shas.set(source, (sha = createHash("sha1").update(source).digest("hex")));
+    try {
+      return await client.sendCommand(["EVALSHA", sha, String(keys.length), ...keys, ...args]);
+    } catch (cause) {
+      if (!(cause instanceof Error) || !cause.message.includes("NOSCRIPT")) throw cause;
+      return client.sendCommand(["EVAL", source, String(keys.length), ...keys, ...args]);
+    }
+  }
+
+  const readDead = async (id: string): Promise<DeadLetterRecord | undefined> => toDeadLetter(await client.sendCommand(["HMGET", deadKey(id), ...DEAD_FIELDS]));
+  const readRevision = async (entityKey: string): Promise<RevisionState | undefined> => {
+    const v = (await client.sendCommand(["HMGET", revisionKey(entityKey), "revision", "fingerprint"])) as (string | null)[];
+    return v[0] === null || v[0] === undefined ? undefined : { revision: String(v[0]), fingerprint: String(v[1]) };
+  };
+  const queue = (): { tx: RedisTransaction; commands: string[][] } => {
+    const commands: string[][] = [];
+    return { commands, tx: { call: (...args) => void commands.push(args.map(String)) } };
+  };
+
+  return {
+    name: "redis",
+    claim: async (r) => {
+      const v = (await script(CLAIM, [inboxKeyOf(r.key)], [r.token, String(r.now), String(r.now + r.leaseMs), r.source, r.eventId])) as string[];
+      if (v[0] === "claimed") return { kind: "claimed", attempt: Number(v[1]), firstSeen: Number(v[2]) };
+      if (v[0] === "busy") return { kind: "busy", leaseUntil: Number(v[1]) };
+      return { kind: "done", status: v[1] as "processed" | "duplicate" | "stale" | "dead" };
+    },
+    commit: async (r, work) => {
+      const guard = r.guard === undefined ? undefined : { ...r.guard, revision: r.guard.revision.padStart(20, "0") };
+      const keys = [inboxKeyOf(r.key), guard === undefined ? inboxKeyOf(r.key) : revisionKey(guard.entityKey)];
+      const head = [r.token, guard === undefined ? "0" : "1", guard?.revision ?? "", guard?.fingerprint ?? "", p, retention];
+      const { tx, commands } = queue();
+      // A cheap look first, so the handler does not run for an event the guard will refuse.
+      const before = guard === undefined ? undefined : decideRevision(await readRevision(guard.entityKey), guard);
+      if (before === undefined || before.verdict === "applied") {
+        const error = await work(tx);
+        if (error !== undefined) {
+          // Nothing ran: the commands were only queued. The claim stays ours for release().
+          return { kind: "handler_failed", error };
+        }
+      }
+      const ran = before === undefined || before.verdict === "applied";
+      const v = (await script(COMMIT, keys, [...head, ...encodeCommands(ran ? commands : [])])) as string[];
+      if (v[0] === "lease_lost") return { kind: "lease_lost" };
+      if (v[0] === "processed") return { kind: "processed" };
+      const verdict = decideRevision({ revision: String(v[1]), fingerprint: String(v[2]) }, guard!);
+      if (verdict.verdict === "applied") throw new Error("redis store: the commit script and decideRevision disagree");
+      return { kind: "guarded", verdict };
+    },
+    release: async (r) => (await script(RELEASE, [inboxKeyOf(r.key)], [r.token, JSON.stringify(r.error)])) === 1,
+    deadLetter: async (r) => {
+      const done = await script(DEAD, [inboxKeyOf(r.key), deadKey(r.id), deadIndex], [r.token, JSON.stringify(r.error), r.id, r.source, r.eventId, r.payload, String(r.now)]);
+      return done === 1 ? readDead(r.id) : undefined;
+    },
+    putRawDeadLetter: async (r) => {
+      await script(RAW_DEAD, [deadKey(r.id), deadIndex], [r.id, "raw", r.source ?? "", "", r.payload, JSON.stringify([r.error]), "1", String(r.now), String(r.now)]);
+      return (await readDead(r.id))!;
+    },
+    getDeadLetter: readDead,
+    listDeadLetters: async ({ limit, offset }) => {
+      if (limit <= 0) return [];
+      const ids = (await client.sendCommand(["ZRANGE", deadIndex, String(offset), String(offset + limit - 1)])) as string[];
+      const records = await Promise.all(ids.map(readDead));
+      return records.filter((r): r is DeadLetterRecord => r !== undefined);
+    },
+    removeDeadLetter: async (id) => {
+      const removed = Number(await client.sendCommand(["DEL", deadKey(id)]));
+      await client.sendCommand(["ZREM", deadIndex, id]);
+      return removed > 0;
+    },
+    resetInbox: async (key) => void (await client.sendCommand(["DEL", inboxKeyOf(key)])),
+    inboxStatus: async (key) => {
+      const v = (await client.sendCommand(["HMGET", inboxKeyOf(key), "status", "attempts", "errors"])) as (string | null)[];
+      if (v[0] === null || v[0] === undefined) return undefined;
+      return { status: v[0] as InboxStatus, attempts: Number(v[1]), errors: JSON.parse(String(v[2] ?? "[]")) as AttemptError[] };
+    },
+    applyRevision: async (input) => {
+      const padded = input.revision.padStart(20, "0");
+      const v = (await script(APPLY_REVISION, [revisionKey(input.entityKey)], [padded, input.fingerprint])) as string[];
+      return decideRevision(v.length === 0 ? undefined : { revision: String(v[0]), fingerprint: String(v[1]) }, input);
+    },
+    readRevision,
+    transaction: async (work) => {
+      const { tx, commands } = queue();
+      const value = await work(tx);
+      if (commands.length > 0) await script(EXEC, [], [p, ...encodeCommands(commands)]);
+      return value;
+    },
+    addToOutbox: async (tx, records) => {
+      for (const r of records) {
+        tx.call("__outbox", r.id, JSON.stringify({ id: r.id, source: r.source, eventId: r.eventId, partitionKey: r.partitionKey, payload: r.payload }));
+      }
+    },
+    acquireRelayLease: async (owner, _now, leaseMs) => (await script(LEASE, [relayKey], [owner, String(Math.max(1, Math.floor(leaseMs)))])) === 1,
+    releaseRelayLease: async (owner) => void (await script(UNLEASE, [relayKey], [owner])),
+    pendingOutbox: async (limit) => {
+      const entries = (await script(PENDING, [log, sent], [String(limit)])) as string[];
+      return entries.map((e) => JSON.parse(e) as OutboxRecord);
+    },
+    markSent: async (ids) => {
+      if (ids.length > 0) await script(MARK_SENT, [log, sent], [...ids]);
+    },
+  };
+}

@@ -1,0 +1,162 @@
+import type { RevisionInput, RevisionState, RevisionVerdict } from "./revision-guard.js";
+import type { HandlerError } from "./retry.js";
+
+/** The states of an inbox entry. `duplicate` and `stale` are final, like `processed` and `dead`. */
+export type InboxStatus = "pending" | "processing" | "processed" | "duplicate" | "stale" | "dead";
+
+/** One failed attempt, as kept on inbox entries and dead-letter records. */
+export interface AttemptError {
+  readonly attempt: number;
+  /** Epoch milliseconds. */
+  readonly at: number;
+  readonly code: string;
+  readonly message: string;
+  readonly retryable: boolean;
+}
+
+/** A request to claim an inbox entry for one attempt. */
+export interface ClaimRequest {
+  /** {@link inboxKey} of (source, id). */
+  readonly key: string;
+  readonly source: string;
+  readonly eventId: string;
+  /** Fencing token of this attempt: only its holder may finish it. */
+  readonly token: string;
+  readonly now: number;
+  readonly leaseMs: number;
+}
+
+/** The answer to a claim. */
+export type ClaimResult =
+  | { readonly kind: "claimed"; readonly attempt: number; readonly firstSeen: number }
+  | { readonly kind: "done"; readonly status: "processed" | "duplicate" | "stale" | "dead" }
+  | { readonly kind: "busy"; readonly leaseUntil: number };
+
+/** A request to finish a claimed attempt: guard the revision, run the work, mark processed. */
+export interface CommitRequest {
+  readonly key: string;
+  readonly token: string;
+  readonly now: number;
+  readonly guard: RevisionInput | undefined;
+}
+
+/** What came of a commit. Only `processed` wrote anything of the work. */
+export type CommitResult =
+  | { readonly kind: "processed" }
+  | { readonly kind: "guarded"; readonly verdict: Exclude<RevisionVerdict, { verdict: "applied" }> }
+  | { readonly kind: "handler_failed"; readonly error: HandlerError }
+  | { readonly kind: "lease_lost" };
+
+/** A request to give up a claim after a failed attempt, keeping the error. */
+export interface ReleaseRequest {
+  readonly key: string;
+  readonly token: string;
+  readonly error: AttemptError;
+}
+
+/** A request to move a claimed entry to the dead letters. */
+export interface DeadLetterRequest {
+  /** {@link recordId}("dead-letter", [source, id]). */
+  readonly id: string;
+  readonly key: string;
+  readonly token: string;
+  readonly source: string;
+  readonly eventId: string;
+  /** The event as JSON text. */
+  readonly payload: string;
+  readonly error: AttemptError;
+  readonly now: number;
+}
+
+/** A request to keep a payload that never became an event (unreadable, invalid). */
+export interface RawDeadLetterRequest {
+  readonly id: string;
+  readonly source: string | undefined;
+  readonly payload: string;
+  readonly error: AttemptError;
+  readonly now: number;
+}
+
+/** A dead-letter record: what failed, every error, how often, since when. */
+export interface DeadLetterRecord {
+  readonly id: string;
+  /** `event`: a parsed event that failed processing; `raw`: a payload that never parsed. */
+  readonly kind: "event" | "raw";
+  readonly source: string | undefined;
+  readonly eventId: string | undefined;
+  /** The original event as JSON text, or the raw payload exactly as received. */
+  readonly payload: string;
+  readonly errors: readonly AttemptError[];
+  readonly attempts: number;
+  readonly firstSeen: number;
+  readonly lastSeen: number;
+}
+
+/** An event to put in the outbox. */
+export interface OutboxInput {
+  /** {@link recordId}("outbox", [source, eventId]): adding the same event twice keeps one. */
+  readonly id: string;
+  readonly source: string;
+  readonly eventId: string;
+  /** Events of one partition key are published in the order they were added. */
+  readonly partitionKey: string;
+  readonly payload: string;
+  readonly now: number;
+}
+
+/** An outbox record waiting to be published. */
+export interface OutboxRecord {
+  readonly id: string;
+  readonly source: string;
+  readonly eventId: string;
+  readonly partitionKey: string;
+  readonly payload: string;
+  /** The order of adding, increasing (per store; gaps allowed). */
+  readonly seq: number;
+}
+
+/**
+ * What a store does for the inbox, the revision guard, the dead letters and the outbox. The
+ * four stores of this package implement it and pass one contract suite; implement it to add a
+ * store. Methods reject on I/O failure; the inbox and the relay turn rejections into
+ * {@link StoreError} values. `TTx` is the transaction handlers and `outbox.add` write through.
+ */
+export interface IdempotencyStore<TTx> {
+  /** A short name for messages and metrics: `memory`, `sqlite`, `postgres`, `redis`. */
+  readonly name: string;
+  /** Atomically claims an entry that is new, pending, or whose lease expired. */
+  claim(request: ClaimRequest): Promise<ClaimResult>;
+  /**
+   * In one transaction: checks the token still holds the claim, applies the revision guard, runs
+   * `work`, and marks the entry processed (or duplicate/stale when guarded). Rolls back
+   * everything when the work fails or the lease was lost.
+   */
+  commit(request: CommitRequest, work: (tx: TTx) => Promise<HandlerError | undefined>): Promise<CommitResult>;
+  /** Ends a failed attempt: appends the error, makes the entry pending again. false when the lease was lost. */
+  release(request: ReleaseRequest): Promise<boolean>;
+  /** Marks the claimed entry dead and writes (or appends to) its dead-letter record. */
+  deadLetter(request: DeadLetterRequest): Promise<DeadLetterRecord | undefined>;
+  /** Writes (or appends to) a dead-letter record of a raw payload. */
+  putRawDeadLetter(request: RawDeadLetterRequest): Promise<DeadLetterRecord>;
+  getDeadLetter(id: string): Promise<DeadLetterRecord | undefined>;
+  /** Dead letters ordered by first seen, then id. */
+  listDeadLetters(options: { readonly limit: number; readonly offset: number }): Promise<DeadLetterRecord[]>;
+  removeDeadLetter(id: string): Promise<boolean>;
+  /** Forgets an inbox entry so that its event can be processed again (replay). */
+  resetInbox(key: string): Promise<void>;
+  /** The status of an inbox entry, for inspection. */
+  inboxStatus(key: string): Promise<{ readonly status: InboxStatus; readonly attempts: number; readonly errors: readonly AttemptError[] } | undefined>;
+  /** Atomically applies the revision guard alone. */
+  applyRevision(input: RevisionInput): Promise<RevisionVerdict>;
+  readRevision(entityKey: string): Promise<RevisionState | undefined>;
+  /** Runs `work` in a transaction of this store, for callers without one of their own. */
+  transaction<T>(work: (tx: TTx) => Promise<T>): Promise<T>;
+  /** Adds records to the outbox inside the caller's transaction. */
+  addToOutbox(tx: TTx, records: readonly OutboxInput[]): Promise<void>;
+  /** Takes or renews the single relay lease; false while another owner holds it. */
+  acquireRelayLease(owner: string, now: number, leaseMs: number): Promise<boolean>;
+  releaseRelayLease(owner: string): Promise<void>;
+  /** Unsent outbox records in the order they were added. */
+  pendingOutbox(limit: number): Promise<OutboxRecord[]>;
+  markSent(ids: readonly string[], now: number): Promise<void>;
+}

@@ -1,0 +1,274 @@
+import { decideRevision, type RevisionInput, type RevisionState, type RevisionVerdict } from "../revision-guard.js";
+import type { AttemptError, CommitResult, DeadLetterRecord, IdempotencyStore, InboxStatus, OutboxRecord } from "../store.js";
+import { mergeDeadLetter } from "./common.js";
+
+/** A row as drivers return it. */
+export type Row = Readonly<Record<string, unknown>>;
+
+/** Statements on one connection; SQL uses `$1`-style placeholders. */
+export interface SqlSession {
+  all(sql: string, params: readonly unknown[]): Promise<Row[]>;
+  run(sql: string, params: readonly unknown[]): Promise<number>;
+}
+
+/** What the shared SQL engine needs of a driver (SQLite or PostgreSQL). */
+export interface SqlDriver<TTx> {
+  readonly name: string;
+  /** Autocommit statements. */
+  readonly session: SqlSession;
+  /** Runs `work` in a transaction; commits when it returns `commit: true`, rolls back otherwise or when it throws. */
+  transaction<T>(work: (session: SqlSession, tx: TTx) => Promise<{ readonly commit: boolean; readonly value: T }>): Promise<T>;
+  /** The session of a caller's transaction object. */
+  sessionOf(tx: TTx): SqlSession;
+  /** `FOR UPDATE` where the database has row locks, "" where transactions are serialized. */
+  readonly forUpdate: string;
+  /** Whether producers must lock their partition row to keep outbox order (concurrent writers). */
+  readonly lockPartitions: boolean;
+  /** SQL and parameters for "column is one of values", its parameters numbered from `first`. */
+  inArray(column: string, first: number, values: readonly unknown[]): { readonly sql: string; readonly params: readonly unknown[] };
+}
+
+/** Table names, each with the configured prefix. */
+export interface SqlTables {
+  readonly inbox: string;
+  readonly revisions: string;
+  readonly deadLetters: string;
+  readonly outbox: string;
+  readonly partitions: string;
+  readonly relayLease: string;
+}
+
+/**
+ * The table names for a prefix.
+ *
+ * @param prefix - a prefix of letters, digits and underscores, such as `millwright_`
+ * @returns the names
+ */
+export function tablesFor(prefix: string): SqlTables {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(prefix) && prefix !== "") throw new TypeError(`tablePrefix ${JSON.stringify(prefix)} is letters, digits and underscores`);
+  return {
+    inbox: `${prefix}inbox`,
+    revisions: `${prefix}revisions`,
+    deadLetters: `${prefix}dead_letters`,
+    outbox: `${prefix}outbox`,
+    partitions: `${prefix}outbox_partitions`,
+    relayLease: `${prefix}relay_lease`,
+  };
+}
+
+const FINAL = new Set(["processed", "duplicate", "stale", "dead"]);
+
+/** Appends one JSON value ($n, text) to a JSON array column, in SQL both databases understand. */
+function appendJson(column: string, param: string): string {
+  return `CASE WHEN ${column} = '[]' THEN '[' || ${param} || ']' ELSE substr(${column}, 1, length(${column}) - 1) || ',' || ${param} || ']' END`;
+}
+
+function toRecord(row: Row): DeadLetterRecord {
+  return {
+    id: String(row["id"]),
+    kind: row["kind"] === "raw" ? "raw" : "event",
+    source: row["source"] === null ? undefined : String(row["source"]),
+    eventId: row["event_id"] === null ? undefined : String(row["event_id"]),
+    payload: String(row["payload"]),
+    errors: JSON.parse(String(row["errors"])) as AttemptError[],
+    attempts: Number(row["attempts"]),
+    firstSeen: Number(row["first_seen"]),
+    lastSeen: Number(row["last_seen"]),
+  };
+}
+
+function padRevision(revision: string): string {
+  return revision.padStart(20, "0");
+}
+
+/**
+ * The store over a SQL driver: one implementation of the contract for SQLite and PostgreSQL.
+ *
+ * @param driver - the database driver
+ * @param t - the table names
+ * @returns the store
+ */
+export function createSqlStore<TTx>(driver: SqlDriver<TTx>, t: SqlTables): IdempotencyStore<TTx> {
+  const { session } = driver;
+
+  const upsertDeadLetter = async (s: SqlSession, record: DeadLetterRecord): Promise<void> => {
+    await s.run(
+      `INSERT INTO ${t.deadLetters} (id, kind, source, event_id, payload, errors, attempts, first_seen, last_seen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       ON CONFLICT (id) DO UPDATE SET errors = EXCLUDED.errors, attempts = EXCLUDED.attempts, last_seen = EXCLUDED.last_seen`,
+      [record.id, record.kind, record.source ?? null, record.eventId ?? null, record.payload, JSON.stringify(record.errors), record.attempts, record.firstSeen, record.lastSeen],
+    );
+  };
+  const readDeadLetter = async (s: SqlSession, id: string, lock: boolean): Promise<DeadLetterRecord | undefined> => {
+    const rows = await s.all(`SELECT * FROM ${t.deadLetters} WHERE id = $1 ${lock ? driver.forUpdate : ""}`, [id]);
+    return rows[0] === undefined ? undefined : toRecord(rows[0]);
+  };
+  const readRevision = async (s: SqlSession, key: string, lock: boolean): Promise<RevisionState | undefined> => {
+    const rows = await s.all(`SELECT revision, fingerprint FROM ${t.revisions} WHERE entity_key = $1 ${lock ? driver.forUpdate : ""}`, [key]);
+    const row = rows[0];
+    return row === undefined ? undefined : { revision: String(row["revision"]), fingerprint: String(row["fingerprint"]) };
+  };
+  /** Writes the revision if it is newer than the stored one; false when a newer or equal one won a race. */
+  const writeRevision = async (s: SqlSession, input: RevisionInput): Promise<boolean> => {
+    const rows = await s.all(
+      `INSERT INTO ${t.revisions} (entity_key, revision, fingerprint) VALUES ($1, $2, $3)
+       ON CONFLICT (entity_key) DO UPDATE SET revision = EXCLUDED.revision, fingerprint = EXCLUDED.fingerprint WHERE ${t.revisions}.revision < EXCLUDED.revision
+       RETURNING revision`,
+      [input.entityKey, padRevision(input.revision), input.fingerprint],
+    );
+    return rows.length === 1;
+  };
+
+  return {
+    name: driver.name,
+    claim: async (r) => {
+      for (;;) {
+        const rows = await session.all(
+          `INSERT INTO ${t.inbox} (key, source, event_id, status, token, lease_until, attempts, errors, first_seen) VALUES ($1, $2, $3, 'processing', $4, $5, 1, '[]', $6)
+           ON CONFLICT (key) DO UPDATE SET status = 'processing', token = EXCLUDED.token, lease_until = EXCLUDED.lease_until, attempts = ${t.inbox}.attempts + 1
+           WHERE ${t.inbox}.status = 'pending' OR (${t.inbox}.status = 'processing' AND ${t.inbox}.lease_until <= $6)
+           RETURNING attempts, first_seen`,
+          [r.key, r.source, r.eventId, r.token, r.now + r.leaseMs, r.now],
+        );
+        const row = rows[0];
+        if (row !== undefined) return { kind: "claimed", attempt: Number(row["attempts"]), firstSeen: Number(row["first_seen"]) };
+        const current = (await session.all(`SELECT status, lease_until FROM ${t.inbox} WHERE key = $1`, [r.key]))[0];
+        if (current === undefined) continue;
+        const status = String(current["status"]);
+        if (FINAL.has(status)) return { kind: "done", status: status as "processed" | "duplicate" | "stale" | "dead" };
+        const leaseUntil = Number(current["lease_until"]);
+        if (status === "processing" && leaseUntil > r.now) return { kind: "busy", leaseUntil };
+        // It became claimable between the two statements: try again.
+      }
+    },
+    commit: async (r, work) => {
+      for (;;) {
+        const result = await driver.transaction<CommitResult | { readonly kind: "raced" }>(async (s, tx) => {
+          // Fence first: the row lock keeps a late claimer waiting until this commits or rolls back.
+          const fenced = await s.run(`UPDATE ${t.inbox} SET status = 'processed', token = NULL WHERE key = $1 AND token = $2 AND status = 'processing'`, [r.key, r.token]);
+          if (fenced !== 1) return { commit: false, value: { kind: "lease_lost" } as const };
+          if (r.guard !== undefined) {
+            const verdict = decideRevision(await readRevision(s, r.guard.entityKey, true), r.guard);
+            if (verdict.verdict === "conflict") return { commit: false, value: { kind: "guarded", verdict } as const };
+            if (verdict.verdict !== "applied") {
+              await s.run(`UPDATE ${t.inbox} SET status = $2 WHERE key = $1`, [r.key, verdict.verdict]);
+              return { commit: true, value: { kind: "guarded", verdict } as const };
+            }
+          }
+          const error = await work(tx);
+          if (error !== undefined) return { commit: false, value: { kind: "handler_failed", error } as const };
+          if (r.guard !== undefined && !(await writeRevision(s, r.guard))) return { commit: false, value: { kind: "raced" } as const };
+          return { commit: true, value: { kind: "processed" } as const };
+        });
+        // A concurrent event of the same entity committed first: decide again against it.
+        if (result.kind !== "raced") return result;
+      }
+    },
+    release: async (r) =>
+      (await session.run(`UPDATE ${t.inbox} SET status = 'pending', token = NULL, errors = ${appendJson("errors", "$3")} WHERE key = $1 AND token = $2 AND status = 'processing'`, [
+        r.key,
+        r.token,
+        JSON.stringify(r.error),
+      ])) === 1,
+    deadLetter: async (r) =>
+      driver.transaction(async (s) => {
+        const rows = await s.all(
+          `UPDATE ${t.inbox} SET status = 'dead', token = NULL, errors = ${appendJson("errors", "$3")} WHERE key = $1 AND token = $2 AND status = 'processing' RETURNING errors, attempts, first_seen`,
+          [r.key, r.token, JSON.stringify(r.error)],
+        );
+        const row = rows[0];
+        if (row === undefined) return { commit: false, value: undefined };
+        const merged = mergeDeadLetter(
+          await readDeadLetter(s, r.id, true),
+          { id: r.id, kind: "event", source: r.source, eventId: r.eventId, payload: r.payload },
+          JSON.parse(String(row["errors"])) as AttemptError[],
+          Number(row["attempts"]),
+          r.now,
+        );
+        const record = { ...merged, firstSeen: Math.min(merged.firstSeen, Number(row["first_seen"])) };
+        await upsertDeadLetter(s, record);
+        return { commit: true, value: record };
+      }),
+    putRawDeadLetter: async (r) =>
+      driver.transaction(async (s) => {
+        const record = mergeDeadLetter(await readDeadLetter(s, r.id, true), { id: r.id, kind: "raw", source: r.source, eventId: undefined, payload: r.payload }, [r.error], 1, r.now);
+        await upsertDeadLetter(s, record);
+        return { commit: true, value: record };
+      }),
+    getDeadLetter: (id) => readDeadLetter(session, id, false),
+    listDeadLetters: async ({ limit, offset }) =>
+      (await session.all(`SELECT * FROM ${t.deadLetters} ORDER BY first_seen, id LIMIT $1 OFFSET $2`, [limit, offset])).map(toRecord),
+    removeDeadLetter: async (id) => (await session.run(`DELETE FROM ${t.deadLetters} WHERE id = $1`, [id])) > 0,
+    resetInbox: async (key) => void (await session.run(`DELETE FROM ${t.inbox} WHERE key = $1`, [key])),
+    inboxStatus: async (key) => {
+      const row = (await session.all(`SELECT status, attempts, errors FROM ${t.inbox} WHERE key = $1`, [key]))[0];
+      if (row === undefined) return undefined;
+      return { status: String(row["status"]) as InboxStatus, attempts: Number(row["attempts"]), errors: JSON.parse(String(row["errors"])) as AttemptError[] };
+    },
+    applyRevision: async (input) => {
+      for (;;) {
+        const verdict = await driver.transaction<RevisionVerdict | undefined>(async (s) => {
+          const v = decideRevision(await readRevision(s, input.entityKey, true), input);
+          if (v.verdict !== "applied") return { commit: false, value: v };
+          return (await writeRevision(s, input)) ? { commit: true, value: v } : { commit: false, value: undefined };
+        });
+        if (verdict !== undefined) return verdict;
+      }
+    },
+    readRevision: (key) => readRevision(session, key, false),
+    transaction: (work) => driver.transaction(async (_s, tx) => ({ commit: true, value: await work(tx) })),
+    addToOutbox: async (tx, records) => {
+      const s = driver.sessionOf(tx);
+      // Queued without awaiting in between: SQLite runs them synchronously (so a caller's
+      // synchronous db.transaction() holds them), pg sends them in order on the one connection.
+      const pending: Promise<number>[] = [];
+      if (driver.lockPartitions) {
+        // Locking each partition's row serializes producers of one partition, so their outbox
+        // sequence numbers are in commit order and the relay never sees a later one first.
+        for (const key of [...new Set(records.map((r) => r.partitionKey))].sort()) {
+          pending.push(s.run(`INSERT INTO ${t.partitions} (partition_key) VALUES ($1) ON CONFLICT (partition_key) DO UPDATE SET partition_key = EXCLUDED.partition_key`, [key]));
+        }
+      }
+      for (const r of records) {
+        pending.push(
+          s.run(`INSERT INTO ${t.outbox} (id, source, event_id, partition_key, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`, [
+            r.id,
+            r.source,
+            r.eventId,
+            r.partitionKey,
+            r.payload,
+            r.now,
+          ]),
+        );
+      }
+      await Promise.all(pending);
+    },
+    acquireRelayLease: async (owner, now, leaseMs) =>
+      (
+        await session.all(
+          `INSERT INTO ${t.relayLease} (name, owner, lease_until) VALUES ('relay', $1, $2)
+           ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until
+           WHERE ${t.relayLease}.owner = EXCLUDED.owner OR ${t.relayLease}.lease_until <= $3
+           RETURNING owner`,
+          [owner, now + leaseMs, now],
+        )
+      ).length === 1,
+    releaseRelayLease: async (owner) => void (await session.run(`DELETE FROM ${t.relayLease} WHERE name = 'relay' AND owner = $1`, [owner])),
+    pendingOutbox: async (limit) =>
+      (await session.all(`SELECT seq, id, source, event_id, partition_key, payload FROM ${t.outbox} WHERE sent_at IS NULL ORDER BY seq LIMIT $1`, [limit])).map(
+        (row): OutboxRecord => ({
+          seq: Number(row["seq"]),
+          id: String(row["id"]),
+          source: String(row["source"]),
+          eventId: String(row["event_id"]),
+          partitionKey: String(row["partition_key"]),
+          payload: String(row["payload"]),
+        }),
+      ),
+    markSent: async (ids, now) => {
+      for (let i = 0; i < ids.length; i += 500) {
+        const where = driver.inArray("id", 2, ids.slice(i, i + 500));
+        await session.run(`UPDATE ${t.outbox} SET sent_at = $1 WHERE ${where.sql}`, [now, ...where.params]);
+      }
+    },
+  };
+}

@@ -1,0 +1,294 @@
+// The one contract every store passes: run by stores.test.ts against memory, SQLite, PostgreSQL and Redis.
+import { err, ok } from "neverthrow";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  createInbox,
+  createOutbox,
+  createOutboxRelay,
+  createRetryPolicy,
+  inboxKey,
+  permanent,
+  retryable,
+  type IdempotencyStore,
+  type InboxOptions,
+  type OutboxRecord,
+} from "../src/index.js";
+import { manualClock, workOrderEvent } from "./fixtures.js";
+
+/** A store under test plus a way to write and count an effect through its transaction. */
+export interface StoreHarness<TTx> {
+  readonly store: IdempotencyStore<TTx>;
+  /** Records one effect for `id` through the transaction (a row insert, a counter). */
+  effect(tx: TTx, id: string): void | Promise<void>;
+  /** How often each id's effect was applied. */
+  effects(): Promise<Map<string, number>>;
+  close(): Promise<void>;
+}
+
+type Event = ReturnType<typeof workOrderEvent>;
+
+/**
+ * Runs the store contract against a store.
+ *
+ * @param name - the store's name in the test report
+ * @param open - opens a fresh, empty store
+ */
+export function describeStoreContract<TTx>(name: string, open: () => Promise<StoreHarness<TTx>>): void {
+  describe(`store contract: ${name}`, () => {
+    let h: StoreHarness<TTx>;
+    let clock: ReturnType<typeof manualClock>;
+    let sleeps: number[];
+    const inboxOf = (o: InboxOptions<Event> = {}) =>
+      createInbox<TTx, Event>(h.store, {
+        clock,
+        sleep: async (ms) => void sleeps.push(ms),
+        random: () => 0.5,
+        retry: createRetryPolicy({ maxAttempts: 3, baseDelayMs: 100 }),
+        ...o,
+      });
+    const apply = (e: Event, { tx }: { tx: TTx }) => h.effect(tx, e.id);
+
+    beforeEach(async () => {
+      h = await open();
+      clock = manualClock();
+      sleeps = [];
+    });
+    afterEach(async () => h.close());
+
+    it("processes an event once and reports redeliveries as duplicates", async () => {
+      const inbox = inboxOf();
+      const e = workOrderEvent(1);
+      expect((await inbox.process(e, apply))._unsafeUnwrap()).toEqual({ outcome: "processed", attempts: 1 });
+      expect((await inbox.process(e, apply))._unsafeUnwrap()).toMatchObject({ outcome: "duplicate", reason: "already_processed" });
+      expect((await h.effects()).get(e.id)).toBe(1);
+      expect(await h.store.inboxStatus(inboxKey(e.source, e.id))).toEqual({ status: "processed", attempts: 1, errors: [] });
+    });
+
+    it("applies the effect once when the same event arrives concurrently", async () => {
+      const inbox = inboxOf({ sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 5))), busyPollMs: 2 });
+      const e = workOrderEvent(2);
+      const outcomes = await Promise.all(Array.from({ length: 8 }, () => inbox.process(e, apply)));
+      const kinds = outcomes.map((o) => o._unsafeUnwrap().outcome).sort();
+      expect(kinds.filter((k) => k === "processed")).toHaveLength(1);
+      expect(kinds.filter((k) => k === "duplicate")).toHaveLength(7);
+      expect((await h.effects()).get(e.id)).toBe(1);
+    });
+
+    it("guards revisions: applied, stale, duplicate and conflict, each with a reason", async () => {
+      const inbox = inboxOf();
+      const v2 = workOrderEvent(3, 2);
+      const v1 = workOrderEvent(3, 1);
+      expect((await inbox.process(v2, apply))._unsafeUnwrap().outcome).toBe("processed");
+      expect((await inbox.process(v1, apply))._unsafeUnwrap()).toMatchObject({
+        outcome: "stale",
+        message: `event ${v1.id}: revision 00000000000000000001 is older than the applied revision 00000000000000000002`,
+      });
+      // The same fact under another id (another producer path): same revision, same content.
+      const again = { ...v2, id: "another-id" };
+      expect((await inbox.process(again, apply))._unsafeUnwrap()).toMatchObject({ outcome: "duplicate", reason: "same_revision" });
+      // Same revision, different content: the source broke its own rule; never silently dropped.
+      const clash = { ...workOrderEvent(3, 2, "9"), id: "clashing-id" };
+      const failed = (await inbox.process(clash, apply))._unsafeUnwrap();
+      expect(failed).toMatchObject({ outcome: "failed", code: "dead_lettered" });
+      if (failed.outcome !== "failed") throw new Error("unreachable");
+      expect(failed.deadLetter?.errors.map((e) => e.code)).toEqual(["revision_conflict"]);
+      const effects = await h.effects();
+      expect([effects.get(v2.id), effects.get(v1.id), effects.get("another-id"), effects.get("clashing-id")]).toEqual([1, undefined, undefined, undefined]);
+      // A stale event stays stale on redelivery.
+      expect((await inbox.process(v1, apply))._unsafeUnwrap()).toMatchObject({ outcome: "duplicate", reason: "already_stale" });
+    });
+
+    it("applies revisions alone through the store", async () => {
+      const s = h.store;
+      expect((await s.applyRevision({ entityKey: "k", revision: "5", fingerprint: "a" })).verdict).toBe("applied");
+      expect((await s.applyRevision({ entityKey: "k", revision: "5", fingerprint: "a" })).verdict).toBe("duplicate");
+      expect((await s.applyRevision({ entityKey: "k", revision: "5", fingerprint: "b" })).verdict).toBe("conflict");
+      expect((await s.applyRevision({ entityKey: "k", revision: "4", fingerprint: "a" })).verdict).toBe("stale");
+      expect((await s.applyRevision({ entityKey: "k", revision: "10", fingerprint: "c" })).verdict).toBe("applied");
+      expect((await s.readRevision("k"))?.fingerprint).toBe("c");
+    });
+
+    it("retries retryable failures with backoff and rolls back their effects", async () => {
+      const inbox = inboxOf();
+      const e = workOrderEvent(4);
+      let calls = 0;
+      const outcome = await inbox.process(e, async (event, ctx) => {
+        calls += 1;
+        await h.effect(ctx.tx, event.id);
+        return calls < 3 ? err(retryable(`peer down (${calls})`)) : ok(undefined);
+      });
+      expect(outcome._unsafeUnwrap()).toEqual({ outcome: "processed", attempts: 3 });
+      expect(sleeps).toEqual([50, 100]);
+      expect((await h.effects()).get(e.id)).toBe(1);
+      const status = await h.store.inboxStatus(inboxKey(e.source, e.id));
+      expect(status?.errors.map((x) => [x.attempt, x.message])).toEqual([
+        [1, "peer down (1)"],
+        [2, "peer down (2)"],
+      ]);
+    });
+
+    it("dead-letters after the last attempt with every error, and replays", async () => {
+      const inbox = inboxOf();
+      const e = workOrderEvent(5);
+      const outcome = (await inbox.process(e, () => {
+        throw new Error("boom");
+      }))._unsafeUnwrap();
+      expect(outcome).toMatchObject({ outcome: "failed", code: "dead_lettered" });
+      const letters = (await inbox.deadLetters())._unsafeUnwrap();
+      expect(letters).toHaveLength(1);
+      const letter = letters[0]!;
+      expect(letter).toMatchObject({ kind: "event", source: e.source, eventId: e.id, attempts: 3, firstSeen: clock.now(), lastSeen: clock.now() });
+      expect(letter.errors.map((x) => `${x.attempt} ${x.code}: ${x.message}`)).toMatchInlineSnapshot(`
+        [
+          "1 handler_threw: handler threw: boom",
+          "2 handler_threw: handler threw: boom",
+          "3 handler_threw: handler threw: boom",
+        ]
+      `);
+      expect(JSON.parse(letter.payload)).toEqual(JSON.parse(JSON.stringify(e)));
+      expect((await inbox.process(e, apply))._unsafeUnwrap()).toMatchObject({ outcome: "duplicate", reason: "dead_lettered" });
+      expect((await inbox.replay(letter.id, apply))._unsafeUnwrap()).toEqual({ outcome: "processed", attempts: 1 });
+      expect((await inbox.deadLetters())._unsafeUnwrap()).toEqual([]);
+      expect((await h.effects()).get(e.id)).toBe(1);
+      expect((await inbox.replay(letter.id, apply))._unsafeUnwrapErr()).toEqual({ code: "dead_letter_not_found", id: letter.id, message: `no dead-letter record has id ${letter.id}` });
+    });
+
+    it("dead-letters a permanent failure at once", async () => {
+      const inbox = inboxOf();
+      const e = workOrderEvent(6);
+      const outcome = (await inbox.process(e, () => err(permanent("unit ST has no mapping"))))._unsafeUnwrap();
+      expect(outcome).toMatchObject({ outcome: "failed", code: "dead_lettered", message: `event ${e.id} from ${e.source} was dead-lettered after 1 attempt(s): unit ST has no mapping` });
+      expect(sleeps).toEqual([]);
+    });
+
+    it("keeps raw payloads that never parsed, counts repeats, and replays them once they parse", async () => {
+      const inbox = inboxOf();
+      const first = (await inbox.reject({ payload: "{not json", source: "urn:s", code: "unreadable_input", message: "is JSON text" }))._unsafeUnwrap();
+      clock.advance(1000);
+      const second = (await inbox.reject({ payload: "{not json", source: "urn:s", code: "unreadable_input", message: "is JSON text" }))._unsafeUnwrap();
+      expect(second).toMatchObject({ id: first.id, kind: "raw", attempts: 2, firstSeen: clock.now() - 1000, lastSeen: clock.now() });
+      const replay = (await inbox.replay(first.id, apply))._unsafeUnwrap();
+      expect(replay).toMatchObject({ outcome: "failed", code: "dead_lettered" });
+      expect((await inbox.deadLetters())._unsafeUnwrap()[0]?.attempts).toBe(3);
+      const e = workOrderEvent(7);
+      const good = (await inbox.reject({ payload: JSON.stringify(e), code: "peer_down", message: "schema registry down" }))._unsafeUnwrap();
+      expect((await inbox.replay(good.id, apply))._unsafeUnwrap()).toEqual({ outcome: "processed", attempts: 1 });
+      expect((await inbox.deadLetters())._unsafeUnwrap().map((l) => l.id)).toEqual([first.id]);
+    });
+
+    it("lists dead letters oldest first, with offset and limit", async () => {
+      const inbox = inboxOf();
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        ids.push((await inbox.reject({ payload: `p${i}`, code: "bad", message: "bad" }))._unsafeUnwrap().id);
+        clock.advance(10);
+      }
+      expect((await inbox.deadLetters({ limit: 2, offset: 1 }))._unsafeUnwrap().map((l) => l.id)).toEqual(ids.slice(1, 3));
+    });
+
+    it("takes over an event whose claim expired, and fences the late worker out", async () => {
+      const e = workOrderEvent(8);
+      const key = inboxKey(e.source, e.id);
+      // A worker claims and dies.
+      const crashed = await h.store.claim({ key, source: e.source, eventId: e.id, token: "dead-worker", now: clock.now(), leaseMs: 1000 });
+      expect(crashed).toEqual({ kind: "claimed", attempt: 1, firstSeen: clock.now() });
+      const impatient = inboxOf({ leaseMs: 1000, busyWaitMs: 0 });
+      expect((await impatient.process(e, apply))._unsafeUnwrap()).toMatchObject({ outcome: "failed", code: "claimed_elsewhere" });
+      clock.advance(1001);
+      expect((await inboxOf({ leaseMs: 1000 }).process(e, apply))._unsafeUnwrap()).toEqual({ outcome: "processed", attempts: 2 });
+      // The first worker comes back: its commit is refused and writes nothing.
+      const late = await h.store.commit({ key, token: "dead-worker", now: clock.now(), guard: undefined }, async (tx) => {
+        await h.effect(tx, e.id);
+        return undefined;
+      });
+      expect(late).toEqual({ kind: "lease_lost" });
+      expect(await h.store.release({ key, token: "dead-worker", error: { attempt: 1, at: 0, code: "x", message: "x", retryable: true } })).toBe(false);
+      expect((await h.effects()).get(e.id)).toBe(1);
+    });
+
+    it("waits for another worker's live claim to finish", async () => {
+      const e = workOrderEvent(9);
+      const key = inboxKey(e.source, e.id);
+      await h.store.claim({ key, source: e.source, eventId: e.id, token: "other", now: clock.now(), leaseMs: 60_000 });
+      const inbox = inboxOf({
+        busyPollMs: 10,
+        sleep: async (ms) => {
+          sleeps.push(ms);
+          // The other worker finishes while this one waits.
+          if (sleeps.length === 2) await h.store.commit({ key, token: "other", now: clock.now(), guard: undefined }, async (tx) => void (await h.effect(tx, e.id)));
+          clock.advance(ms);
+        },
+      });
+      expect((await inbox.process(e, apply))._unsafeUnwrap()).toMatchObject({ outcome: "duplicate", reason: "already_processed" });
+      expect(sleeps).toEqual([10, 10]);
+    });
+
+    it("dead-letters an event whose workers kept dying (attempts exhausted)", async () => {
+      const e = workOrderEvent(10);
+      const key = inboxKey(e.source, e.id);
+      for (let i = 0; i < 3; i++) {
+        await h.store.claim({ key, source: e.source, eventId: e.id, token: `crash-${i}`, now: clock.now(), leaseMs: 100 });
+        clock.advance(101);
+      }
+      const outcome = (await inboxOf().process(e, apply))._unsafeUnwrap();
+      expect(outcome).toMatchObject({ outcome: "failed", code: "dead_lettered" });
+      if (outcome.outcome !== "failed") throw new Error("unreachable");
+      expect(outcome.deadLetter?.errors.at(-1)?.message).toMatchInlineSnapshot(`"3 attempt(s) ended without an outcome (the worker stopped or its lease expired); maxAttempts is 3"`);
+    });
+
+    it("outbox: adds in the caller's transaction; the relay publishes in order per partition and marks sent", async () => {
+      const outbox = createOutbox<TTx, Event>(h.store, { clock });
+      const a = [1, 2, 3].map((r) => workOrderEvent(20, r));
+      const b = [1, 2].map((r) => workOrderEvent(21, r));
+      await h.store.transaction(async (tx) => (await outbox.add(tx, [a[0]!, b[0]!, a[1]!]))._unsafeUnwrap());
+      await h.store.transaction(async (tx) => (await outbox.add(tx, [b[1]!, a[2]!, a[0]!]))._unsafeUnwrap());
+      // A transaction that fails adds nothing.
+      await expect(
+        h.store.transaction(async (tx) => {
+          (await outbox.add(tx, [workOrderEvent(22)]))._unsafeUnwrap();
+          throw new Error("caller's transaction fails");
+        }),
+      ).rejects.toThrow("caller's transaction fails");
+      const published: OutboxRecord[] = [];
+      let failB = true;
+      const relay = createOutboxRelay(h.store, {
+        clock,
+        random: () => 0.5,
+        batchSize: 10,
+        publish: async (r) => {
+          if (failB && r.partitionKey === b[0]!.partitionkey) {
+            failB = false;
+            throw new Error("broker refused");
+          }
+          published.push(r);
+        },
+      });
+      const first = (await relay.runOnce())._unsafeUnwrap();
+      expect(first).toEqual({ leased: true, published: 3, failed: [{ partitionKey: b[0]!.partitionkey, id: expect.any(String), message: "broker refused" }] });
+      // Partition b backs off; a later round after the delay publishes it, still in order.
+      expect((await relay.runOnce())._unsafeUnwrap().published).toBe(0);
+      clock.advance(1000);
+      expect((await relay.runOnce())._unsafeUnwrap().published).toBe(2);
+      expect((await relay.runOnce())._unsafeUnwrap().published).toBe(0);
+      const order = (key: string) => published.filter((r) => r.partitionKey === key).map((r) => JSON.parse(r.payload).data.revision);
+      expect(order(a[0]!.partitionkey)).toEqual(["1", "2", "3"]);
+      expect(order(b[0]!.partitionkey)).toEqual(["1", "2"]);
+      expect(published.map((r) => r.eventId).sort()).toEqual([...a, ...b].map((e) => e.id).sort());
+      expect(published.every((r) => r.seq > 0)).toBe(true);
+    });
+
+    it("outbox: one relay holds the lease at a time; another resumes after it expires", async () => {
+      const outbox = createOutbox<TTx, Event>(h.store, { clock });
+      await h.store.transaction(async (tx) => (await outbox.add(tx, [workOrderEvent(30)]))._unsafeUnwrap());
+      const sent: string[] = [];
+      const one = createOutboxRelay(h.store, { clock, owner: "one", leaseMs: 50, publish: async () => undefined });
+      const two = createOutboxRelay(h.store, { clock, owner: "two", leaseMs: 50, publish: async (r) => void sent.push(r.id) });
+      expect((await h.store.acquireRelayLease("one", clock.now(), 50))).toBe(true);
+      expect((await two.runOnce())._unsafeUnwrap()).toEqual({ leased: false, published: 0, failed: [] });
+      await h.store.releaseRelayLease("one");
+      expect((await two.runOnce())._unsafeUnwrap().published).toBe(1);
+      expect(sent).toHaveLength(1);
+      expect((await one.runOnce())._unsafeUnwrap().leased).toBe(false);
+    });
+  });
+}
