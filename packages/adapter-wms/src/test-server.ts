@@ -1,0 +1,238 @@
+// A test WMS on 127.0.0.1: accepts staging requests, simulates picking and staging, and sends
+// signed webhooks in its own vendor format, with injectable faults. For tests and demos only.
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { signWebhook } from "./webhook.js";
+import { parseWmsRequest, type StagingRequest, type WmsLocation } from "./wms-contract.js";
+import type { MappingTemplate } from "./wms-mapping.js";
+
+/** Faults the test WMS injects. */
+export interface TestWmsFaults {
+  /** Answer the first n requests with HTTP 500 before accepting. */
+  readonly failRequests?: number;
+  /** Deliver every n-th webhook twice (each delivery signed anew, like a sender's retry). */
+  readonly duplicateEvery?: number;
+  /** Deliver webhooks in a shuffled order (deterministic for a given seed). */
+  readonly reorder?: boolean;
+  /** The seed of the shuffle. */
+  readonly seed?: number;
+}
+
+/** Options of {@link startTestWms}. */
+export interface TestWmsOptions {
+  /** The HMAC secret shared with the adapter's webhook verifier. */
+  readonly secret: string;
+  /** Where to POST webhooks. */
+  readonly webhookUrl: string;
+  readonly faults?: TestWmsFaults;
+  /** The clock (ms since the epoch) for confirmation times and signatures; `Date.now` by default. */
+  readonly now?: () => number;
+  /** How often a failed webhook delivery (non-2xx) is retried; 3 by default. */
+  readonly deliveryRetries?: number;
+}
+
+/** A running test WMS. */
+export interface TestWms {
+  /** Base URL, e.g. `http://127.0.0.1:41234`. Staging requests go to `POST /requests`. */
+  readonly url: string;
+  /** Every request body received, valid or not, in order. */
+  readonly received: readonly unknown[];
+  /** Every webhook delivery attempt: the vendor payload and the HTTP status the receiver answered. */
+  readonly deliveries: readonly { readonly payload: unknown; readonly status: number }[];
+  /** Resolves when every webhook of every accepted request has been delivered (or given up). */
+  readonly idle: () => Promise<void>;
+  readonly close: () => Promise<void>;
+}
+
+/** The test WMS's vendor payload: one confirmed warehouse task. */
+export interface TestWmsTask {
+  readonly taskId: string;
+  readonly taskType: "PICK" | "STAGE";
+  readonly sku: string;
+  readonly lot?: string;
+  readonly qty: string;
+  readonly uom: string;
+  readonly src: { readonly plant: string; readonly sloc?: string; readonly whse?: string; readonly bin?: string };
+  readonly dst: { readonly plant: string; readonly sloc?: string; readonly whse?: string; readonly bin?: string };
+  readonly confirmedAt: string;
+  readonly orderNo: string;
+  readonly requestRef: string;
+}
+
+/**
+ * The JSONata mapping from the test WMS's task payload to the WMS event contract: a worked example
+ * of a declarative vendor mapping.
+ *
+ * @example
+ * const mapping = createVendorMapping({ name: "test-wms", template: testWmsMapping })._unsafeUnwrap();
+ */
+export const testWmsMapping: MappingTemplate = {
+  eventId: "taskId",
+  type: "$lookup({'PICK': 'pick', 'STAGE': 'stage_to_line'}, taskType)",
+  occurredAt: "confirmedAt",
+  material: { id: "sku" },
+  batchId: "lot",
+  quantity: { value: "qty", unit: "$lookup({'KG': 'KGM', 'PC': 'H87', 'ST': 'H87', 'M': 'MTR'}, uom)" },
+  from: { site: { id: "src.plant" }, storageLocation: "src.sloc", warehouse: "src.whse", bin: "src.bin" },
+  to: { site: { id: "dst.plant" }, storageLocation: "dst.sloc", warehouse: "dst.whse", bin: "dst.bin" },
+  order: { orderId: "orderNo" },
+  stagingRequestId: "requestRef",
+};
+
+const VENDOR_UNITS: Readonly<Record<string, string>> = { KGM: "KG", H87: "PC", MTR: "M" };
+
+function place(location: WmsLocation): TestWmsTask["src"] {
+  return {
+    plant: location.site.id,
+    ...(location.storageLocation !== undefined ? { sloc: location.storageLocation } : {}),
+    ...(location.warehouse !== undefined ? { whse: location.warehouse } : {}),
+    ...(location.bin !== undefined ? { bin: location.bin } : {}),
+  };
+}
+
+function shuffle<T>(items: T[], seed: number): T[] {
+  // Deterministic xorshift: the same seed gives the same order in every run.
+  let state = seed || 1;
+  const next = (): number => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 0x100000000;
+  };
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [items[i], items[j]] = [items[j] as T, items[i] as T];
+  }
+  return items;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function tasksFor(request: StagingRequest, counter: { n: number }, confirmedAt: string): TestWmsTask[] {
+  const tasks: TestWmsTask[] = [];
+  const staging: WmsLocation = { ...request.destination, bin: "STAGE-01" };
+  for (const line of request.lines) {
+    const source: WmsLocation = line.source ?? { site: request.destination.site, storageLocation: "0001", bin: "STOCK-01" };
+    const common = {
+      sku: line.material.id,
+      ...(line.batchId !== undefined ? { lot: line.batchId } : {}),
+      qty: line.quantity.value,
+      uom: VENDOR_UNITS[line.quantity.unit] ?? line.quantity.unit,
+      confirmedAt,
+      orderNo: request.order.orderId,
+      requestRef: request.requestId,
+    };
+    counter.n += 1;
+    tasks.push({ taskId: `T-${String(counter.n).padStart(6, "0")}`, taskType: "PICK", ...common, src: place(source), dst: place(staging) });
+    counter.n += 1;
+    tasks.push({ taskId: `T-${String(counter.n).padStart(6, "0")}`, taskType: "STAGE", ...common, src: place(staging), dst: place(request.destination) });
+  }
+  return tasks;
+}
+
+/**
+ * Starts the test WMS on 127.0.0.1 with an ephemeral port.
+ *
+ * @param options - webhook target, shared secret, faults and clock
+ * @returns the running WMS; call `close()` when done
+ * @example
+ * const wms = await startTestWms({ secret: "s3cret", webhookUrl: "http://127.0.0.1:4000/webhooks" });
+ * await wms.close();
+ */
+export async function startTestWms(options: TestWmsOptions): Promise<TestWms> {
+  const now = options.now ?? Date.now;
+  const faults = options.faults ?? {};
+  const retries = options.deliveryRetries ?? 3;
+  const received: unknown[] = [];
+  const deliveries: { payload: unknown; status: number }[] = [];
+  const accepted = new Set<string>();
+  const counter = { n: 0 };
+  let failuresLeft = faults.failRequests ?? 0;
+  let work: Promise<void> = Promise.resolve();
+
+  const deliver = async (payload: TestWmsTask): Promise<void> => {
+    for (let attempt = 0; attempt <= retries; attempt++) {
+      const body = JSON.stringify(payload);
+      const headers = { "content-type": "application/json", ...signWebhook({ secret: options.secret, body, timestamp: now() / 1000 }) };
+      let status = 0;
+      try {
+        status = (await fetch(options.webhookUrl, { method: "POST", headers, body })).status;
+      } catch {
+        status = 0;
+      }
+      deliveries.push({ payload, status });
+      if (status >= 200 && status < 300) return;
+    }
+  };
+
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const text = await readBody(req);
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = text;
+      }
+      received.push(json);
+      if (req.method !== "POST" || req.url !== "/requests") {
+        res.writeHead(404).end();
+        return;
+      }
+      if (failuresLeft > 0) {
+        failuresLeft -= 1;
+        res.writeHead(500, { "content-type": "application/json" }).end(JSON.stringify({ error: "injected failure" }));
+        return;
+      }
+      const request = parseWmsRequest(json);
+      if (request.isErr()) {
+        res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify(request.error));
+        return;
+      }
+      const value = request.value;
+      if (accepted.has(value.requestId)) {
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ status: "duplicate" }));
+        return;
+      }
+      accepted.add(value.requestId);
+      res.writeHead(202, { "content-type": "application/json" }).end(JSON.stringify({ status: "accepted" }));
+      if (value.type !== "staging_request") return;
+      let tasks = tasksFor(value, counter, new Date(now()).toISOString());
+      if (faults.duplicateEvery !== undefined && faults.duplicateEvery > 0) {
+        const every = faults.duplicateEvery;
+        tasks = tasks.flatMap((t, i) => ((i + 1) % every === 0 ? [t, t] : [t]));
+      }
+      if (faults.reorder === true) tasks = shuffle(tasks, faults.seed ?? 42);
+      work = work.then(async () => {
+        for (const task of tasks) await deliver(task);
+      });
+    })();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    deliveries,
+    idle: async () => {
+      // New work may be queued while waiting: wait until the chain stops growing.
+      let current: Promise<void>;
+      do {
+        current = work;
+        await current;
+      } while (current !== work);
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((e) => (e ? reject(e) : resolve()));
+      }),
+  };
+}
