@@ -1,10 +1,12 @@
 // Round trip against the test WMS: released work order → staging request → simulated picks and
 // staging → signed webhooks (duplicated, reordered, one answered 500) → verified → vendor mapping
-// → contract → canonical movements. Idempotency is not wired in here: the test's `inbox` Map keyed
-// by event id stands in for @millwright/idempotency's inbox.
+// → contract → canonical movements → canonical events → @millwright/idempotency's inbox, which
+// absorbs the redeliveries (the same movement makes the same event id).
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { addQuantities, compareQuantities, type MaterialMovement, type Quantity } from "@millwright/model";
+import { createEvent } from "@millwright/events";
+import { createInbox, createMemoryStore } from "@millwright/idempotency";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestWms, testWmsMapping, type TestWms } from "../src/test-server.js";
 import { createWebhookVerifier, signWebhook } from "../src/webhook.js";
@@ -20,7 +22,9 @@ const lineSide: WmsLocation = { site: { id: "1710" }, storageLocation: "0001", b
 let clock = Date.UTC(2026, 2, 2, 5, 0, 0);
 const now = (): number => (clock += 1000);
 
-const inbox = new Map<string, MaterialMovement>();
+/** What the consumer applied, through the inbox: movements by id. */
+const applied = new Map<string, MaterialMovement>();
+const inbox = createInbox(createMemoryStore());
 const rejected: { status: number; reason: string }[] = [];
 let duplicatesAbsorbed = 0;
 let failNextWebhook = true;
@@ -56,8 +60,26 @@ beforeAll(async () => {
           res.writeHead(422).end(movement.error.message);
           return;
         }
-        if (inbox.has(movement.value.movementId)) duplicatesAbsorbed += 1;
-        else inbox.set(movement.value.movementId, movement.value);
+        const m = movement.value;
+        const created = createEvent({
+          type: "dev.millwright.materialmovement.posted.v1",
+          source: "urn:millwright:wms:test-wms",
+          time: m.occurredAt ?? `${m.postingDate}T00:00:00Z`,
+          data: m,
+        });
+        if (created.isErr()) {
+          rejected.push({ status: 422, reason: created.error.message });
+          res.writeHead(422).end(created.error.message);
+          return;
+        }
+        const outcome = await inbox.process(created.value, (e, { tx }) => {
+          tx.defer(() => applied.set(m.movementId, e.data as MaterialMovement));
+        });
+        if (outcome.isErr()) {
+          res.writeHead(503).end(outcome.error.message);
+          return;
+        }
+        if (outcome.value.outcome === "duplicate") duplicatesAbsorbed += 1;
         res.writeHead(200).end();
       })();
     });
@@ -87,7 +109,7 @@ describe("WMS round trip with injected faults", () => {
 
   it("every task arrives once in the inbox although webhooks were duplicated, reordered and failed", () => {
     // 2 lines × (pick + stage) = 4 tasks; every second delivery duplicated; one answered 500.
-    expect(inbox.size).toBe(4);
+    expect(applied.size).toBe(4);
     expect(duplicatesAbsorbed).toBeGreaterThanOrEqual(2);
     expect(wms.deliveries.filter((d) => d.status === 500)).toHaveLength(1);
     expect(rejected).toEqual([]);
@@ -97,7 +119,7 @@ describe("WMS round trip with injected faults", () => {
 
   it("inventory at the line-side location equals what the order needs", () => {
     const atLine = new Map<string, Quantity>();
-    for (const m of inbox.values()) {
+    for (const m of applied.values()) {
       const sign = sameKey(lineSide, m.to) ? 1 : sameKey(lineSide, m.from) ? -1 : 0;
       if (sign === 0) continue;
       expect(sign).toBe(1);
