@@ -1,7 +1,7 @@
 import { createEvent, serializeEvent, type CanonicalEvent } from "@millwright/events";
 import { parseEntity, sumQuantities, type EntityName, type EventType, type ModelIssue } from "@millwright/model";
 import { createMesConsumer } from "./mes-consumer.js";
-import { productionOrderToWorkOrder, type PlantConfig } from "./sap-preview.js";
+import { createSapConfig, mapProductionOrder } from "@millwright/adapter-sap";
 
 export interface DemoInput {
   /** Where the MES keeps its SQLite database (inbox and order book). */
@@ -23,7 +23,12 @@ export interface DemoSummary {
   readonly mes: { readonly delivered: number; readonly duplicates: number; readonly orders: number; readonly releasedOrders: readonly string[]; readonly countedGood: number };
 }
 
-const PLANT: PlantConfig = { logicalSystem: "S4PCLNT100", timeZone: "America/Los_Angeles" };
+const PLANT = { logicalSystem: "S4PCLNT100", timeZone: "America/Los_Angeles" } as const;
+const SAP = createSapConfig({
+  system: PLANT.logicalSystem,
+  timeZone: PLANT.timeZone,
+  extensions: { namespace: "sap" },
+})._unsafeUnwrap();
 const SAP_SOURCE = "urn:millwright:sap:S4PCLNT100";
 const MES_SOURCE = "urn:millwright:mes:line-fab";
 
@@ -60,8 +65,7 @@ export async function runDemo(input: DemoInput): Promise<DemoSummary> {
 
   log("Millwright plant demo: plant 1710, order 1000123\n");
   log("SAP S/4HANA  A_ProductionOrder_2('1000123') via OData V2");
-  const candidate = productionOrderToWorkOrder(input.sapOrder, PLANT);
-  const order = parseEntity("WorkOrder", candidate);
+  const order = mapProductionOrder(input.sapOrder, SAP);
   if (order.isOk()) {
     const o = order.value;
     accepted.push({ entity: "WorkOrder", record: o });
@@ -70,8 +74,8 @@ export async function runDemo(input: DemoInput): Promise<DemoSummary> {
     for (const op of o.operations) log(`    operation ${op.operationId} at ${op.workCenter?.id}: ${op.description}`);
     for (const c of o.components) log(`    component ${c.material.id}: ${c.requiredQuantity.value} ${c.requiredQuantity.unit} for operation ${c.operationId}`);
   } else {
-    rejected.push({ source: "sap", raw: candidate, issues: order.error.issues });
-    for (const issue of order.error.issues) log(`  ✗ ${issue.message}`);
+    rejected.push({ source: "sap", raw: input.sapOrder, issues: "issues" in order.error ? (order.error.issues as readonly ModelIssue[]) : [] });
+    log(`  ✗ ${order.error.message}`);
   }
 
   log("\nMES  records from line FAB");

@@ -4,7 +4,6 @@ import { join } from "node:path";
 import { expect, test } from "vitest";
 import { parseEvent } from "@millwright/events";
 import { runDemo } from "../src/demo.js";
-import { sapDateTime } from "../src/sap-preview.js";
 
 const fixtures = join(import.meta.dirname, "..", "fixtures");
 
@@ -35,12 +34,4 @@ test("the demo accepts the SAP order and the good MES records, and rejects the b
   expect(summary.mes).toEqual({ delivered: 6, duplicates: 2, orders: 1, releasedOrders: ["1000123"], countedGood: 118 });
   // Every line the demo writes is a valid structured CloudEvent of the catalog.
   for (const line of summary.eventLines) expect(parseEvent(line).isOk()).toBe(true);
-});
-
-test("SAP local dates and times become RFC 3339 instants in the plant's time zone", () => {
-  // 2026-03-02 06:00 in Los Angeles is PST (-08:00); 2026-03-09 is after the DST change (-07:00).
-  expect(sapDateTime("/Date(1772409600000)/", "PT06H00M00S", "America/Los_Angeles")).toBe("2026-03-02T06:00:00-08:00");
-  expect(sapDateTime("/Date(1773014400000)/", "PT06H00M00S", "America/Los_Angeles")).toBe("2026-03-09T06:00:00-07:00");
-  expect(sapDateTime("/Date(1772409600000+0000)/", "PT23H59M59S", "Europe/Berlin")).toBe("2026-03-02T23:59:59+01:00");
-  expect(sapDateTime("garbage", "PT06H00M00S", "UTC")).toBeUndefined();
 });

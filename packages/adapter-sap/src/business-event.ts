@@ -1,0 +1,124 @@
+import { createEvent, type CreatedEvent, type EventError } from "@millwright/events";
+import { isDateTime, type EventType, type WorkOrderStatus } from "@millwright/model";
+import { err, ok, ResultAsync, type Result } from "neverthrow";
+import type { SapClient, SapClientError } from "./client.js";
+import type { SapAdapterConfig } from "./config.js";
+import type { SapMappingError } from "./errors.js";
+import { mapProductionOrder } from "./map-work-order.js";
+
+/** The parts of a SAP business event type `sap.s4.beh.<object>.<v>.<Entity>.<Action>.<v>`. */
+export interface SapEventType {
+  readonly object: string;
+  readonly objectVersion: string;
+  readonly entity: string;
+  readonly action: string;
+  readonly actionVersion: string;
+}
+
+/** A SAP business event as received (CloudEvents attributes; all checked, none trusted). */
+export interface SapBusinessEvent {
+  readonly specversion?: unknown;
+  readonly id?: unknown;
+  readonly source?: unknown;
+  readonly type?: unknown;
+  readonly time?: unknown;
+  readonly datacontenttype?: unknown;
+  readonly data?: unknown;
+}
+
+/** Why a SAP business event could not be turned into a canonical event. */
+export type SapBusinessEventError =
+  | { readonly code: "invalid_business_event"; readonly path: string; readonly value?: unknown; readonly rule: string; readonly message: string }
+  | { readonly code: "event_error"; readonly message: string; readonly cause: EventError }
+  | SapClientError
+  | SapMappingError;
+
+const TYPE = /^sap\.s4\.beh\.([a-z0-9]+)\.(v\d+)\.([A-Za-z0-9]+)\.([A-Za-z0-9]+)\.(v\d+)$/;
+
+function invalid(path: string, value: unknown, rule: string): SapBusinessEventError {
+  return { code: "invalid_business_event", path, value, rule, message: `${path} has value ${JSON.stringify(value) ?? "undefined"}: ${rule}` };
+}
+
+/**
+ * Split a SAP business event type such as `sap.s4.beh.productionorder.v1.ProductionOrder.Released.v1`.
+ *
+ * @param type - the CloudEvents `type` SAP sent
+ * @returns its parts, or `invalid_business_event`
+ * @example
+ * ```ts
+ * parseSapEventType("sap.s4.beh.productionorder.v1.ProductionOrder.Released.v1")._unsafeUnwrap().action; // "Released"
+ * ```
+ */
+export function parseSapEventType(type: unknown): Result<SapEventType, SapBusinessEventError> {
+  const m = typeof type === "string" ? TYPE.exec(type) : null;
+  if (m === null) return err(invalid("/type", type, "sap.s4.beh.<object>.v<n>.<Entity>.<Action>.v<n>"));
+  const [, object = "", objectVersion = "", entity = "", action = "", actionVersion = ""] = m;
+  return ok({ object, objectVersion, entity, action, actionVersion });
+}
+
+const WORK_ORDER_TYPES: Readonly<Record<WorkOrderStatus, EventType>> = {
+  planned: "dev.millwright.workorder.created.v1",
+  released: "dev.millwright.workorder.released.v1",
+  in_progress: "dev.millwright.workorder.started.v1",
+  on_hold: "dev.millwright.workorder.held.v1",
+  completed: "dev.millwright.workorder.completed.v1",
+  closed: "dev.millwright.workorder.closed.v1",
+  cancelled: "dev.millwright.workorder.cancelled.v1",
+};
+
+/** Options for turning SAP production-order business events into canonical events. */
+export interface ProductionOrderEventOptions {
+  /** A client of API_PRODUCTION_ORDER_2_SRV. */
+  readonly client: SapClient;
+  readonly config: SapAdapterConfig;
+  /** The canonical event `source`, e.g. `urn:millwright:sap:S4PCLNT100`. */
+  readonly source: string;
+  /** The property of the event's `data` that holds the order number (configuration: SAP's event payloads were not verified). */
+  readonly keyProperty: string;
+}
+
+/**
+ * Handle a thin SAP production-order business event (keys only): read the order by key with its
+ * operations, components and statuses, map it, and build the canonical work-order event for its
+ * status. The event id is derived from the order and its revision, so a redelivered SAP event gives
+ * the same canonical id.
+ *
+ * @param event - the SAP CloudEvent (`type`, `time`, `data`)
+ * @param options - client, configuration, canonical source and the key property of `data`
+ * @returns the canonical event, or the first error
+ * @example
+ * ```ts
+ * const event = await handleProductionOrderEvent(sapEvent, { client, config, source: "urn:millwright:sap:S4PCLNT100", keyProperty: "ManufacturingOrder" });
+ * ```
+ */
+export function handleProductionOrderEvent(
+  event: SapBusinessEvent,
+  options: ProductionOrderEventOptions,
+): ResultAsync<CreatedEvent, SapBusinessEventError> {
+  const run = async (): Promise<Result<CreatedEvent, SapBusinessEventError>> => {
+    const type = parseSapEventType(event.type);
+    if (type.isErr()) return err(type.error);
+    if (type.value.object !== "productionorder") return err(invalid("/type", event.type, "a production order event (sap.s4.beh.productionorder…)"));
+    const data = event.data;
+    const key = typeof data === "object" && data !== null ? (data as Record<string, unknown>)[options.keyProperty] : undefined;
+    if (typeof key !== "string" || !/^[A-Za-z0-9]{1,12}$/.test(key)) {
+      return err(invalid(`/data/${options.keyProperty}`, key, "the order number (String 12)"));
+    }
+    const row = await options.client.getEntity("A_ProductionOrder_2", `'${key}'`, {
+      expand: ["to_ProductionOrderOperation", "to_ProductionOrderComponent", "to_ProductionOrderStatus", "to_ProductionOrderItem"],
+    });
+    if (row.isErr()) return err(row.error);
+    const order = mapProductionOrder(row.value, options.config);
+    if (order.isErr()) return err(order.error);
+    const revision = order.value.revision;
+    const time = typeof event.time === "string" && isDateTime(event.time)
+      ? event.time
+      : /^\d{14}$/.test(revision)
+        ? `${revision.slice(0, 4)}-${revision.slice(4, 6)}-${revision.slice(6, 8)}T${revision.slice(8, 10)}:${revision.slice(10, 12)}:${revision.slice(12, 14)}Z`
+        : undefined;
+    if (time === undefined) return err(invalid("/time", event.time, "an RFC 3339 time, or an order revision YYYYMMDDhhmmss"));
+    const created = createEvent({ type: WORK_ORDER_TYPES[order.value.status] as "dev.millwright.workorder.released.v1", source: options.source, data: order.value, time });
+    return created.mapErr((cause): SapBusinessEventError => ({ code: "event_error", message: cause.message, cause }));
+  };
+  return new ResultAsync(run());
+}

@@ -1,0 +1,349 @@
+import { err, ok, ResultAsync, type Result } from "neverthrow";
+import { unwrapCollection, unwrapEntity, type ODataRecord } from "./wire.js";
+
+/** Supplies credentials per request, so tokens can rotate; never logged, never put into errors. */
+export type CredentialsProvider = () =>
+  | Promise<{ readonly kind: "basic"; readonly username: string; readonly password: string } | { readonly kind: "bearer"; readonly token: string }>
+  | { readonly kind: "basic"; readonly username: string; readonly password: string }
+  | { readonly kind: "bearer"; readonly token: string };
+
+/** One message of SAP's message container (`sap-message` header or OData error details). */
+export interface SapMessage {
+  readonly code: string;
+  readonly message: string;
+  readonly severity: string;
+  readonly target?: string;
+}
+
+/** What went wrong with an OData call. */
+export type SapClientError =
+  | { readonly code: "http_error"; readonly status: number; readonly method: string; readonly path: string; readonly sapCode?: string; readonly message: string; readonly details: readonly SapMessage[] }
+  | { readonly code: "csrf_failed"; readonly method: string; readonly path: string; readonly message: string }
+  | { readonly code: "timeout"; readonly method: string; readonly path: string; readonly message: string }
+  | { readonly code: "network_error"; readonly method: string; readonly path: string; readonly message: string }
+  | { readonly code: "credentials_error"; readonly message: string }
+  | { readonly code: "invalid_response"; readonly method: string; readonly path: string; readonly message: string };
+
+/** A log line of the client; carries no credential, token or cookie. */
+export interface SapClientLogEntry {
+  readonly level: "debug" | "warn";
+  readonly message: string;
+  readonly method: string;
+  readonly path: string;
+  readonly status?: number;
+  readonly attempt: number;
+}
+
+/** Options of the OData client of one service. */
+export interface SapClientOptions {
+  /** Service root, e.g. `https://host/sap/opu/odata/sap/API_PRODUCTION_ORDER_2_SRV/`. */
+  readonly serviceUrl: string;
+  readonly credentials?: CredentialsProvider;
+  /** Per-attempt timeout in ms (default 30 000). */
+  readonly timeoutMs?: number;
+  /** Attempts for idempotent calls (default 4). */
+  readonly maxAttempts?: number;
+  /** First backoff in ms (default 200), doubled per attempt, capped at `maxDelayMs` (default 5 000); `Retry-After` wins. */
+  readonly baseDelayMs?: number;
+  readonly maxDelayMs?: number;
+  /** Injected for tests; defaults to global fetch. */
+  readonly fetch?: typeof globalThis.fetch;
+  readonly log?: (entry: SapClientLogEntry) => void;
+  /** `sap-client` query parameter, when the system needs one. */
+  readonly sapClient?: string;
+}
+
+/** Query options of a read. */
+export interface SapQuery {
+  readonly filter?: string;
+  readonly select?: readonly string[];
+  readonly expand?: readonly string[];
+  readonly top?: number;
+  readonly orderBy?: string;
+}
+
+/** A created entity and the `sap-message` of the response. */
+export interface SapCreated {
+  readonly entity: ODataRecord;
+  readonly messages: readonly SapMessage[];
+}
+
+/** An OData V2 client of one SAP service. */
+export interface SapClient {
+  /** Read one entity by key predicate (e.g. `'1000123'` or `A='1',B='2'`). Retried on 429/5xx/network errors. */
+  getEntity(entitySet: string, key: string, query?: SapQuery): ResultAsync<ODataRecord, SapClientError>;
+  /** Read all rows, following `__next` page by page (flat memory); each item is a row or the error that ended the read. */
+  list(entitySet: string, query?: SapQuery): AsyncIterable<Result<ODataRecord, SapClientError>>;
+  /** Rows changed after a `YYYYMMDDhhmmss` stamp (`LastChangeDateTime gt '…'`, string comparison as in the EDMX). */
+  listChangedSince(entitySet: string, since: string, query?: SapQuery): AsyncIterable<Result<ODataRecord, SapClientError>>;
+  /** Create an entity (deep insert allowed). Retried only when `idempotent` (the body carries its own idempotency key). */
+  create(entitySet: string, body: unknown, options?: { readonly idempotent?: boolean }): ResultAsync<SapCreated, SapClientError>;
+}
+
+const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
+
+function queryString(query: SapQuery | undefined, sapClient: string | undefined): string {
+  const params: string[] = [];
+  if (query?.filter !== undefined) params.push(`$filter=${encodeURIComponent(query.filter)}`);
+  if (query?.select !== undefined && query.select.length > 0) params.push(`$select=${query.select.map(encodeURIComponent).join(",")}`);
+  if (query?.expand !== undefined && query.expand.length > 0) params.push(`$expand=${query.expand.map(encodeURIComponent).join(",")}`);
+  if (query?.orderBy !== undefined) params.push(`$orderby=${encodeURIComponent(query.orderBy)}`);
+  if (query?.top !== undefined) params.push(`$top=${query.top}`);
+  if (sapClient !== undefined) params.push(`sap-client=${encodeURIComponent(sapClient)}`);
+  params.push("$format=json");
+  return `?${params.join("&")}`;
+}
+
+function parseMessages(value: unknown): SapMessage[] {
+  if (typeof value !== "object" || value === null) return [];
+  const v = value as Record<string, unknown>;
+  const own: SapMessage[] = typeof v["message"] === "string"
+    ? [{ code: String(v["code"] ?? ""), message: v["message"], severity: String(v["severity"] ?? ""), ...(typeof v["target"] === "string" && v["target"] !== "" ? { target: v["target"] } : {}) }]
+    : [];
+  const details = Array.isArray(v["details"]) ? v["details"].flatMap(parseMessages) : [];
+  return [...own, ...details];
+}
+
+/** Read the `sap-message` header (JSON message container). */
+function sapMessages(headers: Headers): SapMessage[] {
+  const raw = headers.get("sap-message");
+  if (raw === null) return [];
+  try {
+    return parseMessages(JSON.parse(raw));
+  } catch {
+    return [{ code: "", message: raw.slice(0, 500), severity: "" }];
+  }
+}
+
+/** OData V2 error JSON → status, code, message and details. */
+async function httpError(response: Response, method: string, path: string): Promise<SapClientError> {
+  let text = "";
+  try {
+    text = await response.text();
+  } catch {
+    text = "";
+  }
+  let sapCode: string | undefined;
+  let message = `${method} ${path} failed with HTTP ${response.status}`;
+  const details: SapMessage[] = [];
+  try {
+    const body = JSON.parse(text) as { error?: { code?: unknown; message?: { value?: unknown }; innererror?: { errordetails?: unknown } } };
+    if (body.error !== undefined) {
+      if (typeof body.error.code === "string") sapCode = body.error.code;
+      if (typeof body.error.message?.value === "string") message = `${message}: ${body.error.message.value}`;
+      const list = body.error.innererror?.errordetails;
+      if (Array.isArray(list)) for (const d of list) details.push(...parseMessages(d));
+    }
+  } catch {
+    // Not OData JSON (an HTML error page of a proxy, for example): keep the status only.
+  }
+  details.push(...sapMessages(response.headers));
+  return { code: "http_error", status: response.status, method, path, ...(sapCode === undefined ? {} : { sapCode }), message, details };
+}
+
+function pathOf(url: string): string {
+  try {
+    const u = new URL(url);
+    return u.pathname;
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * Create a fetch-based OData V2 client for one SAP service: CSRF token and session cookies, one token
+ * refetch on `403 x-csrf-token: Required`, retries with backoff on 429/5xx/network errors for idempotent
+ * calls only, per-attempt timeouts, paging via `__next`, basic or bearer auth from a credentials provider,
+ * OData errors and `sap-message` as typed errors. Credentials never reach a log line or an error.
+ *
+ * @param options - service URL, credentials, timeouts and retry policy
+ * @returns the client
+ * @example
+ * ```ts
+ * const client = createSapClient({ serviceUrl, credentials: () => ({ kind: "basic", username, password }) });
+ * for await (const row of client.list("A_ProductionOrder_2", { expand: ["to_ProductionOrderOperation"] })) { … }
+ * ```
+ */
+export function createSapClient(options: SapClientOptions): SapClient {
+  const base = options.serviceUrl.endsWith("/") ? options.serviceUrl : `${options.serviceUrl}/`;
+  const doFetch = options.fetch ?? globalThis.fetch;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const maxAttempts = options.maxAttempts ?? 4;
+  const baseDelay = options.baseDelayMs ?? 200;
+  const maxDelay = options.maxDelayMs ?? 5_000;
+  const cookies = new Map<string, string>();
+  let csrfToken: string | undefined;
+  const log = (entry: SapClientLogEntry) => options.log?.(entry);
+
+  const authHeader = async (): Promise<Result<Record<string, string>, SapClientError>> => {
+    if (options.credentials === undefined) return ok({});
+    try {
+      const c = await options.credentials();
+      return ok({ authorization: c.kind === "basic" ? `Basic ${Buffer.from(`${c.username}:${c.password}`).toString("base64")}` : `Bearer ${c.token}` });
+    } catch {
+      return err({ code: "credentials_error", message: "the credentials provider failed" });
+    }
+  };
+
+  const storeCookies = (headers: Headers) => {
+    for (const line of headers.getSetCookie()) {
+      const [pair] = line.split(";");
+      const eq = pair?.indexOf("=") ?? -1;
+      if (pair !== undefined && eq > 0) cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
+    }
+  };
+
+  const cookieHeader = (): Record<string, string> =>
+    cookies.size === 0 ? {} : { cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join("; ") };
+
+  /** One HTTP attempt with a timeout; network failures and timeouts become errors, never throws. */
+  const attempt = async (method: string, url: string, headers: Record<string, string>, body?: string): Promise<Result<Response, SapClientError>> => {
+    const path = pathOf(url);
+    const auth = await authHeader();
+    if (auth.isErr()) return err(auth.error);
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    try {
+      const response = await doFetch(url, {
+        method,
+        headers: { accept: "application/json", ...auth.value, ...cookieHeader(), ...headers, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        ...(body === undefined ? {} : { body }),
+        signal: controller.signal,
+        redirect: "manual",
+      });
+      storeCookies(response.headers);
+      return ok(response);
+    } catch (cause) {
+      if (controller.signal.aborted) return err({ code: "timeout", method, path, message: `${method} ${path} timed out after ${timeoutMs} ms` });
+      const name = cause instanceof Error ? cause.name : "Error";
+      return err({ code: "network_error", method, path, message: `${method} ${path} failed: network error (${name})` });
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  const delayFor = (n: number, response?: Response) => {
+    const retryAfter = response?.headers.get("retry-after");
+    if (retryAfter !== null && retryAfter !== undefined && /^\d+$/.test(retryAfter)) return Math.min(Number(retryAfter) * 1000, maxDelay);
+    return Math.min(baseDelay * 2 ** (n - 1), maxDelay);
+  };
+
+  /** Send with retries when idempotent; gives the final response (any status) or the last transport error. */
+  const send = async (method: string, url: string, headers: Record<string, string>, body: string | undefined, idempotent: boolean): Promise<Result<Response, SapClientError>> => {
+    const path = pathOf(url);
+    const attempts = idempotent ? maxAttempts : 1;
+    let last: Result<Response, SapClientError> | undefined;
+    for (let n = 1; n <= attempts; n++) {
+      last = await attempt(method, url, headers, body);
+      const retryable = last.isErr() ? last.error.code === "timeout" || last.error.code === "network_error" : RETRY_STATUS.has(last.value.status);
+      if (!retryable || n === attempts) break;
+      const response = last.isOk() ? last.value : undefined;
+      log({ level: "warn", message: `retrying after ${response === undefined ? (last.isErr() ? last.error.code : "") : `HTTP ${response.status}`}`, method, path, ...(response === undefined ? {} : { status: response.status }), attempt: n });
+      if (response !== undefined) await response.body?.cancel().catch(() => undefined);
+      await sleep(delayFor(n, response));
+    }
+    return last as Result<Response, SapClientError>;
+  };
+
+  const readJson = async (response: Response, method: string, path: string): Promise<Result<unknown, SapClientError>> => {
+    try {
+      return ok(JSON.parse(await response.text()) as unknown);
+    } catch {
+      return err({ code: "invalid_response", method, path, message: `${method} ${path}: the response is not JSON` });
+    }
+  };
+
+  const getJson = async (url: string): Promise<Result<unknown, SapClientError>> => {
+    const path = pathOf(url);
+    const response = await send("GET", url, {}, undefined, true);
+    if (response.isErr()) return err(response.error);
+    log({ level: "debug", message: "read", method: "GET", path, status: response.value.status, attempt: 1 });
+    if (!response.value.ok) return err(await httpError(response.value, "GET", path));
+    return readJson(response.value, "GET", path);
+  };
+
+  const fetchToken = async (): Promise<Result<string, SapClientError>> => {
+    const url = `${base}${options.sapClient === undefined ? "" : `?sap-client=${encodeURIComponent(options.sapClient)}`}`;
+    const response = await send("HEAD", url, { "x-csrf-token": "Fetch" }, undefined, true);
+    if (response.isErr()) return err(response.error);
+    const token = response.value.headers.get("x-csrf-token");
+    if (!response.value.ok || token === null || token === "" || token.toLowerCase() === "required") {
+      return err({ code: "csrf_failed", method: "HEAD", path: pathOf(url), message: `CSRF token fetch failed with HTTP ${response.value.status}` });
+    }
+    csrfToken = token;
+    return ok(token);
+  };
+
+  const pages = async function* (first: string): AsyncGenerator<Result<ODataRecord, SapClientError>> {
+    let url: string | undefined = first;
+    while (url !== undefined) {
+      const body = await getJson(url);
+      if (body.isErr()) {
+        yield err(body.error);
+        return;
+      }
+      const page = unwrapCollection(body.value);
+      if (page.isErr()) {
+        yield err({ code: "invalid_response", method: "GET", path: pathOf(url), message: `GET ${pathOf(url)}: ${page.error.message}` });
+        return;
+      }
+      for (const row of page.value.results) yield ok(row);
+      const next = page.value.next;
+      url = next === undefined ? undefined : new URL(next, base).toString();
+    }
+  };
+
+  return {
+    getEntity(entitySet, key, query) {
+      const url = `${base}${entitySet}(${key})${queryString(query, options.sapClient)}`;
+      return new ResultAsync(
+        getJson(url).then((r) =>
+          r.andThen((body) => unwrapEntity(body).mapErr((issue): SapClientError => ({ code: "invalid_response", method: "GET", path: pathOf(url), message: issue.message }))),
+        ),
+      );
+    },
+    list(entitySet, query) {
+      return pages(`${base}${entitySet}${queryString(query, options.sapClient)}`);
+    },
+    listChangedSince(entitySet, since, query) {
+      const delta = `LastChangeDateTime gt '${since.replace(/'/g, "''")}'`;
+      return pages(`${base}${entitySet}${queryString({ ...query, filter: query?.filter === undefined ? delta : `${query.filter} and ${delta}` }, options.sapClient)}`);
+    },
+    create(entitySet, body, createOptions) {
+      const url = `${base}${entitySet}${options.sapClient === undefined ? "" : `?sap-client=${encodeURIComponent(options.sapClient)}`}`;
+      const path = pathOf(url);
+      const text = JSON.stringify(body);
+      const run = async (): Promise<Result<SapCreated, SapClientError>> => {
+        let refetched = false;
+        if (csrfToken === undefined) {
+          const t = await fetchToken();
+          if (t.isErr()) return err(t.error);
+        }
+        for (;;) {
+          const response = await send("POST", url, { "x-csrf-token": csrfToken ?? "" }, text, createOptions?.idempotent === true);
+          if (response.isErr()) return err(response.error);
+          const res = response.value;
+          if (res.status === 403 && res.headers.get("x-csrf-token")?.toLowerCase() === "required" && !refetched) {
+            refetched = true;
+            await res.body?.cancel().catch(() => undefined);
+            log({ level: "warn", message: "CSRF token expired, fetching a new one", method: "POST", path, status: 403, attempt: 1 });
+            const t = await fetchToken();
+            if (t.isErr()) return err(t.error);
+            continue;
+          }
+          if (!res.ok) return err(await httpError(res, "POST", path));
+          const messages = sapMessages(res.headers);
+          const json = await readJson(res, "POST", path);
+          return json.andThen((b) =>
+            unwrapEntity(b)
+              .map((entity) => ({ entity, messages }))
+              .mapErr((issue): SapClientError => ({ code: "invalid_response", method: "POST", path, message: issue.message })),
+          );
+        }
+      };
+      return new ResultAsync(run());
+    },
+  };
+}

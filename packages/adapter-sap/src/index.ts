@@ -1,0 +1,84 @@
+// Public API of @millwright/adapter-sap. Explicit named exports only: what is not listed here is internal.
+export {
+  createSapConfig,
+  DEFAULT_ISO_UNITS,
+  DEFAULT_MOVEMENT_TYPES,
+  DEFAULT_UNITS,
+  WORK_ORDER_STATUS_PRIORITY,
+  type ExtensionsConfig,
+  type MovementTypeRule,
+  type SapAdapterConfig,
+  type SapAdapterConfigInput,
+  type SapConfigError,
+  type UsageDecisionRule,
+} from "./config.js";
+export type { SapInvalidEntityError, SapMappingError, SapMappingErrorCode, SapWireError, SapWireIssue } from "./errors.js";
+export {
+  alphaToExternal,
+  alphaToInternal,
+  formatEdmTime,
+  formatSapDate,
+  formatTimestamp,
+  isTimeZone,
+  localToUtc,
+  parseDecimal,
+  parseEdmTime,
+  parseFlag,
+  parseSapDate,
+  readNavigation,
+  stripMetadata,
+  toCalendarDate,
+  toRevisionDigits,
+  toTimestamp,
+  unwrapCollection,
+  unwrapEntity,
+  type Navigation,
+  type ODataPage,
+  type ODataRecord,
+} from "./wire.js";
+export {
+  entityTypeOf,
+  parseEdmx,
+  type EdmxEntitySet,
+  type EdmxEntityType,
+  type EdmxError,
+  type EdmxModel,
+  type EdmxNavigation,
+  type EdmxProperty,
+} from "./edmx.js";
+export { checkAgainstEdmx, checkProperty, type EdmxIssue } from "./edmx-check.js";
+export { deriveOperationStatus, deriveOrderStatus, mapProductionOrder, type OrderStatusInput } from "./map-work-order.js";
+export { mapConfirmationGoodsMovements, mapMaterialDocument, mapMaterialDocumentItem } from "./map-material-movement.js";
+export { mapBatch } from "./map-batch.js";
+export { mapInspectionLot, type InspectionLotInput } from "./map-quality-hold.js";
+export { mapProductionConfirmation, type ConfirmationMapOptions } from "./map-production-confirmation.js";
+export {
+  buildConfirmationCreate,
+  buildHoldTransferPosting,
+  buildMaterialDocumentCreate,
+  confirmationExternalId,
+  type HoldPostingOptions,
+  type MaterialDocumentCreate,
+  type ProdnOrdConf2Create,
+  type SapBuildError,
+} from "./build.js";
+export {
+  createSapClient,
+  type CredentialsProvider,
+  type SapClient,
+  type SapClientError,
+  type SapClientLogEntry,
+  type SapClientOptions,
+  type SapCreated,
+  type SapMessage,
+  type SapQuery,
+} from "./client.js";
+export { postConfirmation, type PostConfirmationError, type PostedConfirmation } from "./post.js";
+export {
+  handleProductionOrderEvent,
+  parseSapEventType,
+  type ProductionOrderEventOptions,
+  type SapBusinessEvent,
+  type SapBusinessEventError,
+  type SapEventType,
+} from "./business-event.js";

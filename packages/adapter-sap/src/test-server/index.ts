@@ -1,0 +1,10 @@
+// Public API of @millwright/adapter-sap/test-server: a local SAP Gateway look-alike for tests.
+export {
+  startTestSapServer,
+  type RecordedPost,
+  type TestFault,
+  type TestRows,
+  type TestSapServer,
+  type TestSapServerOptions,
+  type TestServiceDefinition,
+} from "./server.js";
