@@ -4,6 +4,9 @@ import { defineConfig } from "vitest/config";
 // "@millwright/source" export condition, so they run against src/ without a build.
 export default defineConfig({
   resolve: { conditions: ["@millwright/source"] },
+  // Tests run in Vite's SSR mode, which reads its own conditions: without this line they would
+  // import the packages' built dist/ instead of src/.
+  ssr: { resolve: { conditions: ["@millwright/source"] } },
   test: {
     projects: ["packages/*/vitest.config.ts", "examples/*/vitest.config.ts"],
   },

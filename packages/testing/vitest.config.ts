@@ -2,5 +2,8 @@ import { defineProject } from "vitest/config";
 
 export default defineProject({
   resolve: { conditions: ["@millwright/source"] },
+  // Tests run in Vite's SSR mode, which reads its own conditions: without this line they would
+  // import the packages' built dist/ instead of src/.
+  ssr: { resolve: { conditions: ["@millwright/source"] } },
   test: { name: "testing", testTimeout: 60_000, include: ["src/**/*.test.ts"], typecheck: { enabled: true, include: ["src/**/*.test-d.ts"], tsconfig: "./tsconfig.json" } },
 });

@@ -1,4 +1,4 @@
-import type { SchemaNode } from "./schemas.js";
+import { conditionalRules, type SchemaNode } from "./schemas.js";
 
 /**
  * Emits zod 4 schemas for every bundled definition, as TypeScript source whose inferred types equal
@@ -38,6 +38,18 @@ export function emitZod(bundle: SchemaNode, banner: string, entityTitles: readon
     "};",
     "const noProtoKey = (value: unknown) =>",
     '  typeof value !== "object" || value === null || !Object.prototype.hasOwnProperty.call(value, "__proto__");',
+    "type Rule = { tag: string; values: readonly unknown[]; required: readonly string[]; forbidden: readonly string[] };",
+    "const conditional = (rules: readonly Rule[]) => (value: Record<string, unknown>, ctx: z.RefinementCtx) => {",
+    "  for (const rule of rules) {",
+    "    if (!rule.values.includes(value[rule.tag])) continue;",
+    "    for (const key of rule.required) {",
+    "      if (value[key] === undefined) ctx.addIssue({ code: \"custom\", path: [key], message: `required when ${rule.tag} is ${String(value[rule.tag])}` });",
+    "    }",
+    "    for (const key of rule.forbidden) {",
+    "      if (value[key] !== undefined) ctx.addIssue({ code: \"custom\", path: [key], message: `not allowed when ${rule.tag} is ${String(value[rule.tag])}` });",
+    "    }",
+    "  }",
+    "};",
     "const keyCount = (min: number, max: number) => (value: object) => {",
     "  const n = Object.keys(value).length;",
     "  return n >= min && n <= max;",
@@ -59,7 +71,7 @@ const HANDLED = new Set([
   "title", "description", "examples", "x-transitions", "x-natural-key", "x-event",
   "type", "enum", "const", "$ref", "properties", "required", "additionalProperties", "propertyNames",
   "minProperties", "maxProperties", "items", "minItems", "maxItems", "minLength", "maxLength",
-  "pattern", "format", "minimum", "maximum", "oneOf", "discriminator",
+  "pattern", "format", "minimum", "maximum", "oneOf", "discriminator", "allOf",
 ]);
 
 function expr(node: SchemaNode, regexName: (p: string) => string, where: string): string {
@@ -160,6 +172,13 @@ function object(node: SchemaNode, regexName: (p: string) => string, where: strin
     const lo = typeof min === "number" ? min : 0;
     const hi = typeof max === "number" ? max : "Infinity";
     out += `.refine(keyCount(${lo}, ${hi}), { message: "must have ${lo} to ${hi} properties" })`;
+  }
+  if (node["allOf"] !== undefined) {
+    const rules = conditionalRules(node);
+    if (rules === undefined) throw new Error(`${where}: allOf is only supported as conditional requirements`);
+    // JSON Schema's if/then: required or forbidden properties by the tag's value. A refinement
+    // keeps the inferred type flat, as json-schema-to-typescript declares it.
+    out += `.superRefine(conditional(${JSON.stringify(rules)}))`;
   }
   return out;
 }

@@ -32,7 +32,6 @@ export {
   toHoldRequest,
   toMaterialMovement,
   valueAt,
-  wmsSchemas,
   type HoldRequest,
   type StagingLine,
   type StagingRequest,

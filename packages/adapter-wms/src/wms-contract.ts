@@ -1,11 +1,10 @@
-// The generic WMS contract (schemas/wms/*.schema.json): validation, canonical mapping of WMS events,
+// The generic WMS contract (schemas/wms/*.schema.json, validated by @millwright/model): canonical mapping of WMS events,
 // and outbound requests built from canonical work orders and quality holds.
 import {
   compareQuantities,
-  isCalendarDate,
-  isDateTime,
-  isUuid,
   parseMaterialMovement,
+  parseWmsEvent as parseWmsEventContract,
+  parseWmsRequest as parseWmsRequestContract,
   subtractQuantities,
   type MaterialMovement,
   type MaterialRef,
@@ -19,12 +18,7 @@ import {
   type StockType,
   type WorkOrder,
 } from "@millwright/model";
-import bundle from "@millwright/model/schemas/bundle.schema.json" with { type: "json" };
-import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
 import { err, ok, type Result } from "neverthrow";
-import locationSchema from "../schemas/wms/wms-location.schema.json" with { type: "json" };
-import eventSchema from "../schemas/wms/wms-event.schema.json" with { type: "json" };
-import requestSchema from "../schemas/wms/wms-request.schema.json" with { type: "json" };
 
 /** A place in a warehouse (schemas/wms/wms-location.schema.json). */
 export interface WmsLocation {
@@ -128,68 +122,6 @@ export interface WmsRequestError {
 }
 
 /**
- * The JSON Schemas of the generic WMS contract (2020-12), for users' own validators and code generators.
- *
- * @example
- * for (const schema of wmsSchemas) ajv.addSchema(schema);
- */
-export const wmsSchemas: readonly object[] = [locationSchema, eventSchema, requestSchema];
-
-const BASE = "https://schemas.millwright.dev/v1/";
-
-function kebab(name: string): string {
-  return name.replace(/[A-Z]/g, (c, i: number) => (i === 0 ? c.toLowerCase() : `-${c.toLowerCase()}`));
-}
-
-function createAjv(): Ajv2020 {
-  // The options and annotations of @millwright/model's generated validators (tooling/generate).
-  // strictRequired is off only because the if/then blocks require properties declared one level up.
-  const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, discriminator: true });
-  ajv.addKeyword({ keyword: "x-transitions", schemaType: "object" });
-  ajv.addKeyword({ keyword: "x-natural-key", schemaType: "array" });
-  ajv.addKeyword({ keyword: "x-event", schemaType: "object" });
-  ajv.addFormat("date-time", { type: "string", validate: isDateTime });
-  ajv.addFormat("date", { type: "string", validate: isCalendarDate });
-  ajv.addFormat("uuid", { type: "string", validate: isUuid });
-  ajv.addSchema(bundle);
-  // The model ships one bundle; the contract refers to the common files by their own ids
-  // (../common/quantity.schema.json), exactly as it will once it lives in schemas/.
-  for (const name of Object.keys(bundle.$defs)) {
-    ajv.addSchema({ $id: `${BASE}common/${kebab(name)}.schema.json`, $ref: `${BASE}bundle.schema.json#/$defs/${name}` });
-  }
-  ajv.addSchema(locationSchema);
-  return ajv;
-}
-
-let compiled: { event: ValidateFunction; request: ValidateFunction } | undefined;
-
-// Compiled on first use, once per process: importing the package stays cheap.
-function validators(): { event: ValidateFunction; request: ValidateFunction } {
-  if (compiled === undefined) {
-    const ajv = createAjv();
-    compiled = { event: ajv.compile(eventSchema), request: ajv.compile(requestSchema) };
-  }
-  return compiled;
-}
-
-function issuesOf(errors: readonly ErrorObject[], input: unknown): WmsContractIssue[] {
-  // if/then failures repeat the real issue: keep only the specific ones.
-  return errors
-    .filter((e) => e.keyword !== "if")
-    .map((e) => {
-      const params = e.params as Record<string, unknown>;
-      const missing = typeof params["missingProperty"] === "string" ? params["missingProperty"] : undefined;
-      const extra = typeof params["additionalProperty"] === "string" ? params["additionalProperty"] : undefined;
-      const path = missing !== undefined ? `${e.instancePath}/${missing}` : extra !== undefined ? `${e.instancePath}/${extra}` : e.instancePath;
-      const value = missing !== undefined ? undefined : valueAt(input, path);
-      const rule = `${e.keyword}${Object.keys(params).length > 0 ? ` ${JSON.stringify(params)}` : ""}`;
-      const shown = value === undefined ? "" : ` (${JSON.stringify(value)?.slice(0, 60) ?? ""})`;
-      const message = missing !== undefined ? `${path} is missing (required here)` : `${path || "/"}${shown} ${e.message ?? "is invalid"}`;
-      return { path, message, rule, ...(value !== undefined ? { value } : {}) };
-    });
-}
-
-/**
  * Reads the value at an RFC 6901 JSON Pointer.
  *
  * @param input - any JSON value
@@ -209,11 +141,11 @@ export function valueAt(input: unknown, pointer: string): unknown {
   return current;
 }
 
-function check<T>(validate: ValidateFunction, input: unknown, code: WmsContractError["code"]): Result<T, WmsContractError> {
-  if (validate(input)) return ok(input as T);
-  const issues = issuesOf(validate.errors ?? [], input);
+/** The model's issues, in this package's error shape. */
+function contractError(error: ModelError, code: WmsContractError["code"]): WmsContractError {
+  const issues = error.issues.map((i) => ({ path: i.path, message: i.message, rule: i.rule, ...(i.value !== undefined ? { value: i.value } : {}) }));
   const what = code === "invalid_wms_event" ? "WMS event" : "WMS request";
-  return err({ code, message: `not a valid ${what}: ${issues.slice(0, 3).map((i) => i.message).join("; ")}`, issues });
+  return { code, message: `not a valid ${what}: ${issues.slice(0, 3).map((i) => i.message).join("; ")}`, issues };
 }
 
 /**
@@ -225,7 +157,8 @@ function check<T>(validate: ValidateFunction, input: unknown, code: WmsContractE
  * const event = parseWmsEvent(JSON.parse(body));
  */
 export function parseWmsEvent(input: unknown): Result<WmsEvent, WmsContractError> {
-  return check<WmsEvent>(validators().event, input, "invalid_wms_event");
+  // The contract's schema lives in schemas/wms/ and is compiled by @millwright/model's generator.
+  return parseWmsEventContract(input).map((e) => e as unknown as WmsEvent).mapErr((e) => contractError(e, "invalid_wms_event"));
 }
 
 /**
@@ -237,7 +170,7 @@ export function parseWmsEvent(input: unknown): Result<WmsEvent, WmsContractError
  * const request = parseWmsRequest(JSON.parse(body));
  */
 export function parseWmsRequest(input: unknown): Result<WmsRequest, WmsContractError> {
-  return check<WmsRequest>(validators().request, input, "invalid_wms_request");
+  return parseWmsRequestContract(input).map((r) => r as unknown as WmsRequest).mapErr((e) => contractError(e, "invalid_wms_request"));
 }
 
 function stocked(place: WmsLocation, stockType: StockType): StockLocation {

@@ -65,7 +65,7 @@ describe("declarative vendor mappings (JSONata)", () => {
       ["/quantity/value", "/qty", "1,5"],
       ["/from/site", "/src/plant", undefined],
     ]);
-    expect(error.issues[2]?.message).toMatchInlineSnapshot(`"/quantity/value ("1,5") must match pattern "^-?(0|[1-9][0-9]{0,30})(\\.[0-9]{1,15})?$" from vendor /qty = "1,5""`);
+    expect(error.issues[2]?.message).toMatchInlineSnapshot(`"/quantity/value: "1,5" is not in the required format (Decimal: pattern ^-?(0|[1-9][0-9]{0,30})(\\.[0-9]{1,15})?$) from vendor /qty = "1,5""`);
   });
 
   it("reports expressions that do not compile and that fail", async () => {

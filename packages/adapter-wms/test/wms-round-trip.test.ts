@@ -151,7 +151,7 @@ describe("WMS round trip with injected faults", () => {
     expect(await post(signWebhook({ secret, body, timestamp: clock / 1000 - 3600 }))).toBe(401);
     expect(await post(signWebhook({ secret: "forged", body, timestamp: clock / 1000 }))).toBe(401);
     expect(rejected.map((r) => r.reason)).toEqual([
-      "mapping test-wms: /type is missing (required here) from vendor /taskType = (absent); /occurredAt is missing (required here) from vendor /confirmedAt = (absent); /material is missing (required here) from vendor /sku = (absent)",
+      "mapping test-wms: /type is required but missing from vendor /taskType = (absent); /occurredAt is required but missing from vendor /confirmedAt = (absent); /material is required but missing from vendor /sku = (absent)",
       "replayed",
       "stale_timestamp",
       "invalid_signature",

@@ -25,6 +25,7 @@ const KEYWORD_CODES: Readonly<Record<string, ModelIssueCode>> = {
   discriminator: "invalid_variant",
   oneOf: "invalid_variant",
   propertyNames: "invalid_key",
+  "false schema": "forbidden_property",
 };
 
 /**
@@ -39,6 +40,8 @@ export function issuesFromAjv(errors: readonly AjvErrorObject[]): ModelIssue[] {
   for (const raw of errors) {
     const e = raw as VerboseError;
     if (e.propertyName !== undefined && e.keyword !== "propertyNames") continue;
+    // An `if` error only says its `then` failed; the `then` errors (required …) are the issues.
+    if (e.keyword === "if") continue;
     const issue = toIssue(e);
     const key = `${issue.code}\u0000${issue.path}`;
     if (seen.has(key)) continue;
@@ -75,6 +78,16 @@ function toIssue(e: VerboseError): ModelIssue {
       const path = pointer(e.instancePath, name);
       const rule = `propertyNames: ${describeSchema(e.schema)}`;
       return { code, path, value: name, rule, message: `${path}: key ${preview(name)} is not allowed (${rule})` };
+    }
+    case "false schema": {
+      // A property a conditional rule forbids for this kind of record (`then: { properties: { x: false } }`).
+      return {
+        code,
+        path: e.instancePath,
+        value: e.data,
+        rule: "not allowed for this type",
+        message: `${e.instancePath} is not allowed for this type of record`,
+      };
     }
     case "discriminator":
     case "oneOf": {

@@ -1,5 +1,8 @@
 import type { EntityName } from "./generated/catalog.js";
 
+/** The contract documents `parseX` checks: the canonical entities and the generic WMS contract. */
+export type ContractName = EntityName | "WmsEvent" | "WmsRequest";
+
 /** What is wrong with one value of an input, by JSON Schema keyword or by semantic rule. */
 export type ModelIssueCode =
   // from the schema
@@ -13,6 +16,7 @@ export type ModelIssueCode =
   | "invalid_size"
   | "invalid_variant"
   | "invalid_key"
+  | "forbidden_property"
   | "unreadable_input"
   // semantic rules
   | "negative_quantity"
@@ -54,7 +58,8 @@ export interface ModelIssue {
 /** Why an input is not a valid canonical entity: every issue found, not just the first. */
 export interface ModelError {
   readonly code: "invalid_entity";
-  readonly entity: EntityName;
+  /** What the input was checked as: an entity name, or WmsEvent / WmsRequest. */
+  readonly entity: ContractName;
   /** A one-line summary listing the first issues. */
   readonly message: string;
   readonly issues: readonly ModelIssue[];
@@ -82,7 +87,7 @@ export function pointer(base: string, key: string | number): string {
 }
 
 /** Builds the error for an entity from its issues, capping their number. */
-export function createModelError(entity: EntityName, issues: readonly ModelIssue[]): ModelError {
+export function createModelError(entity: ContractName, issues: readonly ModelIssue[]): ModelError {
   const truncated = issues.length > MAX_ISSUES;
   const kept = truncated ? issues.slice(0, MAX_ISSUES) : issues;
   const shown = kept.slice(0, 3).map((i) => i.message);

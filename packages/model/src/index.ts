@@ -36,6 +36,9 @@ export type {
   WorkOrderComponent,
   WorkOrderOperation,
   WorkOrderStatus,
+  WmsEvent,
+  WmsLocation,
+  WmsRequest,
 } from "./generated/types.js";
 export {
   entityCatalog,
@@ -46,7 +49,7 @@ export {
 } from "./generated/catalog.js";
 export { eventCatalog, eventTypes, type EventDataMap, type EventType } from "./generated/events.js";
 export { isEventType, parseEventData } from "./event-data.js";
-export { MAX_ISSUES, type ModelError, type ModelIssue, type ModelIssueCode } from "./errors.js";
+export { MAX_ISSUES, type ContractName, type ModelError, type ModelIssue, type ModelIssueCode } from "./errors.js";
 export {
   parseBatch,
   parseEntity,
@@ -55,6 +58,8 @@ export {
   parseProductionConfirmation,
   parseProductionCount,
   parseQualityHold,
+  parseWmsEvent,
+  parseWmsRequest,
   parseWorkOrder,
   type EntityTypeMap,
   type Parser,

@@ -1,6 +1,6 @@
 import { err, ok, type Result } from "neverthrow";
 import { issuesFromAjv } from "./ajv-issues.js";
-import { createModelError, type ModelError, type ModelIssue } from "./errors.js";
+import { createModelError, type ContractName, type ModelError, type ModelIssue } from "./errors.js";
 import type { EntityName } from "./generated/catalog.js";
 import type * as T from "./generated/types.js";
 import * as V from "./generated/validators.js";
@@ -11,7 +11,7 @@ import type { ValidatorFunction } from "./validator-function.js";
 export type Parser<TEntity> = (input: unknown) => Result<TEntity, ModelError>;
 
 function createParser<TEntity>(
-  entity: EntityName,
+  entity: ContractName,
   validate: ValidatorFunction<TEntity>,
   rules: (value: TEntity, issues: ModelIssue[]) => void,
 ): Parser<TEntity> {
@@ -128,6 +128,31 @@ export const parseMachineState: Parser<T.MachineState> = createParser("MachineSt
 export const parseProductionCount: Parser<T.ProductionCount> = createParser("ProductionCount", V.validateProductionCount,
   R.productionCountRules,
 );
+
+const noRules = (): void => undefined;
+
+/**
+ * Checks an unknown value against the generic WMS event contract (`schemas/wms/wms-event.schema.json`):
+ * a confirmed stock movement reported by a warehouse system, with the places its type requires.
+ * Never throws.
+ *
+ * @param input - any value, typically a vendor payload after its mapping
+ * @returns the WMS event, or every issue found
+ * @example
+ * parseWmsEvent(mapped).map((e) => e.type);
+ */
+export const parseWmsEvent: Parser<T.WmsEvent> = createParser("WmsEvent", V.validateWmsEvent, noRules);
+
+/**
+ * Checks an unknown value against the generic WMS request contract (`schemas/wms/wms-request.schema.json`):
+ * a staging request, or a block / unblock for a quality hold. Never throws.
+ *
+ * @param input - any value
+ * @returns the WMS request, or every issue found
+ * @example
+ * parseWmsRequest(request).map((r) => r.type);
+ */
+export const parseWmsRequest: Parser<T.WmsRequest> = createParser("WmsRequest", V.validateWmsRequest, noRules);
 
 /** Maps each entity name to its type. */
 export interface EntityTypeMap {

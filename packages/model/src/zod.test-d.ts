@@ -26,6 +26,8 @@ describe("zod-inferred types equal the generated types", () => {
     expectTypeOf<z.infer<typeof Z.QualityHoldDispositionSchema>>().toEqualTypeOf<T.QualityHoldDisposition>();
     expectTypeOf<z.infer<typeof Z.SourceStateValueSchema>>().toEqualTypeOf<T.SourceStateValue>();
     expectTypeOf<z.infer<typeof Z.CounterReadingSchema>>().toEqualTypeOf<T.CounterReading>();
+    expectTypeOf<z.infer<typeof Z.WmsEventSchema>>().toEqualTypeOf<T.WmsEvent>();
+    expectTypeOf<z.infer<typeof Z.WmsRequestSchema>>().toEqualTypeOf<T.WmsRequest>();
   });
 
   test("a wrong type is told apart (the test can fail)", () => {

@@ -37,5 +37,8 @@ export {
   WorkOrderOperationSchema,
   WorkOrderSchema,
   WorkOrderStatusSchema,
+  WmsEventSchema,
+  WmsLocationSchema,
+  WmsRequestSchema,
   entitySchemas,
 } from "./generated/zod.js";

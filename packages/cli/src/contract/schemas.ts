@@ -15,7 +15,7 @@ export interface SchemaFile {
   readonly schema: SchemaNode;
 }
 
-export const SCHEMA_GROUPS = ["common", "entities", "events"] as const;
+export const SCHEMA_GROUPS = ["common", "entities", "events", "wms"] as const;
 export const ID_BASE = "https://schemas.millwright.dev/v1/";
 
 /** Reads every `*.schema.json` file below the schema groups, sorted by path for determinism. */
@@ -47,7 +47,7 @@ const KNOWN_KEYWORDS = new Set([
   "$schema", "$id", "$ref", "$defs", "title", "description", "examples", "type", "enum", "const",
   "properties", "required", "additionalProperties", "propertyNames", "minProperties", "maxProperties",
   "items", "minItems", "maxItems", "minLength", "maxLength", "pattern", "format", "minimum", "maximum",
-  "oneOf", "discriminator", "x-transitions", "x-natural-key", "x-event",
+  "oneOf", "discriminator", "allOf", "x-transitions", "x-natural-key", "x-event",
 ]);
 
 /**
@@ -104,6 +104,14 @@ function walk(node: SchemaNode, file: string, pointer: string, problems: string[
     if (node["additionalProperties"] !== false) {
       problems.push(`${file}${pointer}: an object with properties must say additionalProperties: false`);
     }
+    for (const name of (node["required"] as string[] | undefined) ?? []) {
+      if (!(name in props)) problems.push(`${file}${pointer}: required property "${name}" is not declared in properties`);
+    }
+    for (const rule of conditionalRules(node) ?? []) {
+      for (const name of [rule.tag, ...rule.required, ...rule.forbidden]) {
+        if (!(name in props)) problems.push(`${file}${pointer}/allOf: "${name}" is not declared in properties`);
+      }
+    }
     for (const [name, prop] of Object.entries(props)) {
       if (typeof prop["description"] !== "string" || prop["description"].length === 0) {
         problems.push(`${file}${pointer}/properties/${name}: description missing`);
@@ -119,6 +127,50 @@ function walk(node: SchemaNode, file: string, pointer: string, problems: string[
   for (const [name, def] of Object.entries(defs ?? {})) walk(def, file, `${pointer}/$defs/${name}`, problems);
   const oneOf = node["oneOf"] as SchemaNode[] | undefined;
   oneOf?.forEach((branch, i) => walk(branch, file, `${pointer}/oneOf/${i}`, problems));
+  const allOf = node["allOf"];
+  if (allOf !== undefined) {
+    const rules = conditionalRules(node);
+    if (rules === undefined) {
+      problems.push(`${file}${pointer}/allOf: only conditional requirements are supported: [{ if: { required: [tag], properties: { tag: { const | enum } } }, then: { required?: [...], properties?: { name: false } } }]`);
+    }
+  }
+}
+
+/** A conditional requirement: when the tag property has one of the values, these properties are required or forbidden. */
+export interface ConditionalRule {
+  readonly tag: string;
+  readonly values: readonly unknown[];
+  readonly required: readonly string[];
+  readonly forbidden: readonly string[];
+}
+
+/**
+ * Reads an object schema's `allOf` of conditional requirements (the one `allOf` shape the
+ * generators translate, to zod refinements). Returns undefined when `allOf` has any other shape.
+ */
+export function conditionalRules(node: SchemaNode): ConditionalRule[] | undefined {
+  const allOf = node["allOf"];
+  if (!Array.isArray(allOf)) return undefined;
+  const rules: ConditionalRule[] = [];
+  for (const entry of allOf as SchemaNode[]) {
+    const keys = Object.keys(entry).sort().join(",");
+    const cond = entry["if"] as SchemaNode | undefined;
+    const then = entry["then"] as SchemaNode | undefined;
+    if (keys !== "if,then" || cond === undefined || then === undefined) return undefined;
+    const required = cond["required"] as string[] | undefined;
+    const props = cond["properties"] as Record<string, SchemaNode> | undefined;
+    if (required?.length !== 1 || props === undefined || Object.keys(props).length !== 1) return undefined;
+    const tag = required[0] as string;
+    const test = props[tag];
+    const values = test?.["const"] !== undefined ? [test["const"]] : (test?.["enum"] as unknown[] | undefined);
+    if (values === undefined || Object.keys(cond).sort().join(",") !== "properties,required") return undefined;
+    const thenKeys = Object.keys(then);
+    if (thenKeys.some((k) => k !== "required" && k !== "properties")) return undefined;
+    const forbidden = Object.entries((then["properties"] ?? {}) as Record<string, unknown>);
+    if (forbidden.some(([, v]) => v !== false)) return undefined;
+    rules.push({ tag, values, required: (then["required"] as string[] | undefined) ?? [], forbidden: forbidden.map(([k]) => k) });
+  }
+  return rules;
 }
 
 /** Resolves a `$ref` found in `file` to the target's bundle name (the title of the file or `$def`). */

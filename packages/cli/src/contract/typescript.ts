@@ -12,7 +12,16 @@ import type { SchemaNode } from "./schemas.js";
 export async function emitTypes(bundle: SchemaNode, banner: string): Promise<string> {
   const docs = new Map<string, Map<string, string>>();
   const input = stripRefSiblings(structuredClone(bundle), docs);
-  const source = await compile(input as never, "CanonicalEntity", {
+  // json-schema-to-typescript ignores unreachableDefinitions for 2020-12 $defs: make every
+  // definition reachable from a temporary root, then put the declared root union back.
+  const rootTitle = String(bundle["title"] ?? "CanonicalEntity");
+  const rootRefs = ((bundle["anyOf"] as { $ref: string }[] | undefined) ?? []).map((r) => r.$ref.replace("#/$defs/", ""));
+  // Pure-$ref definitions (event data that is an entity) stay out: they become aliases below.
+  const defs = (input["$defs"] ?? {}) as Record<string, SchemaNode>;
+  const defNames = Object.keys(defs).filter((name) => typeof defs[name]?.["$ref"] !== "string");
+  input["title"] = "MillwrightAllTypes";
+  input["anyOf"] = defNames.map((name) => ({ $ref: `#/$defs/${name}` }));
+  const compiled = await compile(input as never, "MillwrightAllTypes", {
     bannerComment: banner,
     additionalProperties: false,
     unreachableDefinitions: true,
@@ -23,6 +32,10 @@ export async function emitTypes(bundle: SchemaNode, banner: string): Promise<str
     format: true,
     style: { printWidth: 110, singleQuote: false, trailingComma: "all" },
   });
+  const rootDecl = /^export type MillwrightAllTypes =[\s\S]*?;\n/m;
+  if (!rootDecl.test(compiled)) throw new Error("json-schema-to-typescript did not declare the temporary root");
+  const union = rootRefs.length === 0 ? "never" : rootRefs.map((r) => `  | ${r}`).join("\n");
+  const source = compiled.replace(rootDecl, `export type ${rootTitle} =\n${union};\n`);
   const numbered = /\b([A-Z][A-Za-z]*?)\d+\b/.exec(source.replace(/\/\*\*[\s\S]*?\*\//g, ""));
   if (numbered !== null && /^export (type|interface) [A-Z][A-Za-z]*\d+\b/m.test(source)) {
     throw new Error(`json-schema-to-typescript declared a numbered duplicate type (${numbered[0]}); check $ref siblings`);
@@ -50,6 +63,8 @@ function appendRefAliases(source: string, bundle: SchemaNode): string {
 /** Removes every keyword beside a `$ref`, remembering property descriptions per object title. */
 function stripRefSiblings(node: SchemaNode, docs: Map<string, Map<string, string>>, owner?: string): SchemaNode {
   const title = typeof node["title"] === "string" ? node["title"] : owner;
+  // Conditional requirements (allOf of if/then) constrain values, not the type.
+  if (Array.isArray(node["allOf"]) && (node["allOf"] as SchemaNode[]).every((e) => "if" in e)) delete node["allOf"];
   const props = node["properties"] as Record<string, SchemaNode> | undefined;
   if (props !== undefined) {
     for (const [name, prop] of Object.entries(props)) {

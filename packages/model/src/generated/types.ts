@@ -243,6 +243,70 @@ export interface Extensions {
   };
 }
 /**
+ * The readings of one cumulative counter at the start and end of a count window.
+ */
+export interface CounterReading {
+  /**
+   * The signal read (an OPC UA node id such as ns=3;s=Line1.Admin.ProdProcessedCount.Count).
+   */
+  signal: Identifier;
+  /**
+   * What the counter counts: good parts, defective parts, or all processed parts (good = processed - defective).
+   */
+  role: "good" | "defective" | "processed";
+  /**
+   * The counter value at the window start (PackML counters are Int32).
+   */
+  from: number;
+  /**
+   * The counter value at the window end.
+   */
+  to: number;
+  /**
+   * Whether the counter was reset to zero inside the window.
+   */
+  reset: boolean;
+  /**
+   * Whether the counter wrapped at its maximum inside the window.
+   */
+  rollover: boolean;
+}
+/**
+ * A piece of equipment in the ISA-95 role-based hierarchy below a site: an area, a production line, a work center, a cell or a unit.
+ */
+export interface EquipmentRef {
+  /**
+   * The equipment identifier, unique within the site (SAP WorkCenter, an MES line code).
+   */
+  id: Identifier;
+  /**
+   * The ISA-95 equipment element level (B2MML EquipmentElementLevel).
+   */
+  level:
+    | "area"
+    | "process_cell"
+    | "unit"
+    | "production_line"
+    | "work_cell"
+    | "production_unit"
+    | "storage_zone"
+    | "storage_unit"
+    | "work_center"
+    | "work_unit"
+    | "equipment_module"
+    | "control_module";
+  /**
+   * The site the equipment belongs to.
+   */
+  site: SiteRef;
+  /**
+   * The identifiers of the levels between the site and this equipment, top down (area, then line), as used for unified-namespace topics.
+   *
+   * @maxItems 8
+   */
+  path?: Identifier[];
+}
+/**
  * The state a machine or line entered, from its controller (OPC UA Machinery MachineryItemState, PackML StateCurrent, or a custom value map). availability is comparable across every machine; packmlState and sourceState keep the detail.
  */
 export interface MachineState {
@@ -310,41 +374,6 @@ export interface MachineState {
    * Site-specific fields by namespace.
    */
   extensions?: Extensions;
-}
-/**
- * A piece of equipment in the ISA-95 role-based hierarchy below a site: an area, a production line, a work center, a cell or a unit.
- */
-export interface EquipmentRef {
-  /**
-   * The equipment identifier, unique within the site (SAP WorkCenter, an MES line code).
-   */
-  id: Identifier;
-  /**
-   * The ISA-95 equipment element level (B2MML EquipmentElementLevel).
-   */
-  level:
-    | "area"
-    | "process_cell"
-    | "unit"
-    | "production_line"
-    | "work_cell"
-    | "production_unit"
-    | "storage_zone"
-    | "storage_unit"
-    | "work_center"
-    | "work_unit"
-    | "equipment_module"
-    | "control_module";
-  /**
-   * The site the equipment belongs to.
-   */
-  site: SiteRef;
-  /**
-   * The identifiers of the levels between the site and this equipment, top down (area, then line), as used for unified-namespace topics.
-   *
-   * @maxItems 8
-   */
-  path?: Identifier[];
 }
 /**
  * A raw state value as the controller reported it.
@@ -628,35 +657,6 @@ export interface ProductionCount {
   extensions?: Extensions;
 }
 /**
- * The readings of one cumulative counter at the start and end of a count window.
- */
-export interface CounterReading {
-  /**
-   * The signal read (an OPC UA node id such as ns=3;s=Line1.Admin.ProdProcessedCount.Count).
-   */
-  signal: Identifier;
-  /**
-   * What the counter counts: good parts, defective parts, or all processed parts (good = processed - defective).
-   */
-  role: "good" | "defective" | "processed";
-  /**
-   * The counter value at the window start (PackML counters are Int32).
-   */
-  from: number;
-  /**
-   * The counter value at the window end.
-   */
-  to: number;
-  /**
-   * Whether the counter was reset to zero inside the window.
-   */
-  reset: boolean;
-  /**
-   * Whether the counter wrapped at its maximum inside the window.
-   */
-  rollover: boolean;
-}
-/**
  * Material kept from use until a quality decision, and that decision. A hold is a fact about lots and stock in every standard (ISA-95 Disposition Restricted, SAP quality-inspection and blocked stock, EPCIS holding), so its scope is a batch, a material at a site, or the output of an order, and it names the stock type the held material sits in. placed: in force. released: the decision let the material be used (disposition required). rejected: the decision kept it from normal use for good (disposition required). cancelled: withdrawn without a decision (no disposition).
  */
 export interface QualityHold {
@@ -797,6 +797,214 @@ export interface QualityHoldDisposition {
   note?: string;
 }
 /**
+ * The planned, scheduled and actual start and end of a piece of work. Each end, when present with its start, is not before it.
+ */
+export interface Schedule {
+  /**
+   * When the work is planned to start (basic start date and time).
+   */
+  plannedStart?: Timestamp;
+  /**
+   * When the work is planned to end (basic finish date and time).
+   */
+  plannedEnd?: Timestamp;
+  /**
+   * When scheduling placed the start (scheduled or earliest scheduled start).
+   */
+  scheduledStart?: Timestamp;
+  /**
+   * When scheduling placed the end (scheduled or earliest scheduled finish).
+   */
+  scheduledEnd?: Timestamp;
+  /**
+   * When execution actually started, as reported by the floor or by the first confirmation.
+   */
+  actualStart?: Timestamp;
+  /**
+   * When execution actually ended, as reported by the floor or by the final confirmation.
+   */
+  actualEnd?: Timestamp;
+}
+/**
+ * One confirmed stock movement reported by a warehouse management system, in the generic contract every vendor mapping produces. receipt: stock arrives in the warehouse (to). putaway, pick, stage_to_line, return_from_line, transfer: stock moves between places (from, to). stock_status_change: the usability of stock changes in place (at, fromStockType, toStockType). cycle_count_adjustment: a counted difference is booked (at, direction).
+ */
+export interface WmsEvent {
+  /**
+   * The WMS's unique, stable id of this event (its task confirmation id); a redelivered event carries the same id.
+   */
+  eventId: Identifier;
+  /**
+   * What happened to the stock.
+   */
+  type:
+    | "receipt"
+    | "putaway"
+    | "pick"
+    | "stage_to_line"
+    | "return_from_line"
+    | "transfer"
+    | "stock_status_change"
+    | "cycle_count_adjustment";
+  /**
+   * When the WMS confirmed the movement, with its offset.
+   */
+  occurredAt: Timestamp;
+  /**
+   * The material moved (SAP Material).
+   */
+  material: MaterialRef;
+  /**
+   * The batch moved, for batch-managed materials.
+   */
+  batchId?: Identifier;
+  /**
+   * How much moved, positive, with a UN/CEFACT unit.
+   */
+  quantity: Quantity;
+  /**
+   * Where the stock left: required for putaway, pick, stage_to_line, return_from_line and transfer.
+   */
+  from?: WmsLocation;
+  /**
+   * Where the stock arrived: required for receipt, putaway, pick, stage_to_line, return_from_line and transfer.
+   */
+  to?: WmsLocation;
+  /**
+   * Where the stock is: required for stock_status_change and cycle_count_adjustment.
+   */
+  at?: WmsLocation;
+  /**
+   * The usability of the moved stock, unchanged by the move; unrestricted when absent.
+   */
+  stockType?: StockType;
+  /**
+   * stock_status_change: the usability before.
+   */
+  fromStockType?: StockType;
+  /**
+   * stock_status_change: the usability after; differs from fromStockType.
+   */
+  toStockType?: StockType;
+  /**
+   * cycle_count_adjustment: whether the count found more (increase) or less (decrease) stock than booked.
+   */
+  direction?: "increase" | "decrease";
+  /**
+   * The work order the movement serves (staging for production, receipt from production).
+   */
+  order?: OrderRef;
+  /**
+   * The staging request this pick or staging fulfils, as sent by Millwright.
+   */
+  stagingRequestId?: Identifier;
+  /**
+   * The handling unit (pallet, SSCC) the stock moved in.
+   */
+  handlingUnit?: Identifier;
+  /**
+   * Why the movement was made (a WMS reason code, a count document).
+   */
+  reason?: Reason;
+}
+/**
+ * A place in a warehouse as a WMS names it: the site (SAP plant), optionally the storage location, the warehouse number and the bin. Stock type is given beside it, never inside it.
+ */
+export interface WmsLocation {
+  /**
+   * The site (SAP Plant) the place belongs to.
+   */
+  site: SiteRef;
+  /**
+   * The storage location within the site (SAP StorageLocation), when the WMS reports it.
+   */
+  storageLocation?: Identifier;
+  /**
+   * The warehouse number (SAP EWMWarehouse, a WMS warehouse code).
+   */
+  warehouse?: Identifier;
+  /**
+   * The storage bin, staging area or line-side location within the warehouse.
+   */
+  bin?: Identifier;
+}
+/**
+ * An outbound request from Millwright to a warehouse management system. staging_request: stage the components of a released work order at the line. block / unblock: keep stock of a quality hold from use, or release it.
+ */
+export interface WmsRequest {
+  /**
+   * The idempotency key of the request: the same request is always sent with the same id, so the WMS acts on it once.
+   */
+  requestId: Identifier;
+  /**
+   * What the WMS is asked to do.
+   */
+  type: "staging_request" | "block" | "unblock";
+  /**
+   * When the request was made (the time of the canonical fact it follows from).
+   */
+  requestedAt: Timestamp;
+  /**
+   * staging_request: the work order to stage for.
+   */
+  order?: OrderRef;
+  /**
+   * staging_request: the line-side place to stage to.
+   */
+  destination?: WmsLocation;
+  /**
+   * staging_request: when the material must be at the line (the order's scheduled start).
+   */
+  requiredBy?: Timestamp;
+  /**
+   * staging_request: one line per order component.
+   *
+   * @minItems 1
+   * @maxItems 9999
+   *
+   * Items: One component to stage.
+   */
+  lines?: [
+    {
+      lineId: Identifier;
+      material: MaterialRef;
+      batchId?: Identifier;
+      quantity: Quantity;
+      source?: WmsLocation;
+    },
+    ...{
+      lineId: Identifier;
+      material: MaterialRef;
+      batchId?: Identifier;
+      quantity: Quantity;
+      source?: WmsLocation;
+    }[],
+  ];
+  /**
+   * block / unblock: the quality hold the request follows from.
+   */
+  holdId?: Identifier;
+  /**
+   * block / unblock: the held material.
+   */
+  material?: MaterialRef;
+  /**
+   * block / unblock: the held batch, for a batch-scope hold.
+   */
+  batchId?: Identifier;
+  /**
+   * block / unblock: where the held stock is, when the hold is limited to one place.
+   */
+  location?: WmsLocation;
+  /**
+   * block / unblock: how much is held, when known.
+   */
+  quantity?: Quantity;
+  /**
+   * block / unblock: why the hold was placed or released.
+   */
+  reason?: Reason;
+}
+/**
  * An order to make a quantity of one material at one site (ERP production or process order; ISA-95 OperationsRequest), with its routing operations and the components it consumes.
  */
 export interface WorkOrder {
@@ -885,35 +1093,6 @@ export interface WorkOrder {
    * Site-specific fields by namespace.
    */
   extensions?: Extensions;
-}
-/**
- * The planned, scheduled and actual start and end of a piece of work. Each end, when present with its start, is not before it.
- */
-export interface Schedule {
-  /**
-   * When the work is planned to start (basic start date and time).
-   */
-  plannedStart?: Timestamp;
-  /**
-   * When the work is planned to end (basic finish date and time).
-   */
-  plannedEnd?: Timestamp;
-  /**
-   * When scheduling placed the start (scheduled or earliest scheduled start).
-   */
-  scheduledStart?: Timestamp;
-  /**
-   * When scheduling placed the end (scheduled or earliest scheduled finish).
-   */
-  scheduledEnd?: Timestamp;
-  /**
-   * When execution actually started, as reported by the floor or by the first confirmation.
-   */
-  actualStart?: Timestamp;
-  /**
-   * When execution actually ended, as reported by the floor or by the final confirmation.
-   */
-  actualEnd?: Timestamp;
 }
 /**
  * One routing step of a work order, done at one work center (ISA-95 OpSegmentRequirement).

@@ -25,3 +25,6 @@ export declare const validateWorkOrderHeldData: ValidatorFunction<T.WorkOrderHel
 export declare const validateWorkOrderReleasedData: ValidatorFunction<T.WorkOrderReleasedData>;
 export declare const validateWorkOrderResumedData: ValidatorFunction<T.WorkOrderResumedData>;
 export declare const validateWorkOrderStartedData: ValidatorFunction<T.WorkOrderStartedData>;
+export declare const validateWmsEvent: ValidatorFunction<T.WmsEvent>;
+export declare const validateWmsLocation: ValidatorFunction<T.WmsLocation>;
+export declare const validateWmsRequest: ValidatorFunction<T.WmsRequest>;

@@ -8,6 +8,18 @@ const length = (min: number, max: number) => (value: string) => {
 };
 const noProtoKey = (value: unknown) =>
   typeof value !== "object" || value === null || !Object.prototype.hasOwnProperty.call(value, "__proto__");
+type Rule = { tag: string; values: readonly unknown[]; required: readonly string[]; forbidden: readonly string[] };
+const conditional = (rules: readonly Rule[]) => (value: Record<string, unknown>, ctx: z.RefinementCtx) => {
+  for (const rule of rules) {
+    if (!rule.values.includes(value[rule.tag])) continue;
+    for (const key of rule.required) {
+      if (value[key] === undefined) ctx.addIssue({ code: "custom", path: [key], message: `required when ${rule.tag} is ${String(value[rule.tag])}` });
+    }
+    for (const key of rule.forbidden) {
+      if (value[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: `not allowed when ${rule.tag} is ${String(value[rule.tag])}` });
+    }
+  }
+};
 const keyCount = (min: number, max: number) => (value: object) => {
   const n = Object.keys(value).length;
   return n >= min && n <= max;
@@ -319,6 +331,64 @@ export const ScheduleSchema = z.strictObject({
   "actualStart": TimestampSchema.exactOptional(),
   "actualEnd": TimestampSchema.exactOptional(),
 });
+
+/** A place in a warehouse as a WMS names it: the site (SAP plant), optionally the storage location, the warehouse number and the bin. Stock type is given beside it, never inside it. */
+export const WmsLocationSchema = z.strictObject({
+  "site": SiteRefSchema,
+  "storageLocation": IdentifierSchema.exactOptional(),
+  "warehouse": IdentifierSchema.exactOptional(),
+  "bin": IdentifierSchema.exactOptional(),
+});
+
+/** One confirmed stock movement reported by a warehouse management system, in the generic contract every vendor mapping produces. receipt: stock arrives in the warehouse (to). putaway, pick, stage_to_line, return_from_line, transfer: stock moves between places (from, to). stock_status_change: the usability of stock changes in place (at, fromStockType, toStockType). cycle_count_adjustment: a counted difference is booked (at, direction). */
+export const WmsEventSchema = z.strictObject({
+  "eventId": IdentifierSchema,
+  "type": z.enum(["receipt","putaway","pick","stage_to_line","return_from_line","transfer","stock_status_change","cycle_count_adjustment"]),
+  "occurredAt": TimestampSchema,
+  "material": MaterialRefSchema,
+  "batchId": IdentifierSchema.exactOptional(),
+  "quantity": QuantitySchema,
+  "from": WmsLocationSchema.exactOptional(),
+  "to": WmsLocationSchema.exactOptional(),
+  "at": WmsLocationSchema.exactOptional(),
+  "stockType": StockTypeSchema.exactOptional(),
+  "fromStockType": StockTypeSchema.exactOptional(),
+  "toStockType": StockTypeSchema.exactOptional(),
+  "direction": z.enum(["increase","decrease"]).exactOptional(),
+  "order": OrderRefSchema.exactOptional(),
+  "stagingRequestId": IdentifierSchema.exactOptional(),
+  "handlingUnit": IdentifierSchema.exactOptional(),
+  "reason": ReasonSchema.exactOptional(),
+}).superRefine(conditional([{"tag":"type","values":["receipt"],"required":["to"],"forbidden":[]},{"tag":"type","values":["putaway","pick","stage_to_line","return_from_line","transfer"],"required":["from","to"],"forbidden":[]},{"tag":"type","values":["stock_status_change"],"required":["at","fromStockType","toStockType"],"forbidden":[]},{"tag":"type","values":["cycle_count_adjustment"],"required":["at","direction"],"forbidden":[]}]));
+
+/** An outbound request from Millwright to a warehouse management system. staging_request: stage the components of a released work order at the line. block / unblock: keep stock of a quality hold from use, or release it. */
+export const WmsRequestSchema = z.strictObject({
+  "requestId": IdentifierSchema,
+  "type": z.enum(["staging_request","block","unblock"]),
+  "requestedAt": TimestampSchema,
+  "order": OrderRefSchema.exactOptional(),
+  "destination": WmsLocationSchema.exactOptional(),
+  "requiredBy": TimestampSchema.exactOptional(),
+  "lines": z.tuple([z.strictObject({
+  "lineId": IdentifierSchema,
+  "material": MaterialRefSchema,
+  "batchId": IdentifierSchema.exactOptional(),
+  "quantity": QuantitySchema,
+  "source": WmsLocationSchema.exactOptional(),
+})], z.strictObject({
+  "lineId": IdentifierSchema,
+  "material": MaterialRefSchema,
+  "batchId": IdentifierSchema.exactOptional(),
+  "quantity": QuantitySchema,
+  "source": WmsLocationSchema.exactOptional(),
+})).refine((items) => items.length <= 9999, { message: "must have at most 9999 items" }).exactOptional(),
+  "holdId": IdentifierSchema.exactOptional(),
+  "material": MaterialRefSchema.exactOptional(),
+  "batchId": IdentifierSchema.exactOptional(),
+  "location": WmsLocationSchema.exactOptional(),
+  "quantity": QuantitySchema.exactOptional(),
+  "reason": ReasonSchema.exactOptional(),
+}).superRefine(conditional([{"tag":"type","values":["staging_request"],"required":["order","destination","lines"],"forbidden":["holdId","material","batchId","location","quantity"]},{"tag":"type","values":["block","unblock"],"required":["holdId","material"],"forbidden":["order","destination","lines","requiredBy"]}]));
 
 /** The canonical life-cycle state of a work order or operation. Sources with multi-valued statuses (SAP CRTD, REL, PCNF, CNF, TECO, CLSD, DLFL) are mapped to one value by explicit priority; the raw statuses are kept beside it. planned: created, not yet executable (SAP CRTD, B2MML Forecast/Waiting). released: may be executed (SAP REL, B2MML Released, OPC UA AllowedToStart). in_progress: execution has started (SAP PCNF, B2MML Running). on_hold: execution interrupted on purpose (B2MML Held/Suspended, OPC UA Interrupted). completed: no more work expected (SAP CNF/TECO, B2MML Completed). closed: settled, read-only (SAP CLSD, B2MML Closed). cancelled: will not be executed (SAP DLFL, B2MML Cancelled/Aborted). */
 export const WorkOrderStatusSchema = z.enum(["planned","released","in_progress","on_hold","completed","closed","cancelled"]);
