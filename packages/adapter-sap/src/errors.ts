@@ -1,4 +1,4 @@
-import type { EntityName, ModelError } from "@millwright/model";
+import type { ContractName, ModelError } from "@millwright/model";
 
 /** What went wrong while reading or mapping a SAP payload. */
 export type SapMappingErrorCode =
@@ -26,7 +26,7 @@ export interface SapWireIssue {
 /** The mapped record is not a valid canonical entity; the model's issues are kept unchanged. */
 export interface SapInvalidEntityError {
   readonly code: "invalid_entity";
-  readonly entity: EntityName;
+  readonly entity: ContractName;
   readonly path: "";
   readonly message: string;
   readonly cause: ModelError;
