@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { clone, fixture, testConfig } from "../test/helpers.js";
 import { startSap } from "../test/sap-system.js";
-import { handleProductionOrderEvent, parseSapEventType } from "./business-event.js";
+import { handleMaterialDocumentEvent, handleProductionOrderEvent, parseSapEventType } from "./business-event.js";
 import { createSapClient } from "./client.js";
 import type { TestSapServer } from "./test-server/index.js";
 
@@ -40,5 +40,29 @@ describe("SAP business events", () => {
     expect(missing._unsafeUnwrapErr().code).toBe("http_error");
     const noKey = await handleProductionOrderEvent({ ...sapEvent, data: {} }, options);
     expect(noKey._unsafeUnwrapErr().message).toMatchInlineSnapshot(`"/data/ManufacturingOrder has value undefined: the order number (String 12)"`);
+  });
+
+  it("reads a material document by its keys and emits one canonical event per item, the same ids on redelivery", async () => {
+    sap = await startSap();
+    const { __metadata: _m, ...row } = clone((fixture("material-document-4900000123.json") as { d: Record<string, unknown> }).d);
+    sap.seed("API_MATERIAL_DOCUMENT_SRV", "A_MaterialDocumentHeader", [row]);
+    const documentEvent = {
+      ...sapEvent,
+      type: "sap.s4.beh.materialdocument.v1.MaterialDocument.Created.v1",
+      data: { MaterialDocument: "4900000123", MaterialDocumentYear: "2026" },
+    };
+    const options = { client: createSapClient({ serviceUrl: sap.serviceUrl("API_MATERIAL_DOCUMENT_SRV"), baseDelayMs: 1 }), config: testConfig(), source: "urn:millwright:sap:S4PCLNT100" };
+    const first = (await handleMaterialDocumentEvent(documentEvent, options))._unsafeUnwrap();
+    // One event per item the user entered; SAP's automatically created counter-line of a transfer is not a movement of its own.
+    const entered = (row["to_MaterialDocumentItem"] as { results: { IsAutomaticallyCreated: string }[] }).results.filter((i) => i.IsAutomaticallyCreated !== "X");
+    expect(first).toHaveLength(entered.length);
+    expect(entered.length).toBeGreaterThan(0);
+    expect(first.every((e) => e.type.startsWith("dev.millwright.materialmovement."))).toBe(true);
+    const again = (await handleMaterialDocumentEvent({ ...documentEvent, id: "redelivered" }, options))._unsafeUnwrap();
+    expect(again.map((e) => e.id)).toEqual(first.map((e) => e.id));
+    const wrongObject = await handleMaterialDocumentEvent(sapEvent, options);
+    expect(wrongObject._unsafeUnwrapErr().message).toMatchInlineSnapshot(`"/type has value "sap.s4.beh.productionorder.v1.ProductionOrder.Released.v1": a material document event (sap.s4.beh.materialdocument…)"`);
+    const noYear = await handleMaterialDocumentEvent({ ...documentEvent, data: { MaterialDocument: "4900000123" } }, options);
+    expect(noYear._unsafeUnwrapErr().message).toMatchInlineSnapshot(`"/data/MaterialDocumentYear has value undefined: the material document year (String 4)"`);
   });
 });

@@ -4,6 +4,7 @@ import { err, ok, ResultAsync, type Result } from "neverthrow";
 import type { SapClient, SapClientError } from "./client.js";
 import type { SapAdapterConfig } from "./config.js";
 import type { SapMappingError } from "./errors.js";
+import { mapMaterialDocument } from "./map-material-movement.js";
 import { mapProductionOrder } from "./map-work-order.js";
 
 /** The parts of a SAP business event type `sap.s4.beh.<object>.<v>.<Entity>.<Action>.<v>`. */
@@ -119,6 +120,73 @@ export function handleProductionOrderEvent(
     if (time === undefined) return err(invalid("/time", event.time, "an RFC 3339 time, or an order revision YYYYMMDDhhmmss"));
     const created = createEvent({ type: WORK_ORDER_TYPES[order.value.status] as "dev.millwright.workorder.released.v1", source: options.source, data: order.value, time });
     return created.mapErr((cause): SapBusinessEventError => ({ code: "event_error", message: cause.message, cause }));
+  };
+  return new ResultAsync(run());
+}
+
+/** Options for turning SAP material-document business events into canonical events. */
+export interface MaterialDocumentEventOptions {
+  /** A client of API_MATERIAL_DOCUMENT_SRV. */
+  readonly client: SapClient;
+  readonly config: SapAdapterConfig;
+  /** The canonical event `source`, e.g. `urn:millwright:sap:S4PCLNT100`. */
+  readonly source: string;
+}
+
+const DOCUMENT = /^[0-9A-Za-z]{1,10}$/;
+const YEAR = /^\d{4}$/;
+
+/**
+ * Handle a thin SAP material-document business event
+ * (`sap.s4.beh.materialdocument.v1.MaterialDocument.Created.v1`, whose data are the keys
+ * `MaterialDocument` and `MaterialDocumentYear`): read the document with its items, map every item,
+ * and build one canonical event per item (`…materialmovement.posted.v1`, or `…reversed.v1` for a
+ * reversal posting). Ids derive from the movement, so a redelivered SAP event gives the same ids.
+ *
+ * @param event - the SAP CloudEvent (`type`, `time`, `data`)
+ * @param options - client, configuration and canonical source
+ * @returns the canonical events in item order, or the first error
+ * @example
+ * ```ts
+ * const events = await handleMaterialDocumentEvent(sapEvent, { client, config, source: "urn:millwright:sap:S4PCLNT100" });
+ * ```
+ */
+export function handleMaterialDocumentEvent(
+  event: SapBusinessEvent,
+  options: MaterialDocumentEventOptions,
+): ResultAsync<readonly CreatedEvent[], SapBusinessEventError> {
+  const run = async (): Promise<Result<readonly CreatedEvent[], SapBusinessEventError>> => {
+    const type = parseSapEventType(event.type);
+    if (type.isErr()) return err(type.error);
+    if (type.value.object !== "materialdocument") {
+      return err(invalid("/type", event.type, "a material document event (sap.s4.beh.materialdocument…)"));
+    }
+    const data = (typeof event.data === "object" && event.data !== null ? event.data : {}) as Record<string, unknown>;
+    const document = data["MaterialDocument"];
+    const year = data["MaterialDocumentYear"];
+    if (typeof document !== "string" || !DOCUMENT.test(document)) {
+      return err(invalid("/data/MaterialDocument", document, "the material document number (String 10)"));
+    }
+    if (typeof year !== "string" || !YEAR.test(year)) return err(invalid("/data/MaterialDocumentYear", year, "the material document year (String 4)"));
+    const row = await options.client.getEntity("A_MaterialDocumentHeader", `MaterialDocumentYear='${year}',MaterialDocument='${document}'`, {
+      expand: ["to_MaterialDocumentItem"],
+    });
+    if (row.isErr()) return err(row.error);
+    const movements = mapMaterialDocument(row.value, options.config);
+    if (movements.isErr()) return err(movements.error);
+    const events: CreatedEvent[] = [];
+    for (const movement of movements.value) {
+      const time = movement.occurredAt ?? (typeof event.time === "string" && isDateTime(event.time) ? event.time : `${movement.postingDate}T00:00:00Z`);
+      const created = createEvent({
+        type: movement.isReversal === true ? "dev.millwright.materialmovement.reversed.v1" : "dev.millwright.materialmovement.posted.v1",
+        source: options.source,
+        data: movement,
+        time,
+      });
+      if (created.isErr()) return err({ code: "event_error", message: created.error.message, cause: created.error });
+      events.push(created.value);
+    }
+    return ok(events);
   };
   return new ResultAsync(run());
 }

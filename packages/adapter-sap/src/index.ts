@@ -75,8 +75,10 @@ export {
 } from "./client.js";
 export { postConfirmation, type PostConfirmationError, type PostedConfirmation } from "./post.js";
 export {
+  handleMaterialDocumentEvent,
   handleProductionOrderEvent,
   parseSapEventType,
+  type MaterialDocumentEventOptions,
   type ProductionOrderEventOptions,
   type SapBusinessEvent,
   type SapBusinessEventError,
