@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { clone, fixture, testConfig } from "../test/helpers.js";
 import { startSap } from "../test/sap-system.js";
-import { handleMaterialDocumentEvent, handleProductionOrderEvent, parseSapEventType } from "./business-event.js";
+import { handleInspectionLotEvent, handleMaterialDocumentEvent, handleProductionOrderEvent, parseSapEventType } from "./business-event.js";
 import { createSapClient } from "./client.js";
 import type { TestSapServer } from "./test-server/index.js";
 
@@ -64,5 +64,22 @@ describe("SAP business events", () => {
     expect(wrongObject._unsafeUnwrapErr().message).toMatchInlineSnapshot(`"/type has value "sap.s4.beh.productionorder.v1.ProductionOrder.Released.v1": a material document event (sap.s4.beh.materialdocument…)"`);
     const noYear = await handleMaterialDocumentEvent({ ...documentEvent, data: { MaterialDocument: "4900000123" } }, options);
     expect(noYear._unsafeUnwrapErr().message).toMatchInlineSnapshot(`"/data/MaterialDocumentYear has value undefined: the material document year (String 4)"`);
+  });
+
+  it("reads an inspection lot and its usage decision and emits the hold event for its status", async () => {
+    sap = await startSap();
+    const { __metadata: _l, ...lot } = clone((fixture("inspection-lot-040000001234.json") as { d: Record<string, unknown> }).d);
+    const { __metadata: _u, ...decision } = clone((fixture("inspection-lot-usage-decision-040000001234.json") as { d: Record<string, unknown> }).d);
+    sap.seed("API_INSPECTIONLOT_SRV", "A_InspectionLot", [lot]);
+    sap.seed("API_INSPECTIONLOT_SRV", "A_InspLotUsageDecision", [decision]);
+    const lotEvent = { ...sapEvent, type: "sap.s4.beh.inspectionlot.v1.InspectionLot.Changed.v1", data: { InspectionLot: String(lot["InspectionLot"]) } };
+    const options = { client: createSapClient({ serviceUrl: sap.serviceUrl("API_INSPECTIONLOT_SRV"), baseDelayMs: 1 }), config: testConfig(), source: "urn:millwright:sap:S4PCLNT100" };
+    const first = (await handleInspectionLotEvent(lotEvent, options))._unsafeUnwrap();
+    expect(first.type).toBe("dev.millwright.qualityhold.released.v1");
+    expect(first.subject).toBe(String(lot["InspectionLot"]).padStart(12, "0")); // ALPHA: all-numeric keys padded to MaxLength 12
+    const again = (await handleInspectionLotEvent({ ...lotEvent, id: "redelivered" }, options))._unsafeUnwrap();
+    expect(again.id).toBe(first.id);
+    const bad = await handleInspectionLotEvent({ ...lotEvent, data: { InspectionLot: "LOT-1" } }, options);
+    expect(bad._unsafeUnwrapErr().message).toMatchInlineSnapshot(`"/data/InspectionLot has value "LOT-1": the inspection lot number (String 12, digits)"`);
   });
 });

@@ -5,6 +5,7 @@ import type { SapClient, SapClientError } from "./client.js";
 import type { SapAdapterConfig } from "./config.js";
 import type { SapMappingError } from "./errors.js";
 import { mapMaterialDocument } from "./map-material-movement.js";
+import { mapInspectionLot } from "./map-quality-hold.js";
 import { mapProductionOrder } from "./map-work-order.js";
 
 /** The parts of a SAP business event type `sap.s4.beh.<object>.<v>.<Entity>.<Action>.<v>`. */
@@ -187,6 +188,58 @@ export function handleMaterialDocumentEvent(
       events.push(created.value);
     }
     return ok(events);
+  };
+  return new ResultAsync(run());
+}
+
+/** Options for turning SAP inspection-lot business events into canonical events. */
+export interface InspectionLotEventOptions {
+  /** A client of API_INSPECTIONLOT_SRV. */
+  readonly client: SapClient;
+  readonly config: SapAdapterConfig;
+  /** The canonical event `source`, e.g. `urn:millwright:sap:S4PCLNT100`. */
+  readonly source: string;
+}
+
+const INSPECTION_LOT = /^\d{1,12}$/;
+
+/**
+ * Handle a thin SAP inspection-lot business event (`sap.s4.beh.inspectionlot.v1.InspectionLot.Created.v1`,
+ * `…Changed.v1`, `…Canceled.v1`; data: the key `InspectionLot`): read the lot and, once decided, its
+ * usage decision, map them to a QualityHold, and build the canonical hold event for its status
+ * (`…qualityhold.placed.v1`, or `…qualityhold.released.v1` when released, rejected or cancelled).
+ *
+ * @param event - the SAP CloudEvent (`type`, `time`, `data`)
+ * @param options - client, configuration and canonical source
+ * @returns the canonical event, or the first error
+ * @example
+ * ```ts
+ * const event = await handleInspectionLotEvent(sapEvent, { client, config, source: "urn:millwright:sap:S4PCLNT100" });
+ * ```
+ */
+export function handleInspectionLotEvent(event: SapBusinessEvent, options: InspectionLotEventOptions): ResultAsync<CreatedEvent, SapBusinessEventError> {
+  const run = async (): Promise<Result<CreatedEvent, SapBusinessEventError>> => {
+    const type = parseSapEventType(event.type);
+    if (type.isErr()) return err(type.error);
+    if (type.value.object !== "inspectionlot") return err(invalid("/type", event.type, "an inspection lot event (sap.s4.beh.inspectionlot…)"));
+    const data = (typeof event.data === "object" && event.data !== null ? event.data : {}) as Record<string, unknown>;
+    const key = data["InspectionLot"];
+    if (typeof key !== "string" || !INSPECTION_LOT.test(key)) return err(invalid("/data/InspectionLot", key, "the inspection lot number (String 12, digits)"));
+    const lot = await options.client.getEntity("A_InspectionLot", `'${key}'`);
+    if (lot.isErr()) return err(lot.error);
+    const decided = lot.value["InspectionLotHasUsageDecision"] === true;
+    const usageDecision = decided ? await options.client.getEntity("A_InspLotUsageDecision", `'${key}'`) : undefined;
+    if (usageDecision?.isErr() === true) return err(usageDecision.error);
+    const hold = mapInspectionLot({ lot: lot.value, ...(usageDecision?.isOk() === true ? { usageDecision: usageDecision.value } : {}) }, options.config);
+    if (hold.isErr()) return err(hold.error);
+    const time = typeof event.time === "string" && isDateTime(event.time) ? event.time : hold.value.disposition?.decidedAt ?? hold.value.placedAt;
+    const created = createEvent({
+      type: hold.value.status === "placed" ? "dev.millwright.qualityhold.placed.v1" : "dev.millwright.qualityhold.released.v1",
+      source: options.source,
+      data: hold.value,
+      time,
+    });
+    return created.mapErr((cause): SapBusinessEventError => ({ code: "event_error", message: cause.message, cause }));
   };
   return new ResultAsync(run());
 }

@@ -75,9 +75,11 @@ export {
 } from "./client.js";
 export { postConfirmation, type PostConfirmationError, type PostedConfirmation } from "./post.js";
 export {
+  handleInspectionLotEvent,
   handleMaterialDocumentEvent,
   handleProductionOrderEvent,
   parseSapEventType,
+  type InspectionLotEventOptions,
   type MaterialDocumentEventOptions,
   type ProductionOrderEventOptions,
   type SapBusinessEvent,
