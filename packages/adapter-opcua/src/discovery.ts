@@ -1,0 +1,230 @@
+import { errAsync, ResultAsync } from "neverthrow";
+import { AttributeIds, BrowseDirection, NodeClass, OPCUAClient, resolveNodeId, type ClientSession, type ReferenceDescription } from "node-opcua";
+import type { SignalRole } from "./config.js";
+import type { AdapterError } from "./errors.js";
+
+/** A node found while browsing: its id, browse path, and for variables the data type name. */
+export interface DiscoveredNode {
+  readonly nodeId: string;
+  /** Browse names from the start node, e.g. `["Line1", "Admin", "ProdDefectiveCount"]`. */
+  readonly path: readonly string[];
+  readonly nodeClass: "Object" | "Variable";
+  /** Browse name of the type definition, e.g. `PackMLBaseObjectType`, `BaseDataVariableType`. */
+  readonly typeDefinition: string;
+  /** Built-in data type of a variable (`Int32`, `UInt32`, `String` …); absent for objects. */
+  readonly dataType?: string;
+}
+
+/** A drafted signal with the reason it was chosen. */
+export interface DraftSignal {
+  readonly role: SignalRole;
+  readonly nodeId: string;
+  readonly mapping?: { readonly kind: "packml" | "machinery" };
+  readonly width?: "int32" | "uint32";
+  readonly name?: string;
+  /** Why this node got this role, for the reviewer. */
+  readonly because: string;
+}
+
+/** A draft configuration to review, complete and pass to `parseAdapterConfig`. */
+export interface DraftConfig {
+  readonly countObjectNodeId?: string;
+  readonly countObjectKind?: string;
+  readonly signals: readonly DraftSignal[];
+  /** PackML or Machinery objects found, by node id. */
+  readonly machines: readonly { readonly nodeId: string; readonly kind: "packml" | "machinery"; readonly path: string }[];
+}
+
+const COUNTER_TYPES = new Set(["Int32", "UInt32", "Int64", "UInt64", "Int16", "UInt16"]);
+const COUNTERS: readonly [RegExp, SignalRole][] = [
+  [/^(Prod)?GoodCount$|^GoodParts?$|^GoodQuantity$/i, "good_count"],
+  [/^(Prod)?DefectiveCount$|^(Bad|Reject|Scrap)(Parts?|Count)$/i, "defective_count"],
+  [/^(Prod)?ProcessedCount$|^ProducedQuantity$|^TotalCount$/i, "processed_count"],
+];
+
+/**
+ * Drafts a signal configuration from browsed nodes: PackML objects (OPC 30050) with their state
+ * number and counters, Machinery item states (OPC 40001-1), order-number variables. The draft is a
+ * starting point for a human: review every role before using it.
+ *
+ * @param nodes - nodes found by {@link discoverNodes} (or any browse)
+ * @returns the drafted signals, the count object and the machines found
+ * @example
+ * ```ts
+ * const draft = draftSignalConfig([
+ *   { nodeId: "ns=1;s=Line1.Status.StateCurrent", path: ["Line1", "Status", "StateCurrent"], nodeClass: "Variable", typeDefinition: "BaseDataVariableType", dataType: "Int32" },
+ * ]);
+ * draft.signals[0]?.role; // "machine_state"
+ * ```
+ */
+export function draftSignalConfig(nodes: readonly DiscoveredNode[]): DraftConfig {
+  const signals: DraftSignal[] = [];
+  const machines: { nodeId: string; kind: "packml" | "machinery"; path: string }[] = [];
+  let countObjectNodeId: string | undefined;
+  let countObjectKind: string | undefined;
+  const taken = new Set<SignalRole>();
+  const add = (signal: DraftSignal): void => {
+    if (taken.has(signal.role) && signal.role !== "process_value") return;
+    taken.add(signal.role);
+    signals.push(signal);
+  };
+  for (const node of nodes) {
+    const name = node.path[node.path.length - 1] ?? "";
+    const parent = node.path[node.path.length - 2] ?? "";
+    const where = node.path.join("/");
+    if (node.nodeClass === "Object") {
+      if (/^PackML(Base)?ObjectType$/.test(node.typeDefinition)) machines.push({ nodeId: node.nodeId, kind: "packml", path: where });
+      else if (/MachineryItemState_StateMachineType$/.test(node.typeDefinition)) machines.push({ nodeId: node.nodeId, kind: "machinery", path: where });
+      if (node.typeDefinition === "PackMLAdminObjectType" || (countObjectNodeId === undefined && /Admin$/.test(name))) {
+        countObjectNodeId = node.nodeId;
+        countObjectKind = node.typeDefinition === "PackMLAdminObjectType" ? node.typeDefinition : "PackMLAdminObjectType";
+      }
+      continue;
+    }
+    const integer = node.dataType !== undefined && COUNTER_TYPES.has(node.dataType);
+    if (integer && (name === "StateCurrent" || (name === "Number" && /^CurrentState$/.test(parent) && node.path.some((p) => /BaseStateMachine/.test(p))))) {
+      add({ role: "machine_state", nodeId: node.nodeId, mapping: { kind: "packml" }, because: `PackML state number at ${where}` });
+      continue;
+    }
+    if (integer && name === "Number" && parent === "CurrentState" && node.path.some((p) => /MachineryItemState/.test(p))) {
+      add({ role: "machine_state", nodeId: node.nodeId, mapping: { kind: "machinery" }, because: `Machinery item state number at ${where}` });
+      continue;
+    }
+    const counter = COUNTERS.find(([pattern]) => pattern.test(name) || (name === "Count" && pattern.test(parent)));
+    if (integer && counter !== undefined) {
+      add({ role: counter[1], nodeId: node.nodeId, width: node.dataType === "UInt32" ? "uint32" : "int32", because: `cumulative counter ${where} (${node.dataType ?? "?"})` });
+      continue;
+    }
+    if (/^(OrderNumber|OrderNumbers|JobOrderID|OrderId)$/i.test(name) && (node.dataType === "String" || integer)) {
+      add({ role: "order_number", nodeId: node.nodeId, because: `order number at ${where}` });
+      continue;
+    }
+    if (/^(CurMachSpeed|MachSpeed)$/.test(name)) add({ role: "process_value", nodeId: node.nodeId, name, because: `PackML status variable ${where}` });
+  }
+  if (taken.has("good_count") && taken.has("processed_count")) {
+    const index = signals.findIndex((s) => s.role === "processed_count");
+    if (index >= 0) signals.splice(index, 1);
+  }
+  return {
+    ...(countObjectNodeId === undefined ? {} : { countObjectNodeId }),
+    ...(countObjectKind === undefined ? {} : { countObjectKind }),
+    signals,
+    machines,
+  };
+}
+
+/** How far {@link discoverNodes} browses. */
+export interface DiscoverOptions {
+  /** Where to start; default the Objects folder `i=85`. */
+  readonly startNodeId?: string;
+  /** Maximum depth; default 6. */
+  readonly maxDepth?: number;
+  /** Stop after this many nodes; default 5000. */
+  readonly maxNodes?: number;
+}
+
+async function browseAll(session: ClientSession, nodeId: string): Promise<ReferenceDescription[]> {
+  const result = await session.browse({ nodeId, browseDirection: BrowseDirection.Forward, referenceTypeId: "HierarchicalReferences", includeSubtypes: true, nodeClassMask: NodeClass.Object | NodeClass.Variable, resultMask: 63 });
+  const references = [...(result.references ?? [])];
+  let continuationPoint = result.continuationPoint;
+  while (continuationPoint !== null && continuationPoint !== undefined && continuationPoint.length > 0) {
+    const next = await session.browseNext(continuationPoint, false);
+    references.push(...(next.references ?? []));
+    continuationPoint = next.continuationPoint;
+  }
+  return references;
+}
+
+/**
+ * Browses an open session breadth-first from a start node and returns the objects and variables
+ * with their type definitions and data types.
+ *
+ * @param session - an open node-opcua session
+ * @param options - start node, depth and size limits
+ * @returns the nodes found, or the browse error
+ * @example
+ * ```ts
+ * const nodes = await discoverNodes(session, { maxDepth: 4 });
+ * const draft = draftSignalConfig(nodes._unsafeUnwrap());
+ * ```
+ */
+export function discoverNodes(session: ClientSession, options: DiscoverOptions = {}): ResultAsync<DiscoveredNode[], AdapterError> {
+  const maxDepth = options.maxDepth ?? 6;
+  const maxNodes = options.maxNodes ?? 5000;
+  const run = async (): Promise<DiscoveredNode[]> => {
+    const found: DiscoveredNode[] = [];
+    const seen = new Set<string>();
+    // Names of type and data type nodes, per session: namespace indexes differ between servers.
+    const typeNames = new Map<string, string>();
+    let frontier: { nodeId: string; path: string[] }[] = [{ nodeId: resolveNodeId(options.startNodeId ?? "i=85").toString(), path: [] }];
+    for (let depth = 0; depth < maxDepth && frontier.length > 0 && found.length < maxNodes; depth++) {
+      const next: { nodeId: string; path: string[] }[] = [];
+      for (const parent of frontier) {
+        for (const ref of await browseAll(session, parent.nodeId)) {
+          const nodeId = ref.nodeId.toString();
+          if (seen.has(nodeId) || found.length >= maxNodes) continue;
+          seen.add(nodeId);
+          const path = [...parent.path, ref.browseName.name ?? ""];
+          const typeName = await typeDefinitionName(session, typeNames, ref);
+          if (ref.nodeClass === NodeClass.Object) found.push({ nodeId, path, nodeClass: "Object", typeDefinition: typeName });
+          else {
+            const dataType = await dataTypeName(session, typeNames, nodeId);
+            found.push({ nodeId, path, nodeClass: "Variable", typeDefinition: typeName, ...(dataType === undefined ? {} : { dataType }) });
+          }
+          next.push({ nodeId, path });
+        }
+      }
+      frontier = next;
+    }
+    return found;
+  };
+  return ResultAsync.fromPromise(run(), (cause) => ({ code: "session_failed", message: `browsing failed: ${cause instanceof Error ? cause.message : String(cause)}`, cause }));
+}
+
+async function typeDefinitionName(session: ClientSession, typeNames: Map<string, string>, ref: ReferenceDescription): Promise<string> {
+  const id = ref.typeDefinition.toString();
+  const cached = typeNames.get(id);
+  if (cached !== undefined) return cached;
+  const dv = await session.read({ nodeId: ref.typeDefinition, attributeId: AttributeIds.BrowseName });
+  const name = (dv.value.value as { name?: string } | null)?.name ?? id;
+  typeNames.set(id, name);
+  return name;
+}
+
+async function dataTypeName(session: ClientSession, typeNames: Map<string, string>, nodeId: string): Promise<string | undefined> {
+  const dv = await session.read({ nodeId, attributeId: AttributeIds.DataType });
+  const typeId = dv.value.value as { toString(): string } | null;
+  if (typeId === null) return undefined;
+  const key = typeId.toString();
+  const cached = typeNames.get(key);
+  if (cached !== undefined) return cached;
+  const name = await session.read({ nodeId: key, attributeId: AttributeIds.BrowseName });
+  const text = (name.value.value as { name?: string } | null)?.name;
+  if (text !== undefined) typeNames.set(key, text);
+  return text;
+}
+
+/**
+ * Connects to a server without security, browses it and drafts a signal configuration.
+ *
+ * @param endpointUrl - the server's opc.tcp URL
+ * @param options - start node, depth and size limits
+ * @returns the draft, or the connection or browse error
+ * @example
+ * ```ts
+ * const draft = await discoverSignalConfig("opc.tcp://127.0.0.1:4840");
+ * console.log(JSON.stringify(draft._unsafeUnwrap().signals, null, 2));
+ * ```
+ */
+export function discoverSignalConfig(endpointUrl: string, options: DiscoverOptions = {}): ResultAsync<DraftConfig, AdapterError> {
+  const client = OPCUAClient.create({ endpointMustExist: false, connectionStrategy: { maxRetry: 0, initialDelay: 100, maxDelay: 200 } });
+  return ResultAsync.fromPromise(client.connect(endpointUrl), (cause): AdapterError => ({ code: "connect_failed", message: `cannot connect to ${endpointUrl}: ${cause instanceof Error ? cause.message : String(cause)}`, cause }))
+    .andThen(() => ResultAsync.fromPromise(client.createSession(), (cause): AdapterError => ({ code: "session_failed", message: cause instanceof Error ? cause.message : String(cause), cause })))
+    .andThen((session) =>
+      discoverNodes(session, options)
+        .map(draftSignalConfig)
+        .andThen((draft) => ResultAsync.fromSafePromise(session.close().then(() => draft, () => draft))),
+    )
+    .andThen((draft) => ResultAsync.fromSafePromise(client.disconnect().then(() => draft, () => draft)))
+    .orElse((error) => ResultAsync.fromSafePromise(client.disconnect().catch(() => undefined)).andThen(() => errAsync(error)));
+}

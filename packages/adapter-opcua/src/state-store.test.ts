@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { defaultSqliteDriver, sqliteDrivers } from "../test/sqlite-drivers.js";
+import { EMPTY_LINE_STATE } from "./line-state.js";
+import { createMemoryCounterStore, createSqliteCounterStore, type CounterStateStore } from "./state-store.js";
+
+const stored = { state: { ...EMPTY_LINE_STATE, counters: { "ns=3;s=Good": { value: 2147483647, micros: 1772431960125000 } }, windowEndMicros: 1772431960125000 }, pending: [] };
+
+describe.each<[string, () => Promise<CounterStateStore>]>([
+  ["memory", () => Promise.resolve(createMemoryCounterStore())],
+  ...sqliteDrivers.map((driver): [string, () => Promise<CounterStateStore>] => [`sqlite (${driver.name})`, async () => createSqliteCounterStore(await driver.open(":memory:"))]),
+])("%s counter store", (_name, create) => {
+  it("returns undefined for an unknown line and what was saved for a known one", async () => {
+    const store = await create();
+    expect(await store.load("1710/LINE1")).toBeUndefined();
+    await store.save("1710/LINE1", stored);
+    expect(await store.load("1710/LINE1")).toEqual(stored);
+    await store.save("1710/LINE1", { ...stored, pending: [] });
+    expect(await store.load("1710/LINE1")).toEqual(stored);
+  });
+});
+
+describe("createSqliteCounterStore", () => {
+  it("a second store over the same database sees the saved state", async () => {
+    const db = await defaultSqliteDriver.open(":memory:");
+    await createSqliteCounterStore(db).save("k", stored);
+    expect(await createSqliteCounterStore(db).load("k")).toEqual(stored);
+  });
+
+  it("rejects a table prefix that is not an identifier (programmer error)", async () => {
+    const db = await defaultSqliteDriver.open(":memory:");
+    expect(() => createSqliteCounterStore(db, "x; DROP")).toThrowErrorMatchingInlineSnapshot(`[TypeError: tablePrefix must be a SQL identifier prefix, got "x; DROP"]`);
+  });
+});

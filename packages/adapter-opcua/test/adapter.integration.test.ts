@@ -1,0 +1,267 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseMachineState, parseProductionCount } from "@millwright/model";
+import { afterEach, describe, expect, it } from "vitest";
+import { parseAdapterConfig, type AdapterConfig } from "../src/config.js";
+import type { AdapterIssue } from "../src/errors.js";
+import type { AdapterEvent } from "../src/line-state.js";
+import { startOpcuaAdapter, type OpcuaAdapter } from "../src/runtime.js";
+import { createMemoryCounterStore, createSqliteCounterStore, type CounterStateStore } from "../src/state-store.js";
+import { CuttableProxy, delay, NODES, run, SimulatedLine } from "./line-simulator.js";
+import { defaultSqliteDriver } from "./sqlite-drivers.js";
+
+function configFor(endpointUrl: string): AdapterConfig {
+  return parseAdapterConfig({
+    endpointUrl,
+    sourceSystem: "urn:test:line1",
+    equipment: { id: "LINE1", level: "production_line", site: { id: "1710" } },
+    countObjectNodeId: NODES.admin,
+    publishingInterval: 50,
+    signals: [
+      { role: "machine_state", nodeId: NODES.state, mapping: { kind: "packml" }, samplingInterval: 0 },
+      { role: "good_count", nodeId: NODES.good, samplingInterval: 0 },
+      { role: "defective_count", nodeId: NODES.defective, samplingInterval: 0 },
+      { role: "order_number", nodeId: NODES.order, samplingInterval: 0 },
+      { role: "process_value", nodeId: NODES.speed, name: "speed", samplingInterval: 0 },
+    ],
+  })._unsafeUnwrap();
+}
+
+interface Harness {
+  readonly adapter: OpcuaAdapter;
+  readonly events: AdapterEvent[];
+  readonly issues: AdapterIssue[];
+}
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function startHarness(
+  endpointUrl: string,
+  store: CounterStateStore,
+  sink?: Harness,
+  handler?: (event: AdapterEvent) => Promise<void>,
+  maxBufferedReadings?: number,
+): Promise<Harness> {
+  const events = sink?.events ?? [];
+  const issues = sink?.issues ?? [];
+  const adapter = (
+    await startOpcuaAdapter({
+      config: configFor(endpointUrl),
+      store,
+      handler:
+        handler ??
+        ((event) => {
+          events.push(event);
+        }),
+      onIssue: (issue) => issues.push(issue),
+      reconnectDelay: { initial: 100, max: 500 },
+      ...(maxBufferedReadings === undefined ? {} : { maxBufferedReadings }),
+    })
+  )._unsafeUnwrap();
+  cleanups.push(async () => {
+    await adapter.stop();
+  });
+  await waitFor(() => adapter.status() === "connected", 10_000);
+  return { adapter, events, issues };
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await delay(25);
+  }
+}
+
+/**
+ * Waits until the adapter has caught up with the standing line: with `line`, until the counted
+ * totals equal the parts made (a later over-count still fails the final assertion); then a quiet
+ * period for stray notifications.
+ */
+async function settle(h: Harness, line?: SimulatedLine): Promise<void> {
+  if (line !== undefined) {
+    const end = Date.now() + 10_000;
+    while (Date.now() < end && JSON.stringify(totals(h.events)) !== JSON.stringify(line.made)) await delay(25);
+  }
+  await delay(200);
+  await h.adapter.idle();
+}
+
+function totals(events: readonly AdapterEvent[]): { good: number; defective: number } {
+  let good = 0;
+  let defective = 0;
+  for (const e of events) {
+    if (e.type !== "dev.millwright.productioncount.counted.v1") continue;
+    good += Number(e.data.goodQuantity.value);
+    defective += Number(e.data.defectiveQuantity.value);
+  }
+  return { good, defective };
+}
+
+function expectCleanRun(h: Harness, line: SimulatedLine): void {
+  expect(totals(h.events)).toEqual(line.made);
+  const ids = h.events.map((e) => e.id);
+  expect(new Set(ids).size).toBe(ids.length);
+  for (const e of h.events) {
+    if (e.type === "dev.millwright.productioncount.counted.v1") expect(parseProductionCount(e.data).isOk()).toBe(true);
+    else expect(parseMachineState(e.data).isOk()).toBe(true);
+  }
+  const states = h.events.flatMap((e) => (e.type === "dev.millwright.machinestate.changed.v1" ? [Number(e.data.sourceState?.value)] : []));
+  // Every state the line entered arrives, in order (the first is the state at connect time).
+  if (line.states.length > 0) expect(states.slice(-line.states.length)).toEqual(line.states);
+  const revisions = h.events.filter((e) => e.type === "dev.millwright.productioncount.counted.v1").map((e) => BigInt(e.data.revision));
+  expect(revisions).toEqual([...revisions].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+async function startLine(initial: ConstructorParameters<typeof SimulatedLine>[0] = {}): Promise<SimulatedLine> {
+  const line = new SimulatedLine(initial);
+  await line.start();
+  cleanups.push(() => line.stop());
+  return line;
+}
+
+describe("adapter against a real node-opcua server", () => {
+  it("counts a run with state changes, an order change and a counter reset", async () => {
+    const line = await startLine({ order: "1000123", state: 4 });
+    const h = await startHarness(line.endpointUrl, createMemoryCounterStore());
+    await settle(h, line);
+    line.setState(6);
+    await run(line, 20, 20);
+    await settle(h, line);
+    line.setState(15); // PackML Resetting: the PLC zeroes its counters
+    line.resetCounters();
+    await delay(150);
+    line.setState(6);
+    await run(line, 20, 20);
+    await settle(h, line);
+    line.setState(4);
+    const beforeOrder = line.made.good;
+    line.setOrder("1000124");
+    await settle(h, line);
+    line.setState(6);
+    await run(line, 10, 20);
+    await settle(h, line);
+    expectCleanRun(h, line);
+    const counts = h.events.flatMap((e) => (e.type === "dev.millwright.productioncount.counted.v1" ? [e.data] : []));
+    expect(counts.some((c) => c.counters?.some((r) => r.reset))).toBe(true);
+    const byOrder = new Map<string, number>();
+    for (const c of counts) byOrder.set(c.order?.orderId ?? "-", (byOrder.get(c.order?.orderId ?? "-") ?? 0) + Number(c.goodQuantity.value));
+    expect(byOrder.get("1000124")).toBe(line.made.good - beforeOrder);
+    expect(byOrder.get("1000123")).toBe(beforeOrder);
+  });
+
+  it("detects the Int32 rollover at 2^31−1", async () => {
+    const line = await startLine({ good: 2147483647 - 30, state: 6 });
+    const h = await startHarness(line.endpointUrl, createMemoryCounterStore());
+    await settle(h, line);
+    await run(line, 30, 15);
+    await settle(h, line);
+    expect(line.values.good).toBeLessThan(0);
+    expectCleanRun(h, line);
+    const counts = h.events.flatMap((e) => (e.type === "dev.millwright.productioncount.counted.v1" ? [e.data] : []));
+    expect(counts.filter((c) => c.counters?.some((r) => r.rollover))).toHaveLength(1);
+  });
+
+  it("does not count Bad-quality values, reports them and catches up", async () => {
+    const line = await startLine({ state: 6, good: 500 });
+    const h = await startHarness(line.endpointUrl, createMemoryCounterStore());
+    await settle(h, line);
+    await run(line, 10, 20);
+    line.setBad(NODES.good, true);
+    await run(line, 10, 20);
+    await settle(h);
+    line.setBad(NODES.good, false);
+    await run(line, 10, 20);
+    await settle(h, line);
+    expectCleanRun(h, line);
+    expect(h.issues.some((i) => i.code === "bad_status" && i.signal === NODES.good)).toBe(true);
+    expect(h.issues.some((i) => i.code === "counter_decreased")).toBe(false);
+  });
+
+  it("survives a server restart mid-run and an adapter restart without double counting", async () => {
+    const line = await startLine({ state: 6, good: 100, defective: 5 });
+    const dir = mkdtempSync(join(tmpdir(), "mw-opcua-"));
+    const file = join(dir, "state.db");
+    const db1 = await defaultSqliteDriver.open(file);
+    cleanups.push(async () => {
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const first = await startHarness(line.endpointUrl, createSqliteCounterStore(db1));
+    await settle(first, line);
+    await run(line, 10, 20);
+    await line.stop();
+    await run(line, 10, 20); // the line keeps producing while its server restarts
+    await line.start(line.port);
+    await waitFor(() => first.adapter.status() === "connected", 15_000);
+    await run(line, 10, 20);
+    await settle(first, line);
+    expect(totals(first.events)).toEqual(line.made);
+    // The adapter process restarts; the line produces meanwhile; the stored readings let it catch up.
+    (await first.adapter.stop())._unsafeUnwrap();
+    db1.close();
+    await run(line, 5, 20);
+    const db2 = await defaultSqliteDriver.open(file);
+    cleanups.push(async () => {
+      db2.close();
+    });
+    const second = await startHarness(line.endpointUrl, createSqliteCounterStore(db2), first);
+    await run(line, 10, 20);
+    await settle(second, line);
+    expectCleanRun(second, line);
+  });
+
+  it("catches up after the connection is cut for several seconds while the line produces", async () => {
+    const line = await startLine({ state: 6 });
+    const proxy = new CuttableProxy(line.port);
+    await proxy.listen();
+    cleanups.push(() => proxy.cut());
+    const h = await startHarness(`opc.tcp://127.0.0.1:${proxy.port}`, createMemoryCounterStore());
+    await settle(h, line);
+    await run(line, 10, 20);
+    await settle(h, line);
+    await proxy.cut();
+    await waitFor(() => h.adapter.status() !== "connected", 5_000);
+    line.setState(11);
+    await run(line, 20, 100); // two seconds of production while disconnected
+    line.setState(6);
+    await delay(1_000);
+    await proxy.listen(proxy.port);
+    await waitFor(() => h.adapter.status() === "connected", 15_000);
+    await run(line, 10, 20);
+    await settle(h, line);
+    expect(totals(h.events)).toEqual(line.made);
+    const ids = h.events.map((e) => e.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    // The cut is reported as not_available; after the reconnect the line is executing again.
+    const availability = h.events.flatMap((e) => (e.type === "dev.millwright.machinestate.changed.v1" ? [e.data.availability] : []));
+    expect(availability).toEqual(["executing", "not_available", "executing"]);
+    const stateRevisions = h.events.flatMap((e) => (e.type === "dev.millwright.machinestate.changed.v1" ? [BigInt(e.data.revision)] : []));
+    expect(stateRevisions).toEqual([...stateRevisions].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+  });
+
+  it("retries a failing, slow handler in order, merging buffered counter readings, without losing or repeating parts", async () => {
+    const line = await startLine({ state: 4, order: "1000200" });
+    let calls = 0;
+    const sink: Harness = { adapter: undefined as unknown as OpcuaAdapter, events: [], issues: [] };
+    const h = await startHarness(line.endpointUrl, createMemoryCounterStore(), sink, async (event) => {
+      calls++;
+      await delay(20);
+      if (calls % 3 === 0) throw new Error("consumer busy");
+      sink.events.push(event);
+    }, 4);
+    await settle(h, line);
+    line.setState(6);
+    await run(line, 30, 10);
+    line.setState(11);
+    await delay(1_000);
+    await settle(h, line);
+    expectCleanRun(h, line);
+    expect(h.issues.some((i) => i.code === "handler_failed")).toBe(true);
+    (await h.adapter.stop())._unsafeUnwrap();
+    expect((await h.adapter.stop())._unsafeUnwrapErr().code).toBe("already_stopped");
+  });
+});

@@ -1,0 +1,101 @@
+import amqplib, { type Channel, type ChannelModel } from "amqplib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { effects, uniqueName, waitFor, workOrderEvents } from "../test/fixtures.js";
+import { hostPort, startTcpProxy } from "../test/tcp-proxy.js";
+import { createAmqpPublisher, defaultAmqpUrl, subscribeAmqp } from "./amqp.js";
+
+// A missing broker fails these tests in beforeAll: they never skip.
+const url = defaultAmqpUrl();
+let admin: ChannelModel;
+let channel: Channel;
+const queues: string[] = [];
+const exchanges: string[] = [];
+
+beforeAll(async () => {
+  admin = await amqplib.connect(url);
+  channel = await admin.createChannel();
+});
+
+afterAll(async () => {
+  for (const q of queues) await channel.deleteQueue(q);
+  for (const e of exchanges) await channel.deleteExchange(e);
+  await admin.close();
+});
+
+function names(): { exchange: string; queue: string; dlx: string } {
+  const base = uniqueName("mw");
+  const n = { exchange: `${base}.x`, queue: `${base}.q`, dlx: `${base}.dlx` };
+  exchanges.push(n.exchange, n.dlx);
+  queues.push(n.queue, `${n.dlx}.queue`);
+  return n;
+}
+
+describe("AMQP 0-9-1 over the local broker", () => {
+  it.each(["binary", "structured"] as const)("%s: persistent, confirmed publishes; each effect once, also when published twice, in order per partition", async (mode) => {
+    const n = names();
+    const fx = effects();
+    const sub = (await subscribeAmqp({ url, exchange: n.exchange, queue: n.queue, bindingKeys: ["workorder.#"], deadLetterExchange: n.dlx, inbox: fx.inbox, concurrency: 8 }, fx.handler))._unsafeUnwrap();
+    const pub = (await createAmqpPublisher({ url, exchange: n.exchange, mode }))._unsafeUnwrap();
+    const events = workOrderEvents(100, { partitions: 10 });
+    expect((await pub.publish(events))._unsafeUnwrap().every((o) => o.outcome === "published")).toBe(true);
+    (await pub.publish(events))._unsafeUnwrap();
+    await waitFor(() => sub.stats().received === 200, 10_000, () => `200 deliveries (have ${sub.stats().received})`);
+    await waitFor(() => sub.stats().inFlight === 0, 5000, () => "idle");
+    expect(sub.stats()).toMatchObject({ processed: 100, duplicates: 100 });
+    for (let p = 0; p < 10; p++) {
+      const mine = events.filter((_, i) => i % 10 === p).map((e) => e.id);
+      expect(fx.applied.filter((id) => mine.includes(id))).toEqual(mine);
+    }
+    (await pub.close())._unsafeUnwrap();
+    (await sub.close())._unsafeUnwrap();
+  });
+
+  it("sends an unreadable message to the dead-letter exchange and keeps it in the inbox's dead letters", async () => {
+    const n = names();
+    const fx = effects();
+    const sub = (await subscribeAmqp({ url, exchange: n.exchange, queue: n.queue, bindingKeys: ["#"], deadLetterExchange: n.dlx, inbox: fx.inbox }, fx.handler))._unsafeUnwrap();
+    channel.publish(n.exchange, "workorder.completed.1710", Buffer.from('{"specversion":"0.3"}'), { contentType: "application/cloudevents+json", persistent: true });
+    await waitFor(() => sub.stats().rejected === 1, 5000, () => "the rejection");
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await channel.checkQueue(`${n.dlx}.queue`)).messageCount).toBe(1);
+    expect((await fx.inbox.deadLetters())._unsafeUnwrap()).toHaveLength(1);
+    (await sub.close())._unsafeUnwrap();
+  });
+
+  it("refuses an unreachable broker loudly", async () => {
+    expect((await createAmqpPublisher({ url: "amqp://guest:guest@127.0.0.1:1", exchange: "x" }))._unsafeUnwrapErr().code).toBe("connect_failed");
+  });
+
+  it("fault: 10,000 events while the subscriber's connection is cut twice: every effect exactly once, in order per partition", async () => {
+    const n = names();
+    const proxy = await startTcpProxy(hostPort(url, 5672));
+    const target = new URL(url);
+    target.port = String(proxy.port);
+    target.hostname = "127.0.0.1";
+    const fx = effects();
+    const sub = (await subscribeAmqp({ url: target.toString(), exchange: n.exchange, queue: n.queue, bindingKeys: ["#"], inbox: fx.inbox, concurrency: 16, reconnectDelayMs: 100 }, fx.handler))._unsafeUnwrap();
+    const pub = (await createAmqpPublisher({ url, exchange: n.exchange }))._unsafeUnwrap();
+    const events = workOrderEvents(10_000, { partitions: 30 });
+    const publishing = pub.publish(events);
+    for (const at of [2000, 6000]) {
+      await waitFor(() => fx.applied.length >= at, 30_000, () => `${at} effects (have ${fx.applied.length})`);
+      await proxy.cut();
+      await new Promise((r) => setTimeout(r, 300));
+      await proxy.reopen();
+    }
+    expect((await publishing)._unsafeUnwrap().filter((o) => o.outcome !== "published")).toEqual([]);
+    await waitFor(() => fx.counts.size === 10_000, 30_000, () => `10000 distinct effects (have ${fx.counts.size}, ${JSON.stringify(sub.stats())})`);
+    expect([...fx.counts.values()].every((c) => c === 1)).toBe(true);
+    expect(sub.stats().stale).toBe(0);
+    const position = new Map(events.map((e, i) => [e.id, i]));
+    for (let p = 0; p < 30; p++) {
+      const applied = fx.applied.map((id) => position.get(id)!).filter((i) => i % 30 === p);
+      expect(applied).toEqual([...applied].sort((a, b) => a - b));
+    }
+    (await pub.close())._unsafeUnwrap();
+    (await sub.close())._unsafeUnwrap();
+    // The clients really reconnected through the reopened proxy.
+    expect(proxy.connections()).toBeGreaterThanOrEqual(3);
+    await proxy.close();
+  });
+});

@@ -1,0 +1,119 @@
+import mqtt from "mqtt";
+import { afterAll, describe, expect, it } from "vitest";
+import { effects, machineStateEvent, uniqueName, waitFor, workOrderEvents } from "../test/fixtures.js";
+import { hostPort, startTcpProxy } from "../test/tcp-proxy.js";
+import { createMqttPublisher, defaultMqttUrl, subscribeMqtt } from "./mqtt.js";
+
+// A missing broker fails these tests with connect_failed: they never skip.
+const url = defaultMqttUrl();
+const sessions: string[] = [];
+
+afterAll(async () => {
+  // Remove the persistent sessions the tests made.
+  for (const clientId of sessions) {
+    const c = await mqtt.connectAsync(url, { clientId, clean: true, protocolVersion: 5, properties: { sessionExpiryInterval: 0 } });
+    await c.endAsync();
+  }
+});
+
+function clientId(): string {
+  const id = uniqueName("mw-sub");
+  sessions.push(id);
+  return id;
+}
+
+describe("MQTT over the local broker", () => {
+  it.each([
+    ["MQTT 5 binary", 5, "binary"],
+    ["MQTT 5 structured", 5, "structured"],
+    ["MQTT 3.1.1 structured", 4, "binary"],
+  ] as const)("%s: publishes at QoS 1 and applies each effect once, also when published twice", async (_name, protocolVersion, mode) => {
+    const enterprise = uniqueName("mw");
+    const fx = effects();
+    const sub = (await subscribeMqtt({ url, protocolVersion, clientId: clientId(), topics: [`${enterprise}/#`], inbox: fx.inbox }, fx.handler))._unsafeUnwrap();
+    const pub = (await createMqttPublisher({ url, protocolVersion, mode, enterprise }))._unsafeUnwrap();
+    const events = workOrderEvents(50);
+    const outcomes = (await pub.publish(events))._unsafeUnwrap();
+    expect(outcomes.every((o) => o.outcome === "published")).toBe(true);
+    (await pub.publish(events))._unsafeUnwrap();
+    await waitFor(() => sub.stats().received === 100, 10_000, () => `100 deliveries (have ${sub.stats().received})`);
+    expect(fx.applied).toEqual(events.map((e) => e.id));
+    expect(sub.stats()).toMatchObject({ processed: 50, duplicates: 50, rejected: 0 });
+    (await pub.close())._unsafeUnwrap();
+    (await sub.close())._unsafeUnwrap();
+  });
+
+  it("retains the last known machine state for late subscribers", async () => {
+    const enterprise = uniqueName("mw");
+    const pub = (await createMqttPublisher({ url, enterprise }))._unsafeUnwrap();
+    const states = [machineStateEvent(1, "executing"), machineStateEvent(2)];
+    (await pub.publish(states))._unsafeUnwrap();
+    const fx = effects();
+    const sub = (await subscribeMqtt({ url, clientId: clientId(), topics: [`${enterprise}/#`], inbox: fx.inbox }, fx.handler))._unsafeUnwrap();
+    await waitFor(() => fx.applied.length === 1, 5000, () => "the retained state");
+    await new Promise((r) => setTimeout(r, 200));
+    expect(fx.applied).toEqual([states[1]!.id]);
+    (await sub.close())._unsafeUnwrap();
+    // Clear the retained message: an empty retained payload removes it.
+    const c = await mqtt.connectAsync(url, { protocolVersion: 5 });
+    await c.publishAsync(`${enterprise}/1710/area-fin/pack1/machinestate/changed`, "", { qos: 1, retain: true });
+    await c.endAsync();
+    (await pub.close())._unsafeUnwrap();
+  });
+
+  it("resumes its session: what was published while it was away arrives after it comes back", async () => {
+    const enterprise = uniqueName("mw");
+    const id = clientId();
+    const fx = effects();
+    const first = (await subscribeMqtt({ url, clientId: id, topics: [`${enterprise}/#`], inbox: fx.inbox }, fx.handler))._unsafeUnwrap();
+    (await first.close())._unsafeUnwrap();
+    const pub = (await createMqttPublisher({ url, enterprise }))._unsafeUnwrap();
+    const events = workOrderEvents(30);
+    (await pub.publish(events))._unsafeUnwrap();
+    const again = (await subscribeMqtt({ url, clientId: id, topics: [`${enterprise}/#`], inbox: fx.inbox }, fx.handler))._unsafeUnwrap();
+    await waitFor(() => fx.applied.length === 30, 10_000, () => `30 effects (have ${fx.applied.length})`);
+    expect(fx.applied).toEqual(events.map((e) => e.id));
+    (await again.close())._unsafeUnwrap();
+    (await pub.close())._unsafeUnwrap();
+  });
+
+  it("refuses an unreachable broker loudly", async () => {
+    const result = await createMqttPublisher({ url: "mqtt://127.0.0.1:1", connectTimeoutMs: 500, client: { reconnectPeriod: 0 } });
+    expect(result._unsafeUnwrapErr().code).toBe("connect_failed");
+    expect(result._unsafeUnwrapErr().message).toMatch(/^cannot connect to the MQTT broker: no CONNACK from mqtt:\/\/127\.0\.0\.1:1 within 500 ms/);
+  });
+
+  it("fault: 10,000 events while the connection is cut twice: every effect exactly once, in order per partition", async () => {
+    const enterprise = uniqueName("mw");
+    const proxy = await startTcpProxy(hostPort(url, 1883));
+    const viaProxy = `mqtt://127.0.0.1:${proxy.port}`;
+    const fx = effects();
+    const sub = (await subscribeMqtt({ url: viaProxy, clientId: clientId(), topics: [`${enterprise}/#`], inbox: fx.inbox, retryDelayMs: 50 }, fx.handler))._unsafeUnwrap();
+    const pubId = clientId();
+    const pub = (await createMqttPublisher({ url: viaProxy, enterprise, clientId: pubId }))._unsafeUnwrap();
+    // 20 work orders, 500 revisions each: the inbox's revision guard would mark any reordering stale.
+    const events = workOrderEvents(10_000, { partitions: 20 });
+    const publishing = (async () => {
+      for (let i = 0; i < events.length; i += 250) {
+        const outcomes = (await pub.publish(events.slice(i, i + 250)))._unsafeUnwrap();
+        expect(outcomes.filter((o) => o.outcome !== "published")).toEqual([]);
+      }
+    })();
+    for (const at of [2000, 6000]) {
+      await waitFor(() => fx.applied.length >= at, 30_000, () => `${at} effects (have ${fx.applied.length})`);
+      await proxy.cut();
+      await new Promise((r) => setTimeout(r, 300));
+      await proxy.reopen();
+    }
+    await publishing;
+    await waitFor(() => fx.counts.size === 10_000, 30_000, () => `10000 distinct effects (have ${fx.counts.size})`);
+    expect([...fx.counts.values()].every((n) => n === 1)).toBe(true);
+    expect(sub.stats().stale).toBe(0);
+    expect(fx.applied).toEqual(events.map((e) => e.id));
+    (await pub.close())._unsafeUnwrap();
+    (await sub.close())._unsafeUnwrap();
+    // The clients really reconnected through the reopened proxy.
+    expect(proxy.connections()).toBeGreaterThanOrEqual(6);
+    await proxy.close();
+  });
+});

@@ -1,0 +1,247 @@
+import { mqtt3, mqtt5, type CanonicalEvent, type EventError, type Mqtt3Message, type Mqtt5Message } from "@millwright/events";
+import type { Handler } from "@millwright/idempotency";
+import mqtt, { type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from "mqtt";
+import { err, errAsync, ok, ResultAsync, type Result } from "neverthrow";
+import { createStatsCounter, delay, settleDelivery, type PublishOutcome, type Publisher, type SubscribeOptions, type Subscription } from "./core.js";
+import { describeCause, transportError, type TransportError } from "./errors.js";
+import { createTopicTemplate, DEFAULT_TOPIC_TEMPLATE, topicValuesOf, type TopicValues } from "./topic.js";
+
+export { createTopicTemplate, DEFAULT_TOPIC_TEMPLATE, normalizeLevel, topicValuesOf, type TopicTemplate, type TopicValues } from "./topic.js";
+
+/**
+ * The broker URL when none is given: the `MILLWRIGHT_MQTT_URL` environment variable, else `mqtt://127.0.0.1:1883`.
+ *
+ * @returns the URL
+ * @example
+ * const url = defaultMqttUrl(); // "mqtt://127.0.0.1:1883" unless MILLWRIGHT_MQTT_URL is set
+ */
+export function defaultMqttUrl(): string {
+  return process.env["MILLWRIGHT_MQTT_URL"] ?? "mqtt://127.0.0.1:1883";
+}
+
+/** Options shared by the MQTT publisher and subscriber. */
+export interface MqttConnectionOptions {
+  /** Default {@link defaultMqttUrl}. */
+  readonly url?: string;
+  /** 5 (default): binary mode with user properties possible; 4 (MQTT 3.1.1): structured mode only. */
+  readonly protocolVersion?: 5 | 4;
+  /** How long to wait for the first CONNACK. Default 10 s. */
+  readonly connectTimeoutMs?: number;
+  /** Further mqtt.js options (credentials, TLS, reconnect period). */
+  readonly client?: Omit<IClientOptions, "protocolVersion" | "clean" | "clientId">;
+}
+
+/** Options of {@link createMqttPublisher}. */
+export interface MqttPublisherOptions extends MqttConnectionOptions {
+  /** The unified-namespace template. Default {@link DEFAULT_TOPIC_TEMPLATE}. */
+  readonly template?: string;
+  /** The first level of the default topic values. Default "millwright". */
+  readonly enterprise?: string;
+  /** The values the template is filled with. Default {@link topicValuesOf}. */
+  readonly topicValues?: (event: CanonicalEvent) => TopicValues;
+  /** `binary` (default on MQTT 5): attributes as user properties; `structured`: the JSON format. MQTT 3.1.1 is always structured. */
+  readonly mode?: "binary" | "structured";
+  /** Which events are retained as the topic's last known value. Default: machine states. */
+  readonly retain?: (event: CanonicalEvent) => boolean;
+  /** A stable client id keeps unacknowledged publishes across a restart. Default random. */
+  readonly clientId?: string;
+}
+
+/**
+ * Tells whether an event is a machine state, which is retained by default as the last known state of its equipment.
+ *
+ * @param event - the event
+ * @returns true for `dev.millwright.machinestate.*` events
+ * @example
+ * createMqttPublisher({ retain: (e) => isMachineState(e) || e.type === "dev.millwright.qualityhold.placed.v1" });
+ */
+export function isMachineState(event: CanonicalEvent): boolean {
+  return event.type.startsWith("dev.millwright.machinestate.");
+}
+
+function connect(
+  options: MqttConnectionOptions,
+  clientId: string,
+  session: { clean: boolean; expirySeconds?: number },
+  prepare: (client: MqttClient) => void = () => undefined,
+): ResultAsync<MqttClient, TransportError> {
+  const url = options.url ?? defaultMqttUrl();
+  const protocolVersion = options.protocolVersion ?? 5;
+  const client = mqtt.connect(url, {
+    reconnectPeriod: 250,
+    connectTimeout: options.connectTimeoutMs ?? 10_000,
+    ...options.client,
+    protocolVersion,
+    clientId,
+    clean: session.clean,
+    ...(protocolVersion === 5 && session.expirySeconds !== undefined ? { properties: { ...options.client?.properties, sessionExpiryInterval: session.expirySeconds } } : {}),
+  });
+  // Before the first packet: a resumed session delivers right after CONNACK.
+  prepare(client);
+  // mqtt.js emits 'error' (refused credentials, protocol errors) and reconnects by itself; without a listener Node would throw.
+  let lastError: unknown;
+  client.on("error", (e) => {
+    lastError = e;
+  });
+  return ResultAsync.fromPromise(
+    new Promise<MqttClient>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no CONNACK from ${url} within ${options.connectTimeoutMs ?? 10_000} ms${lastError === undefined ? "" : ` (${describeCause(lastError)})`}`)),
+        options.connectTimeoutMs ?? 10_000,
+      );
+      client.once("connect", () => {
+        clearTimeout(timer);
+        resolve(client);
+      });
+    }),
+    (cause) => {
+      client.end(true);
+      return transportError("connect_failed", url, `cannot connect to the MQTT broker: ${describeCause(cause)}`, { cause });
+    },
+  );
+}
+
+/**
+ * Creates an MQTT publisher: each event goes at QoS 1 to its unified-namespace topic, in binary
+ * mode (MQTT 5 user properties) or structured mode (MQTT 3.1.1, or when asked), retained when it
+ * is a last known state. A publish counts as published when the broker's PUBACK arrives.
+ *
+ * @param options - url, protocol version, template, mode, retain rule, client id
+ * @returns the publisher once connected, or why it could not connect
+ * @example
+ * const publisher = (await createMqttPublisher({ enterprise: "acme" }))._unsafeUnwrap();
+ * const outcomes = await publisher.publish([event]);
+ */
+export function createMqttPublisher(options: MqttPublisherOptions = {}): ResultAsync<Publisher, TransportError> {
+  const template = createTopicTemplate(options.template ?? DEFAULT_TOPIC_TEMPLATE);
+  if (template.isErr()) return errAsync(template.error);
+  const toTopic = template.value.toTopic;
+  const enterprise = options.enterprise ?? "millwright";
+  const valuesOf = options.topicValues ?? ((e: CanonicalEvent) => topicValuesOf(e, enterprise));
+  const retain = options.retain ?? isMachineState;
+  const v5 = (options.protocolVersion ?? 5) === 5;
+  const binary = v5 && (options.mode ?? "binary") === "binary";
+  const clientId = options.clientId ?? `millwright-pub-${Math.random().toString(36).slice(2, 10)}`;
+  return connect(options, clientId, { clean: options.clientId === undefined, expirySeconds: options.clientId === undefined ? 0 : 3600 }).map((client): Publisher => {
+    let closed = false;
+    const publishOne = async (event: CanonicalEvent): Promise<PublishOutcome> => {
+      const topic = toTopic(valuesOf(event));
+      if (topic.isErr()) return { id: event.id, outcome: "failed", attempts: 0, error: topic.error };
+      const message: Mqtt5Message | Mqtt3Message = v5 ? (binary ? mqtt5.binary(event) : mqtt5.structured(event)) : mqtt3.structured(event);
+      const props: Mqtt5Message["properties"] | undefined = "properties" in message ? (message as Mqtt5Message).properties : undefined;
+      const properties: IClientPublishOptions["properties"] = {
+        ...(props?.contentType === undefined ? {} : { contentType: props.contentType }),
+        ...(props?.userProperties === undefined ? {} : { userProperties: props.userProperties as Record<string, string> }),
+      };
+      try {
+        await client.publishAsync(topic.value, typeof message.payload === "string" ? message.payload : Buffer.from(message.payload), {
+          qos: 1,
+          retain: retain(event),
+          ...(v5 ? { properties } : {}),
+        });
+        return { id: event.id, outcome: "published", attempts: 1 };
+      } catch (cause) {
+        return { id: event.id, outcome: "failed", attempts: 1, error: transportError("publish_failed", topic.value, describeCause(cause), { cause }) };
+      }
+    };
+    return {
+      publish: (events) => {
+        if (closed) return errAsync(transportError("closed", clientId, "the publisher is closed"));
+        return ResultAsync.fromSafePromise(Promise.all(events.map(publishOne)));
+      },
+      close: () => {
+        closed = true;
+        return ResultAsync.fromPromise(client.endAsync(false), (cause) => transportError("closed", clientId, describeCause(cause), { cause }));
+      },
+    };
+  });
+}
+
+/** Options of {@link subscribeMqtt}. */
+export interface MqttSubscribeOptions<TTx> extends MqttConnectionOptions, Omit<SubscribeOptions<TTx>, "concurrency"> {
+  /** Topic filters, wildcards allowed, e.g. `acme/1710/#`. */
+  readonly topics: readonly string[];
+  /** A stable client id: the broker keeps the session (subscriptions and unacknowledged messages) under it. */
+  readonly clientId: string;
+  /** How long the broker keeps the session while the subscriber is away (MQTT 5). Default 3600 s. */
+  readonly sessionExpirySeconds?: number;
+  /** How long to wait before running a message again whose outcome could not be stored. Default 500 ms. */
+  readonly retryDelayMs?: number;
+}
+
+/**
+ * Subscribes with a persistent session (`clean: false`, session expiry on MQTT 5) at QoS 1 and
+ * runs each message through the inbox; the PUBACK is sent only after the outcome is stored, so a
+ * crash or a cut connection makes the broker redeliver, and the inbox absorbs the redelivery.
+ * mqtt.js hands over one message at a time, which keeps each topic's order; a message whose
+ * outcome cannot be stored is run again after `retryDelayMs`. Closing stops taking messages,
+ * lets the one in flight finish, and leaves the rest in the broker's session.
+ *
+ * @param options - url, client id, topic filters, session expiry, the inbox
+ * @param handler - the effect of each event, run once per event by the inbox
+ * @returns the subscription once the broker confirmed the subscriptions
+ * @example
+ * const sub = (await subscribeMqtt({ clientId: "mes-1", topics: ["acme/1710/#"], inbox }, (e, { tx }) => tx.defer(() => apply(e))))._unsafeUnwrap();
+ * await sub.close();
+ */
+export function subscribeMqtt<TTx>(options: MqttSubscribeOptions<TTx>, handler: Handler<CanonicalEvent, TTx>): ResultAsync<Subscription, TransportError> {
+  if (options.topics.length === 0) return errAsync(transportError("invalid_options", "topics", "at least one topic filter"));
+  const v5 = (options.protocolVersion ?? 5) === 5;
+  const retryDelayMs = options.retryDelayMs ?? 500;
+  const stats = createStatsCounter();
+  let closing = false;
+  let inFlight = 0;
+  let idle: (() => void) | undefined;
+  const handleMessage = (packet: IPublishPacket, done: () => void): void => {
+    // Not acknowledged: the broker keeps it in the session for the next connection.
+    if (closing) return;
+    inFlight++;
+    stats.received();
+    const input: Result<CanonicalEvent, EventError> = v5
+      ? mqtt5.toEvent({ payload: packet.payload, properties: { ...(packet.properties?.contentType === undefined ? {} : { contentType: packet.properties.contentType }), ...(packet.properties?.userProperties === undefined ? {} : { userProperties: packet.properties.userProperties }) } })
+      : mqtt3.toEvent({ payload: packet.payload });
+    const raw = typeof packet.payload === "string" ? packet.payload : Buffer.from(packet.payload).toString("utf8");
+    void (async () => {
+      for (;;) {
+        const outcome = await settleDelivery(options.inbox, handler, input, raw);
+        stats.count(outcome);
+        options.onOutcome?.(outcome);
+        if (outcome.action === "ack") {
+          done();
+          break;
+        }
+        if (closing) break;
+        await delay(retryDelayMs);
+      }
+      inFlight--;
+      if (inFlight === 0) idle?.();
+    })();
+  };
+  const prepare = (client: MqttClient): void => {
+    client.handleMessage = handleMessage;
+  };
+  return connect(options, options.clientId, { clean: false, expirySeconds: options.sessionExpirySeconds ?? 3600 }, prepare).andThen((client) => {
+    const subscribed = ResultAsync.fromPromise(client.subscribeAsync([...options.topics], { qos: 1 }), (cause) =>
+      transportError("subscribe_failed", options.topics.join(","), describeCause(cause), { cause }),
+    ).andThen((grants) => {
+      const refused = grants.find((g) => g.qos > 2);
+      return refused === undefined ? ok(undefined) : err(transportError("subscribe_failed", refused.topic, `the broker refused the subscription (reason ${refused.qos})`, { value: refused }));
+    });
+    return subscribed
+      .orElse((e) => ResultAsync.fromSafePromise(client.endAsync(true)).andThen(() => err(e)))
+      .map(
+        (): Subscription => ({
+          stats: () => stats.snapshot(inFlight),
+          close: () => {
+            closing = true;
+            const drained = inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (idle = resolve));
+            // endAsync(false) lets the PUBACK of the last message go out before DISCONNECT.
+            return ResultAsync.fromPromise(
+              drained.then(() => client.endAsync(false)),
+              (cause) => transportError("closed", options.clientId, describeCause(cause), { cause }),
+            );
+          },
+        }),
+      );
+  });
+}
