@@ -8,7 +8,7 @@ import type { AdapterIssue } from "../src/errors.js";
 import type { AdapterEvent } from "../src/line-state.js";
 import { startOpcuaAdapter, type OpcuaAdapter } from "../src/runtime.js";
 import { createMemoryCounterStore, createSqliteCounterStore, type CounterStateStore } from "../src/state-store.js";
-import { CuttableProxy, delay, NODES, run, SimulatedLine } from "./line-simulator.js";
+import { CuttableProxy, delay, NODES, run, SimulatedLine } from "../src/test-server/index.js";
 import { defaultSqliteDriver } from "./sqlite-drivers.js";
 
 function configFor(endpointUrl: string): AdapterConfig {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAdapterConfig } from "../src/config.js";
 import { discoverSignalConfig } from "../src/discovery.js";
-import { NODES, SimulatedLine } from "./line-simulator.js";
+import { NODES, SimulatedLine } from "../src/test-server/index.js";
 
 describe("discoverSignalConfig against a real node-opcua server", () => {
   const line = new SimulatedLine({ state: 6 });
