@@ -32,8 +32,10 @@ function openDatabase(file: string): Database {
 export interface MesConsumer {
   /** Delivers one event to the MES through its inbox. */
   deliver(event: CanonicalEvent): Promise<InboxOutcome>;
-  /** What the MES now knows: its order book and the parts it has counted. */
-  state(): { orders: number; releasedOrders: string[]; countedGood: number };
+  /** Keeps a record that could not be read as an event, with why, in the dead letters. */
+  reject(source: string, payload: string, code: string, message: string): Promise<void>;
+  /** What the MES now knows: its order book, the parts it has counted, holds and dead letters. */
+  state(): { orders: number; releasedOrders: string[]; countedGood: number; countedDefective: number; holds: Record<string, string>; deadLetters: number };
   close(): void;
 }
 
@@ -42,7 +44,8 @@ export function createMesConsumer(file: string): MesConsumer {
   const db = openDatabase(file);
   db.exec(`
     CREATE TABLE IF NOT EXISTS mes_orders (order_id TEXT PRIMARY KEY, status TEXT NOT NULL, revision TEXT NOT NULL);
-    CREATE TABLE IF NOT EXISTS mes_counts (event_id TEXT PRIMARY KEY, good INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS mes_counts (event_id TEXT PRIMARY KEY, good INTEGER NOT NULL, defective INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS mes_holds (hold_id TEXT PRIMARY KEY, status TEXT NOT NULL);
   `);
   const inbox = createInbox(createSqliteStore(db));
   return {
@@ -53,17 +56,37 @@ export function createMesConsumer(file: string): MesConsumer {
           tx.prepare("INSERT INTO mes_orders (order_id, status, revision) VALUES (?, ?, ?) ON CONFLICT (order_id) DO UPDATE SET status = excluded.status, revision = excluded.revision")
             .run(data["orderId"], data["status"], data["revision"]);
         } else if (e.type === "dev.millwright.productioncount.counted.v1") {
-          tx.prepare("INSERT INTO mes_counts (event_id, good) VALUES (?, ?)").run(e.id, Number(data["goodQuantity"]["value"]));
+          tx.prepare("INSERT INTO mes_counts (event_id, good, defective) VALUES (?, ?, ?)").run(
+            e.id,
+            Number(data["goodQuantity"]["value"]),
+            Number(data["defectiveQuantity"]["value"]),
+          );
+        } else if (e.type.startsWith("dev.millwright.qualityhold.")) {
+          tx.prepare("INSERT INTO mes_holds (hold_id, status) VALUES (?, ?) ON CONFLICT (hold_id) DO UPDATE SET status = excluded.status")
+            .run(data["holdId"], data["status"]);
         }
       });
       if (result.isErr()) throw new Error(`inbox store failed: ${result.error.message}`);
       return result.value;
     },
+    reject: async (source, payload, code, message) => {
+      const result = await inbox.reject({ source, payload, code, message });
+      if (result.isErr()) throw new Error(`inbox store failed: ${result.error.message}`);
+    },
     state: () => {
       const orders = db.prepare("SELECT order_id FROM mes_orders WHERE status = 'released' ORDER BY order_id").all() as { order_id: string }[];
       const total = db.prepare("SELECT count(*) AS n FROM mes_orders").get() as { n: number };
-      const good = db.prepare("SELECT coalesce(sum(good), 0) AS g FROM mes_counts").get() as { g: number };
-      return { orders: Number(total.n), releasedOrders: orders.map((o) => o.order_id), countedGood: Number(good.g) };
+      const counted = db.prepare("SELECT coalesce(sum(good), 0) AS g, coalesce(sum(defective), 0) AS d FROM mes_counts").get() as { g: number; d: number };
+      const holds = db.prepare("SELECT hold_id, status FROM mes_holds ORDER BY hold_id").all() as { hold_id: string; status: string }[];
+      const dead = db.prepare("SELECT count(*) AS n FROM millwright_dead_letters").get() as { n: number };
+      return {
+        orders: Number(total.n),
+        releasedOrders: orders.map((o) => o.order_id),
+        countedGood: Number(counted.g),
+        countedDefective: Number(counted.d),
+        holds: Object.fromEntries(holds.map((h) => [h.hold_id, h.status])),
+        deadLetters: Number(dead.n),
+      };
     },
     close: () => db.close(),
   };

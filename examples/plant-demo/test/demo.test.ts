@@ -1,37 +1,49 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { expect, test } from "vitest";
+import { createReadStream } from "node:fs";
+import { validateNdjson } from "@millwright/cli";
 import { parseEvent } from "@millwright/events";
-import { runDemo } from "../src/demo.js";
+import { expect, test } from "vitest";
+import { runPlant } from "../src/plant.js";
 
 const fixtures = join(import.meta.dirname, "..", "fixtures");
 
-test("the demo accepts the SAP order and the good MES records, and rejects the bad one with every issue", async () => {
+test("the plant demo: every system ends up agreeing, every fact applied once", async () => {
   const lines: string[] = [];
-  const summary = await runDemo({
-    mesDatabase: join(mkdtempSync(join(tmpdir(), "millwright-demo-")), "mes.db"),
+  const dir = mkdtempSync(join(tmpdir(), "millwright-demo-"));
+  const started = Date.now();
+  const summary = await runPlant({
+    mesDatabase: join(dir, "mes.db"),
     sapOrder: JSON.parse(readFileSync(join(fixtures, "sap-production-order.json"), "utf8")),
-    mesLines: readFileSync(join(fixtures, "mes-records.ndjson"), "utf8").split("\n").filter((l) => l.trim() !== ""),
     log: (l) => lines.push(l),
   });
-  expect(summary.accepted.map((a) => a.entity)).toEqual(["WorkOrder", "MachineState", "ProductionCount", "ProductionConfirmation"]);
-  expect(summary.rejected).toHaveLength(1);
-  expect(summary.rejected[0]!.issues.map((i) => `${i.code} ${i.path}`)).toEqual([
-    "negative_quantity /scrapQuantity/value",
-    "unit_mismatch /scrapQuantity/unit",
-    "end_before_start /executionEnd",
-  ]);
-  expect(summary.confirmedYield).toBe("118 H87");
-  expect(lines.join("\n")).toContain("✓ WorkOrder 1000123: 500.000 H87 of FG126, status released (SAP CRTD REL)");
-  expect(summary.events.map((e) => e.type)).toEqual([
-    "dev.millwright.workorder.released.v1",
-    "dev.millwright.machinestate.changed.v1",
-    "dev.millwright.productioncount.counted.v1",
-    "dev.millwright.productionconfirmation.confirmed.v1",
-  ]);
-  // The release arrives three times; the MES applies it once and absorbs two duplicates.
-  expect(summary.mes).toEqual({ delivered: 6, duplicates: 2, orders: 1, releasedOrders: ["1000123"], countedGood: 118 });
-  // Every line the demo writes is a valid structured CloudEvent of the catalog.
+  expect(Date.now() - started).toBeLessThan(30_000);
+
+  // SAP: one confirmation, although the first response was lost and the post was retried.
+  expect(summary.sap).toEqual({ confirmations: 1, confirmationPosts: 2, yieldQuantity: "118", scrapQuantity: "2" });
+  // The line made 118 good and 2 defective parts; the OPC UA adapter counted exactly that.
+  expect(summary.line).toEqual({ good: 118, defective: 2 });
+  expect(summary.counted).toEqual({ good: "118", defective: "2" });
+  // The MES: the release applied once (its redelivery absorbed), counts, the hold placed then released,
+  // and the malformed scanner record kept as a dead letter with its issues.
+  expect(summary.mes).toMatchObject({
+    releasedOrders: ["1000123"],
+    countedGood: 118,
+    countedDefective: 2,
+    holds: { "040000001234": "released" },
+    duplicates: 1,
+    deadLetters: 1,
+  });
+  expect(summary.rejected.map((i) => i.code)).toEqual(["negative_quantity", "unit_mismatch"]);
+  expect(lines.join("\n")).toContain("absorbed duplicate workorder.released.v1");
+
+  // Every event the demo writes is a valid canonical event, and `millwright validate` accepts the file.
   for (const line of summary.eventLines) expect(parseEvent(line).isOk()).toBe(true);
-});
+  const file = join(dir, "events.ndjson");
+  writeFileSync(file, `${summary.eventLines.join("\n")}\n`);
+  const results = [];
+  for await (const r of validateNdjson(createReadStream(file), file, {})) results.push(r);
+  expect(results.length).toBe(summary.events.length);
+  expect(results.filter((r) => !r.valid)).toEqual([]);
+}, 60_000);
