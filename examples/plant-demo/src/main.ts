@@ -7,6 +7,15 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runPlant } from "./plant.js";
+import { publishEvents, transportNames, type TransportName } from "./transport.js";
+
+// One option: --transport mqtt|nats|amqp|http (or MILLWRIGHT_DEMO_TRANSPORT); the default stays in-process.
+const flag = process.argv.indexOf("--transport");
+const transport = (flag >= 0 ? process.argv[flag + 1] : process.env["MILLWRIGHT_DEMO_TRANSPORT"]) ?? "in-process";
+if (!(transportNames as readonly string[]).includes(transport)) {
+  console.error(`--transport must be one of ${transportNames.join(", ")}, not ${transport}`);
+  process.exit(2);
+}
 
 const here = dirname(fileURLToPath(import.meta.url));
 const outDir = join(here, "..", "out");
@@ -20,6 +29,10 @@ const summary = await runPlant({
   log: (line) => console.log(line),
 });
 writeFileSync(join(outDir, "events.ndjson"), `${summary.eventLines.join("\n")}\n`);
+if (transport !== "in-process") {
+  const report = await publishEvents(transport as TransportName, summary.events);
+  console.log(`\npublished ${report.published} event(s) over ${report.transport}${report.failed > 0 ? `, ${report.failed} failed` : ""}${report.received === undefined ? "" : `; the webhook receiver applied ${report.received}`}`);
+}
 
 console.log("\nWhat each system knows now");
 console.log(`  SAP    ${summary.sap.confirmations} confirmation for order 1000123 (yield ${summary.sap.yieldQuantity}, scrap ${summary.sap.scrapQuantity}) after ${summary.sap.confirmationPosts} posts: applied once`);
