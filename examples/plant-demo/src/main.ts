@@ -37,6 +37,6 @@ if (transport !== "in-process") {
 console.log("\nWhat each system knows now");
 console.log(`  SAP    ${summary.sap.confirmations} confirmation for order 1000123 (yield ${summary.sap.yieldQuantity}, scrap ${summary.sap.scrapQuantity}) after ${summary.sap.confirmationPosts} posts: applied once`);
 console.log(`  MES    order(s) released: ${summary.mes.releasedOrders.join(", ")}; counted ${summary.mes.countedGood} good, ${summary.mes.countedDefective} defective; holds: ${Object.entries(summary.mes.holds).map(([id, s]) => `${id} ${s}`).join(", ")}`);
-console.log(`         ${summary.mes.delivered} deliveries, ${summary.mes.duplicates} duplicate(s) absorbed, ${summary.mes.deadLetters} record(s) in the dead letters`);
+console.log(`         ${summary.mes.delivered} deliveries, ${summary.mes.duplicates} duplicate(s) absorbed, ${summary.mes.deadLetters} record(s) in the dead letters, ${summary.mes.outboxUnsent} unsent in the outbox`);
 console.log(`  LINE   made ${summary.line.good} good, ${summary.line.defective} defective; the OPC UA adapter counted ${summary.counted.good} good, ${summary.counted.defective} defective`);
 console.log(`\nwrote ${summary.events.length} canonical events to examples/plant-demo/out/events.ndjson;\ncheck them with: npx -y pnpm@10.34.9 --filter plant-demo exec millwright validate out/events.ndjson`);

@@ -5,7 +5,7 @@
  */
 import { createRequire } from "node:module";
 import type { CanonicalEvent } from "@millwright/events";
-import { createInbox, type InboxOutcome } from "@millwright/idempotency";
+import { createInbox, createOutbox, createOutboxRelay, type InboxOutcome, type Publisher, type RelayReport } from "@millwright/idempotency";
 import { createSqliteStore, type SqliteDatabase } from "@millwright/idempotency/sqlite";
 
 interface Database extends SqliteDatabase {
@@ -32,10 +32,17 @@ function openDatabase(file: string): Database {
 export interface MesConsumer {
   /** Delivers one event to the MES through its inbox. */
   deliver(event: CanonicalEvent): Promise<InboxOutcome>;
+  /**
+   * Records a confirmation in the MES and puts its event in the outbox, in one SQLite transaction:
+   * either both happen or neither (the transactional outbox).
+   */
+  confirm(event: CanonicalEvent): Promise<void>;
+  /** One round of the outbox relay: publishes what the outbox holds, in order, and marks it sent. */
+  relay(publish: Publisher): Promise<RelayReport>;
   /** Keeps a record that could not be read as an event, with why, in the dead letters. */
   reject(source: string, payload: string, code: string, message: string): Promise<void>;
   /** What the MES now knows: its order book, the parts it has counted, holds and dead letters. */
-  state(): { orders: number; releasedOrders: string[]; countedGood: number; countedDefective: number; holds: Record<string, string>; deadLetters: number };
+  state(): { orders: number; releasedOrders: string[]; countedGood: number; countedDefective: number; holds: Record<string, string>; deadLetters: number; outboxUnsent: number };
   close(): void;
 }
 
@@ -46,8 +53,11 @@ export function createMesConsumer(file: string): MesConsumer {
     CREATE TABLE IF NOT EXISTS mes_orders (order_id TEXT PRIMARY KEY, status TEXT NOT NULL, revision TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS mes_counts (event_id TEXT PRIMARY KEY, good INTEGER NOT NULL, defective INTEGER NOT NULL);
     CREATE TABLE IF NOT EXISTS mes_holds (hold_id TEXT PRIMARY KEY, status TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS mes_confirmations (confirmation_id TEXT PRIMARY KEY, event_id TEXT NOT NULL);
   `);
-  const inbox = createInbox(createSqliteStore(db));
+  const store = createSqliteStore(db);
+  const inbox = createInbox(store);
+  const outbox = createOutbox(store);
   return {
     deliver: async (event) => {
       const result = await inbox.process(event, (e, { tx }) => {
@@ -69,6 +79,18 @@ export function createMesConsumer(file: string): MesConsumer {
       if (result.isErr()) throw new Error(`inbox store failed: ${result.error.message}`);
       return result.value;
     },
+    confirm: async (event) => {
+      await store.transaction(async (tx) => {
+        const data = event.data as unknown as Record<string, unknown>;
+        tx.prepare("INSERT INTO mes_confirmations (confirmation_id, event_id) VALUES (?, ?)").run(data["confirmationId"], event.id);
+        (await outbox.add(tx, [event]))._unsafeUnwrap();
+      });
+    },
+    relay: async (publish) => {
+      const report = await createOutboxRelay(store, { publish }).runOnce();
+      if (report.isErr()) throw new Error(`outbox relay failed: ${report.error.message}`);
+      return report.value;
+    },
     reject: async (source, payload, code, message) => {
       const result = await inbox.reject({ source, payload, code, message });
       if (result.isErr()) throw new Error(`inbox store failed: ${result.error.message}`);
@@ -79,6 +101,7 @@ export function createMesConsumer(file: string): MesConsumer {
       const counted = db.prepare("SELECT coalesce(sum(good), 0) AS g, coalesce(sum(defective), 0) AS d FROM mes_counts").get() as { g: number; d: number };
       const holds = db.prepare("SELECT hold_id, status FROM mes_holds ORDER BY hold_id").all() as { hold_id: string; status: string }[];
       const dead = db.prepare("SELECT count(*) AS n FROM millwright_dead_letters").get() as { n: number };
+      const unsent = db.prepare("SELECT count(*) AS n FROM millwright_outbox WHERE sent_at IS NULL").get() as { n: number };
       return {
         orders: Number(total.n),
         releasedOrders: orders.map((o) => o.order_id),
@@ -86,6 +109,7 @@ export function createMesConsumer(file: string): MesConsumer {
         countedDefective: Number(counted.d),
         holds: Object.fromEntries(holds.map((h) => [h.hold_id, h.status])),
         deadLetters: Number(dead.n),
+        outboxUnsent: Number(unsent.n),
       };
     },
     close: () => db.close(),

@@ -7,9 +7,9 @@
  *      the SAP adapter reads the order and makes the canonical event; the MES's inbox applies it once.
  *   2. The MES dispatches the order to line FAB; the line produces; the OPC UA adapter turns its
  *      PackML state and counters into canonical machine-state and production-count events.
- *   3. The MES confirms the counted yield and scrap to SAP; the first post's response is lost (an
- *      injected fault); the retry finds the confirmation by its deterministic external id, so SAP
- *      stores it exactly once.
+ *   3. The MES confirms the counted yield and scrap: the confirmation goes into the SQLite outbox
+ *      with the MES's own record, and the relay posts it to SAP; the first post's response is lost
+ *      (an injected fault); the retry finds it by its deterministic external id, so SAP stores it once.
  *   4. Quality places the batch on hold and releases it.
  *   5. A malformed record from a handheld scanner is rejected with every issue and kept as a dead letter.
  */
@@ -19,12 +19,13 @@ import { createSapConfig, createSapClient, handleProductionOrderEvent, postConfi
 import { startTestSapServer, type TestSapServer } from "@millwright/adapter-sap/test-server";
 import { createMemoryCounterStore, parseAdapterConfig, startOpcuaAdapter, type AdapterEvent } from "@millwright/adapter-opcua";
 import { NODES, SimulatedLine } from "@millwright/adapter-opcua/test-server";
-import { createEvent, serializeEvent, type CanonicalEvent } from "@millwright/events";
+import { createEvent, parseEvent, serializeEvent, type CanonicalEvent } from "@millwright/events";
 import {
   parseProductionConfirmation,
   parseQualityHold,
   sumQuantities,
   type ModelIssue,
+  type ProductionConfirmation,
   type ProductionCount,
   type Quantity,
 } from "@millwright/model";
@@ -179,13 +180,25 @@ export async function runPlant(options: PlantOptions): Promise<PlantSummary> {
       revision: "0",
       sourceRefs: [{ system: "mes-fab", kind: "confirmation", key: `MES-${ORDER}-0030-1` }],
     })._unsafeUnwrap();
-    sap.inject({ kind: "drop-response", method: "POST", pathIncludes: "ProdnOrdConf2", times: 1 });
-    log("MES", `confirming ${good.value} good, ${defective.value} scrap to SAP (the first response will be lost)`);
-    const posted = await postConfirmation(createSapClient({ serviceUrl: sap.serviceUrl(CONF), baseDelayMs: 20 }), confirmation, config);
-    if (posted.isErr()) throw new Error(`confirmation not posted: ${posted.error.message}`);
-    log("SAP", `confirmation stored (${posted.value.alreadyPosted ? "found by its external id after the lost response" : "first post"}): ExternalSystemConfirmation ${posted.value.externalId}`);
+    // The MES records the confirmation and puts its event in the outbox in one transaction; the
+    // relay then posts it to SAP. The first response is lost; the adapter finds the confirmation by
+    // its deterministic external id, so SAP holds it once.
     const confirmed = createEvent({ type: "dev.millwright.productionconfirmation.confirmed.v1", source: MES_SOURCE, time: confirmation.executionEnd ?? "2026-03-02T06:00:00Z", data: confirmation })._unsafeUnwrap();
-    await deliver(confirmed, `confirmation ${confirmation.confirmationId}`);
+    events.push(confirmed);
+    await mes.confirm(confirmed);
+    log("MES", `confirmation ${confirmation.confirmationId} (${good.value} good, ${defective.value} scrap) written to the outbox with the MES record`);
+    sap.inject({ kind: "drop-response", method: "POST", pathIncludes: "ProdnOrdConf2", times: 1 });
+    const confirmationClient = createSapClient({ serviceUrl: sap.serviceUrl(CONF), baseDelayMs: 20 });
+    const relayed = await mes.relay(async (record) => {
+      const event = parseEvent(record.payload);
+      if (event.isErr()) return event;
+      const posted = await postConfirmation(confirmationClient, event.value.data as ProductionConfirmation, config);
+      if (posted.isOk()) {
+        log("SAP", `confirmation stored (${posted.value.alreadyPosted ? "found by its external id after the lost response" : "first post"}): ExternalSystemConfirmation ${posted.value.externalId}`);
+      }
+      return posted;
+    });
+    log("MES", `outbox relay: ${relayed.published} published, ${relayed.failed.length} failed`);
 
     // 4. Quality places the produced batch on hold, inspects it, and releases it.
     const hold = {

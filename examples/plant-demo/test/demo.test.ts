@@ -34,7 +34,9 @@ test("the plant demo: every system ends up agreeing, every fact applied once", a
     holds: { "040000001234": "released" },
     duplicates: 1,
     deadLetters: 1,
+    outboxUnsent: 0,
   });
+  expect(lines.join("\n")).toContain("outbox relay: 1 published, 0 failed");
   expect(summary.rejected.map((i) => i.code)).toEqual(["negative_quantity", "unit_mismatch"]);
   expect(lines.join("\n")).toContain("absorbed duplicate workorder.released.v1");
 
