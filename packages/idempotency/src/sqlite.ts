@@ -127,6 +127,7 @@ export function createSqliteStore<TDatabase extends SqliteDatabase>(db: TDatabas
   const exclusive = createMutex();
   const driver: SqlDriver<TDatabase> = {
     name: "sqlite",
+    synchronous: true,
     session: {
       all: (sql, params) => exclusive(() => inner.all(sql, params)),
       run: (sql, params) => exclusive(() => inner.run(sql, params)),

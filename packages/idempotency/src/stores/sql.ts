@@ -20,6 +20,12 @@ export interface SqlDriver<TTx> {
   transaction<T>(work: (session: SqlSession, tx: TTx) => Promise<{ readonly commit: boolean; readonly value: T }>): Promise<T>;
   /** The session of a caller's transaction object. */
   sessionOf(tx: TTx): SqlSession;
+  /**
+   * Whether statements run synchronously when called (SQLite): then a batch can be issued without
+   * awaiting in between, so a caller's synchronous transaction holds it. Asynchronous drivers (pg)
+   * get one statement at a time, since one connection runs one query at a time.
+   */
+  readonly synchronous?: boolean;
   /** `FOR UPDATE` where the database has row locks, "" where transactions are serialized. */
   readonly forUpdate: string;
   /** Whether producers must lock their partition row to keep outbox order (concurrent writers). */
@@ -218,29 +224,27 @@ export function createSqlStore<TTx>(driver: SqlDriver<TTx>, t: SqlTables): Idemp
     transaction: (work) => driver.transaction(async (_s, tx) => ({ commit: true, value: await work(tx) })),
     addToOutbox: async (tx, records) => {
       const s = driver.sessionOf(tx);
-      // Queued without awaiting in between: SQLite runs them synchronously (so a caller's
-      // synchronous db.transaction() holds them), pg sends them in order on the one connection.
-      const pending: Promise<number>[] = [];
+      const statements: [string, unknown[]][] = [];
       if (driver.lockPartitions) {
         // Locking each partition's row serializes producers of one partition, so their outbox
         // sequence numbers are in commit order and the relay never sees a later one first.
         for (const key of [...new Set(records.map((r) => r.partitionKey))].sort()) {
-          pending.push(s.run(`INSERT INTO ${t.partitions} (partition_key) VALUES ($1) ON CONFLICT (partition_key) DO UPDATE SET partition_key = EXCLUDED.partition_key`, [key]));
+          statements.push([`INSERT INTO ${t.partitions} (partition_key) VALUES ($1) ON CONFLICT (partition_key) DO UPDATE SET partition_key = EXCLUDED.partition_key`, [key]]);
         }
       }
       for (const r of records) {
-        pending.push(
-          s.run(`INSERT INTO ${t.outbox} (id, source, event_id, partition_key, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`, [
-            r.id,
-            r.source,
-            r.eventId,
-            r.partitionKey,
-            r.payload,
-            r.now,
-          ]),
-        );
+        statements.push([
+          `INSERT INTO ${t.outbox} (id, source, event_id, partition_key, payload, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
+          [r.id, r.source, r.eventId, r.partitionKey, r.payload, r.now],
+        ]);
       }
-      await Promise.all(pending);
+      if (driver.synchronous === true) {
+        // Issued without awaiting in between: SQLite runs each at the call, inside the caller's
+        // (possibly synchronous) transaction.
+        await Promise.all(statements.map(([sql, params]) => s.run(sql, params)));
+      } else {
+        for (const [sql, params] of statements) await s.run(sql, params);
+      }
     },
     acquireRelayLease: async (owner, now, leaseMs) =>
       (
