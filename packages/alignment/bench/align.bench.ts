@@ -1,0 +1,132 @@
+/**
+ * Alignment engine throughput vs a bare JSON.parse loop over the same NDJSON lines.
+ * Run: `node --conditions=@millwright/source --import tsx --expose-gc bench/align.bench.ts [events]`.
+ */
+import type { CanonicalEvent } from "@millwright/events";
+import { builtInRules, createEngine, type AlignmentEngine } from "../src/index.js";
+import { completed, confirmed, counted, holdEnded, holdPlaced, MINUTE, released, started, T0 } from "../test/fixtures.js";
+
+const TOTAL = Number(process.argv[2] ?? 1_000_000);
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
+const mb = (bytes: number): string => `${(bytes / 1_048_576).toFixed(1)} MB`;
+
+// Templates made once with createEvent; the log varies ids, keys and times by plain object edits.
+const tpl = {
+  released: released("T", 0),
+  started: started("T", 0),
+  completed: completed("T", 0),
+  counted: counted("T", "10", 0),
+  partial: confirmed({ orderId: "T", n: 1, yieldValue: "20", isFinal: false, minutes: 0 }),
+  final: confirmed({ orderId: "T", n: 2, yieldValue: "30", isFinal: true, minutes: 0 }),
+  wrong: confirmed({ orderId: "T", n: 2, yieldValue: "31", isFinal: true, minutes: 0 }),
+  placed: holdPlaced("T", 0),
+  ended: holdEnded("T", 0),
+};
+type Data = Record<string, unknown>;
+const withOrder = (e: CanonicalEvent, id: string, order: string, minutes: number, nested: boolean): string => {
+  const data = e.data as unknown as Data;
+  return JSON.stringify({
+    ...e,
+    id,
+    time: new Date(T0 + minutes * MINUTE).toISOString(),
+    data: nested ? { ...data, order: { ...(data["order"] as Data), orderId: order } } : { ...data, orderId: order },
+  });
+};
+
+// One order: released, started, completed, 5 counts, a partial and a final confirmation (10 events);
+// every 10th order also has a quality hold (2 events). Every 20th order is started late, every 50th
+// is never confirmed, every 7th confirms a wrong yield. Orders begin one minute apart.
+const lines: string[] = [];
+for (let i = 0; lines.length < TOTAL; i++) {
+  const order = `9${String(i).padStart(7, "0")}`;
+  const t = i;
+  lines.push(withOrder(tpl.released, `r${i}`, order, t, false));
+  lines.push(withOrder(tpl.started, `s${i}`, order, t + (i % 20 === 0 ? 300 : 30), false));
+  for (let k = 0; k < 5; k++) lines.push(withOrder(tpl.counted, `c${i}-${k}`, order, t + 40 + k * 10, true));
+  lines.push(withOrder(tpl.completed, `d${i}`, order, t + 100, false));
+  lines.push(withOrder(tpl.partial, `p${i}`, order, t + 110, true));
+  if (i % 50 !== 0) lines.push(withOrder(i % 7 === 0 ? tpl.wrong : tpl.final, `f${i}`, order, t + 120, true));
+  if (i % 10 === 0) {
+    lines.push(withOrder(tpl.placed, `h${i}`, order, t + 60, false).replace('"holdId":"T"', `"holdId":"H${i}"`));
+    lines.push(withOrder(tpl.ended, `e${i}`, order, t + 600, false).replace('"holdId":"T"', `"holdId":"H${i}"`));
+  }
+}
+lines.length = TOTAL;
+// Shuffle within windows of 64 lines: a realistic, slightly out-of-order stream (deterministic).
+let seed = 42;
+const rand = (): number => ((seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648);
+for (let w = 0; w < lines.length; w += 64) {
+  for (let j = Math.min(w + 63, lines.length - 1); j > w; j--) {
+    const k = w + Math.floor(rand() * (j - w + 1));
+    [lines[j], lines[k]] = [lines[k] as string, lines[j] as string];
+  }
+}
+const bytes = lines.reduce((n, l) => n + l.length, 0);
+
+function bare(): number {
+  let sink = 0;
+  for (const line of lines) sink += (JSON.parse(line) as { id: string }).id.length;
+  return sink;
+}
+
+function aligned(): { breached: number; resolved: number; peakOpen: number; peakHeap: number; engine: AlignmentEngine } {
+  const engine = createEngine({ rules: builtInRules(), retentionMs: 60 * MINUTE });
+  let breached = 0;
+  let resolved = 0;
+  let peakOpen = 0;
+  let peakHeap = 0;
+  let clock = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const event = JSON.parse(lines[i] as string) as CanonicalEvent;
+    engine.ingest(event);
+    const ms = Date.parse(event.time as string);
+    if (ms > clock) clock = ms;
+    // The injected clock: evaluate every 10,000 events at the latest event time seen.
+    if (i % 10_000 === 9_999) {
+      for (const f of engine.evaluate(clock)) f.kind === "breached" ? breached++ : resolved++;
+      peakOpen = Math.max(peakOpen, engine.store.size().open);
+      peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+    }
+  }
+  for (const f of engine.evaluate(clock + 24 * 60 * MINUTE)) f.kind === "breached" ? breached++ : resolved++;
+  return { breached, resolved, peakOpen, peakHeap, engine };
+}
+
+function time<T>(fn: () => T): { ms: number; value: T } {
+  const start = performance.now();
+  const value = fn();
+  return { ms: performance.now() - start, value };
+}
+
+gc();
+const baseHeap = process.memoryUsage().heapUsed;
+const bareRuns: number[] = [];
+const ourRuns: number[] = [];
+let last: ReturnType<typeof aligned> | undefined;
+let retained = 0;
+for (let round = 0; round < 3; round++) {
+  last = undefined;
+  gc();
+  bareRuns.push(time(bare).ms);
+  gc();
+  const r = time(aligned);
+  ourRuns.push(r.ms);
+  last = r.value;
+}
+// What the engine itself keeps, in one more (untimed) round: heap after a full collection with
+// the engine alive, minus the heap before it was created.
+gc();
+const before = process.memoryUsage().heapUsed;
+const kept = aligned();
+gc();
+retained = process.memoryUsage().heapUsed - before;
+const openAtEnd = kept.engine.store.size().open;
+const summary = last;
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+const b = median(bareRuns);
+const o = median(ourRuns);
+console.log(`log: ${TOTAL} events, ${mb(bytes)} of NDJSON held in memory (heap with the log: ${mb(baseHeap)})`);
+console.log(`bare JSON.parse loop: ${b.toFixed(0)} ms, ${Math.round(TOTAL / (b / 1000)).toLocaleString("en")} events/s`);
+console.log(`JSON.parse + alignment: ${o.toFixed(0)} ms, ${Math.round(TOTAL / (o / 1000)).toLocaleString("en")} events/s, ratio ${(o / b).toFixed(2)}×`);
+console.log(`findings: ${summary?.breached} breached, ${summary?.resolved} resolved; peak open keys ${summary?.peakOpen}; peak heap above the log ${mb((summary?.peakHeap ?? 0) - baseHeap)} (garbage included)`);
+console.log(`at the end: ${openAtEnd} open keys (the never-confirmed orders), retained by the engine ${(retained / 1024).toFixed(0)} KB`);

@@ -1,0 +1,49 @@
+import type { ObservationRole } from "./rule.js";
+
+/** One event behind a finding: enough to find it again in any system. */
+export interface Evidence {
+  readonly id: string;
+  readonly type: string;
+  readonly source: string;
+  /** The event's `time`, as given. */
+  readonly time: string;
+  readonly role: ObservationRole;
+}
+
+/** Why an expectation was breached. */
+export type BreachReason = "missing" | "late" | "quantity_mismatch" | "quantity_unverifiable";
+
+/** Facts common to both kinds of finding. */
+interface FindingBase {
+  readonly rule: string;
+  readonly key: string;
+  /** When the fulfilment was due: the earliest trigger's time plus the deadline (ISO 8601, UTC). */
+  readonly dueAt: string;
+  /** How late the fulfilment was (or, when missing, is at `at`), in ms; 0 when on time. */
+  readonly latenessMs: number;
+  /** fulfilled − measured, an exact signed decimal string; present for quantity rules once fulfilled. */
+  readonly quantityDifference?: string;
+  readonly unit?: string;
+  /** The events involved, ordered by time, source and id. */
+  readonly evidence: readonly Evidence[];
+  /** The evaluation time that produced the finding (ISO 8601, UTC). */
+  readonly at: string;
+}
+
+/** An expectation that was not met: missing after its deadline, late, or with quantities that disagree. */
+export interface BreachedFinding extends FindingBase {
+  readonly kind: "breached";
+  readonly reasons: readonly BreachReason[];
+  /** Explains the unit problem when `reasons` holds `quantity_unverifiable`. */
+  readonly detail?: string;
+}
+
+/** A breach reported earlier whose fulfilment has now arrived. */
+export interface ResolvedFinding extends FindingBase {
+  readonly kind: "resolved";
+  /** Whether the fulfilled quantity is within the rule's tolerance (quantity rules only). */
+  readonly withinTolerance?: boolean;
+}
+
+/** What the engine reports, as plain data. */
+export type Finding = BreachedFinding | ResolvedFinding;

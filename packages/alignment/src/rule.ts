@@ -1,0 +1,62 @@
+import type { CanonicalEvent } from "@millwright/events";
+import type { Quantity } from "@millwright/model";
+
+/**
+ * What an event means to a rule. `trigger` starts the expectation (the deadline runs from the
+ * earliest trigger); `fulfilment` meets it; `partial` adds to the fulfilled quantity without
+ * meeting it; `measure` adds to the expected quantity.
+ */
+export type ObservationRole = "trigger" | "fulfilment" | "partial" | "measure";
+
+/** A rule's reading of one event: the key it belongs to, its role and, for quantity rules, its quantity. */
+export interface Observation {
+  readonly key: string;
+  readonly role: ObservationRole;
+  readonly quantity?: Quantity;
+}
+
+/**
+ * An expectation over canonical events: for every key with a trigger, a fulfilment within
+ * `deadlineMs` and, when `tolerance` is set, fulfilled quantity equal to the measured quantity
+ * within that absolute tolerance. Plain data plus one pure function, so users write their own
+ * rules in typed code and run them on the same engine.
+ */
+export interface AlignmentRule {
+  /** A stable name, such as `workorder-started`; part of every finding and record id. */
+  readonly name: string;
+  readonly description: string;
+  /** How long after the trigger the fulfilment may come, in milliseconds. */
+  readonly deadlineMs: number;
+  /** The largest accepted |fulfilled − measured|, an exact decimal string; absent: no quantity check. */
+  readonly tolerance?: string;
+  /** Reads an event: its key and role for this rule, or `undefined` when the rule ignores it. */
+  readonly observe: (event: CanonicalEvent) => Observation | undefined;
+}
+
+/**
+ * Defines a rule, checking the parts a type cannot: a positive finite deadline, a non-empty
+ * name and a decimal tolerance. A bad definition is a programmer error, so it throws.
+ *
+ * @param rule - the rule
+ * @returns the same rule, frozen
+ * @example
+ * const heldResumed = defineRule({
+ *   name: "workorder-resumed",
+ *   description: "a held work order resumes within 8 h",
+ *   deadlineMs: 8 * 3_600_000,
+ *   observe: (e) =>
+ *     e.type === "dev.millwright.workorder.held.v1" ? { key: e.data.orderId, role: "trigger" }
+ *     : e.type === "dev.millwright.workorder.resumed.v1" ? { key: e.data.orderId, role: "fulfilment" }
+ *     : undefined,
+ * });
+ */
+export function defineRule(rule: AlignmentRule): AlignmentRule {
+  if (rule.name.length === 0) throw new TypeError("defineRule: the name is empty");
+  if (!Number.isFinite(rule.deadlineMs) || rule.deadlineMs < 0) {
+    throw new TypeError(`defineRule(${rule.name}): deadlineMs must be a finite number ≥ 0, got ${String(rule.deadlineMs)}`);
+  }
+  if (rule.tolerance !== undefined && !/^(0|[1-9][0-9]{0,30})(\.[0-9]{1,15})?$/.test(rule.tolerance)) {
+    throw new TypeError(`defineRule(${rule.name}): tolerance must be a non-negative decimal string, got ${JSON.stringify(rule.tolerance)}`);
+  }
+  return Object.freeze({ ...rule });
+}
