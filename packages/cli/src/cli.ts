@@ -5,7 +5,7 @@ import { parseArgs } from "node:util";
 import { entityNames, type EntityName } from "@millwright/model";
 import { catalogRows, renderCatalog } from "./catalog.js";
 import { codegenLanguages, generateCode, type CodegenLanguage } from "./codegen.js";
-import { diffContracts, loadContract } from "./diff.js";
+import { diffContracts, loadBundle, loadContract } from "./diff.js";
 import { openInput, validateJsonDocument, validateNdjson, type RecordResult } from "./validate.js";
 
 const USAGE = `millwright — the Millwright contract on the command line
@@ -123,12 +123,9 @@ async function codegen(args: string[]): Promise<number> {
   });
   if (values.out === undefined || values.lang === undefined) return usage("codegen needs --out <dir> and --lang <language>");
   if (!(codegenLanguages as readonly string[]).includes(values.lang)) return usage(`--lang must be one of ${codegenLanguages.join(", ")}`);
-  let bundle: { $defs: Record<string, Record<string, unknown>>; anyOf: unknown };
+  let bundle: ReturnType<typeof loadBundle>;
   try {
-    const location = values.schemas ?? createRequire(import.meta.url).resolve("@millwright/model/schemas/bundle.schema.json");
-    bundle = { $defs: loadContract(location), anyOf: undefined as unknown };
-    const published = values.schemas === undefined ? (JSON.parse(readFileSync(location, "utf8")) as { anyOf?: unknown }) : undefined;
-    bundle.anyOf = published?.anyOf ?? Object.keys(bundle.$defs).filter((t) => "x-natural-key" in (bundle.$defs[t] ?? {})).map((t) => ({ $ref: `#/$defs/${t}` }));
+    bundle = loadBundle(values.schemas ?? createRequire(import.meta.url).resolve("@millwright/model/schemas/bundle.schema.json"));
   } catch (cause) {
     process.stderr.write(`millwright: ${(cause as Error).message}\n`);
     return 2;

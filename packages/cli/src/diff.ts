@@ -16,20 +16,30 @@ export interface SchemaChange {
 type Node = SchemaNode;
 
 /**
- * Loads a contract for comparison: a bundle file (`bundle.schema.json`, as `@millwright/model`
- * publishes it) or a schema folder with `common/`, `entities/` and `events/`.
+ * Loads a contract bundle: a bundle file (`bundle.schema.json`, as `@millwright/model` publishes it)
+ * as it is, or a schema folder with `common/`, `entities/` and `events/`, bundled.
  *
  * @param location - a bundle file or a schema folder
- * @returns the bundle's definitions by type name
+ * @returns the bundle: its `$defs` by type name and its root union of entities
  */
-export function loadContract(location: string): Record<string, Node> {
+export function loadBundle(location: string): SchemaNode & { readonly $defs: Record<string, Node> } {
   if (!existsSync(location)) throw new Error(`${location}: no such file or folder`);
   const bundle = statSync(location).isDirectory()
     ? bundleSchemas(readSchemaFiles(location))
     : (JSON.parse(readFileSync(location, "utf8")) as Node);
   const defs = bundle["$defs"];
   if (typeof defs !== "object" || defs === null) throw new Error(`${location}: not a schema bundle (no $defs)`);
-  return defs as Record<string, Node>;
+  return bundle as SchemaNode & { readonly $defs: Record<string, Node> };
+}
+
+/**
+ * Loads a contract for comparison: the definitions of {@link loadBundle}'s bundle.
+ *
+ * @param location - a bundle file or a schema folder
+ * @returns the bundle's definitions by type name
+ */
+export function loadContract(location: string): Record<string, Node> {
+  return loadBundle(location).$defs;
 }
 
 /**

@@ -8,7 +8,7 @@ export {
   type CodegenOptions,
   type GeneratedFile,
 } from "./codegen.js";
-export { diffContracts, loadContract, type SchemaChange } from "./diff.js";
+export { diffContracts, loadBundle, loadContract, type SchemaChange } from "./diff.js";
 export {
   judgeRecord,
   readLines,
