@@ -1,6 +1,6 @@
 import amqplib, { type Channel, type ChannelModel } from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { effects, uniqueName, waitFor, workOrderEvents } from "../test/fixtures.js";
+import { effects, positionsByPartition, uniqueName, waitFor, workOrderEvents } from "../test/fixtures.js";
 import { hostPort, startTcpProxy } from "../test/tcp-proxy.js";
 import { createAmqpPublisher, defaultAmqpUrl, subscribeAmqp } from "./amqp.js";
 
@@ -42,10 +42,7 @@ describe("AMQP 0-9-1 over the local broker", () => {
     await waitFor(() => sub.stats().received === 200, 10_000, () => `200 deliveries (have ${sub.stats().received})`);
     await waitFor(() => sub.stats().inFlight === 0, 5000, () => "idle");
     expect(sub.stats()).toMatchObject({ processed: 100, duplicates: 100 });
-    for (let p = 0; p < 10; p++) {
-      const mine = events.filter((_, i) => i % 10 === p).map((e) => e.id);
-      expect(fx.applied.filter((id) => mine.includes(id))).toEqual(mine);
-    }
+    expect(positionsByPartition(events, fx.applied, 10)).toEqual(positionsByPartition(events, events.map((e) => e.id), 10));
     (await pub.close())._unsafeUnwrap();
     (await sub.close())._unsafeUnwrap();
   });
@@ -87,11 +84,7 @@ describe("AMQP 0-9-1 over the local broker", () => {
     await waitFor(() => fx.counts.size === 10_000, 30_000, () => `10000 distinct effects (have ${fx.counts.size}, ${JSON.stringify(sub.stats())})`);
     expect([...fx.counts.values()].every((c) => c === 1)).toBe(true);
     expect(sub.stats().stale).toBe(0);
-    const position = new Map(events.map((e, i) => [e.id, i]));
-    for (let p = 0; p < 30; p++) {
-      const applied = fx.applied.map((id) => position.get(id)!).filter((i) => i % 30 === p);
-      expect(applied).toEqual([...applied].sort((a, b) => a - b));
-    }
+    for (const applied of positionsByPartition(events, fx.applied, 30)) expect(applied).toEqual([...applied].sort((a, b) => a - b));
     (await pub.close())._unsafeUnwrap();
     (await sub.close())._unsafeUnwrap();
     // The clients really reconnected through the reopened proxy.

@@ -2,7 +2,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { errAsync } from "neverthrow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { effects, uniqueName, waitFor, workOrderEvents } from "../test/fixtures.js";
+import { effects, positionsByPartition, uniqueName, waitFor, workOrderEvents } from "../test/fixtures.js";
 import { hostPort, startTcpProxy } from "../test/tcp-proxy.js";
 import type { DeliveryOutcome } from "./core.js";
 import { createNatsPublisher, defaultNatsUrl, ensureNatsStream, subscribeNats } from "./nats.js";
@@ -44,10 +44,7 @@ describe("NATS JetStream over the local server", () => {
     await waitFor(() => fx.applied.length === 100, 10_000, () => `100 effects (have ${fx.applied.length})`);
     expect(new Set(fx.applied).size).toBe(100);
     // Each partition's events in their order.
-    for (let p = 0; p < 10; p++) {
-      const mine = events.filter((_, i) => i % 10 === p).map((e) => e.id);
-      expect(fx.applied.filter((id) => mine.includes(id))).toEqual(mine);
-    }
+    expect(positionsByPartition(events, fx.applied, 10)).toEqual(positionsByPartition(events, events.map((e) => e.id), 10));
     (await sub.close())._unsafeUnwrap();
     (await publisher.close())._unsafeUnwrap();
   });
@@ -104,11 +101,7 @@ describe("NATS JetStream over the local server", () => {
     await waitFor(() => fx.counts.size + stale.size === 10_000, 40_000, () => `10000 distinct effects (have ${fx.counts.size}, ${JSON.stringify(sub.stats())})`);
     expect([...fx.counts.values()].every((n) => n === 1)).toBe(true);
     expect([...stale].filter((id) => fx.counts.has(id))).toEqual([]);
-    const position = new Map(events.map((e, i) => [e.id, i]));
-    for (let p = 0; p < 30; p++) {
-      const applied = fx.applied.map((id) => position.get(id)!).filter((i) => i % 30 === p);
-      expect(applied).toEqual([...applied].sort((a, b) => a - b));
-    }
+    for (const applied of positionsByPartition(events, fx.applied, 30)) expect(applied).toEqual([...applied].sort((a, b) => a - b));
     (await sub.close())._unsafeUnwrap();
     await subConn.close();
     // The clients really reconnected through the reopened proxy.

@@ -24,6 +24,22 @@ export function workOrderEvents(count: number, options: { readonly partitions?: 
   return out;
 }
 
+/**
+ * For each partition of {@link workOrderEvents} (event `i` is in partition `i % partitions`), the
+ * publish positions of `ids` in that partition, in the order `ids` lists them: a partition's
+ * effects kept their order when its list is ascending.
+ */
+export function positionsByPartition(events: readonly CanonicalEvent[], ids: readonly string[], partitions: number): number[][] {
+  const position = new Map(events.map((e, i) => [e.id, i]));
+  const out: number[][] = Array.from({ length: partitions }, () => []);
+  for (const id of ids) {
+    const i = position.get(id);
+    if (i === undefined) throw new Error(`${id} is not one of the published events`);
+    out[i % partitions]!.push(i);
+  }
+  return out;
+}
+
 /** A machine-state event of a line, at a revision. */
 export function machineStateEvent(revision: number, availability = "executing"): CanonicalEvent {
   const data = { ...machineState, availability, revision: String(1_772_820_133_482_000 + revision) };
