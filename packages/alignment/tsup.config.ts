@@ -1,3 +1,3 @@
 import { packageConfig } from "../../tooling/tsup.package.js";
 
-export default packageConfig(["src/index.ts"]);
+export default packageConfig(["src/index.ts", "src/sqlite.ts", "src/postgres.ts"]);

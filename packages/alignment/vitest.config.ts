@@ -7,6 +7,6 @@ export default defineProject({
   ssr: { resolve: { conditions: ["@millwright/source"] } },
   test: {
     name: "alignment",
-    include: ["src/**/*.test.ts"],
+    include: ["src/**/*.test.ts", "test/**/*.test.ts"],
   },
 });

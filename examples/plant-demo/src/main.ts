@@ -1,12 +1,15 @@
 /**
  * `pnpm demo`: the whole product at work in one process. SAP (an EDMX-driven test system), a line
- * on OPC UA (a node-opcua server with the PackML nodeset) and the MES (with its SQLite inbox)
- * agree on order 1000123, and every fact travels as a canonical event.
+ * on OPC UA (a node-opcua server with the PackML nodeset), a WMS (the test WMS with signed webhooks)
+ * and the MES (with its SQLite inbox) work on order 1000123, and every fact travels as a canonical
+ * event. One fact does not arrive: the WMS never hears that the hold was released.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { runPlant } from "./plant.js";
+import { buildAlignmentReport, renderReportHtml, renderReportText } from "@millwright/alignment";
+import { MONITOR_AT, plantRules, runPlant } from "./plant.js";
+import { orderTrace, startTracing } from "./tracing.js";
 import { publishEvents, transportNames, type TransportName } from "./transport.js";
 
 // One option: --transport mqtt|nats|amqp|http (or MILLWRIGHT_DEMO_TRANSPORT); the default stays in-process.
@@ -23,6 +26,7 @@ mkdirSync(outDir, { recursive: true });
 for (const suffix of ["", "-wal", "-shm"]) rmSync(join(outDir, `mes.db${suffix}`), { force: true });
 
 console.log("Millwright plant demo: plant 1710, order 1000123, line FAB\n");
+const tracing = startTracing();
 const summary = await runPlant({
   mesDatabase: join(outDir, "mes.db"),
   sapOrder: JSON.parse(readFileSync(join(here, "..", "fixtures", "sap-production-order.json"), "utf8")) as unknown,
@@ -36,7 +40,32 @@ if (transport !== "in-process") {
 
 console.log("\nWhat each system knows now");
 console.log(`  SAP    ${summary.sap.confirmations} confirmation for order 1000123 (yield ${summary.sap.yieldQuantity}, scrap ${summary.sap.scrapQuantity}) after ${summary.sap.confirmationPosts} posts: applied once`);
-console.log(`  MES    order(s) released: ${summary.mes.releasedOrders.join(", ")}; counted ${summary.mes.countedGood} good, ${summary.mes.countedDefective} defective; holds: ${Object.entries(summary.mes.holds).map(([id, s]) => `${id} ${s}`).join(", ")}`);
+console.log(`         goods movements: ${summary.sap.goodsMovements.join("; ")}; batch FG126/B260302A now ${summary.sap.batchStock ?? "unknown"}`);
+console.log(`  MES    orders: ${Object.entries(summary.mes.orderStatus).map(([id, s]) => `${id} ${s}`).join(", ")}; counted ${summary.mes.countedGood} good, ${summary.mes.countedDefective} defective; holds: ${Object.entries(summary.mes.holds).map(([id, s]) => `${id} ${s}`).join(", ")}`);
+console.log(`         batches: ${Object.entries(summary.mes.batches).map(([b, q]) => `${b} ${q}`).join(", ")}; stock movements by system: ${Object.entries(summary.mes.movements).map(([s, n]) => `${s} ${n}`).join(", ")}`);
+console.log(`         stock of FG126/B260302A as reported: ${Object.entries(summary.mes.batchStock["FG126/B260302A"] ?? {}).map(([s, t]) => `${s} ${t}`).join(", ")}`);
 console.log(`         ${summary.mes.delivered} deliveries, ${summary.mes.duplicates} duplicate(s) absorbed, ${summary.mes.deadLetters} record(s) in the dead letters, ${summary.mes.outboxUnsent} unsent in the outbox`);
 console.log(`  LINE   made ${summary.line.good} good, ${summary.line.defective} defective; the OPC UA adapter counted ${summary.counted.good} good, ${summary.counted.defective} defective`);
+console.log(`  WMS    requests received: ${summary.wms.requests.join(", ")}; ${summary.wms.confirmedTasks} task confirmations; batch FG126/B260302A ${summary.wms.batchStock ?? "unknown"}`);
+if (summary.wms.lost.length > 0) console.log(`         never received: ${summary.wms.lost.join(", ")} (hold released, stock still blocked in the WMS)`);
 console.log(`\nwrote ${summary.events.length} canonical events to examples/plant-demo/out/events.ndjson;\ncheck them with: npx -y pnpm@10.34.9 --filter plant-demo exec millwright validate out/events.ndjson`);
+
+// One order's path is one trace: SAP → MES → line → SAP.
+const story = orderTrace(tracing.spans(), summary.events, "1000123");
+await tracing.shutdown();
+if (story !== undefined) {
+  const systems = [...new Set(story.events.map((e) => e.source.split(":")[2] ?? e.source))];
+  console.log(`\nOrder 1000123 is one trace, ${story.traceId}: ${story.spans.length} spans (${[...new Set(story.spans)].join(", ")}),`);
+  console.log(`  ${story.events.length} canonical events from ${systems.join(", ")} carry it in their traceparent`);
+}
+
+// The alignment monitor ends the day: which workflows are out of step between the systems, and how late.
+const report = buildAlignmentReport({ events: summary.events, rules: plantRules(), at: Date.parse(MONITOR_AT) });
+if (report.isErr()) {
+  console.error(`alignment report: ${report.error.message}`);
+  process.exit(1);
+}
+console.log(`\nAlignment at ${MONITOR_AT} (plant time), by @millwright/alignment\n`);
+console.log(renderReportText(report.value));
+writeFileSync(join(outDir, "alignment.html"), renderReportHtml(report.value, { title: "Plant 1710: alignment on 2026-03-02" }));
+console.log(`wrote examples/plant-demo/out/alignment.html; the same report from the log: npx -y pnpm@10.34.9 --filter plant-demo exec millwright align --at ${MONITOR_AT} out/events.ndjson`);

@@ -29,6 +29,27 @@ function openDatabase(file: string): Database {
   }
 }
 
+/** What the MES knows at a point in time. */
+export interface MesState {
+  orders: number;
+  /** Each order the MES knows, with its status. */
+  orderStatus: Record<string, string>;
+  countedGood: number;
+  countedDefective: number;
+  holds: Record<string, string>;
+  /** Material movements applied, by the system that reported them (`sap`, `mes`, `wms` from the event source). */
+  movements: Record<string, number>;
+  /** Batches created, as `material/batch` → quantity with unit. */
+  batches: Record<string, string>;
+  /**
+   * The stock type of each batch as each system last reported it (its latest produced or
+   * status_changed movement): `material/batch` → system → stock type.
+   */
+  batchStock: Record<string, Record<string, string>>;
+  deadLetters: number;
+  outboxUnsent: number;
+}
+
 export interface MesConsumer {
   /** Delivers one event to the MES through its inbox. */
   deliver(event: CanonicalEvent): Promise<InboxOutcome>;
@@ -41,8 +62,8 @@ export interface MesConsumer {
   relay(publish: Publisher): Promise<RelayReport>;
   /** Keeps a record that could not be read as an event, with why, in the dead letters. */
   reject(source: string, payload: string, code: string, message: string): Promise<void>;
-  /** What the MES now knows: its order book, the parts it has counted, holds and dead letters. */
-  state(): { orders: number; releasedOrders: string[]; countedGood: number; countedDefective: number; holds: Record<string, string>; deadLetters: number; outboxUnsent: number };
+  /** What the MES now knows: its order book, the parts it has counted, holds, stock facts and dead letters. */
+  state(): MesState;
   close(): void;
 }
 
@@ -54,6 +75,8 @@ export function createMesConsumer(file: string): MesConsumer {
     CREATE TABLE IF NOT EXISTS mes_counts (event_id TEXT PRIMARY KEY, good INTEGER NOT NULL, defective INTEGER NOT NULL);
     CREATE TABLE IF NOT EXISTS mes_holds (hold_id TEXT PRIMARY KEY, status TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS mes_confirmations (confirmation_id TEXT PRIMARY KEY, event_id TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS mes_movements (event_id TEXT PRIMARY KEY, system TEXT NOT NULL, kind TEXT NOT NULL, material TEXT NOT NULL, batch TEXT, quantity TEXT NOT NULL, unit TEXT NOT NULL, to_stock_type TEXT, occurred_at TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS mes_batches (material TEXT NOT NULL, batch_id TEXT NOT NULL, quantity TEXT, unit TEXT, disposition TEXT NOT NULL, PRIMARY KEY (material, batch_id));
   `);
   const store = createSqliteStore(db);
   const inbox = createInbox(store);
@@ -74,6 +97,22 @@ export function createMesConsumer(file: string): MesConsumer {
         } else if (e.type.startsWith("dev.millwright.qualityhold.")) {
           tx.prepare("INSERT INTO mes_holds (hold_id, status) VALUES (?, ?) ON CONFLICT (hold_id) DO UPDATE SET status = excluded.status")
             .run(data["holdId"], data["status"]);
+        } else if (e.type.startsWith("dev.millwright.materialmovement.")) {
+          // The reporting system is the third part of the source URN (urn:millwright:<system>:…).
+          tx.prepare("INSERT INTO mes_movements (event_id, system, kind, material, batch, quantity, unit, to_stock_type, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)").run(
+            e.id,
+            e.source.split(":")[2] ?? e.source,
+            data["kind"],
+            data["material"]["id"],
+            data["batchId"] ?? null,
+            data["quantity"]["value"],
+            data["quantity"]["unit"],
+            data["to"]?.["stockType"] ?? null,
+            data["occurredAt"] ?? `${data["postingDate"]}T00:00:00Z`,
+          );
+        } else if (e.type.startsWith("dev.millwright.batch.")) {
+          tx.prepare("INSERT INTO mes_batches (material, batch_id, quantity, unit, disposition) VALUES (?, ?, ?, ?, ?) ON CONFLICT (material, batch_id) DO UPDATE SET quantity = excluded.quantity, unit = excluded.unit, disposition = excluded.disposition")
+            .run(data["material"]["id"], data["batchId"], data["quantity"]?.["value"] ?? null, data["quantity"]?.["unit"] ?? null, data["disposition"]);
         }
       });
       if (result.isErr()) throw new Error(`inbox store failed: ${result.error.message}`);
@@ -96,18 +135,28 @@ export function createMesConsumer(file: string): MesConsumer {
       if (result.isErr()) throw new Error(`inbox store failed: ${result.error.message}`);
     },
     state: () => {
-      const orders = db.prepare("SELECT order_id FROM mes_orders WHERE status = 'released' ORDER BY order_id").all() as { order_id: string }[];
+      const orders = db.prepare("SELECT order_id, status FROM mes_orders ORDER BY order_id").all() as { order_id: string; status: string }[];
       const total = db.prepare("SELECT count(*) AS n FROM mes_orders").get() as { n: number };
       const counted = db.prepare("SELECT coalesce(sum(good), 0) AS g, coalesce(sum(defective), 0) AS d FROM mes_counts").get() as { g: number; d: number };
       const holds = db.prepare("SELECT hold_id, status FROM mes_holds ORDER BY hold_id").all() as { hold_id: string; status: string }[];
       const dead = db.prepare("SELECT count(*) AS n FROM millwright_dead_letters").get() as { n: number };
       const unsent = db.prepare("SELECT count(*) AS n FROM millwright_outbox WHERE sent_at IS NULL").get() as { n: number };
+      const movements = db.prepare("SELECT system, count(*) AS n FROM mes_movements GROUP BY system ORDER BY system").all() as { system: string; n: number }[];
+      const batches = db.prepare("SELECT material, batch_id, quantity, unit FROM mes_batches ORDER BY material, batch_id").all() as { material: string; batch_id: string; quantity: string | null; unit: string | null }[];
+      // Timestamps carry offsets, so order by the instant, not the text.
+      const stockFacts = (db.prepare("SELECT system, material, batch, to_stock_type, occurred_at FROM mes_movements WHERE batch IS NOT NULL AND to_stock_type IS NOT NULL AND kind IN ('produced', 'status_changed')").all() as { system: string; material: string; batch: string; to_stock_type: string; occurred_at: string }[])
+        .sort((a, b) => Date.parse(a.occurred_at) - Date.parse(b.occurred_at));
+      const batchStock: Record<string, Record<string, string>> = {};
+      for (const f of stockFacts) (batchStock[`${f.material}/${f.batch}`] ??= {})[f.system] = f.to_stock_type;
       return {
         orders: Number(total.n),
-        releasedOrders: orders.map((o) => o.order_id),
+        orderStatus: Object.fromEntries(orders.map((o) => [o.order_id, o.status])),
         countedGood: Number(counted.g),
         countedDefective: Number(counted.d),
         holds: Object.fromEntries(holds.map((h) => [h.hold_id, h.status])),
+        movements: Object.fromEntries(movements.map((m) => [m.system, Number(m.n)])),
+        batches: Object.fromEntries(batches.map((b) => [`${b.material}/${b.batch_id}`, b.quantity === null ? "?" : `${b.quantity} ${b.unit ?? ""}`.trim()])),
+        batchStock,
         deadLetters: Number(dead.n),
         outboxUnsent: Number(unsent.n),
       };

@@ -1,35 +1,55 @@
 /**
- * The Millwright plant demo: SAP, a line on OPC UA and the MES in one process, with the real
+ * The Millwright plant demo: SAP, a line on OPC UA, a WMS and the MES in one process, with the real
  * adapters and their real test peers (an EDMX-driven SAP system, a node-opcua server running the
- * PackML nodeset). Nothing outside this process is needed.
+ * PackML nodeset, the test WMS with signed webhooks). Nothing outside this process is needed.
  *
  *   1. SAP releases order 1000123 and sends its business event, twice (at least once delivery);
  *      the SAP adapter reads the order and makes the canonical event; the MES's inbox applies it once.
+ *      The order's components go to the WMS as a staging request; the WMS picks and stages them at
+ *      line FAB and confirms each task with a signed webhook, which the WMS adapter maps.
  *   2. The MES dispatches the order to line FAB; the line produces; the OPC UA adapter turns its
- *      PackML state and counters into canonical machine-state and production-count events.
+ *      PackML state and counters into canonical machine-state and production-count events. The MES
+ *      reports what the line consumed and creates the produced batch B260302A.
  *   3. The MES confirms the counted yield and scrap: the confirmation goes into the SQLite outbox
  *      with the MES's own record, and the relay posts it to SAP; the first post's response is lost
  *      (an injected fault); the retry finds it by its deterministic external id, so SAP stores it once.
- *   4. Quality places the batch on hold and releases it.
+ *      SAP posts the confirmation's goods movements (backflush 261, goods receipt 101) and the WMS
+ *      receives the pallet.
+ *   4. Quality places the batch on hold: SAP moves it to quality-inspection stock (322) and the WMS
+ *      blocks it. Quality releases it: SAP moves it back (321), but the unblock request to the WMS is
+ *      lost (an injected fault), so the WMS keeps the batch blocked.
  *   5. A malformed record from a handheld scanner is rejected with every issue and kept as a dead letter.
+ *
+ * Every new fact carries its time in the story (2026-03-02, plant time UTC−8), in `AT` below.
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { createSapConfig, createSapClient, handleProductionOrderEvent, postConfirmation } from "@millwright/adapter-sap";
+import { createSapConfig, createSapClient, handleMaterialDocumentEvent, handleProductionOrderEvent, postConfirmation } from "@millwright/adapter-sap";
 import { startTestSapServer, type TestSapServer } from "@millwright/adapter-sap/test-server";
 import { createMemoryCounterStore, parseAdapterConfig, startOpcuaAdapter, type AdapterEvent } from "@millwright/adapter-opcua";
 import { NODES, SimulatedLine } from "@millwright/adapter-opcua/test-server";
-import { createEvent, parseEvent, serializeEvent, type CanonicalEvent } from "@millwright/events";
+import { createStagingRequest, gs1CheckDigit, toHoldRequest } from "@millwright/adapter-wms";
+import { builtInRules, type AlignmentRule } from "@millwright/alignment";
+import { createEvent, parseEvent, serializeEvent, traceContextOf, withTraceContext, type CanonicalEvent } from "@millwright/events";
+import { ROOT_CONTEXT, trace, type Context } from "@opentelemetry/api";
 import {
+  addQuantities,
+  parseBatch,
+  parseWorkOrder,
+  parseMaterialMovement,
   parseProductionConfirmation,
   parseQualityHold,
   sumQuantities,
+  type MaterialMovement,
   type ModelIssue,
   type ProductionConfirmation,
   type ProductionCount,
   type Quantity,
+  type WorkOrder,
 } from "@millwright/model";
 import { createMesConsumer } from "./mes-consumer.js";
+import { toMaterialDocument, toMaterialDocumentCreated, toSapDecimal, type DocumentInput } from "./sap-documents.js";
+import { startPlantWms, WMS_SOURCE, type PlantWms, type VendorPlace, type VendorTask } from "./wms.js";
 
 export interface PlantOptions {
   /** Where the MES keeps its SQLite database (inbox, dead letters and its own tables). */
@@ -42,9 +62,30 @@ export interface PlantOptions {
 
 /** What each system knows at the end, and what travelled between them. */
 export interface PlantSummary {
-  readonly sap: { readonly confirmations: number; readonly confirmationPosts: number; readonly yieldQuantity?: string; readonly scrapQuantity?: string };
+  readonly sap: {
+    readonly confirmations: number;
+    readonly confirmationPosts: number;
+    readonly yieldQuantity?: string;
+    readonly scrapQuantity?: string;
+    /** The goods movements SAP's material documents hold (the lines users entered): "261 RM20 120.000 ST". */
+    readonly goodsMovements: readonly string[];
+    /** The stock type of batch B260302A after SAP's last movement of it. */
+    readonly batchStock?: string;
+  };
   readonly mes: ReturnType<ReturnType<typeof createMesConsumer>["state"]> & { readonly delivered: number; readonly duplicates: number };
   readonly line: { readonly good: number; readonly defective: number };
+  readonly wms: {
+    /** The types of the requests the test WMS received, in order. */
+    readonly requests: readonly string[];
+    /** Requests sent to the WMS that never reached it (the injected fault), by request id. */
+    readonly lost: readonly string[];
+    /** Task confirmations the WMS sent (webhooks the receiver accepted). */
+    readonly confirmedTasks: number;
+    /** The stock status of batch B260302A in the WMS. */
+    readonly batchStock?: string;
+    /** Webhooks the receiver refused. */
+    readonly rejectedWebhooks: readonly string[];
+  };
   readonly counted: { readonly good: string; readonly defective: string };
   readonly rejected: readonly ModelIssue[];
   readonly events: readonly CanonicalEvent[];
@@ -58,7 +99,77 @@ const MES_SOURCE = "urn:millwright:mes:line-fab";
 const QMS_SOURCE = "urn:millwright:qms:1710";
 const PO = "API_PRODUCTION_ORDER_2_SRV";
 const CONF = "API_PROD_ORDER_CONFIRMATION_2_SRV";
+const MD = "API_MATERIAL_DOCUMENT_SRV";
+const BATCH = { material: "FG126", batchId: "B260302A" };
+/** Line-side bin at line FAB where the WMS stages components (SAP storage location 171D). */
+const LINE_SIDE = { site: SITE, storageLocation: "171D", bin: "FAB-IN" };
+/** Where the WMS puts the produced pallet away (SAP storage location 171A). */
+const FG_BIN: VendorPlace = { plant: SITE.id, sloc: "171A", whse: "W171", bin: "FG-01-03" };
+/** The pallet's SSCC (GS1 documentation company prefix 0614141). */
+const SSCC = `00614141000000001${gs1CheckDigit("00614141000000001")}`;
+
+/**
+ * When the new facts happen, plant time on 2026-03-02 (America/Los_Angeles, UTC−8): the order was
+ * released the evening before, production starts at 06:00 and ends at 07:30, the hold is placed at
+ * 08:05 and released at 09:40. SAP times are `HH:MM:SS` (its CreationTime), the others RFC 3339.
+ */
+const AT = {
+  staged: "2026-03-02T05:40:00-08:00",
+  lineReady: "2026-03-02T05:55:00-08:00",
+  dispatched: "2026-03-02T06:00:00-08:00",
+  produced: ["2026-03-02T06:25:00-08:00", "2026-03-02T06:50:00-08:00", "2026-03-02T07:15:00-08:00"],
+  completed: "2026-03-02T07:25:00-08:00",
+  confirmed: "2026-03-02T07:27:00-08:00",
+  consumed: "2026-03-02T07:28:00-08:00",
+  batchCreated: "2026-03-02T07:30:00-08:00",
+  goodsMovementsPosted: "07:33:12",
+  palletReceived: "2026-03-02T07:45:00-08:00",
+  holdPlaced: "2026-03-02T08:05:00-08:00",
+  movedToInspection: "08:06:30",
+  wmsBlocked: "2026-03-02T08:07:10-08:00",
+  holdReleased: "2026-03-02T09:40:00-08:00",
+  movedToUnrestricted: "09:41:05",
+  /** When the alignment monitor looks at the day: noon, plant time. */
+  monitor: "2026-03-02T12:00:00-08:00",
+} as const;
+const STORY_DAY = "2026-03-02";
+
+/** When the alignment monitor judges the story: noon on the story day, plant time. */
+export const MONITOR_AT = AT.monitor;
+
+/**
+ * The alignment monitor's rules for this plant: the built-in ones, with MES given 36 h to start an
+ * order, since SAP releases orders the day before their shift.
+ *
+ * @returns the rules
+ */
+export function plantRules(): readonly AlignmentRule[] {
+  return builtInRules({ workOrderStarted: { deadlineMs: 36 * 3_600_000 } });
+}
+/** A work order revision for a time of the story: the UTC instant as digits, like SAP's LastChangeDateTime. */
+const revisionAt = (time: string): string => new Date(Date.parse(time)).toISOString().replace(/[^0-9]/g, "").slice(0, 14);
+/** A plant-local time of the story day (`HH:MM:SS`) in UTC, as SAP's business events carry it. */
+const utc = (local: string) => new Date(Date.parse(`${STORY_DAY}T${local}-08:00`)).toISOString().replace(".000Z", "Z");
+
+/** A movement as people read it: "RM20 120 H87 consumed for order 1000123". */
+function describeMovement(m: MaterialMovement, system: string): string {
+  const what = `${m.material.id}${m.batchId === undefined ? "" : ` batch ${m.batchId}`} ${showQuantity(m.quantity)}`;
+  const place = (p: MaterialMovement["from"]) => (p === undefined ? "?" : [p.storageLocation, p.warehouse, p.bin].filter((x) => x !== undefined).join("/"));
+  const how = m.sourceMovementType ?? (m.extensions?.["wms"] as { type?: string } | undefined)?.type ?? m.kind;
+  switch (m.kind) {
+    case "consumed":
+      return `${what} consumed for order ${m.order?.orderId ?? "?"} from ${place(m.from)} (${system} ${how})`;
+    case "produced":
+      return `${what} ${system === "SAP" ? "received from" : "put away for"} order ${m.order?.orderId ?? "?"} into ${place(m.to)}, ${m.to?.stockType ?? "?"} (${system} ${how})`;
+    case "status_changed":
+      return `${what} at ${place(m.to)}: ${m.from?.stockType ?? "?"} → ${m.to?.stockType ?? "?"} (${system} ${how})`;
+    default:
+      return `${what} ${place(m.from)} → ${place(m.to)} (${system} ${how})`;
+  }
+}
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The MES's tracer: a no-op until the application registers an OpenTelemetry SDK (main.ts does). */
+const mesTracer = () => trace.getTracer("plant-demo-mes");
 
 function stripMetadata(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(stripMetadata);
@@ -86,9 +197,11 @@ export async function runPlant(options: PlantOptions): Promise<PlantSummary> {
     if (outcome.outcome === "duplicate") duplicates++;
     log("MES", `${outcome.outcome === "duplicate" ? "absorbed duplicate" : outcome.outcome} ${event.type.replace("dev.millwright.", "")} ${what}`);
   };
+  const deliverMovement = (event: CanonicalEvent, system: string) => deliver(event, describeMovement(event.data as MaterialMovement, system));
 
-  const sap: TestSapServer = await startTestSapServer({ services: [PO, CONF].map((name) => ({ name, edmx: edmx(name) })) });
+  const sap: TestSapServer = await startTestSapServer({ services: [PO, CONF, MD].map((name) => ({ name, edmx: edmx(name) })) });
   const line = new SimulatedLine({ order: "" });
+  let plantWms: PlantWms | undefined;
   try {
     // 1. SAP releases the order; its business event arrives twice.
     const order = stripMetadata((options.sapOrder as { d: unknown }).d) as Record<string, unknown>;
@@ -104,14 +217,37 @@ export async function runPlant(options: PlantOptions): Promise<PlantSummary> {
       time: "2026-03-01T06:15:30Z",
       data: { ManufacturingOrder: ORDER },
     };
+    let workOrder: WorkOrder | undefined;
+    let orderContext: Context | undefined;
     for (const delivery of [sapEvent, { ...sapEvent, id: "b2f7c0de-redelivered" }]) {
       const released = await handleProductionOrderEvent(delivery, { client: orderClient, config, source: SAP_SOURCE, keyProperty: "ManufacturingOrder" });
       if (released.isErr()) throw new Error(`SAP adapter: ${released.error.message}`);
+      workOrder ??= released.value.data as WorkOrder;
+      // The MES continues the order's trace from the released event (SAP → MES → line → SAP).
+      orderContext ??= traceContextOf(released.value);
       await deliver(released.value, `order ${released.value.subject} (event ${released.value.id.slice(0, 8)}…)`);
     }
 
+    // The released order's components go to the WMS, which picks and stages them at line FAB before
+    // the shift and confirms every task with a signed webhook. The line's OPC UA server starts meanwhile.
+    // The line stamps its values with the story's clock (its source timestamps), so its events fall
+    // on the story day like every other fact.
+    let lineTime = Date.parse(AT.lineReady);
+    line.clock = () => new Date(lineTime);
+    const lineStarted = line.start();
+    lineStarted.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
+    const wmsSide = await startPlantWms({ startAt: Date.parse(AT.staged), onEvent: (event) => deliverMovement(event, "WMS") });
+    plantWms = wmsSide;
+    if (workOrder === undefined) throw new Error("no released work order");
+    const releasedOrder: WorkOrder = workOrder;
+    const staging = createStagingRequest(workOrder, { destination: LINE_SIDE, requestedAt: sapEvent.time });
+    if (staging.isErr()) throw new Error(`WMS staging request: ${staging.error.message}`);
+    log("WMS", `staging request ${staging.value.requestId}: ${staging.value.lines.map((l) => `${l.material.id} ${showQuantity(l.quantity)}`).join(", ")} to line FAB`);
+    const stagingSent = await wmsSide.send(staging.value);
+    if (stagingSent.isErr()) throw new Error(`WMS: ${stagingSent.error.message}`);
+
     // 2. The MES dispatches the order to line FAB; the OPC UA adapter counts what the line makes.
-    await line.start();
+    await lineStarted;
     const lineConfig = parseAdapterConfig({
       endpointUrl: line.endpointUrl,
       sourceSystem: "urn:millwright:opcua:line-fab",
@@ -126,10 +262,12 @@ export async function runPlant(options: PlantOptions): Promise<PlantSummary> {
       ],
     })._unsafeUnwrap();
     const lineEvents: AdapterEvent[] = [];
+    let dispatchContext: Context | undefined;
     const adapter = (
       await startOpcuaAdapter({
         config: lineConfig,
         store: createMemoryCounterStore(),
+        traceContextFor: (orderId) => (orderId === ORDER ? dispatchContext : undefined),
         handler: async (event) => {
           lineEvents.push(event);
           const data = event.data as Record<string, any>;
@@ -148,25 +286,73 @@ export async function runPlant(options: PlantOptions): Promise<PlantSummary> {
       await sleep(25);
     }
     log("OPCUA", `adapter connected to ${line.endpointUrl} (PackML nodeset)`);
+    lineTime = Date.parse(AT.dispatched);
+    // The MES dispatches in a span of the order's trace; the line's events for the order join it.
+    const dispatch = mesTracer().startSpan("mes.order.dispatch", { attributes: { "millwright.order": ORDER } }, orderContext ?? ROOT_CONTEXT);
+    dispatchContext = trace.setSpan(orderContext ?? ROOT_CONTEXT, dispatch);
     line.setOrder(ORDER);
     line.setState(6); // PackML Execute
     log("LINE", `order ${ORDER} dispatched by the MES; line FAB executing`);
+    const orderAs = (status: "in_progress" | "completed", time: string): WorkOrder =>
+      parseWorkOrder({ ...releasedOrder, status, revision: revisionAt(time) })._unsafeUnwrap();
+    await deliver(
+      withTraceContext(createEvent({ type: "dev.millwright.workorder.started.v1", source: MES_SOURCE, time: AT.dispatched, data: orderAs("in_progress", AT.dispatched) })._unsafeUnwrap(), dispatchContext),
+      `order ${ORDER} started on line FAB`,
+    );
     const batches: [number, number][] = [[40, 0], [38, 1], [40, 1]];
-    for (const [good, defective] of batches) {
+    for (const [i, [good, defective]] of batches.entries()) {
       await sleep(200);
+      lineTime = Date.parse(AT.produced[i] ?? AT.completed);
       line.produce(good, defective);
     }
     await sleep(200);
+    lineTime = Date.parse(AT.completed);
     line.setState(17); // PackML Complete
     await sleep(300);
     await adapter.idle();
     await adapter.stop();
     log("LINE", `order ${ORDER} complete: ${line.made.good} good, ${line.made.defective} defective parts made`);
+    await deliver(
+      withTraceContext(createEvent({ type: "dev.millwright.workorder.completed.v1", source: MES_SOURCE, time: AT.completed, data: orderAs("completed", AT.completed) })._unsafeUnwrap(), dispatchContext),
+      `order ${ORDER} completed on line FAB`,
+    );
+    dispatch.end();
 
-    // 3. The MES confirms to SAP; the first response is lost; SAP stores the confirmation once.
+    // The MES reports what the line consumed (one flange RM20 per part made, good or not: 500 for
+    // 500 in the order's bill of materials) and creates the batch of what it produced.
     const counts = lineEvents.filter((e) => e.type === "dev.millwright.productioncount.counted.v1").map((e) => e.data as ProductionCount);
     const good = sumQuantities(counts.map((c) => c.goodQuantity), "H87")._unsafeUnwrap();
     const defective = sumQuantities(counts.map((c) => c.defectiveQuantity), "H87")._unsafeUnwrap();
+    const consumption = parseMaterialMovement({
+      movementId: `MES-${ORDER}-0020-RM20-1`,
+      kind: "consumed",
+      postingDate: STORY_DAY,
+      occurredAt: AT.consumed,
+      material: { id: "RM20" },
+      quantity: addQuantities(good, defective)._unsafeUnwrap(),
+      from: { ...LINE_SIDE, stockType: "unrestricted" },
+      order: { orderId: ORDER, operationId: "0020", componentItemId: "0000045678/0002" },
+      revision: "0",
+      sourceRefs: [{ system: "mes-fab", kind: "consumption", key: `MES-${ORDER}-0020-RM20-1` }],
+    })._unsafeUnwrap();
+    await deliverMovement(createEvent({ type: "dev.millwright.materialmovement.posted.v1", source: MES_SOURCE, time: AT.consumed, data: consumption })._unsafeUnwrap(), "MES");
+    const batch = parseBatch({
+      batchId: BATCH.batchId,
+      material: { id: BATCH.material },
+      site: SITE,
+      disposition: "unrestricted",
+      quantity: good,
+      manufacturedOn: STORY_DAY,
+      originOrder: { orderId: ORDER },
+      revision: "20260302153000",
+      sourceRefs: [{ system: "mes-fab", kind: "batch", key: `${BATCH.material}/${BATCH.batchId}` }],
+    })._unsafeUnwrap();
+    await deliver(
+      createEvent({ type: "dev.millwright.batch.created.v1", source: MES_SOURCE, time: AT.batchCreated, data: batch })._unsafeUnwrap(),
+      `batch ${batch.batchId} of ${batch.material.id}: ${showQuantity(batch.quantity)} made for order ${ORDER}`,
+    );
+
+    // 3. The MES confirms to SAP; the first response is lost; SAP stores the confirmation once.
     const confirmation = parseProductionConfirmation({
       confirmationId: `MES-${ORDER}-0030-1`,
       order: { orderId: ORDER, operationId: "0030" },
@@ -174,7 +360,7 @@ export async function runPlant(options: PlantOptions): Promise<PlantSummary> {
       yieldQuantity: good,
       scrapQuantity: defective,
       isFinal: true,
-      postingDate: "2026-03-02",
+      postingDate: STORY_DAY,
       executionStart: counts[0]?.windowStart ?? "2026-03-02T06:00:00-08:00",
       executionEnd: counts.at(-1)?.windowEnd ?? "2026-03-02T06:00:00-08:00",
       revision: "0",
@@ -183,7 +369,12 @@ export async function runPlant(options: PlantOptions): Promise<PlantSummary> {
     // The MES records the confirmation and puts its event in the outbox in one transaction; the
     // relay then posts it to SAP. The first response is lost; the adapter finds the confirmation by
     // its deterministic external id, so SAP holds it once.
-    const confirmed = createEvent({ type: "dev.millwright.productionconfirmation.confirmed.v1", source: MES_SOURCE, time: confirmation.executionEnd ?? "2026-03-02T06:00:00Z", data: confirmation })._unsafeUnwrap();
+    const confirming = mesTracer().startSpan("mes.order.confirm", { attributes: { "millwright.order": ORDER } }, orderContext ?? ROOT_CONTEXT);
+    const confirmed = withTraceContext(
+      createEvent({ type: "dev.millwright.productionconfirmation.confirmed.v1", source: MES_SOURCE, time: AT.confirmed, data: confirmation })._unsafeUnwrap(),
+      trace.setSpan(orderContext ?? ROOT_CONTEXT, confirming),
+    );
+    confirming.end();
     events.push(confirmed);
     await mes.confirm(confirmed);
     log("MES", `confirmation ${confirmation.confirmationId} (${good.value} good, ${defective.value} scrap) written to the outbox with the MES record`);
@@ -192,7 +383,8 @@ export async function runPlant(options: PlantOptions): Promise<PlantSummary> {
     const relayed = await mes.relay(async (record) => {
       const event = parseEvent(record.payload);
       if (event.isErr()) return event;
-      const posted = await postConfirmation(confirmationClient, event.value.data as ProductionConfirmation, config);
+      // The post is a child of the confirmation event's span: the order's trace ends in SAP.
+      const posted = await postConfirmation(confirmationClient, event.value.data as ProductionConfirmation, config, { event: event.value });
       if (posted.isOk()) {
         log("SAP", `confirmation stored (${posted.value.alreadyPosted ? "found by its external id after the lost response" : "first post"}): ExternalSystemConfirmation ${posted.value.externalId}`);
       }
@@ -200,27 +392,127 @@ export async function runPlant(options: PlantOptions): Promise<PlantSummary> {
     });
     log("MES", `outbox relay: ${relayed.published} published, ${relayed.failed.length} failed`);
 
-    // 4. Quality places the produced batch on hold, inspects it, and releases it.
+    // SAP posts the goods movements of the final confirmation: the backflush of RM20 (261) and the
+    // automatic goods receipt of batch B260302A (101), from the quantities SAP stored. Each material
+    // document is announced by a thin business event; the SAP adapter reads it and maps every item.
+    const documentClient = createSapClient({ serviceUrl: sap.serviceUrl(MD), baseDelayMs: 20 });
+    const postDocument = async (input: Omit<DocumentInput, "year" | "postingDate" | "createdBy" | "plant">, what: string, eventId: string): Promise<void> => {
+      const document = toMaterialDocument({ ...input, year: "2026", postingDate: STORY_DAY, createdBy: "MILLWRIGHT", plant: SITE.id });
+      sap.seed(MD, "A_MaterialDocumentHeader", [...sap.rows(MD, "A_MaterialDocumentHeader"), document]);
+      log("SAP", `${what}: material document ${input.document}; business event MaterialDocument.Created sent`);
+      const sapDocumentEvent = toMaterialDocumentCreated({ document: input.document, year: "2026", system: "S4PCLNT100", id: eventId, time: utc(input.createdAt) });
+      const mapped = await handleMaterialDocumentEvent(sapDocumentEvent, { client: documentClient, config, source: SAP_SOURCE });
+      if (mapped.isErr()) throw new Error(`SAP adapter: ${mapped.error.message}`);
+      for (const event of mapped.value) await deliverMovement(event, "SAP");
+    };
+    const storedConfirmation = sap.rows(CONF, "ProdnOrdConf2")[0] ?? {};
+    const sapYield = { value: String(storedConfirmation["ConfirmationYieldQuantity"]), unit: "H87" };
+    const sapScrap = { value: String(storedConfirmation["ConfirmationScrapQuantity"] ?? "0"), unit: "H87" };
+    const backflushed = addQuantities(sapYield, sapScrap)._unsafeUnwrap();
+    await postDocument(
+      {
+        document: "4900000301",
+        createdAt: AT.goodsMovementsPosted,
+        goodsMovementCode: "03",
+        items: [
+          { movementType: "261", material: "RM20", storageLocation: "171D", stockType: "01", quantity: toSapDecimal(backflushed.value), unit: "ST", order: ORDER, reservation: { reservation: "45678", item: "2" } },
+          { movementType: "101", material: BATCH.material, storageLocation: "171A", batch: BATCH.batchId, stockType: "01", quantity: toSapDecimal(sapYield.value), unit: "ST", order: ORDER, refDocType: "F" },
+        ],
+      },
+      `goods movements of the final confirmation posted (backflush 261 RM20 ${backflushed.value} ST, goods receipt 101 ${BATCH.material} batch ${BATCH.batchId} ${sapYield.value} ST)`,
+      "5d0e2b1a-7c43-4f2e-9a61-0c2f8e4b3301",
+    );
+
+    // The WMS receives the pallet from line FAB and puts it away. (The test WMS has no goods
+    // receipts and confirms no block: for those two tasks the demo sends the WMS's confirmation.)
+    const confirmAsWms = async (task: VendorTask): Promise<void> => {
+      const status = await wmsSide.confirmAsWms(task);
+      if (status !== 200) throw new Error(`the webhook receiver answered ${status} to WMS task ${task.taskId}: ${wmsSide.rejected.at(-1) ?? ""}`);
+    };
+    wmsSide.setClock(Date.parse(AT.palletReceived));
+    log("WMS", `pallet ${SSCC} (${BATCH.material} batch ${BATCH.batchId}, ${good.value} PC) received from line FAB and put away in ${FG_BIN.whse}/${FG_BIN.bin}`);
+    await confirmAsWms({
+      taskId: "R-000001",
+      taskType: "RECEIVE",
+      sku: BATCH.material,
+      lot: BATCH.batchId,
+      qty: good.value,
+      uom: "PC",
+      dst: FG_BIN,
+      orderNo: ORDER,
+      hu: SSCC,
+      confirmedAt: new Date(Date.parse(AT.palletReceived)).toISOString(),
+    });
+
+    // 4. Quality places the produced batch on hold: SAP moves it to quality-inspection stock and the
+    // WMS blocks it. Quality releases it: SAP moves it back; the unblock request to the WMS is lost.
     const hold = {
       holdId: "040000001234",
       status: "placed",
-      scope: { kind: "batch", batch: { material: { id: "FG126" }, batchId: "B260302A", site: SITE } },
+      scope: { kind: "batch", batch: { material: { id: BATCH.material }, batchId: BATCH.batchId, site: SITE } },
       quantity: good,
       heldStockType: "quality_inspection",
       reason: { text: "First article inspection of order 1000123" },
-      placedAt: "2026-03-02T08:05:00-08:00",
+      placedAt: AT.holdPlaced,
       revision: "20260302160500",
       sourceRefs: [{ system: "S4PCLNT100", kind: "A_InspectionLot", key: "InspectionLot=040000001234" }],
     };
     const placed = parseQualityHold(hold)._unsafeUnwrap();
-    await deliver(createEvent({ type: "dev.millwright.qualityhold.placed.v1", source: QMS_SOURCE, time: placed.placedAt, data: placed })._unsafeUnwrap(), `batch B260302A held in quality inspection`);
+    await deliver(createEvent({ type: "dev.millwright.qualityhold.placed.v1", source: QMS_SOURCE, time: placed.placedAt, data: placed })._unsafeUnwrap(), `batch ${BATCH.batchId} held in quality inspection`);
+    // A transfer posting between stock types: the issuing line's InventoryStockType, and the
+    // receiving one on the line SAP adds automatically.
+    const holdMove = (movementType: "322" | "321", issuing: string, receiving: string) =>
+      ({ movementType, material: BATCH.material, storageLocation: "171A", batch: BATCH.batchId, stockType: issuing, partnerStockType: receiving, quantity: toSapDecimal(good.value), unit: "ST" }) as const;
+    const block = toHoldRequest(placed);
+    if (block.isErr()) throw new Error(`WMS block request: ${block.error.message}`);
+    wmsSide.setClock(Date.parse(AT.holdPlaced));
+    const blockSent = await wmsSide.send(block.value);
+    if (blockSent.isErr()) throw new Error(`WMS: ${blockSent.error.message}`);
+    log("WMS", `block request ${block.value.requestId} accepted (HTTP ${blockSent.value})`);
+    await postDocument(
+      { document: "4900000302", createdAt: AT.movedToInspection, goodsMovementCode: "04", headerText: `Hold ${placed.holdId}`, items: [holdMove("322", "01", "02")] },
+      `batch ${BATCH.batchId} moved to quality-inspection stock (322) for hold ${placed.holdId}`,
+      "5d0e2b1a-7c43-4f2e-9a61-0c2f8e4b3302",
+    );
+    wmsSide.setClock(Date.parse(AT.wmsBlocked));
+    await confirmAsWms({
+      taskId: "S-000001",
+      taskType: "STATUS",
+      sku: BATCH.material,
+      lot: BATCH.batchId,
+      qty: good.value,
+      uom: "PC",
+      loc: FG_BIN,
+      statusFrom: "AV",
+      statusTo: "BL",
+      hu: SSCC,
+      note: `Hold ${placed.holdId}`,
+      confirmedAt: new Date(Date.parse(AT.wmsBlocked)).toISOString(),
+    });
+
     const releasedHold = parseQualityHold({
       ...hold,
       status: "released",
-      disposition: { decision: "use", decidedAt: "2026-03-02T09:40:00-08:00", targetStockType: "unrestricted" },
+      disposition: { decision: "use", decidedAt: AT.holdReleased, targetStockType: "unrestricted" },
       revision: "20260302174000",
     })._unsafeUnwrap();
-    await deliver(createEvent({ type: "dev.millwright.qualityhold.released.v1", source: QMS_SOURCE, time: "2026-03-02T09:40:00-08:00", data: releasedHold })._unsafeUnwrap(), `batch B260302A released for use`);
+    await deliver(createEvent({ type: "dev.millwright.qualityhold.released.v1", source: QMS_SOURCE, time: AT.holdReleased, data: releasedHold })._unsafeUnwrap(), `batch ${BATCH.batchId} released for use`);
+    const unblock = toHoldRequest(releasedHold);
+    if (unblock.isErr()) throw new Error(`WMS unblock request: ${unblock.error.message}`);
+    wmsSide.setClock(Date.parse(AT.holdReleased));
+    // Injected fault: something between Millwright and the WMS acknowledges the request and drops it.
+    const lost: string[] = [];
+    const dropped: typeof fetch = async () => {
+      lost.push(unblock.value.requestId);
+      return new Response(JSON.stringify({ status: "accepted" }), { status: 202, headers: { "content-type": "application/json" } });
+    };
+    await wmsSide.send(unblock.value, dropped);
+    log("WMS", `unblock request ${unblock.value.requestId} LOST (injected fault: acknowledged on the way, never delivered); the WMS keeps batch ${BATCH.batchId} blocked`);
+    await postDocument(
+      { document: "4900000303", createdAt: AT.movedToUnrestricted, goodsMovementCode: "04", headerText: `Hold ${releasedHold.holdId}`, items: [holdMove("321", "02", "01")] },
+      `usage decision: batch ${BATCH.batchId} moved back to unrestricted stock (321)`,
+      "5d0e2b1a-7c43-4f2e-9a61-0c2f8e4b3303",
+    );
 
     // 5. A malformed record is rejected with every issue and kept as a dead letter.
     const scanned = '{"confirmationId":"SCAN-77","order":{"orderId":"1000123"},"site":{"id":"1710"},"yieldQuantity":{"value":"-3","unit":"KGM"},"scrapQuantity":{"value":"1","unit":"H87"},"isFinal":false,"postingDate":"2026-03-02","revision":"0","sourceRefs":[{"system":"scanner","kind":"scan","key":"77"}]}';
@@ -231,21 +523,44 @@ export async function runPlant(options: PlantOptions): Promise<PlantSummary> {
 
     const sapConfirmations = sap.rows(CONF, "ProdnOrdConf2");
     const stored = sapConfirmations[0];
+    const sapItems = sap
+      .rows(MD, "A_MaterialDocumentHeader")
+      .flatMap((d) => (d["to_MaterialDocumentItem"] as { results: Record<string, unknown>[] }).results)
+      .filter((i) => i["IsAutomaticallyCreated"] !== "X");
+    // The stock type of the batch after a system's last movement of it, as that system reported it.
+    const batchStock = (source: string) =>
+      events
+        .filter((e) => e.source === source && e.type === "dev.millwright.materialmovement.posted.v1")
+        .map((e) => e.data as MaterialMovement)
+        .filter((m) => m.material.id === BATCH.material && m.batchId === BATCH.batchId && m.to !== undefined)
+        .at(-1)?.to?.stockType;
+    const sapBatchStock = batchStock(SAP_SOURCE);
+    const wmsBatchStock = batchStock(WMS_SOURCE);
     return {
       sap: {
         confirmations: sapConfirmations.length,
         confirmationPosts: sap.posts.filter((p) => p.entitySet === "ProdnOrdConf2").length,
         ...(stored === undefined ? {} : { yieldQuantity: String(stored["ConfirmationYieldQuantity"]), scrapQuantity: String(stored["ConfirmationScrapQuantity"]) }),
+        goodsMovements: sapItems.map((i) => `${String(i["GoodsMovementType"])} ${String(i["Material"])}${i["Batch"] === "" ? "" : ` ${String(i["Batch"])}`} ${String(i["QuantityInEntryUnit"])} ${String(i["EntryUnit"])}`),
+        ...(sapBatchStock === undefined ? {} : { batchStock: sapBatchStock }),
       },
       mes: { ...mes.state(), delivered, duplicates },
       line: { good: line.made.good, defective: line.made.defective },
       counted: { good: good.value, defective: defective.value },
+      wms: {
+        requests: wmsSide.wms.received.map((r) => String((r as { type?: unknown }).type)),
+        lost,
+        confirmedTasks: events.filter((e) => e.source === WMS_SOURCE).length,
+        ...(wmsBatchStock === undefined ? {} : { batchStock: wmsBatchStock }),
+        rejectedWebhooks: wmsSide.rejected,
+      },
       rejected,
       events,
       eventLines: events.map((e) => serializeEvent(e)),
     };
   } finally {
     mes.close();
+    await plantWms?.close();
     await line.stop();
     await sap.close();
   }

@@ -1,51 +1,220 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createReadStream, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createReadStream } from "node:fs";
 import { validateNdjson } from "@millwright/cli";
-import { parseEvent } from "@millwright/events";
-import { expect, test } from "vitest";
-import { runPlant } from "../src/plant.js";
+import { parseEvent, type CanonicalEvent } from "@millwright/events";
+import { compareQuantities, type Batch, type MaterialMovement, type Quantity } from "@millwright/model";
+import { beforeAll, describe, expect, test } from "vitest";
+import { buildAlignmentReport, createEngine } from "@millwright/alignment";
+import { MONITOR_AT, plantRules, runPlant, type PlantSummary } from "../src/plant.js";
+import { orderTrace, startTracing, type StoryTrace } from "../src/tracing.js";
 
 const fixtures = join(import.meta.dirname, "..", "fixtures");
+const SAP = "urn:millwright:sap:S4PCLNT100";
+const MES = "urn:millwright:mes:line-fab";
+const WMS = "urn:millwright:wms:test-wms";
+const QMS = "urn:millwright:qms:1710";
+const MINUTE = 60_000;
 
-test("the plant demo: every system ends up agreeing, every fact applied once", async () => {
-  const lines: string[] = [];
-  const dir = mkdtempSync(join(tmpdir(), "millwright-demo-"));
+let summary: PlantSummary;
+let lines: string[];
+let elapsedMs: number;
+let dir: string;
+let story: StoryTrace | undefined;
+
+beforeAll(async () => {
+  lines = [];
+  dir = mkdtempSync(join(tmpdir(), "millwright-demo-"));
   const started = Date.now();
-  const summary = await runPlant({
+  const tracing = startTracing();
+  summary = await runPlant({
     mesDatabase: join(dir, "mes.db"),
     sapOrder: JSON.parse(readFileSync(join(fixtures, "sap-production-order.json"), "utf8")),
     log: (l) => lines.push(l),
   });
-  expect(Date.now() - started).toBeLessThan(30_000);
-
-  // SAP: one confirmation, although the first response was lost and the post was retried.
-  expect(summary.sap).toEqual({ confirmations: 1, confirmationPosts: 2, yieldQuantity: "118", scrapQuantity: "2" });
-  // The line made 118 good and 2 defective parts; the OPC UA adapter counted exactly that.
-  expect(summary.line).toEqual({ good: 118, defective: 2 });
-  expect(summary.counted).toEqual({ good: "118", defective: "2" });
-  // The MES: the release applied once (its redelivery absorbed), counts, the hold placed then released,
-  // and the malformed scanner record kept as a dead letter with its issues.
-  expect(summary.mes).toMatchObject({
-    releasedOrders: ["1000123"],
-    countedGood: 118,
-    countedDefective: 2,
-    holds: { "040000001234": "released" },
-    duplicates: 1,
-    deadLetters: 1,
-    outboxUnsent: 0,
-  });
-  expect(lines.join("\n")).toContain("outbox relay: 1 published, 0 failed");
-  expect(summary.rejected.map((i) => i.code)).toEqual(["negative_quantity", "unit_mismatch"]);
-  expect(lines.join("\n")).toContain("absorbed duplicate workorder.released.v1");
-
-  // Every event the demo writes is a valid canonical event, and `millwright validate` accepts the file.
-  for (const line of summary.eventLines) expect(parseEvent(line).isOk()).toBe(true);
-  const file = join(dir, "events.ndjson");
-  writeFileSync(file, `${summary.eventLines.join("\n")}\n`);
-  const results = [];
-  for await (const r of validateNdjson(createReadStream(file), file, {})) results.push(r);
-  expect(results.length).toBe(summary.events.length);
-  expect(results.filter((r) => !r.valid)).toEqual([]);
+  elapsedMs = Date.now() - started;
+  story = orderTrace(tracing.spans(), summary.events, "1000123");
+  await tracing.shutdown();
 }, 60_000);
+
+const movements = (source: string): MaterialMovement[] =>
+  summary.events.filter((e) => e.source === source && e.type === "dev.millwright.materialmovement.posted.v1").map((e) => e.data as MaterialMovement);
+const one = <T>(items: readonly T[], what: string): T => {
+  expect(items, what).toHaveLength(1);
+  return items[0] as T;
+};
+const same = (a: Quantity, b: Quantity) => compareQuantities(a, b)._unsafeUnwrap();
+const at = (e: CanonicalEvent | undefined) => Date.parse(e?.time ?? "");
+const eventOf = (source: string, match: (m: MaterialMovement) => boolean) =>
+  summary.events.find((e) => e.source === source && e.type === "dev.millwright.materialmovement.posted.v1" && match(e.data as MaterialMovement));
+
+describe("the plant demo", () => {
+  test("every system ends up agreeing on the order, every fact applied once", () => {
+    expect(elapsedMs).toBeLessThan(30_000);
+    // SAP: one confirmation, although the first response was lost and the post was retried.
+    expect(summary.sap).toMatchObject({ confirmations: 1, confirmationPosts: 2, yieldQuantity: "118", scrapQuantity: "2" });
+    // The line made 118 good and 2 defective parts; the OPC UA adapter counted exactly that.
+    expect(summary.line).toEqual({ good: 118, defective: 2 });
+    expect(summary.counted).toEqual({ good: "118", defective: "2" });
+    // The MES: the release applied once (its redelivery absorbed), counts, the hold placed then released,
+    // and the malformed scanner record kept as a dead letter with its issues.
+    expect(summary.mes).toMatchObject({
+      orderStatus: { "1000123": "completed" },
+      countedGood: 118,
+      countedDefective: 2,
+      holds: { "040000001234": "released" },
+      batches: { "FG126/B260302A": "118 H87" },
+      duplicates: 1,
+      deadLetters: 1,
+      outboxUnsent: 0,
+    });
+    expect(lines.join("\n")).toContain("outbox relay: 1 published, 0 failed");
+    expect(summary.rejected.map((i) => i.code)).toEqual(["negative_quantity", "unit_mismatch"]);
+    expect(lines.join("\n")).toContain("absorbed duplicate workorder.released.v1");
+  });
+
+  test("the events per type and source", () => {
+    const count = (type: string, source?: string) => summary.events.filter((e) => e.type === `dev.millwright.${type}` && (source === undefined || e.source === source)).length;
+    expect(count("workorder.released.v1", SAP)).toBe(2);
+    expect(count("materialmovement.posted.v1", SAP)).toBe(4); // 261, 101, 322, 321
+    expect(count("materialmovement.posted.v1", MES)).toBe(1); // consumption
+    expect(count("materialmovement.posted.v1", WMS)).toBe(6); // 2 picks, 2 stagings, the pallet received, the block
+    expect(count("materialmovement.posted.v1")).toBe(11);
+    expect(count("materialmovement.reversed.v1")).toBe(0);
+    expect(count("batch.created.v1", MES)).toBe(1);
+    expect(count("qualityhold.placed.v1", QMS)).toBe(1);
+    expect(count("qualityhold.released.v1", QMS)).toBe(1);
+    expect(count("productionconfirmation.confirmed.v1", MES)).toBe(1);
+    expect(count("productioncount.counted.v1")).toBeGreaterThanOrEqual(3);
+    expect(summary.mes.movements).toEqual({ mes: 1, sap: 4, wms: 6 });
+    // Every event the MES got went through its inbox (the confirmation goes out through the outbox).
+    expect(summary.mes.delivered).toBe(summary.events.length - 1);
+    expect(summary.sap.goodsMovements).toEqual([
+      "261 RM20 120.000 ST",
+      "101 FG126 B260302A 118.000 ST",
+      "322 FG126 B260302A 118.000 ST",
+      "321 FG126 B260302A 118.000 ST",
+    ]);
+    expect(summary.wms.rejectedWebhooks).toEqual([]);
+  });
+
+  test("the goods issue, goods receipt, batch and pallet agree on order, material, batch and quantity", () => {
+    const kinds = (source: string) => movements(source).map((m) => `${m.kind}${m.sourceMovementType === undefined ? "" : ` ${m.sourceMovementType}`}`);
+    expect(kinds(SAP)).toEqual(["consumed 261", "produced 101", "status_changed 322", "status_changed 321"]);
+    expect(kinds(MES)).toEqual(["consumed"]);
+    expect(kinds(WMS)).toEqual(["transferred", "transferred", "transferred", "transferred", "produced", "status_changed"]);
+
+    // Consumption: what the line used (118 good + 2 defective parts, one RM20 each) = SAP's goods issue.
+    const consumed = one(movements(MES).filter((m) => m.kind === "consumed"), "MES consumption");
+    const issued = one(movements(SAP).filter((m) => m.kind === "consumed"), "SAP goods issue");
+    for (const m of [consumed, issued]) {
+      expect(m.order?.orderId).toBe("1000123");
+      expect(m.order?.componentItemId).toBe("0000045678/0002");
+      expect(m.material.id).toBe("RM20");
+    }
+    expect(consumed.quantity).toEqual({ value: "120", unit: "H87" });
+    expect(same(issued.quantity, consumed.quantity)).toBe(0);
+
+    // Production: the counted good parts = the MES batch = SAP's goods receipt = the WMS's pallet = the hold.
+    const batch = one(summary.events.filter((e) => e.type === "dev.millwright.batch.created.v1"), "batch").data as Batch;
+    expect(batch).toMatchObject({ batchId: "B260302A", material: { id: "FG126" }, originOrder: { orderId: "1000123" } });
+    const received = one(movements(SAP).filter((m) => m.kind === "produced"), "SAP goods receipt");
+    const putAway = one(movements(WMS).filter((m) => m.kind === "produced"), "WMS receipt");
+    for (const m of [received, putAway]) {
+      expect(m).toMatchObject({ material: { id: "FG126" }, batchId: "B260302A", order: { orderId: "1000123" }, to: { stockType: "unrestricted" } });
+      expect(same(m.quantity, { value: summary.counted.good, unit: "H87" })).toBe(0);
+    }
+    expect(same(batch.quantity ?? { value: "0", unit: "H87" }, received.quantity)).toBe(0);
+    const hold = summary.events.find((e) => e.type === "dev.millwright.qualityhold.placed.v1")?.data as { quantity: Quantity };
+    expect(same(hold.quantity, received.quantity)).toBe(0);
+
+    // What the WMS staged at the line covers what the line consumed.
+    const staged = movements(WMS).filter((m) => m.extensions?.["wms"]?.["type"] === "stage_to_line" && m.material.id === "RM20");
+    expect(same(one(staged, "RM20 staged").quantity, consumed.quantity)).toBe(1);
+    expect(one(staged, "RM20 staged").to?.bin).toBe(consumed.from?.bin);
+  });
+
+  test("the hold reaches SAP stock and the WMS; the release reaches SAP only", () => {
+    const toStock = (m: MaterialMovement) => `${m.from?.stockType ?? "-"} → ${m.to?.stockType ?? "-"}`;
+    const heldBatch = (m: MaterialMovement) => m.kind === "status_changed" && m.material.id === "FG126" && m.batchId === "B260302A";
+    expect(movements(SAP).filter(heldBatch).map(toStock)).toEqual(["unrestricted → quality_inspection", "quality_inspection → unrestricted"]);
+    // The WMS blocked the batch and never unblocked it: its unblock request was lost on the way.
+    expect(movements(WMS).filter(heldBatch).map(toStock)).toEqual(["unrestricted → blocked"]);
+    expect(summary.wms).toMatchObject({ requests: ["staging_request", "block"], lost: ["040000001234/unblock/20260302174000"], batchStock: "blocked" });
+    expect(summary.sap.batchStock).toBe("unrestricted");
+    expect(summary.mes.batchStock).toEqual({ "FG126/B260302A": { sap: "unrestricted", wms: "blocked" } });
+    expect(lines.join("\n")).toMatch(/WMS\s+unblock request 040000001234\/unblock\/20260302174000 LOST \(injected fault/);
+  });
+
+  test("the stock facts happen on time in the story, except the WMS unblock, which never happens", () => {
+    const placed = summary.events.find((e) => e.type === "dev.millwright.qualityhold.placed.v1");
+    const released = summary.events.find((e) => e.type === "dev.millwright.qualityhold.released.v1");
+    const consumed = eventOf(MES, (m) => m.kind === "consumed");
+    const issued = eventOf(SAP, (m) => m.kind === "consumed");
+    const batch = summary.events.find((e) => e.type === "dev.millwright.batch.created.v1");
+    const receivedSap = eventOf(SAP, (m) => m.kind === "produced");
+    const receivedWms = eventOf(WMS, (m) => m.kind === "produced");
+    const toInspection = eventOf(SAP, (m) => m.to?.stockType === "quality_inspection");
+    const blocked = eventOf(WMS, (m) => m.to?.stockType === "blocked");
+    const toUnrestricted = eventOf(SAP, (m) => m.kind === "status_changed" && m.to?.stockType === "unrestricted");
+    const unblocked = eventOf(WMS, (m) => m.kind === "status_changed" && m.to?.stockType === "unrestricted");
+
+    expect(placed?.time).toBe("2026-03-02T08:05:00-08:00");
+    expect(released?.time).toBe("2026-03-02T09:40:00-08:00");
+    // Production runs 06:00–07:30 plant time: consumption during it, the goods issue minutes after.
+    expect(consumed?.time).toBe("2026-03-02T07:28:00-08:00");
+    expect(at(issued) - at(consumed)).toBeGreaterThan(0);
+    expect(at(issued) - at(consumed)).toBeLessThanOrEqual(10 * MINUTE);
+    // The batch when the order completes, the goods receipt after it, the pallet in the WMS after that.
+    expect(at(receivedSap) - at(batch)).toBeGreaterThan(0);
+    expect(at(receivedSap) - at(batch)).toBeLessThanOrEqual(10 * MINUTE);
+    expect(at(receivedWms) - at(receivedSap)).toBeGreaterThan(0);
+    expect(at(receivedWms) - at(receivedSap)).toBeLessThanOrEqual(30 * MINUTE);
+    // Hold placed: SAP and the WMS follow within minutes. Hold released: SAP follows, the WMS never.
+    for (const follower of [toInspection, blocked]) {
+      expect(at(follower) - at(placed)).toBeGreaterThan(0);
+      expect(at(follower) - at(placed)).toBeLessThanOrEqual(5 * MINUTE);
+    }
+    expect(at(toUnrestricted) - at(released)).toBeGreaterThan(0);
+    expect(at(toUnrestricted) - at(released)).toBeLessThanOrEqual(5 * MINUTE);
+    expect(unblocked).toBeUndefined();
+    // Every new fact is on 2026-03-02.
+    for (const e of [consumed, issued, batch, receivedSap, receivedWms, toInspection, blocked, toUnrestricted]) {
+      expect(new Date(at(e)).toISOString().slice(0, 10)).toBe("2026-03-02");
+    }
+  });
+
+  test("every event the demo writes is a valid canonical event, and `millwright validate` accepts the file", async () => {
+    for (const line of summary.eventLines) expect(parseEvent(line).isOk()).toBe(true);
+    const file = join(dir, "events.ndjson");
+    writeFileSync(file, `${summary.eventLines.join("\n")}\n`);
+    const results = [];
+    for await (const r of validateNdjson(createReadStream(file), file, {})) results.push(r);
+    expect(results.length).toBe(summary.events.length);
+    expect(results.filter((r) => !r.valid)).toEqual([]);
+  });
+  test("the alignment monitor finds the one misalignment: the WMS never unblocked the released batch", () => {
+    // Every rule had its work: each key closed on time, except the WMS unblock, still open.
+    const engine = createEngine({ rules: plantRules() });
+    for (const e of summary.events) expect(engine.ingest(e).isOk()).toBe(true);
+    const findings = engine.evaluate(Date.parse(MONITOR_AT));
+    expect(engine.store.size()).toEqual({ open: 1, closed: 8 });
+    expect(findings.map((f) => ({ kind: f.kind, rule: f.rule, key: f.key, site: f.site, latenessMin: f.latenessMs / MINUTE, reasons: f.kind === "breached" ? f.reasons : [] }))).toEqual([
+      { kind: "breached", rule: "qualityhold-unblocked-wms", key: "FG126/B260302A", site: "1710", latenessMin: 80, reasons: ["missing"] },
+    ]);
+    // The evidence is the release, from the quality system.
+    expect(findings[0]?.evidence.map((e) => [e.type, e.source, e.role])).toEqual([["dev.millwright.qualityhold.released.v1", QMS, "trigger"]]);
+    const report = buildAlignmentReport({ events: summary.events, rules: plantRules(), at: Date.parse(MONITOR_AT) })._unsafeUnwrap();
+    expect(report.totals).toEqual({ open: 0, breached: 1, resolved: 0 });
+  });
+  test("the order's path SAP → MES → line → SAP is one trace, carried by its events", () => {
+    expect(story).toBeDefined();
+    const spans = new Set(story?.spans);
+    for (const name of ["sap.productionorder.read", "mes.order.dispatch", "opcua.productioncount.counted", "mes.order.confirm", "sap.productionconfirmation.post"]) expect(spans).toContain(name);
+    const carried = (story?.events ?? []).map((e) => `${e.type.replace("dev.millwright.", "")} ${e.source.split(":")[2]}`);
+    expect(carried).toEqual(
+      expect.arrayContaining(["workorder.released.v1 sap", "workorder.started.v1 mes", "productioncount.counted.v1 opcua", "workorder.completed.v1 mes", "productionconfirmation.confirmed.v1 mes"]),
+    );
+    expect(carried.filter((c) => c.startsWith("productioncount.counted")).length).toBe(summary.events.filter((e) => e.type === "dev.millwright.productioncount.counted.v1").length);
+  });
+});

@@ -1,3 +1,5 @@
+import { traceContextOf, withTraceContext } from "@millwright/events";
+import { context as contextApi, ROOT_CONTEXT, SpanKind, trace, type Context, type Span } from "@opentelemetry/api";
 import { errAsync, ResultAsync } from "neverthrow";
 import {
   AttributeIds,
@@ -19,6 +21,7 @@ import type { AdapterConfig, Signal } from "./config.js";
 import type { AdapterError, AdapterIssue } from "./errors.js";
 import { applyReadings, EMPTY_LINE_STATE, type AdapterEvent, type ProcessValue, type SignalReading, type StatusSeverity } from "./line-state.js";
 import type { CounterStateStore, StoredLine } from "./state-store.js";
+import packageJson from "../package.json" with { type: "json" };
 
 /** Connection states the adapter reports. */
 export type ConnectionStatus = "connecting" | "connected" | "disconnected" | "stopped";
@@ -46,6 +49,15 @@ export interface AdapterOptions {
   readonly maxBufferedReadings?: number;
   /** Key of this line in the store; default `<site>/<equipment>`. */
   readonly storeKey?: string;
+  /**
+   * The trace context of an order (for example `traceContextOf(releasedEvent)` kept by the MES),
+   * so that the machine states and counts made while the order runs join the order's trace. Each
+   * event is made in a span `opcua.<entity>.<action>` (such as `opcua.productioncount.counted`),
+   * a child of this context when it gives one (else the root of a trace of its own), and carries
+   * that span as its `traceparent`; the handler runs in that trace context. Without an
+   * OpenTelemetry SDK, events carry the order's trace context as given, and none without it.
+   */
+  readonly traceContextFor?: (orderId: string) => Context | undefined;
 }
 
 /** A running adapter. */
@@ -120,6 +132,16 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** The order an adapter event's data names, if any. */
+function orderOf(event: AdapterEvent): string | undefined {
+  return event.data.order?.orderId;
+}
+
+function spanName(event: AdapterEvent): string {
+  // dev.millwright.productioncount.counted.v1 → opcua.productioncount.counted
+  return `opcua.${event.type.slice("dev.millwright.".length, event.type.lastIndexOf(".v"))}`;
+}
+
 function mergeCounters(config: AdapterConfig, readings: readonly SignalReading[]): SignalReading[] {
   const counters = new Set(config.signals.filter((s) => s.role.endsWith("_count")).map((s) => s.nodeId));
   const lastIndex = new Map<string, number>();
@@ -186,13 +208,37 @@ export function startOpcuaAdapter(options: AdapterOptions): ResultAsync<OpcuaAda
       }
     };
 
+    /**
+     * Starts the span an event is made in and puts it on the event: a child of the order's trace
+     * context when `traceContextFor` knows the order. The span ends once the event is stored.
+     */
+    const stamp = (event: AdapterEvent, spans: Span[]): AdapterEvent => {
+      const orderId = orderOf(event);
+      // The drain loop runs for the adapter's lifetime: whatever context started it is no parent.
+      const parent = (orderId === undefined ? undefined : options.traceContextFor?.(orderId)) ?? ROOT_CONTEXT;
+      const attributes = {
+        "cloudevents.event_id": event.id,
+        "cloudevents.event_source": event.source,
+        "cloudevents.event_type": event.type,
+        "millwright.equipment.id": config.equipment.id,
+        ...(orderId === undefined ? {} : { "millwright.order.id": orderId }),
+      };
+      const span = trace.getTracer("@millwright/adapter-opcua", packageJson.version).startSpan(spanName(event), { kind: SpanKind.PRODUCER, attributes }, parent);
+      spans.push(span);
+      return withTraceContext(event, trace.setSpan(ROOT_CONTEXT, span));
+    };
+
+    /** Runs the handler in the event's trace context, so its spans continue the event's trace. */
+    const handle = (event: AdapterEvent): Promise<void> | void =>
+      event.traceparent === undefined ? handler(event) : contextApi.with(traceContextOf(event), () => handler(event));
+
     const deliverPending = async (): Promise<void> => {
       let attempt = 0;
       while (stored.pending.length > 0) {
         const [event, ...rest] = stored.pending;
         if (event === undefined) break;
         try {
-          await handler(event);
+          await handle(event);
         } catch (cause) {
           if (stopping) return;
           report({ code: "handler_failed", path: "/handler", signal: "handler", value: event.id, message: `handler failed, retrying: ${cause instanceof Error ? cause.message : String(cause)}` });
@@ -224,8 +270,11 @@ export function startOpcuaAdapter(options: AdapterOptions): ResultAsync<OpcuaAda
         for (const issue of step.issues) report(issue);
         for (const value of step.processValues) options.onProcessValue?.(value);
         // State and the events it produced are saved in one write before delivery.
-        stored = { state: step.state, pending: [...stored.pending, ...step.events] };
+        const spans: Span[] = [];
+        const events = step.events.map((event) => stamp(event, spans));
+        stored = { state: step.state, pending: [...stored.pending, ...events] };
         await save();
+        for (const span of spans) span.end();
       }
     };
 

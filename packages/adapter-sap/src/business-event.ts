@@ -1,5 +1,6 @@
-import { createEvent, type CreatedEvent, type EventError } from "@millwright/events";
+import { createEvent, fromTraceHeaders, type CreatedEvent, type EventError } from "@millwright/events";
 import { isDateTime, type EventType, type WorkOrderStatus } from "@millwright/model";
+import { context as contextApi, SpanKind, type Attributes, type Context } from "@opentelemetry/api";
 import { err, ok, ResultAsync, type Result } from "neverthrow";
 import type { SapClient, SapClientError } from "./client.js";
 import type { SapAdapterConfig } from "./config.js";
@@ -7,6 +8,7 @@ import type { SapMappingError } from "./errors.js";
 import { mapMaterialDocument } from "./map-material-movement.js";
 import { mapInspectionLot } from "./map-quality-hold.js";
 import { mapProductionOrder } from "./map-work-order.js";
+import { inSpan } from "./trace.js";
 
 /** The parts of a SAP business event type `sap.s4.beh.<object>.<v>.<Entity>.<Action>.<v>`. */
 export interface SapEventType {
@@ -25,7 +27,20 @@ export interface SapBusinessEvent {
   readonly type?: unknown;
   readonly time?: unknown;
   readonly datacontenttype?: unknown;
+  /** W3C Trace Context (CloudEvents distributed tracing extension), when SAP or a broker set it. */
+  readonly traceparent?: unknown;
+  readonly tracestate?: unknown;
   readonly data?: unknown;
+}
+
+/** How the handlers of SAP business events join a trace. */
+export interface BusinessEventTraceOptions {
+  /**
+   * The context to continue when the SAP event carries no valid `traceparent` (an HTTP server
+   * span of the webhook, for example); the active context by default, so a new trace starts when
+   * there is none.
+   */
+  readonly context?: Context;
 }
 
 /** Why a SAP business event could not be turned into a canonical event. */
@@ -34,6 +49,20 @@ export type SapBusinessEventError =
   | { readonly code: "event_error"; readonly message: string; readonly cause: EventError }
   | SapClientError
   | SapMappingError;
+
+/** The parent of a handler's span: the SAP event's trace context, else the caller's or the active context. */
+function parentOf(event: SapBusinessEvent, options: BusinessEventTraceOptions): Context {
+  return fromTraceHeaders(event, options.context ?? contextApi.active());
+}
+
+/** Span attributes of an incoming SAP event (OpenTelemetry semantic conventions for CloudEvents). */
+function eventAttributes(event: SapBusinessEvent, extra: Attributes): Attributes {
+  const out: Attributes = { ...extra };
+  if (typeof event.id === "string") out["cloudevents.event_id"] = event.id;
+  if (typeof event.source === "string") out["cloudevents.event_source"] = event.source;
+  if (typeof event.type === "string") out["cloudevents.event_type"] = event.type;
+  return out;
+}
 
 const TYPE = /^sap\.s4\.beh\.([a-z0-9]+)\.(v\d+)\.([A-Za-z0-9]+)\.([A-Za-z0-9]+)\.(v\d+)$/;
 
@@ -69,7 +98,7 @@ const WORK_ORDER_TYPES: Readonly<Record<WorkOrderStatus, EventType>> = {
 };
 
 /** Options for turning SAP production-order business events into canonical events. */
-export interface ProductionOrderEventOptions {
+export interface ProductionOrderEventOptions extends BusinessEventTraceOptions {
   /** A client of API_PRODUCTION_ORDER_2_SRV. */
   readonly client: SapClient;
   readonly config: SapAdapterConfig;
@@ -85,8 +114,12 @@ export interface ProductionOrderEventOptions {
  * status. The event id is derived from the order and its revision, so a redelivered SAP event gives
  * the same canonical id.
  *
- * @param event - the SAP CloudEvent (`type`, `time`, `data`)
- * @param options - client, configuration, canonical source and the key property of `data`
+ * Tracing: the read runs in a span `sap.productionorder.read`, a child of the SAP event's
+ * `traceparent` when it carries one (else of `options.context` or the active context), and the
+ * canonical event carries that span as its `traceparent`; the OData request sends it too.
+ *
+ * @param event - the SAP CloudEvent (`type`, `time`, `data`, and `traceparent` when present)
+ * @param options - client, configuration, canonical source, the key property of `data`, and the trace context to fall back on
  * @returns the canonical event, or the first error
  * @example
  * ```ts
@@ -106,27 +139,33 @@ export function handleProductionOrderEvent(
     if (typeof key !== "string" || !/^[A-Za-z0-9]{1,12}$/.test(key)) {
       return err(invalid(`/data/${options.keyProperty}`, key, "the order number (String 12)"));
     }
-    const row = await options.client.getEntity("A_ProductionOrder_2", `'${key}'`, {
-      expand: ["to_ProductionOrderOperation", "to_ProductionOrderComponent", "to_ProductionOrderStatus", "to_ProductionOrderItem"],
+    const attributes = eventAttributes(event, { "millwright.order.id": key });
+    return inSpan("sap.productionorder.read", { parent: parentOf(event, options), kind: SpanKind.CONSUMER, attributes }, async (scope) => {
+      const row = await options.client.getEntity(
+        "A_ProductionOrder_2",
+        `'${key}'`,
+        { expand: ["to_ProductionOrderOperation", "to_ProductionOrderComponent", "to_ProductionOrderStatus", "to_ProductionOrderItem"] },
+        { headers: scope.headers },
+      );
+      if (row.isErr()) return err(row.error);
+      const order = mapProductionOrder(row.value, options.config);
+      if (order.isErr()) return err(order.error);
+      const revision = order.value.revision;
+      const time = typeof event.time === "string" && isDateTime(event.time)
+        ? event.time
+        : /^\d{14}$/.test(revision)
+          ? `${revision.slice(0, 4)}-${revision.slice(4, 6)}-${revision.slice(6, 8)}T${revision.slice(8, 10)}:${revision.slice(10, 12)}:${revision.slice(12, 14)}Z`
+          : undefined;
+      if (time === undefined) return err(invalid("/time", event.time, "an RFC 3339 time, or an order revision YYYYMMDDhhmmss"));
+      const created = createEvent({ type: WORK_ORDER_TYPES[order.value.status] as "dev.millwright.workorder.released.v1", source: options.source, data: order.value, time, ...scope.trace });
+      return created.mapErr((cause): SapBusinessEventError => ({ code: "event_error", message: cause.message, cause }));
     });
-    if (row.isErr()) return err(row.error);
-    const order = mapProductionOrder(row.value, options.config);
-    if (order.isErr()) return err(order.error);
-    const revision = order.value.revision;
-    const time = typeof event.time === "string" && isDateTime(event.time)
-      ? event.time
-      : /^\d{14}$/.test(revision)
-        ? `${revision.slice(0, 4)}-${revision.slice(4, 6)}-${revision.slice(6, 8)}T${revision.slice(8, 10)}:${revision.slice(10, 12)}:${revision.slice(12, 14)}Z`
-        : undefined;
-    if (time === undefined) return err(invalid("/time", event.time, "an RFC 3339 time, or an order revision YYYYMMDDhhmmss"));
-    const created = createEvent({ type: WORK_ORDER_TYPES[order.value.status] as "dev.millwright.workorder.released.v1", source: options.source, data: order.value, time });
-    return created.mapErr((cause): SapBusinessEventError => ({ code: "event_error", message: cause.message, cause }));
   };
   return new ResultAsync(run());
 }
 
 /** Options for turning SAP material-document business events into canonical events. */
-export interface MaterialDocumentEventOptions {
+export interface MaterialDocumentEventOptions extends BusinessEventTraceOptions {
   /** A client of API_MATERIAL_DOCUMENT_SRV. */
   readonly client: SapClient;
   readonly config: SapAdapterConfig;
@@ -143,6 +182,7 @@ const YEAR = /^\d{4}$/;
  * `MaterialDocument` and `MaterialDocumentYear`): read the document with its items, map every item,
  * and build one canonical event per item (`…materialmovement.posted.v1`, or `…reversed.v1` for a
  * reversal posting). Ids derive from the movement, so a redelivered SAP event gives the same ids.
+ * Traced like {@link handleProductionOrderEvent}, in a span `sap.materialdocument.read`.
  *
  * @param event - the SAP CloudEvent (`type`, `time`, `data`)
  * @param options - client, configuration and canonical source
@@ -169,31 +209,38 @@ export function handleMaterialDocumentEvent(
       return err(invalid("/data/MaterialDocument", document, "the material document number (String 10)"));
     }
     if (typeof year !== "string" || !YEAR.test(year)) return err(invalid("/data/MaterialDocumentYear", year, "the material document year (String 4)"));
-    const row = await options.client.getEntity("A_MaterialDocumentHeader", `MaterialDocumentYear='${year}',MaterialDocument='${document}'`, {
-      expand: ["to_MaterialDocumentItem"],
+    const attributes = eventAttributes(event, { "millwright.materialdocument.id": `${year}/${document}` });
+    return inSpan("sap.materialdocument.read", { parent: parentOf(event, options), kind: SpanKind.CONSUMER, attributes }, async (scope) => {
+      const row = await options.client.getEntity(
+        "A_MaterialDocumentHeader",
+        `MaterialDocumentYear='${year}',MaterialDocument='${document}'`,
+        { expand: ["to_MaterialDocumentItem"] },
+        { headers: scope.headers },
+      );
+      if (row.isErr()) return err(row.error);
+      const movements = mapMaterialDocument(row.value, options.config);
+      if (movements.isErr()) return err(movements.error);
+      const events: CreatedEvent[] = [];
+      for (const movement of movements.value) {
+        const time = movement.occurredAt ?? (typeof event.time === "string" && isDateTime(event.time) ? event.time : `${movement.postingDate}T00:00:00Z`);
+        const created = createEvent({
+          type: movement.isReversal === true ? "dev.millwright.materialmovement.reversed.v1" : "dev.millwright.materialmovement.posted.v1",
+          source: options.source,
+          data: movement,
+          time,
+          ...scope.trace,
+        });
+        if (created.isErr()) return err({ code: "event_error", message: created.error.message, cause: created.error });
+        events.push(created.value);
+      }
+      return ok(events);
     });
-    if (row.isErr()) return err(row.error);
-    const movements = mapMaterialDocument(row.value, options.config);
-    if (movements.isErr()) return err(movements.error);
-    const events: CreatedEvent[] = [];
-    for (const movement of movements.value) {
-      const time = movement.occurredAt ?? (typeof event.time === "string" && isDateTime(event.time) ? event.time : `${movement.postingDate}T00:00:00Z`);
-      const created = createEvent({
-        type: movement.isReversal === true ? "dev.millwright.materialmovement.reversed.v1" : "dev.millwright.materialmovement.posted.v1",
-        source: options.source,
-        data: movement,
-        time,
-      });
-      if (created.isErr()) return err({ code: "event_error", message: created.error.message, cause: created.error });
-      events.push(created.value);
-    }
-    return ok(events);
   };
   return new ResultAsync(run());
 }
 
 /** Options for turning SAP inspection-lot business events into canonical events. */
-export interface InspectionLotEventOptions {
+export interface InspectionLotEventOptions extends BusinessEventTraceOptions {
   /** A client of API_INSPECTIONLOT_SRV. */
   readonly client: SapClient;
   readonly config: SapAdapterConfig;
@@ -208,6 +255,7 @@ const INSPECTION_LOT = /^\d{1,12}$/;
  * `…Changed.v1`, `…Canceled.v1`; data: the key `InspectionLot`): read the lot and, once decided, its
  * usage decision, map them to a QualityHold, and build the canonical hold event for its status
  * (`…qualityhold.placed.v1`, or `…qualityhold.released.v1` when released, rejected or cancelled).
+ * Traced like {@link handleProductionOrderEvent}, in a span `sap.inspectionlot.read`.
  *
  * @param event - the SAP CloudEvent (`type`, `time`, `data`)
  * @param options - client, configuration and canonical source
@@ -225,21 +273,25 @@ export function handleInspectionLotEvent(event: SapBusinessEvent, options: Inspe
     const data = (typeof event.data === "object" && event.data !== null ? event.data : {}) as Record<string, unknown>;
     const key = data["InspectionLot"];
     if (typeof key !== "string" || !INSPECTION_LOT.test(key)) return err(invalid("/data/InspectionLot", key, "the inspection lot number (String 12, digits)"));
-    const lot = await options.client.getEntity("A_InspectionLot", `'${key}'`);
-    if (lot.isErr()) return err(lot.error);
-    const decided = lot.value["InspectionLotHasUsageDecision"] === true;
-    const usageDecision = decided ? await options.client.getEntity("A_InspLotUsageDecision", `'${key}'`) : undefined;
-    if (usageDecision?.isErr() === true) return err(usageDecision.error);
-    const hold = mapInspectionLot({ lot: lot.value, ...(usageDecision?.isOk() === true ? { usageDecision: usageDecision.value } : {}) }, options.config);
-    if (hold.isErr()) return err(hold.error);
-    const time = typeof event.time === "string" && isDateTime(event.time) ? event.time : hold.value.disposition?.decidedAt ?? hold.value.placedAt;
-    const created = createEvent({
-      type: hold.value.status === "placed" ? "dev.millwright.qualityhold.placed.v1" : "dev.millwright.qualityhold.released.v1",
-      source: options.source,
-      data: hold.value,
-      time,
+    const attributes = eventAttributes(event, { "millwright.inspectionlot.id": key });
+    return inSpan("sap.inspectionlot.read", { parent: parentOf(event, options), kind: SpanKind.CONSUMER, attributes }, async (scope) => {
+      const lot = await options.client.getEntity("A_InspectionLot", `'${key}'`, undefined, { headers: scope.headers });
+      if (lot.isErr()) return err(lot.error);
+      const decided = lot.value["InspectionLotHasUsageDecision"] === true;
+      const usageDecision = decided ? await options.client.getEntity("A_InspLotUsageDecision", `'${key}'`, undefined, { headers: scope.headers }) : undefined;
+      if (usageDecision?.isErr() === true) return err(usageDecision.error);
+      const hold = mapInspectionLot({ lot: lot.value, ...(usageDecision?.isOk() === true ? { usageDecision: usageDecision.value } : {}) }, options.config);
+      if (hold.isErr()) return err(hold.error);
+      const time = typeof event.time === "string" && isDateTime(event.time) ? event.time : hold.value.disposition?.decidedAt ?? hold.value.placedAt;
+      const created = createEvent({
+        type: hold.value.status === "placed" ? "dev.millwright.qualityhold.placed.v1" : "dev.millwright.qualityhold.released.v1",
+        source: options.source,
+        data: hold.value,
+        time,
+        ...scope.trace,
+      });
+      return created.mapErr((cause): SapBusinessEventError => ({ code: "event_error", message: cause.message, cause }));
     });
-    return created.mapErr((cause): SapBusinessEventError => ({ code: "event_error", message: cause.message, cause }));
   };
   return new ResultAsync(run());
 }

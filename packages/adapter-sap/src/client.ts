@@ -62,6 +62,15 @@ export interface SapQuery {
   readonly orderBy?: string;
 }
 
+/** Per-request options of a read or a create. */
+export interface SapRequestOptions {
+  /**
+   * Further request headers, such as W3C Trace Context `traceparent` and `tracestate`. The
+   * client's own headers (authorization, cookie, CSRF token, content negotiation) take precedence.
+   */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
 /** A created entity and the `sap-message` of the response. */
 export interface SapCreated {
   readonly entity: ODataRecord;
@@ -71,16 +80,25 @@ export interface SapCreated {
 /** An OData V2 client of one SAP service. */
 export interface SapClient {
   /** Read one entity by key predicate (e.g. `'1000123'` or `A='1',B='2'`). Retried on 429/5xx/network errors. */
-  getEntity(entitySet: string, key: string, query?: SapQuery): ResultAsync<ODataRecord, SapClientError>;
+  getEntity(entitySet: string, key: string, query?: SapQuery, options?: SapRequestOptions): ResultAsync<ODataRecord, SapClientError>;
   /** Read all rows, following `__next` page by page (flat memory); each item is a row or the error that ended the read. */
-  list(entitySet: string, query?: SapQuery): AsyncIterable<Result<ODataRecord, SapClientError>>;
+  list(entitySet: string, query?: SapQuery, options?: SapRequestOptions): AsyncIterable<Result<ODataRecord, SapClientError>>;
   /** Rows changed after a `YYYYMMDDhhmmss` stamp (`LastChangeDateTime gt '…'`, string comparison as in the EDMX). */
   listChangedSince(entitySet: string, since: string, query?: SapQuery): AsyncIterable<Result<ODataRecord, SapClientError>>;
   /** Create an entity (deep insert allowed). Retried only when `idempotent` (the body carries its own idempotency key). */
-  create(entitySet: string, body: unknown, options?: { readonly idempotent?: boolean }): ResultAsync<SapCreated, SapClientError>;
+  create(entitySet: string, body: unknown, options?: SapRequestOptions & { readonly idempotent?: boolean }): ResultAsync<SapCreated, SapClientError>;
 }
 
 const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
+const OWN_HEADERS = new Set(["accept", "authorization", "content-type", "cookie", "x-csrf-token"]);
+
+/** A caller's extra headers, without any the client sets itself (names compared case-insensitively). */
+function extraHeaders(headers: Readonly<Record<string, string>> | undefined): Readonly<Record<string, string>> {
+  if (headers === undefined) return {};
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) if (!OWN_HEADERS.has(name.toLowerCase())) out[name] = value;
+  return out;
+}
 
 function queryString(query: SapQuery | undefined, sapClient: string | undefined): string {
   const params: string[] = [];
@@ -197,7 +215,7 @@ export function createSapClient(options: SapClientOptions): SapClient {
     cookies.size === 0 ? {} : { cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join("; ") };
 
   /** One HTTP attempt with a timeout; network failures and timeouts become errors, never throws. */
-  const attempt = async (method: string, url: string, headers: Record<string, string>, body?: string): Promise<Result<Response, SapClientError>> => {
+  const attempt = async (method: string, url: string, headers: Readonly<Record<string, string>>, body?: string): Promise<Result<Response, SapClientError>> => {
     const path = pathOf(url);
     const auth = await authHeader();
     if (auth.isErr()) return err(auth.error);
@@ -206,7 +224,7 @@ export function createSapClient(options: SapClientOptions): SapClient {
     try {
       const response = await doFetch(url, {
         method,
-        headers: { accept: "application/json", ...auth.value, ...cookieHeader(), ...headers, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        headers: { ...headers, accept: "application/json", ...auth.value, ...cookieHeader(), ...(body === undefined ? {} : { "content-type": "application/json" }) },
         ...(body === undefined ? {} : { body }),
         signal: controller.signal,
         redirect: "manual",
@@ -231,7 +249,7 @@ export function createSapClient(options: SapClientOptions): SapClient {
   };
 
   /** Send with retries when idempotent; gives the final response (any status) or the last transport error. */
-  const send = async (method: string, url: string, headers: Record<string, string>, body: string | undefined, idempotent: boolean): Promise<Result<Response, SapClientError>> => {
+  const send = async (method: string, url: string, headers: Readonly<Record<string, string>>, body: string | undefined, idempotent: boolean): Promise<Result<Response, SapClientError>> => {
     const path = pathOf(url);
     const attempts = idempotent ? maxAttempts : 1;
     let last: Result<Response, SapClientError> | undefined;
@@ -255,9 +273,9 @@ export function createSapClient(options: SapClientOptions): SapClient {
     }
   };
 
-  const getJson = async (url: string): Promise<Result<unknown, SapClientError>> => {
+  const getJson = async (url: string, headers: Readonly<Record<string, string>> = {}): Promise<Result<unknown, SapClientError>> => {
     const path = pathOf(url);
-    const response = await send("GET", url, {}, undefined, true);
+    const response = await send("GET", url, headers, undefined, true);
     if (response.isErr()) return err(response.error);
     log({ level: "debug", message: "read", method: "GET", path, status: response.value.status, attempt: 1 });
     if (!response.value.ok) return err(await httpError(response.value, "GET", path));
@@ -276,10 +294,10 @@ export function createSapClient(options: SapClientOptions): SapClient {
     return ok(token);
   };
 
-  const pages = async function* (first: string): AsyncGenerator<Result<ODataRecord, SapClientError>> {
+  const pages = async function* (first: string, headers: Readonly<Record<string, string>> = {}): AsyncGenerator<Result<ODataRecord, SapClientError>> {
     let url: string | undefined = first;
     while (url !== undefined) {
-      const body = await getJson(url);
+      const body = await getJson(url, headers);
       if (body.isErr()) {
         yield err(body.error);
         return;
@@ -296,16 +314,16 @@ export function createSapClient(options: SapClientOptions): SapClient {
   };
 
   return {
-    getEntity(entitySet, key, query) {
+    getEntity(entitySet, key, query, requestOptions) {
       const url = `${base}${entitySet}(${key})${queryString(query, options.sapClient)}`;
       return new ResultAsync(
-        getJson(url).then((r) =>
+        getJson(url, extraHeaders(requestOptions?.headers)).then((r) =>
           r.andThen((body) => unwrapEntity(body).mapErr((issue): SapClientError => ({ code: "invalid_response", method: "GET", path: pathOf(url), message: issue.message }))),
         ),
       );
     },
-    list(entitySet, query) {
-      return pages(`${base}${entitySet}${queryString(query, options.sapClient)}`);
+    list(entitySet, query, requestOptions) {
+      return pages(`${base}${entitySet}${queryString(query, options.sapClient)}`, extraHeaders(requestOptions?.headers));
     },
     listChangedSince(entitySet, since, query) {
       const delta = `LastChangeDateTime gt '${since.replace(/'/g, "''")}'`;
@@ -322,7 +340,7 @@ export function createSapClient(options: SapClientOptions): SapClient {
           if (t.isErr()) return err(t.error);
         }
         for (;;) {
-          const response = await send("POST", url, { "x-csrf-token": csrfToken ?? "" }, text, createOptions?.idempotent === true);
+          const response = await send("POST", url, { ...extraHeaders(createOptions?.headers), "x-csrf-token": csrfToken ?? "" }, text, createOptions?.idempotent === true);
           if (response.isErr()) return err(response.error);
           const res = response.value;
           if (res.status === 403 && res.headers.get("x-csrf-token")?.toLowerCase() === "required" && !refetched) {

@@ -69,16 +69,18 @@ export {
   type SapClientError,
   type SapClientLogEntry,
   type SapClientOptions,
+  type SapRequestOptions,
   type SapCreated,
   type SapMessage,
   type SapQuery,
 } from "./client.js";
-export { postConfirmation, type PostConfirmationError, type PostedConfirmation } from "./post.js";
+export { postConfirmation, type PostConfirmationError, type PostConfirmationOptions, type PostedConfirmation } from "./post.js";
 export {
   handleInspectionLotEvent,
   handleMaterialDocumentEvent,
   handleProductionOrderEvent,
   parseSapEventType,
+  type BusinessEventTraceOptions,
   type InspectionLotEventOptions,
   type MaterialDocumentEventOptions,
   type ProductionOrderEventOptions,

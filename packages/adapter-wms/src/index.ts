@@ -56,6 +56,7 @@ export {
   TIMESTAMP_HEADER,
   createWebhookVerifier,
   signWebhook,
+  webhookTraceContext,
   type WebhookError,
   type WebhookHeaders,
   type WebhookVerifier,

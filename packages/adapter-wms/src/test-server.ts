@@ -157,10 +157,10 @@ export async function startTestWms(options: TestWmsOptions): Promise<TestWms> {
   let failuresLeft = faults.failRequests ?? 0;
   let work: Promise<void> = Promise.resolve();
 
-  const deliver = async (payload: TestWmsTask): Promise<void> => {
+  const deliver = async (payload: TestWmsTask, trace: Readonly<Record<string, string>>): Promise<void> => {
     for (let attempt = 0; attempt <= retries; attempt++) {
       const body = JSON.stringify(payload);
-      const headers = { "content-type": "application/json", ...signWebhook({ secret: options.secret, body, timestamp: now() / 1000 }) };
+      const headers = { ...trace, "content-type": "application/json", ...signWebhook({ secret: options.secret, body, timestamp: now() / 1000 }) };
       let status = 0;
       try {
         status = (await fetch(options.webhookUrl, { method: "POST", headers, body })).status;
@@ -210,8 +210,14 @@ export async function startTestWms(options: TestWmsOptions): Promise<TestWms> {
         tasks = tasks.flatMap((t, i) => ((i + 1) % every === 0 ? [t, t] : [t]));
       }
       if (faults.reorder === true) tasks = shuffle(tasks, faults.seed ?? 42);
+      // The webhooks of a request continue its trace, as a traced WMS would.
+      const trace: Record<string, string> = {};
+      for (const name of ["traceparent", "tracestate"]) {
+        const value = req.headers[name];
+        if (typeof value === "string") trace[name] = value;
+      }
       work = work.then(async () => {
-        for (const task of tasks) await deliver(task);
+        for (const task of tasks) await deliver(task, trace);
       });
     })();
   });

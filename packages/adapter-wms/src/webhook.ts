@@ -1,6 +1,8 @@
 // Signed WMS webhooks: HMAC-SHA256 over "<timestamp>.<body>", checked in constant time, with a
 // freshness window and a replay cache.
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { fromTraceHeaders } from "@millwright/events";
+import { ROOT_CONTEXT, type Context } from "@opentelemetry/api";
 import { err, ok, type Result } from "neverthrow";
 
 /** The header with the Unix time (seconds) the sender signed at. */
@@ -104,4 +106,21 @@ export function createWebhookVerifier(options: WebhookVerifierOptions): WebhookV
       return ok(typeof body === "string" ? body : Buffer.from(body).toString("utf8"));
     },
   };
+}
+
+/**
+ * Reads the W3C Trace Context of a webhook (its `traceparent` and `tracestate` headers) into an
+ * OpenTelemetry context, so that the canonical events mapped from it join the WMS's trace:
+ * `withTraceContext(event, webhookTraceContext(req.headers))`, or start the receiver's span in it.
+ * A missing or invalid `traceparent` gives `base` unchanged.
+ *
+ * @param headers - the request headers, as node:http gives them (lower-case names)
+ * @param base - the context to add the trace context to; `ROOT_CONTEXT` by default
+ * @returns the context whose remote parent is the webhook's sender
+ * @example
+ * const parent = webhookTraceContext(req.headers);
+ * const event = withTraceContext(createEvent(input)._unsafeUnwrap(), parent);
+ */
+export function webhookTraceContext(headers: WebhookHeaders, base: Context = ROOT_CONTEXT): Context {
+  return fromTraceHeaders({ traceparent: headers["traceparent"], tracestate: headers["tracestate"] }, base);
 }

@@ -1,5 +1,8 @@
 // Sending outbound requests (staging, block, unblock) to a WMS over HTTP, with retries.
+import { toTraceHeaders } from "@millwright/events";
+import { context as contextApi, SpanKind, SpanStatusCode, trace, type Context } from "@opentelemetry/api";
 import { ResultAsync, errAsync, okAsync } from "neverthrow";
+import packageJson from "../package.json" with { type: "json" };
 import { parseWmsRequest, type WmsContractError, type WmsRequest } from "./wms-contract.js";
 
 /** Why a request was not accepted. */
@@ -18,6 +21,12 @@ export interface SendWmsRequestOptions {
   readonly delay?: (attempt: number) => number;
   /** The fetch to use; the global one by default. */
   readonly fetch?: typeof fetch;
+  /**
+   * The trace the request belongs to (for example `traceContextOf(releasedEvent)`); the active
+   * context by default. The request is sent in a span `wms.request.send`, a child of it, and
+   * every attempt carries that span as the W3C `traceparent` header.
+   */
+  readonly context?: Context;
 }
 
 /**
@@ -25,7 +34,7 @@ export interface SendWmsRequestOptions {
  * network errors. The WMS answers 2xx when it accepted the request (or had already, by its id).
  *
  * @param request - a staging, block or unblock request
- * @param options - endpoint, retries, delay and fetch
+ * @param options - endpoint, retries, delay, fetch and the trace context to continue
  * @returns the HTTP status of the accepting answer, or why the request was not accepted
  * @example
  * await sendWmsRequest(request, { url: `${wmsUrl}/requests` });
@@ -37,9 +46,18 @@ export function sendWmsRequest(request: WmsRequest, options: SendWmsRequestOptio
   const retries = options.retries ?? 3;
   const delay = options.delay ?? ((n: number) => 200 * n);
   const body = JSON.stringify(request);
+  const parent = options.context ?? contextApi.active();
+  const span = trace.getTracer("@millwright/adapter-wms", packageJson.version).startSpan(
+    "wms.request.send",
+    { kind: SpanKind.CLIENT, attributes: { "millwright.wms.request.id": request.requestId, "millwright.wms.request.type": request.type } },
+    parent,
+  );
+  // The span is active during each request, so an HTTP client instrumentation nests under it.
+  const inSpan = trace.setSpan(parent, span);
+  const headers = { ...toTraceHeaders(span.spanContext()), "content-type": "application/json" };
   const attempt = (n: number): ResultAsync<number, WmsClientError> =>
     ResultAsync.fromPromise(
-      doFetch(options.url, { method: "POST", headers: { "content-type": "application/json" }, body }).then(async (r) => ({ status: r.status, text: await r.text() })),
+      contextApi.with(inSpan, () => doFetch(options.url, { method: "POST", headers, body })).then(async (r) => ({ status: r.status, text: await r.text() })),
       (cause): WmsClientError => ({ code: "unavailable", attempts: n, message: `POST ${options.url} failed: ${(cause as Error).message}` }),
     )
       .andThen(({ status, text }) => {
@@ -51,5 +69,14 @@ export function sendWmsRequest(request: WmsRequest, options: SendWmsRequestOptio
         if (error.code !== "unavailable" || n > retries) return errAsync(error);
         return ResultAsync.fromSafePromise(new Promise<void>((resolve) => setTimeout(resolve, delay(n)))).andThen(() => attempt(n + 1));
       });
-  return attempt(1);
+  return attempt(1)
+    .map((status) => {
+      span.end();
+      return status;
+    })
+    .mapErr((error) => {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+      span.end();
+      return error;
+    });
 }

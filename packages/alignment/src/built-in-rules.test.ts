@@ -1,26 +1,12 @@
 import type { CanonicalEvent } from "@millwright/events";
 import { describe, expect, it } from "vitest";
-import { at, completed, confirmed, counted, holdEnded, holdPlaced, MINUTE, released, started, T0 } from "../test/fixtures.js";
+import { at, brief, completed, confirmed, counted, holdEnded, holdPlaced, MINUTE, released, run, started, T0 } from "../test/fixtures.js";
 import { builtInRules, productionConfirmedRule, qualityHoldClosedRule, workOrderStartedRule } from "./built-in-rules.js";
 import { createEngine } from "./engine.js";
 import type { AlignmentRule } from "./rule.js";
 import type { Finding } from "./finding.js";
 
 const HOUR = 60;
-const run = (rules: readonly AlignmentRule[], events: readonly CanonicalEvent[], nowMinutes: number): readonly Finding[] => {
-  const engine = createEngine({ rules });
-  for (const e of events) expect(engine.ingest(e).isOk()).toBe(true);
-  return engine.evaluate(T0 + nowMinutes * MINUTE);
-};
-const brief = (findings: readonly Finding[]) =>
-  findings.map((f) => ({
-    kind: f.kind,
-    rule: f.rule,
-    key: f.key,
-    latenessMin: f.latenessMs / MINUTE,
-    ...(f.kind === "breached" ? { reasons: f.reasons } : {}),
-    ...(f.quantityDifference === undefined ? {} : { diff: f.quantityDifference }),
-  }));
 
 describe("workorder-started (released → started within 4 h)", () => {
   const rules = [workOrderStartedRule()];
@@ -46,7 +32,7 @@ describe("workorder-started (released → started within 4 h)", () => {
     expect(brief(engine.evaluate(T0 + 5 * HOUR * MINUTE))).toEqual([{ kind: "breached", rule: "workorder-started", key: "1000200", latenessMin: 60, reasons: ["missing"] }]);
     expect(engine.evaluate(T0 + 6 * HOUR * MINUTE)).toEqual([]);
     engine.ingest(started("1000200", 6 * HOUR + 15));
-    expect(brief(engine.evaluate(T0 + 7 * HOUR * MINUTE))).toEqual([{ kind: "resolved", rule: "workorder-started", key: "1000200", latenessMin: 135 }]);
+    expect(brief(engine.evaluate(T0 + 7 * HOUR * MINUTE))).toEqual([{ kind: "resolved", rule: "workorder-started", key: "1000200", latenessMin: 135, resolution: "fulfilled" }]);
     expect(engine.store.size().open).toBe(0);
   });
   it("out of order: the start before the release gives the same findings", () => {
@@ -123,7 +109,7 @@ describe("productionconfirmation-posted (completed → final confirmation within
   });
   it("a non-final confirmation does not fulfil", () => {
     const events = [...counts, completed("1000300", 30), confirmed({ orderId: "1000300", n: 1, yieldValue: "100.5", isFinal: false, minutes: 40 })];
-    expect(brief(run(rules, events, 3 * HOUR)).map((f) => f.kind === "breached" && f.reasons)).toEqual([["missing"]]);
+    expect(run(rules, events, 3 * HOUR).map((f) => f.kind === "breached" && f.reasons)).toEqual([["missing"]]);
   });
   it("out of order and duplicated: the same findings", () => {
     const events = [...counts, completed("1000300", 30), confirmed({ orderId: "1000300", n: 1, yieldValue: "99", isFinal: true, minutes: 60 })];
@@ -159,7 +145,17 @@ describe("qualityhold-closed (placed → released/rejected/cancelled within 72 h
 
 describe("builtInRules", () => {
   it("names every rule once, in report order", () => {
-    expect(builtInRules().map((r) => r.name)).toEqual(["workorder-started", "productionconfirmation-posted", "qualityhold-closed"]);
+    expect(builtInRules().map((r) => r.name)).toEqual([
+      "workorder-started",
+      "productionconfirmation-posted",
+      "goodsissue-posted",
+      "goodsreceipt-posted",
+      "qualityhold-blocked-erp",
+      "qualityhold-blocked-wms",
+      "qualityhold-unblocked-erp",
+      "qualityhold-unblocked-wms",
+      "qualityhold-closed",
+    ]);
   });
   it("applies per-rule options", () => {
     const [started] = builtInRules({ workOrderStarted: { deadlineMs: 1000 } });

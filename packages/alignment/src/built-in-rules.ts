@@ -1,6 +1,37 @@
-import { defineRule, type AlignmentRule } from "./rule.js";
+import type { CanonicalEvent } from "@millwright/events";
+import type { MaterialMovement, QualityHold, StockType } from "@millwright/model";
+import { defineRule, type AlignmentRule, type Observation } from "./rule.js";
 
 const HOUR_MS = 3_600_000;
+
+/** The part a system plays for the built-in rules: the ERP (system of record), the WMS, or the shop floor (MES, SCADA, lines). */
+export type SystemRole = "erp" | "wms" | "floor";
+
+/** Says which part the system behind an event `source` plays, or `undefined` for none. */
+export type SystemClassifier = (source: string) => SystemRole | undefined;
+
+const ROLE_OF_SYSTEM: Readonly<Record<string, SystemRole>> = { sap: "erp", erp: "erp", s4: "erp", wms: "wms", mes: "floor", opcua: "floor", line: "floor", scada: "floor" };
+
+/**
+ * The default classifier: the segment after `urn:millwright:` in the source, as the adapters write
+ * it — `sap`/`erp` → erp, `wms` → wms, `mes`/`opcua`/`line`/`scada` → floor. Pass your own
+ * (`systems` in the rule options) when your sources are named otherwise.
+ *
+ * @param source - a CloudEvents source
+ * @returns the role, or undefined
+ * @example
+ * defaultSystemOf("urn:millwright:sap:S4PCLNT100"); // "erp"
+ */
+export function defaultSystemOf(source: string): SystemRole | undefined {
+  const m = /^urn:millwright:([a-z0-9]+)(?::|$)/.exec(source);
+  return m === null ? undefined : ROLE_OF_SYSTEM[m[1] as string];
+}
+
+/** Options of the built-in rules that compare systems. */
+export interface SystemOptions {
+  /** Which part each source plays (default {@link defaultSystemOf}). */
+  readonly systems?: SystemClassifier;
+}
 
 /** Options of a built-in rule with a deadline. */
 export interface DeadlineOptions {
@@ -12,6 +43,18 @@ export interface DeadlineOptions {
 export interface ConfirmationOptions extends DeadlineOptions {
   /** The largest accepted |confirmed yield − counted good quantity|, a decimal string (default "0"). */
   readonly tolerance?: string;
+}
+
+/** Options of the goods movement rules. */
+export interface MovementOptions extends DeadlineOptions, SystemOptions {
+  /** The largest accepted |posted − reported| quantity, a decimal string (default "0"). */
+  readonly tolerance?: string;
+}
+
+/** Options of the stock blocking rules. */
+export interface BlockingOptions extends DeadlineOptions, SystemOptions {
+  /** Whose stock is checked: the ERP's or the WMS's. */
+  readonly system: "erp" | "wms";
 }
 
 /**
@@ -29,8 +72,8 @@ export function workOrderStartedRule(options: DeadlineOptions = {}): AlignmentRu
     description: "a released work order is started by MES within the deadline",
     deadlineMs: options.deadlineMs ?? 4 * HOUR_MS,
     observe: (e) => {
-      if (e.type === "dev.millwright.workorder.released.v1") return { key: e.data.orderId, role: "trigger" };
-      if (e.type === "dev.millwright.workorder.started.v1") return { key: e.data.orderId, role: "fulfilment" };
+      if (e.type === "dev.millwright.workorder.released.v1") return { key: e.data.orderId, role: "trigger", site: e.data.site.id };
+      if (e.type === "dev.millwright.workorder.started.v1") return { key: e.data.orderId, role: "fulfilment", site: e.data.site.id };
       return undefined;
     },
   });
@@ -54,14 +97,16 @@ export function productionConfirmedRule(options: ConfirmationOptions = {}): Alig
     deadlineMs: options.deadlineMs ?? 2 * HOUR_MS,
     tolerance: options.tolerance ?? "0",
     observe: (e) => {
-      if (e.type === "dev.millwright.workorder.completed.v1") return { key: e.data.orderId, role: "trigger" };
+      if (e.type === "dev.millwright.workorder.completed.v1") return { key: e.data.orderId, role: "trigger", site: e.data.site.id };
       if (e.type === "dev.millwright.productionconfirmation.confirmed.v1") {
         if (e.data.reverses !== undefined) return undefined;
-        return { key: e.data.order.orderId, role: e.data.isFinal ? "fulfilment" : "partial", quantity: e.data.yieldQuantity };
+        return { key: e.data.order.orderId, role: e.data.isFinal ? "fulfilment" : "partial", quantity: e.data.yieldQuantity, site: e.data.site.id };
       }
       if (e.type === "dev.millwright.productioncount.counted.v1") {
-        const order = e.data.order;
-        return order === undefined ? undefined : { key: order.orderId, role: "measure", quantity: e.data.goodQuantity };
+        const { order, equipment } = e.data;
+        if (order === undefined) return undefined;
+        const site = equipment.site?.id;
+        return { key: order.orderId, role: "measure", quantity: e.data.goodQuantity, line: equipment.id, ...(site === undefined ? {} : { site }) };
       }
       return undefined;
     },
@@ -70,7 +115,8 @@ export function productionConfirmedRule(options: ConfirmationOptions = {}): Alig
 
 /**
  * A placed quality hold ends (released, rejected or cancelled) within the deadline (default
- * 72 h). Keyed by holdId. Checking that ERP and WMS block the stock is not part of this rule.
+ * 72 h). Keyed by holdId. That ERP and WMS block and unblock the stock is checked by
+ * {@link qualityHoldBlockedRule} and {@link qualityHoldUnblockedRule}.
  *
  * @param options - the deadline
  * @returns the rule `qualityhold-closed`
@@ -83,17 +129,181 @@ export function qualityHoldClosedRule(options: DeadlineOptions = {}): AlignmentR
     description: "a placed quality hold is released, rejected or cancelled within the deadline",
     deadlineMs: options.deadlineMs ?? 72 * HOUR_MS,
     observe: (e) => {
-      if (e.type === "dev.millwright.qualityhold.placed.v1") return { key: e.data.holdId, role: "trigger" };
-      if (e.type === "dev.millwright.qualityhold.released.v1") return { key: e.data.holdId, role: "fulfilment" };
+      if (e.type === "dev.millwright.qualityhold.placed.v1") return observation(e.data.holdId, "trigger", { site: heldBatch(e.data)?.site });
+      if (e.type === "dev.millwright.qualityhold.released.v1") return observation(e.data.holdId, "fulfilment", { site: heldBatch(e.data)?.site });
       return undefined;
     },
   });
 }
 
-/** Options of {@link builtInRules}, per rule. */
-export interface BuiltInRuleOptions {
+/** A posted movement that is not a reversal, from a system playing `role`; `undefined` otherwise. */
+function movement(e: CanonicalEvent, systems: SystemClassifier): { readonly m: MaterialMovement; readonly role: SystemRole | undefined } | undefined {
+  if (e.type !== "dev.millwright.materialmovement.posted.v1" || e.data.isReversal === true) return undefined;
+  return { m: e.data, role: systems(e.source) };
+}
+
+const siteOf = (m: MaterialMovement): string | undefined => m.from?.site.id ?? m.to?.site.id;
+
+function observation(key: string, role: Observation["role"], extra: { readonly quantity?: Observation["quantity"]; readonly site?: string | undefined }): Observation {
+  return { key, role, ...(extra.quantity === undefined ? {} : { quantity: extra.quantity }), ...(extra.site === undefined ? {} : { site: extra.site }) };
+}
+
+/**
+ * Material the floor reports consumed for an order is issued in the ERP within the deadline
+ * (default 2 h), with the same quantity within the tolerance (default "0"): Σ floor consumption
+ * (`materialmovement.posted.v1`, kind `consumed`, from a floor system) = Σ ERP goods issues (kind
+ * `consumed`, from the ERP, SAP movement type 261). Keyed by `orderId/material`. Reversals are
+ * ignored. Quantities are compared at the deadline, so consumption reported within it still counts.
+ *
+ * @param options - the deadline, the tolerance and the system classifier
+ * @returns the rule `goodsissue-posted`
+ * @example
+ * const rule = goodsIssuePostedRule({ deadlineMs: 3_600_000, tolerance: "0.001" });
+ */
+export function goodsIssuePostedRule(options: MovementOptions = {}): AlignmentRule {
+  const systems = options.systems ?? defaultSystemOf;
+  return defineRule({
+    name: "goodsissue-posted",
+    description: "material the floor consumed for an order is issued in the ERP within the deadline, in the same quantity",
+    deadlineMs: options.deadlineMs ?? 2 * HOUR_MS,
+    tolerance: options.tolerance ?? "0",
+    observe: (e) => {
+      const posted = movement(e, systems);
+      if (posted === undefined || posted.m.kind !== "consumed" || posted.m.order === undefined) return undefined;
+      const { m, role } = posted;
+      const key = `${m.order?.orderId ?? ""}/${m.material.id}`;
+      if (role === "floor") return observation(key, "trigger", { quantity: m.quantity, site: siteOf(m) });
+      if (role === "erp") return observation(key, "fulfilment", { quantity: m.quantity, site: siteOf(m) });
+      return undefined;
+    },
+  });
+}
+
+/**
+ * A batch the floor produced (`batch.created.v1` with an `originOrder`, from a floor system) is
+ * received in the ERP within the deadline (default 2 h): a goods receipt (`materialmovement.posted.v1`,
+ * kind `produced`, from the ERP, SAP movement type 101) of that material and batch, with the batch's
+ * quantity within the tolerance when the batch gives one. Keyed by `material/batch`.
+ *
+ * @param options - the deadline, the tolerance and the system classifier
+ * @returns the rule `goodsreceipt-posted`
+ * @example
+ * const rule = goodsReceiptPostedRule({ deadlineMs: 4 * 3_600_000 });
+ */
+export function goodsReceiptPostedRule(options: MovementOptions = {}): AlignmentRule {
+  const systems = options.systems ?? defaultSystemOf;
+  return defineRule({
+    name: "goodsreceipt-posted",
+    description: "a batch the floor produced is received in the ERP within the deadline, in the same quantity",
+    deadlineMs: options.deadlineMs ?? 2 * HOUR_MS,
+    tolerance: options.tolerance ?? "0",
+    observe: (e) => {
+      if (e.type === "dev.millwright.batch.created.v1") {
+        const b = e.data;
+        if (b.originOrder === undefined || systems(e.source) !== "floor") return undefined;
+        return observation(`${b.material.id}/${b.batchId}`, "trigger", { quantity: b.quantity, site: b.site?.id });
+      }
+      const posted = movement(e, systems);
+      if (posted === undefined || posted.role !== "erp" || posted.m.kind !== "produced" || posted.m.batchId === undefined) return undefined;
+      return observation(`${posted.m.material.id}/${posted.m.batchId}`, "fulfilment", { quantity: posted.m.quantity, site: siteOf(posted.m) });
+    },
+  });
+}
+
+const HELD: ReadonlySet<StockType> = new Set(["blocked", "quality_inspection"]);
+
+/** The `material/batch` key of a hold on one batch; other scopes are not checked against stock. */
+function heldBatch(h: QualityHold): { readonly key: string; readonly site?: string } | undefined {
+  if (h.scope.kind !== "batch") return undefined;
+  const { material, batchId, site } = h.scope.batch;
+  return { key: `${material.id}/${batchId}`, ...(site === undefined ? {} : { site: site.id }) };
+}
+
+/** A stock status change of one batch, from the checked system, to a held or to unrestricted stock. */
+function statusChange(e: CanonicalEvent, systems: SystemClassifier, system: "erp" | "wms"): { readonly key: string; readonly held: boolean; readonly site?: string } | undefined {
+  const posted = movement(e, systems);
+  if (posted === undefined || posted.role !== system) return undefined;
+  const { m } = posted;
+  if ((m.kind !== "status_changed" && m.kind !== "transferred") || m.to === undefined || m.batchId === undefined) return undefined;
+  const site = siteOf(m);
+  return { key: `${m.material.id}/${m.toBatchId ?? m.batchId}`, held: HELD.has(m.to.stockType), ...(site === undefined ? {} : { site }) };
+}
+
+/**
+ * A quality hold placed on a batch (`qualityhold.placed.v1`, batch scope, held stock type
+ * `quality_inspection` or `blocked`) is reflected in the stock of the ERP or of the WMS within the
+ * deadline (default 1 h): a status change or transfer of that batch into quality inspection or
+ * blocked stock, posted by that system. Keyed by `material/batch`. Holds on a material at a site or
+ * on an order's output are not checked against stock.
+ *
+ * @param options - whose stock (`system`), the deadline and the system classifier
+ * @returns the rule `qualityhold-blocked-erp` or `qualityhold-blocked-wms`
+ * @example
+ * const rules = [qualityHoldBlockedRule({ system: "erp" }), qualityHoldBlockedRule({ system: "wms", deadlineMs: 15 * 60_000 })];
+ */
+export function qualityHoldBlockedRule(options: BlockingOptions): AlignmentRule {
+  return stockStatusRule(options, {
+    action: "blocked",
+    description: "a batch placed on quality hold is blocked",
+    // The hold's trigger: placed on a batch, in a held stock type.
+    trigger: (e) => (e.type === "dev.millwright.qualityhold.placed.v1" && e.data.heldStockType !== "unrestricted" ? heldBatch(e.data) : undefined),
+    held: true,
+  });
+}
+
+/**
+ * A quality hold on a batch released for use (`qualityhold.released.v1` with status `released`)
+ * is reflected in the stock of the ERP or of the WMS within the deadline (default 1 h): a status
+ * change or transfer of that batch into unrestricted stock, posted by that system. Keyed by
+ * `material/batch`. Rejected and cancelled holds are not checked.
+ *
+ * @param options - whose stock (`system`), the deadline and the system classifier
+ * @returns the rule `qualityhold-unblocked-erp` or `qualityhold-unblocked-wms`
+ * @example
+ * const rule = qualityHoldUnblockedRule({ system: "wms" });
+ */
+export function qualityHoldUnblockedRule(options: BlockingOptions): AlignmentRule {
+  return stockStatusRule(options, {
+    action: "unblocked",
+    description: "a batch released from quality hold is unblocked",
+    trigger: (e) => (e.type === "dev.millwright.qualityhold.released.v1" && e.data.status === "released" ? heldBatch(e.data) : undefined),
+    held: false,
+  });
+}
+
+/** The blocking rules: a hold event on a batch → that system moves the batch into (or out of) held stock. */
+function stockStatusRule(
+  options: BlockingOptions,
+  shape: {
+    readonly action: "blocked" | "unblocked";
+    readonly description: string;
+    readonly trigger: (e: CanonicalEvent) => { readonly key: string; readonly site?: string } | undefined;
+    readonly held: boolean;
+  },
+): AlignmentRule {
+  const systems = options.systems ?? defaultSystemOf;
+  const { system } = options;
+  return defineRule({
+    name: `qualityhold-${shape.action}-${system}`,
+    description: `${shape.description} in the ${system.toUpperCase()}'s stock within the deadline`,
+    deadlineMs: options.deadlineMs ?? HOUR_MS,
+    observe: (e) => {
+      const hold = shape.trigger(e);
+      if (hold !== undefined) return observation(hold.key, "trigger", { site: hold.site });
+      const change = statusChange(e, systems, system);
+      return change?.held === shape.held ? observation(change.key, "fulfilment", { site: change.site }) : undefined;
+    },
+  });
+}
+
+/** Options of {@link builtInRules}, per rule; `systems` applies to every rule that compares systems. */
+export interface BuiltInRuleOptions extends SystemOptions {
   readonly workOrderStarted?: DeadlineOptions;
   readonly productionConfirmed?: ConfirmationOptions;
+  readonly goodsIssuePosted?: MovementOptions;
+  readonly goodsReceiptPosted?: MovementOptions;
+  readonly qualityHoldBlocked?: DeadlineOptions;
+  readonly qualityHoldUnblocked?: DeadlineOptions;
   readonly qualityHoldClosed?: DeadlineOptions;
 }
 
@@ -106,9 +316,16 @@ export interface BuiltInRuleOptions {
  * const engine = createEngine({ rules: builtInRules({ workOrderStarted: { deadlineMs: 3_600_000 } }) });
  */
 export function builtInRules(options: BuiltInRuleOptions = {}): readonly AlignmentRule[] {
+  const systems = options.systems === undefined ? {} : { systems: options.systems };
   return [
     workOrderStartedRule(options.workOrderStarted),
     productionConfirmedRule(options.productionConfirmed),
+    goodsIssuePostedRule({ ...systems, ...options.goodsIssuePosted }),
+    goodsReceiptPostedRule({ ...systems, ...options.goodsReceiptPosted }),
+    qualityHoldBlockedRule({ ...systems, ...options.qualityHoldBlocked, system: "erp" }),
+    qualityHoldBlockedRule({ ...systems, ...options.qualityHoldBlocked, system: "wms" }),
+    qualityHoldUnblockedRule({ ...systems, ...options.qualityHoldUnblocked, system: "erp" }),
+    qualityHoldUnblockedRule({ ...systems, ...options.qualityHoldUnblocked, system: "wms" }),
     qualityHoldClosedRule(options.qualityHoldClosed),
   ];
 }

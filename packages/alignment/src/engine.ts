@@ -2,7 +2,7 @@ import type { CanonicalEvent } from "@millwright/events";
 import { err, ok, type Result } from "neverthrow";
 import type { AlignmentError } from "./errors.js";
 import type { BreachedFinding, BreachReason, Evidence, Finding, ResolvedFinding } from "./finding.js";
-import { compareObserved, judgeKey, type KeyState, type ObservedEvent, type Verdict } from "./judge.js";
+import { compareObserved, judgeKey, labelsOf, type KeyState, type ObservedEvent, type Verdict } from "./judge.js";
 import type { AlignmentRule } from "./rule.js";
 import { createMemoryStore, type AlignmentStore } from "./store.js";
 
@@ -16,6 +16,12 @@ export interface EngineOptions {
    * Events for a key arriving more than this after it closed are treated as new.
    */
   readonly retentionMs?: number;
+  /**
+   * How long after its due time a missing fulfilment is waited for (default 7 days) when the rule
+   * does not say: then the breach is reported resolved as `abandoned` and the key is forgotten, so
+   * keys that never resolve do not hold memory forever.
+   */
+  readonly giveUpAfterMs?: number;
 }
 
 /** What one event did: how many rules used it, and how many saw it as a duplicate or as late for a closed key. */
@@ -23,6 +29,18 @@ export interface IngestOutcome {
   readonly matched: number;
   readonly duplicates: number;
   readonly late: number;
+}
+
+/** What the engine's evaluations decided for one rule, counted since the engine was created. */
+export interface RuleOutcomes {
+  /** Keys fulfilled on time with agreeing quantities: closed without a finding. */
+  readonly met: number;
+  /** Breached findings reported. */
+  readonly breached: number;
+  /** Breaches resolved because their fulfilment came. */
+  readonly resolved: number;
+  /** Breaches given up on (resolved as abandoned). */
+  readonly abandoned: number;
 }
 
 /** The alignment engine: feed it events in any order, then ask it what is out of alignment at a time. */
@@ -33,14 +51,19 @@ export interface AlignmentEngine {
    */
   readonly ingest: (event: CanonicalEvent) => Result<IngestOutcome, AlignmentError>;
   /**
-   * Evaluates every open key at `now` (the injected clock): reports breaches and resolutions,
-   * closes fulfilled keys, drops stale orphans and purges old tombstones.
+   * Evaluates every open key at `now` (the injected clock), on the events whose time is not after
+   * `now`: reports breaches and resolutions, closes fulfilled and abandoned keys, drops stale
+   * orphans and purges old tombstones.
    */
   readonly evaluate: (now: Date | number) => readonly Finding[];
+  /** Per rule, in rule order: what the evaluations decided so far (for reports, SLO ratios and metrics). */
+  readonly outcomes: () => ReadonlyMap<string, RuleOutcomes>;
   readonly store: AlignmentStore;
 }
 
 const DAY_MS = 86_400_000;
+/** The most events a finding carries as evidence (the schema's bound). */
+const MAX_EVIDENCE = 1000;
 
 function insert(events: readonly ObservedEvent[], next: ObservedEvent): readonly ObservedEvent[] | undefined {
   let at = events.length;
@@ -57,47 +80,81 @@ function insert(events: readonly ObservedEvent[], next: ObservedEvent): readonly
 }
 
 function toEvidence(events: readonly ObservedEvent[]): readonly Evidence[] {
-  return events.map(({ id, type, source, time, role }) => ({ id, type, source, time, role }));
+  const kept = events.length > MAX_EVIDENCE ? events.slice(0, MAX_EVIDENCE) : events;
+  return kept.map(({ id, type, source, time, role }) => ({ id, type, source, time, role }));
+}
+
+/** A key's state with the given labels; optional fields only when present (states are persisted as plain data). */
+function withLabels(rule: string, key: string, events: readonly ObservedEvent[], breached: boolean, site: string | undefined, line: string | undefined): KeyState {
+  if (site === undefined) return line === undefined ? { rule, key, events, breached } : { rule, key, events, breached, line };
+  return line === undefined ? { rule, key, events, breached, site } : { rule, key, events, breached, site, line };
+}
+
+/** A key's state with its labels recomputed from its events. */
+function stateOf(rule: string, key: string, events: readonly ObservedEvent[], breached: boolean): KeyState {
+  const { site, line } = labelsOf(events);
+  return withLabels(rule, key, events, breached, site, line);
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-function findingFor(state: KeyState, verdict: Verdict, at: string): { readonly finding?: Finding; readonly next: "keep" | "breached" | "close" } {
+const KEEP = { findings: [], next: "keep" } as const;
+
+function findingsFor(state: KeyState, verdict: Verdict, at: string): { readonly findings: readonly Finding[]; readonly next: "keep" | "breached" | "close" } {
+  // The common cases first, without allocating: not due yet, or a missing key already reported.
+  if (verdict.status === "orphan" || verdict.status === "waiting" || (verdict.status === "missing" && state.breached)) return KEEP;
+  const base = {
+    rule: state.rule,
+    key: state.key,
+    ...(state.site === undefined ? {} : { site: state.site }),
+    ...(state.line === undefined ? {} : { line: state.line }),
+    dueAt: iso(verdict.dueMs),
+    latenessMs: verdict.latenessMs,
+    evidence: toEvidence(state.events),
+    at,
+    revision: String(verdict.dueMs),
+  };
+  const missing: BreachedFinding = { kind: "breached", ...base, reasons: ["missing"] };
   switch (verdict.status) {
-    case "orphan":
-    case "waiting":
-      return { next: "keep" };
-    case "missing": {
-      if (state.breached) return { next: "keep" };
-      const finding: BreachedFinding = {
-        kind: "breached",
-        rule: state.rule,
-        key: state.key,
-        reasons: ["missing"],
-        dueAt: iso(verdict.dueMs),
-        latenessMs: verdict.latenessMs,
-        evidence: toEvidence(state.events),
-        at,
-      };
-      return { finding, next: "breached" };
+    case "missing":
+      return { findings: [missing], next: "breached" };
+    case "abandoned": {
+      // A key never seen missing (the evaluation jumped past the give-up time) is reported breached
+      // first, so every resolution follows its breach.
+      const abandoned: ResolvedFinding = { kind: "resolved", ...base, resolution: "abandoned" };
+      return { findings: state.breached ? [abandoned] : [missing, abandoned], next: "close" };
     }
     case "fulfilled": {
-      const base = { rule: state.rule, key: state.key, dueAt: iso(verdict.dueMs), latenessMs: verdict.latenessMs, evidence: toEvidence(state.events), at };
       const q = verdict.quantity;
-      const quantity = q?.ok === true ? { quantityDifference: q.difference, unit: q.unit } : {};
+      const quantity = q?.ok === true ? { quantityDifference: q.difference, unit: q.unit, withinTolerance: q.withinTolerance } : {};
       if (state.breached) {
-        const resolved: ResolvedFinding = { kind: "resolved", ...base, ...quantity, ...(q?.ok === true ? { withinTolerance: q.withinTolerance } : {}) };
-        return { finding: resolved, next: "close" };
+        const resolved: ResolvedFinding = { kind: "resolved", ...base, ...quantity, resolution: "fulfilled" };
+        return { findings: [resolved], next: "close" };
       }
       const reasons: BreachReason[] = [];
       if (verdict.latenessMs > 0) reasons.push("late");
       if (q?.ok === true && !q.withinTolerance) reasons.push("quantity_mismatch");
       if (q?.ok === false) reasons.push("quantity_unverifiable");
-      if (reasons.length === 0) return { next: "close" };
+      if (reasons.length === 0) return { findings: [], next: "close" };
       const breached: BreachedFinding = { kind: "breached", ...base, ...quantity, reasons, ...(q?.ok === false ? { detail: q.detail } : {}) };
-      return { finding: breached, next: "close" };
+      return { findings: [breached], next: "close" };
     }
   }
+}
+
+/**
+ * The key as it stood at `nowMs`: only events whose time is not after it. An evaluation never
+ * sees facts from its future (clock skew, or a log read ahead), so evaluating at a watermark gives
+ * the same findings however the events before it arrived.
+ */
+function asOf(state: KeyState, nowMs: number): KeyState {
+  const { events } = state;
+  const last = events[events.length - 1];
+  if (last === undefined || last.timeMs <= nowMs) return state;
+  let end = events.length - 1;
+  while (end > 0 && (events[end - 1] as ObservedEvent).timeMs > nowMs) end -= 1;
+  const kept = events.slice(0, end);
+  return stateOf(state.rule, state.key, kept, state.breached);
 }
 
 function compareFindings(order: ReadonlyMap<string, number>): (a: Finding, b: Finding) => number {
@@ -106,6 +163,7 @@ function compareFindings(order: ReadonlyMap<string, number>): (a: Finding, b: Fi
     const rb = order.get(b.rule) ?? 0;
     if (ra !== rb) return ra - rb;
     if (a.key !== b.key) return a.key < b.key ? -1 : 1;
+    // A breach precedes its resolution.
     return a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0;
   };
 }
@@ -131,7 +189,11 @@ export function createEngine(options: EngineOptions): AlignmentEngine {
   const byName = new Map(rules.map((r) => [r.name, r] as const));
   const order = new Map(rules.map((r, i) => [r.name, i] as const));
   const store = options.store ?? createMemoryStore();
+  const tally = new Map<string, { met: number; breached: number; resolved: number; abandoned: number }>(rules.map((r) => [r.name, { met: 0, breached: 0, resolved: 0, abandoned: 0 }]));
   const retentionMs = options.retentionMs ?? DAY_MS;
+  const giveUpAfterMs = options.giveUpAfterMs ?? 7 * DAY_MS;
+  if (!Number.isFinite(retentionMs) || retentionMs < 0) throw new TypeError(`createEngine: retentionMs must be a finite number ≥ 0, got ${String(retentionMs)}`);
+  if (!Number.isFinite(giveUpAfterMs) || giveUpAfterMs < 0) throw new TypeError(`createEngine: giveUpAfterMs must be a finite number ≥ 0, got ${String(giveUpAfterMs)}`);
 
   const ingest = (event: CanonicalEvent): Result<IngestOutcome, AlignmentError> => {
     if (event.time === undefined) return err({ code: "missing_time", path: "/time", message: `event ${event.id} from ${event.source} has no time; alignment needs when each fact happened`, value: undefined });
@@ -149,18 +211,22 @@ export function createEngine(options: EngineOptions): AlignmentEngine {
         continue;
       }
       const { id, type, source, time } = event;
+      const { role, quantity, site, line } = observation;
+      // Optional fields only when present: states are compared and persisted as plain data.
       const observed: ObservedEvent =
-        observation.quantity === undefined
-          ? { id, type, source, time, timeMs, role: observation.role }
-          : { id, type, source, time, timeMs, role: observation.role, quantity: observation.quantity };
+        quantity === undefined && site === undefined && line === undefined
+          ? { id, type, source, time, timeMs, role }
+          : { id, type, source, time, timeMs, role, ...(quantity === undefined ? {} : { quantity }), ...(site === undefined ? {} : { site }), ...(line === undefined ? {} : { line }) };
       const current = store.get(rule.name, observation.key);
       if (current === undefined) {
-        store.put({ rule: rule.name, key: observation.key, events: [observed], breached: false });
+        store.put(stateOf(rule.name, observation.key, [observed], false));
         continue;
       }
       const events = insert(current.events, observed);
       if (events === undefined) duplicates += 1;
-      else store.put({ rule: current.rule, key: current.key, events, breached: current.breached });
+      // An event without labels cannot change the key's labels (the first that name them).
+      else if (site === undefined && line === undefined) store.put(withLabels(current.rule, current.key, events, current.breached, current.site, current.line));
+      else store.put(stateOf(current.rule, current.key, events, current.breached));
     }
     return ok({ matched, duplicates, late });
   };
@@ -173,14 +239,25 @@ export function createEngine(options: EngineOptions): AlignmentEngine {
     for (const state of store.open()) {
       const rule = byName.get(state.rule);
       if (rule === undefined) continue;
-      const verdict = judgeKey(rule, state, nowMs);
+      const visible = asOf(state, nowMs);
+      const verdict = judgeKey(rule, visible, nowMs, giveUpAfterMs);
       if (verdict.status === "orphan") {
         const last = state.events[state.events.length - 1];
         if (last !== undefined && last.timeMs + retentionMs < nowMs) changes.push({ state, next: "drop" });
         continue;
       }
-      const { finding, next } = findingFor(state, verdict, at);
-      if (finding !== undefined) findings.push(finding);
+      const judged = findingsFor(visible, verdict, at);
+      findings.push(...judged.findings);
+      const counts = tally.get(state.rule);
+      if (counts !== undefined) {
+        if (judged.findings.length === 0 && judged.next === "close") counts.met += 1;
+        for (const f of judged.findings) {
+          if (f.kind === "breached") counts.breached += 1;
+          else if (f.resolution === "abandoned") counts.abandoned += 1;
+          else counts.resolved += 1;
+        }
+      }
+      const next = judged.next;
       if (next !== "keep") changes.push({ state, next });
     }
     for (const { state, next } of changes) {
@@ -192,5 +269,7 @@ export function createEngine(options: EngineOptions): AlignmentEngine {
     return findings.sort(compareFindings(order));
   };
 
-  return { ingest, evaluate, store };
+  const outcomes = (): ReadonlyMap<string, RuleOutcomes> => new Map([...tally].map(([rule, counts]) => [rule, { ...counts }]));
+
+  return { ingest, evaluate, outcomes, store };
 }

@@ -1,4 +1,4 @@
-import type { ObservationRole } from "./rule.js";
+import type { Observation, ObservationRole } from "./rule.js";
 
 /** One event behind a finding: enough to find it again in any system. */
 export interface Evidence {
@@ -13,10 +13,17 @@ export interface Evidence {
 /** Why an expectation was breached. */
 export type BreachReason = "missing" | "late" | "quantity_mismatch" | "quantity_unverifiable";
 
+/** How a breach ended: the expected fact arrived, or the engine gave up waiting and forgot the key. */
+export type Resolution = "fulfilled" | "abandoned";
+
 /** Facts common to both kinds of finding. */
 interface FindingBase {
   readonly rule: string;
   readonly key: string;
+  /** The site of the key, when its events name one (see {@link Observation.site}). */
+  readonly site?: string;
+  /** The line of the key, when its events name one. */
+  readonly line?: string;
   /** When the fulfilment was due: the earliest trigger's time plus the deadline (ISO 8601, UTC). */
   readonly dueAt: string;
   /** How late the fulfilment was (or, when missing, is at `at`), in ms; 0 when on time. */
@@ -24,10 +31,12 @@ interface FindingBase {
   /** fulfilled − measured, an exact signed decimal string; present for quantity rules once fulfilled. */
   readonly quantityDifference?: string;
   readonly unit?: string;
-  /** The events involved, ordered by time, source and id. */
+  /** The events involved, ordered by time, source and id; the first 1000 when there are more. */
   readonly evidence: readonly Evidence[];
   /** The evaluation time that produced the finding (ISO 8601, UTC). */
   readonly at: string;
+  /** The due time in ms since the epoch, as digits: the revision of the alignment event. */
+  readonly revision: string;
 }
 
 /** An expectation that was not met: missing after its deadline, late, or with quantities that disagree. */
@@ -38,9 +47,10 @@ export interface BreachedFinding extends FindingBase {
   readonly detail?: string;
 }
 
-/** A breach reported earlier whose fulfilment has now arrived. */
+/** A breach reported earlier that ended: its fulfilment arrived, or the engine gave up waiting. */
 export interface ResolvedFinding extends FindingBase {
   readonly kind: "resolved";
+  readonly resolution: Resolution;
   /** Whether the fulfilled quantity is within the rule's tolerance (quantity rules only). */
   readonly withinTolerance?: boolean;
 }

@@ -1,10 +1,11 @@
 // Public API of @millwright/alignment. Explicit named exports only: what is not listed here is internal.
 export { defineRule, type AlignmentRule, type Observation, type ObservationRole } from "./rule.js";
-export type { BreachedFinding, BreachReason, Evidence, Finding, ResolvedFinding } from "./finding.js";
+export type { BreachedFinding, BreachReason, Evidence, Finding, Resolution, ResolvedFinding } from "./finding.js";
 export type { AlignmentError } from "./errors.js";
 export {
   compareObserved,
   judgeKey,
+  labelsOf,
   signedDifference,
   type KeyState,
   type ObservedEvent,
@@ -12,7 +13,7 @@ export {
   type Verdict,
 } from "./judge.js";
 export { createMemoryStore, type AlignmentStore } from "./store.js";
-export { createEngine, type AlignmentEngine, type EngineOptions, type IngestOutcome } from "./engine.js";
+export { createEngine, type AlignmentEngine, type EngineOptions, type IngestOutcome, type RuleOutcomes } from "./engine.js";
 export {
   builtInRules,
   productionConfirmedRule,
@@ -22,4 +23,43 @@ export {
   type ConfirmationOptions,
   type DeadlineOptions,
 } from "./built-in-rules.js";
-export { toAlignmentRecord, type AlignmentRecord, type AlignmentRecordType } from "./record.js";
+export { toAlignmentData, toAlignmentEvent, type AlignmentEvent, type AlignmentEventType } from "./record.js";
+export {
+  buildAlignmentReport,
+  createReportBuilder,
+  type AddOutcome,
+  type AlignmentReport,
+  type BuildReportInput,
+  type OrderTimeline,
+  type RejectedEvent,
+  type ReportBuilder,
+  type ReportError,
+  type ReportEventCounts,
+  type ReportFinding,
+  type ReportOptions,
+  type ReportStatus,
+  type ReportTimelines,
+  type RuleSummary,
+  type TimelineDue,
+  type TimelineEvent,
+} from "./report/report.js";
+export { renderReportText, type TextReportOptions } from "./report/text.js";
+export { renderReportHtml, type HtmlReportOptions } from "./report/html.js";
+export { formatDuration, formatTime, shortType, systemOf, type SystemLabel } from "./report/format.js";
+export {
+  openDurableStore,
+  parseKeyState,
+  serializeKeyState,
+  type AlignmentBackend,
+  type AlignmentChanges,
+  type AlignmentSnapshot,
+  type AlignmentStoreError,
+  type DurableAlignmentStore,
+  type FlushOutcome,
+  type KeyRef,
+  type StateCorruptError,
+  type StoreClosedError,
+  type StoreFailedError,
+  type Tombstone,
+} from "./durable.js";
+export { ALIGNMENT_METRICS, instrumentEngine, type InstrumentOptions } from "./telemetry.js";

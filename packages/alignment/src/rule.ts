@@ -3,8 +3,9 @@ import type { Quantity } from "@millwright/model";
 
 /**
  * What an event means to a rule. `trigger` starts the expectation (the deadline runs from the
- * earliest trigger); `fulfilment` meets it; `partial` adds to the fulfilled quantity without
- * meeting it; `measure` adds to the expected quantity.
+ * earliest trigger) and its quantity, if any, adds to the expected quantity; `fulfilment` meets it;
+ * `partial` adds to the fulfilled quantity without meeting it; `measure` adds to the expected
+ * quantity without starting anything.
  */
 export type ObservationRole = "trigger" | "fulfilment" | "partial" | "measure";
 
@@ -13,6 +14,10 @@ export interface Observation {
   readonly key: string;
   readonly role: ObservationRole;
   readonly quantity?: Quantity;
+  /** The site the event names (SAP plant), a label of the key for reports and metrics. */
+  readonly site?: string;
+  /** The production line or equipment the event names, a label of the key. */
+  readonly line?: string;
 }
 
 /**
@@ -29,13 +34,18 @@ export interface AlignmentRule {
   readonly deadlineMs: number;
   /** The largest accepted |fulfilled − measured|, an exact decimal string; absent: no quantity check. */
   readonly tolerance?: string;
+  /**
+   * How long after the due time the engine keeps waiting for a missing fulfilment; then it reports
+   * the breach resolved as `abandoned` and forgets the key. Absent: the engine's `giveUpAfterMs`.
+   */
+  readonly giveUpAfterMs?: number;
   /** Reads an event: its key and role for this rule, or `undefined` when the rule ignores it. */
   readonly observe: (event: CanonicalEvent) => Observation | undefined;
 }
 
 /**
- * Defines a rule, checking the parts a type cannot: a positive finite deadline, a non-empty
- * name and a decimal tolerance. A bad definition is a programmer error, so it throws.
+ * Defines a rule, checking the parts a type cannot: finite deadlines, a name of lower-case
+ * words joined by hyphens and a decimal tolerance. A bad definition is a programmer error, so it throws.
  *
  * @param rule - the rule
  * @returns the same rule, frozen
@@ -51,9 +61,14 @@ export interface AlignmentRule {
  * });
  */
 export function defineRule(rule: AlignmentRule): AlignmentRule {
-  if (rule.name.length === 0) throw new TypeError("defineRule: the name is empty");
+  if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(rule.name) || rule.name.length > 64) {
+    throw new TypeError(`defineRule: the name ${JSON.stringify(rule.name)} must be lower-case words joined by hyphens, at most 64 characters (it names the rule in alignment events)`);
+  }
   if (!Number.isFinite(rule.deadlineMs) || rule.deadlineMs < 0) {
     throw new TypeError(`defineRule(${rule.name}): deadlineMs must be a finite number ≥ 0, got ${String(rule.deadlineMs)}`);
+  }
+  if (rule.giveUpAfterMs !== undefined && (!Number.isFinite(rule.giveUpAfterMs) || rule.giveUpAfterMs < 0)) {
+    throw new TypeError(`defineRule(${rule.name}): giveUpAfterMs must be a finite number ≥ 0, got ${String(rule.giveUpAfterMs)}`);
   }
   if (rule.tolerance !== undefined && !/^(0|[1-9][0-9]{0,30})(\.[0-9]{1,15})?$/.test(rule.tolerance)) {
     throw new TypeError(`defineRule(${rule.name}): tolerance must be a non-negative decimal string, got ${JSON.stringify(rule.tolerance)}`);

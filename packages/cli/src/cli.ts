@@ -24,8 +24,15 @@ Usage:
   millwright diff <old> <new> [--format text|json]
       Compare two versions of the contract (bundle files or schema folders). Exit 1 on a
       breaking change.
+  millwright align [--at <time>] [--html <file>] [--format text|json] <events.ndjson|->
+      Judge a log of canonical events with the built-in alignment rules as of --at (RFC 3339
+      with an offset; default: the latest event in the log) and print, per rule, the keys open,
+      breached and resolved and the worst lateness, then each breach. --html also writes a
+      self-contained page with the tables and a timeline per work order. Read line by line in
+      flat memory; lines that are not usable events are reported with their line numbers and
+      left out (exit 2). Exit 1 if anything is breached.
 
-Exit codes: 0 all good, 1 invalid records or breaking changes, 2 usage or input errors.`;
+Exit codes: 0 all good, 1 invalid records, breaking changes or breaches, 2 usage or input errors.`;
 
 type Writer = (line: string) => Promise<void>;
 
@@ -163,6 +170,11 @@ async function main(argv: string[]): Promise<number> {
         return await diff(rest);
       case "codegen":
         return await codegen(rest);
+      case "align": {
+        // Loaded on demand: the other commands do not pay for the alignment engine at start-up.
+        const { align } = await import("./align.js");
+        return await align(rest, { out, err: (line) => process.stderr.write(`${line}\n`), usage });
+      }
       case "--help":
       case "-h":
       case "help":

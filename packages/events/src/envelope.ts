@@ -16,9 +16,9 @@ import {
   isJsonMediaType,
   isMediaType,
   isTimestamp,
-  isTraceparent,
-  isTracestate,
   isUriReference,
+  readTraceparent,
+  tracestateProblem,
 } from "./syntax.js";
 
 /** The value of an extension attribute other than Millwright's own: a CloudEvents Boolean, Integer or String. */
@@ -247,20 +247,20 @@ export function checkAttributes(raw: Readonly<Record<string, unknown>>, options:
         problem = checkString(value, path, true);
         sequence = value as string;
         break;
-      case "traceparent":
+      case "traceparent": {
         problem = checkString(value, path, true);
-        if (problem === undefined && !isTraceparent(value as string)) {
-          problem = attributeError("invalid_attribute_value", path, "is a W3C traceparent (version-traceid-parentid-flags)", value);
-        }
+        const read = problem === undefined ? readTraceparent(value as string) : undefined;
+        if (read !== undefined && "problem" in read) problem = attributeError("invalid_attribute_value", path, read.problem, value);
         traceparent = value as string;
         break;
-      case "tracestate":
+      }
+      case "tracestate": {
         problem = checkString(value, path, false);
-        if (problem === undefined && !isTracestate(value as string)) {
-          problem = attributeError("invalid_attribute_value", path, "is a W3C tracestate (comma-separated key=value)", value);
-        }
+        const rule = problem === undefined ? tracestateProblem(value as string) : undefined;
+        if (rule !== undefined) problem = attributeError("invalid_attribute_value", path, rule, value);
         tracestate = value as string;
         break;
+      }
       default:
         problem = checkExtension(value, path);
         (extensions ??= {})[name] = value as ExtensionValue;
@@ -279,6 +279,10 @@ export function checkAttributes(raw: Readonly<Record<string, unknown>>, options:
       return err(attributeError("unknown_event_version", pathOf("type"), "the catalog has this type, but not in this major version", type));
     }
     return err(attributeError("unknown_event_type", pathOf("type"), "names a type in the Millwright event catalog", type));
+  }
+  // Distributed tracing extension: traceparent is required whenever the extension is used.
+  if (tracestate !== undefined && traceparent === undefined) {
+    return err(attributeError("missing_attribute", pathOf("traceparent"), "traceparent is required with tracestate (CloudEvents distributed tracing extension)"));
   }
   if (datacontenttype !== undefined && !isJsonMediaType(datacontenttype)) {
     return err(

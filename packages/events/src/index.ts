@@ -12,3 +12,4 @@ export { kafka, type KafkaMessage } from "./bindings/kafka.js";
 export { mqtt3, mqtt5, type Mqtt3Message, type Mqtt5Message } from "./bindings/mqtt.js";
 export { amqp, type AmqpMessage, type AmqpPropertyValue } from "./bindings/amqp.js";
 export { nats, type NatsMessage } from "./bindings/nats.js";
+export { fromTraceHeaders, toTraceHeaders, traceContextOf, withTraceContext, type TraceHeaders } from "./trace.js";

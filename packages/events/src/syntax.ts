@@ -83,25 +83,70 @@ export function isJsonMediaType(value: string): boolean {
 }
 
 // W3C Trace Context §3.2: version 00 has exactly four fields; a later version may append more.
-const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}(-[\x20-\x7e]*)?$/;
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-[\x20-\x7e]*)?$/;
+const ALL_ZERO = /^0+$/;
+
+/** The fields of a W3C `traceparent` that every version shares. */
+export interface TraceparentFields {
+  readonly version: string;
+  readonly traceId: string;
+  readonly parentId: string;
+  /** The trace-flags byte, 0 to 255 (bit 0 is `sampled`). */
+  readonly flags: number;
+}
+
+/**
+ * Reads a W3C `traceparent` (Trace Context §3.2): the fields, or the rule the value breaks, worded
+ * for an error message.
+ */
+export function readTraceparent(value: string): TraceparentFields | { readonly problem: string } {
+  const m = TRACEPARENT.exec(value);
+  if (m === null) return { problem: "is a W3C traceparent: version-traceid-parentid-flags, 2-32-16-2 lower-case hex digits joined by -" };
+  const [, version = "", traceId = "", parentId = "", flags = "", rest] = m;
+  if (version === "ff") return { problem: "is a W3C traceparent of a version other than ff" };
+  if (version === "00" && rest !== undefined) return { problem: "is a version-00 W3C traceparent, with nothing after the flags" };
+  if (ALL_ZERO.test(traceId)) return { problem: "is a W3C traceparent whose trace-id is not all zeros" };
+  if (ALL_ZERO.test(parentId)) return { problem: "is a W3C traceparent whose parent-id is not all zeros" };
+  return { version, traceId, parentId, flags: Number.parseInt(flags, 16) };
+}
 
 /** Whether a string is a W3C `traceparent` (no all-zero ids, no version ff, nothing after a version-00 value). */
 export function isTraceparent(value: string): boolean {
-  const m = TRACEPARENT.exec(value);
-  if (m === null) return false;
-  const [, version, traceId, parentId, rest] = m;
-  if (version === "ff" || (version === "00" && rest !== undefined)) return false;
-  return !/^0+$/.test(traceId ?? "") && !/^0+$/.test(parentId ?? "");
+  return !("problem" in readTraceparent(value));
 }
 
 const TRACESTATE_KEY = "(?:[a-z][_0-9a-z\\-*/]{0,255}|[a-z0-9][_0-9a-z\\-*/]{0,240}@[a-z][_0-9a-z\\-*/]{0,13})";
 const TRACESTATE_VALUE = "[\\x20-\\x2b\\x2d-\\x3c\\x3e-\\x7e]{0,255}[\\x21-\\x2b\\x2d-\\x3c\\x3e-\\x7e]";
-const TRACESTATE_MEMBER = new RegExp(`^${TRACESTATE_KEY}=${TRACESTATE_VALUE}$`);
+const TRACESTATE_MEMBER = new RegExp(`^(${TRACESTATE_KEY})=${TRACESTATE_VALUE}$`);
+const OWS = /^[ \t]+|[ \t]+$/g;
 
-/** Whether a string is a W3C `tracestate`: 1 to 32 comma-separated `key=value` members. */
+/**
+ * The rule a W3C `tracestate` breaks (Trace Context §3.3), worded for an error message, or
+ * undefined when it is valid: at most 32 `key=value` list-members, each key once. Empty and
+ * blank list-members are allowed, so an empty value is a valid, empty list.
+ */
+export function tracestateProblem(value: string): string | undefined {
+  const keys = new Set<string>();
+  const members = value.split(",");
+  let count = 0;
+  for (let i = 0; i < members.length; i++) {
+    const member = (members[i] as string).replace(OWS, "");
+    if (member === "") continue;
+    const m = TRACESTATE_MEMBER.exec(member);
+    if (m === null) {
+      return `is a W3C tracestate of key=value list-members, keys of a-z 0-9 _ - * / (one @ in a multi-tenant key), values of printable ASCII but , and = (list-member ${i + 1} is ${JSON.stringify(member)})`;
+    }
+    const key = m[1] as string;
+    if (keys.has(key)) return `is a W3C tracestate with each key once (${JSON.stringify(key)} repeats)`;
+    keys.add(key);
+    if (++count > 32) return "is a W3C tracestate of at most 32 list-members";
+  }
+  return undefined;
+}
+
+/** Whether a string is a W3C `tracestate`: at most 32 comma-separated `key=value` members, each key once. */
 export function isTracestate(value: string): boolean {
-  const members = value.split(",").map((m) => m.trim()).filter((m) => m !== "");
-  return members.length > 0 && members.length <= 32 && members.every((m) => TRACESTATE_MEMBER.test(m));
+  return tracestateProblem(value) === undefined;
 }
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;

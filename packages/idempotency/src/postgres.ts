@@ -17,12 +17,44 @@ export interface PgPoolClient extends PgQueryable {
 /** The part of a `pg.Pool` the store uses; pass the pool itself. */
 export interface PgPool extends PgQueryable {
   connect(): Promise<PgPoolClient>;
+  /** `pg.Pool` emits `connect` for each new client; the store listens to guard it (see below). */
+  on?(event: "connect", listener: (client: PgPoolClient) => void): unknown;
 }
 
 /** How the PostgreSQL store is set up. */
 export interface PostgresStoreOptions {
   /** Prefix of the store's tables (in the connection's search_path). Default `millwright_`. */
   readonly tablePrefix?: string;
+}
+
+// pg emits `error` on a client whose connection is cut; unlistened, it ends the process. The pool
+// listens only while a client is idle, and stops as it hands a client out: when the server's FATAL
+// message (pg_terminate_backend, a restart) is parsed from the same socket read that completed the
+// checkout, it is emitted before the caller's `await pool.connect()` resumes, with nobody
+// listening (seen in the fault test under load). So every client keeps one listener for life,
+// attached when the pool creates it (its `connect` event) or, for clients created earlier, at
+// checkout.
+const guarded = new WeakSet<PgPoolClient>();
+const ignore = (): void => undefined;
+function guard(client: PgPoolClient): PgPoolClient {
+  if (!guarded.has(client)) {
+    guarded.add(client);
+    client.on("error", ignore);
+  }
+  return client;
+}
+
+/** A query on a client of the pool, checked out, guarded and released (destroyed when it failed). */
+async function queryOnPool(pool: PgPool, text: string, values?: unknown[]): ReturnType<PgQueryable["query"]> {
+  const client = guard(await pool.connect());
+  try {
+    const result = await client.query(text, values);
+    client.release();
+    return result;
+  } catch (cause) {
+    client.release(true);
+    throw cause;
+  }
 }
 
 function sessionOver(client: PgQueryable): SqlSession {
@@ -85,11 +117,12 @@ export async function migratePostgres(pool: PgPool, tablePrefix = "millwright_")
  * const inbox = createInbox(createPostgresStore(pool));
  */
 export function createPostgresStore(pool: PgPool, options: PostgresStoreOptions = {}): IdempotencyStore<PgPoolClient> {
+  pool.on?.("connect", guard);
   const driver: SqlDriver<PgPoolClient> = {
     name: "postgres",
-    session: sessionOver(pool),
+    session: sessionOver({ query: (text, values) => queryOnPool(pool, text, values) }),
     transaction: async (work) => {
-      const client = await pool.connect();
+      const client = guard(await pool.connect());
       let broken = false;
       // pg listens for errors only on idle clients: a connection cut while checked out would emit
       // an unhandled `error` and end the process. Listen, and destroy the client afterwards.

@@ -40,7 +40,8 @@ export type ModelIssueCode =
   | "unexpected_disposition"
   | "inconsistent_disposition"
   | "inconsistent_state"
-  | "counter_decreased";
+  | "counter_decreased"
+  | "inconsistent_finding";
 
 /** One problem found in an input: where it is, what value is there, and which rule it breaks. */
 export interface ModelIssue {

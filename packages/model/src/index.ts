@@ -1,5 +1,7 @@
 // Public API of @millwright/model. Explicit named exports only: what is not listed here is internal.
 export type {
+  Alignment,
+  AlignmentEvidence,
   Batch,
   BatchInput,
   BatchRef,
@@ -51,6 +53,7 @@ export { eventCatalog, eventTypes, type EventDataMap, type EventType } from "./g
 export { isEventType, parseEventData } from "./event-data.js";
 export { MAX_ISSUES, type ContractName, type ModelError, type ModelIssue, type ModelIssueCode } from "./errors.js";
 export {
+  parseAlignment,
   parseBatch,
   parseEntity,
   parseMachineState,

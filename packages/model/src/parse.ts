@@ -129,6 +129,18 @@ export const parseProductionCount: Parser<T.ProductionCount> = createParser("Pro
   R.productionCountRules,
 );
 
+/**
+ * Checks that an unknown value is a valid {@link T.Alignment} (a finding of the alignment
+ * monitor): the schema, then the semantic rules (a breach has reasons, a resolution says how it
+ * ended, a quantity difference has its unit). Never throws.
+ *
+ * @param input - any value
+ * @returns the finding, or every issue found
+ * @example
+ * parseAlignment(event.data).map((f) => `${f.rule} ${f.key} ${f.kind}`);
+ */
+export const parseAlignment: Parser<T.Alignment> = createParser("Alignment", V.validateAlignment, R.alignmentRules);
+
 const noRules = (): void => undefined;
 
 /**
@@ -163,6 +175,7 @@ export interface EntityTypeMap {
   ProductionConfirmation: T.ProductionConfirmation;
   MachineState: T.MachineState;
   ProductionCount: T.ProductionCount;
+  Alignment: T.Alignment;
 }
 
 const PARSERS: { readonly [K in EntityName]: Parser<EntityTypeMap[K]> } = {
@@ -173,6 +186,7 @@ const PARSERS: { readonly [K in EntityName]: Parser<EntityTypeMap[K]> } = {
   ProductionConfirmation: parseProductionConfirmation,
   MachineState: parseMachineState,
   ProductionCount: parseProductionCount,
+  Alignment: parseAlignment,
 };
 
 /**

@@ -1,6 +1,7 @@
 import { preview, type ModelIssue } from "./errors.js";
 import { compareTimestamps } from "./timestamp.js";
 import type {
+  Alignment,
   Batch,
   MachineState,
   MaterialMovement,
@@ -463,5 +464,34 @@ export function productionCountRules(c: ProductionCount, issues: Issues): void {
         message: `/counters/${i}/to: ${r.to} is below from ${r.from} but neither reset nor rollover is set`,
       });
     }
+  }
+}
+
+function finding(issues: Issues, path: string, value: unknown, rule: string, message: string): void {
+  issues.push(value === undefined ? { code: "inconsistent_finding", path, rule, message } : { code: "inconsistent_finding", path, value, rule, message });
+}
+
+/**
+ * Alignment: a breach has reasons and no resolution, a resolution has a resolution and no
+ * reasons; a quantity difference has its unit; detail explains only an unverifiable quantity.
+ */
+export function alignmentRules(a: Alignment, issues: Issues): void {
+  if (a.kind === "breached") {
+    if (a.reasons === undefined) finding(issues, "/reasons", undefined, "a breached finding says why", "/reasons is required when kind is \"breached\"");
+    const reasons: readonly string[] = a.reasons ?? [];
+    for (let i = 1; i < reasons.length; i++) {
+      if (reasons.indexOf(reasons[i]!) < i) finding(issues, `/reasons/${i}`, reasons[i], "each reason is given once", `/reasons/${i}: ${preview(reasons[i])} is given twice`);
+    }
+    if (a.resolution !== undefined) finding(issues, "/resolution", a.resolution, "only a resolved finding has a resolution", `/resolution must be absent when kind is "breached"`);
+  } else {
+    if (a.resolution === undefined) finding(issues, "/resolution", undefined, "a resolved finding says how it ended", "/resolution is required when kind is \"resolved\"");
+    if (a.reasons !== undefined) finding(issues, "/reasons", a.reasons, "only a breached finding has reasons", `/reasons must be absent when kind is "resolved"`);
+  }
+  if ((a.quantityDifference === undefined) !== (a.unit === undefined)) {
+    const missing = a.unit === undefined ? "/unit" : "/quantityDifference";
+    finding(issues, missing, undefined, "a quantity difference has its unit", `${missing} is required with ${missing === "/unit" ? "/quantityDifference" : "/unit"}`);
+  }
+  if (a.detail !== undefined && a.reasons?.includes("quantity_unverifiable") !== true) {
+    finding(issues, "/detail", a.detail, "detail explains an unverifiable quantity", `/detail must be absent unless /reasons holds "quantity_unverifiable"`);
   }
 }

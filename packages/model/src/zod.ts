@@ -2,6 +2,8 @@
 // users' own zod code. The hot path (parseX) uses the ajv validators; these agree with them (see
 // zod.test.ts for the differential test and the documented differences).
 export {
+  AlignmentEvidenceSchema,
+  AlignmentSchema,
   BatchInputSchema,
   BatchRefSchema,
   BatchSchema,

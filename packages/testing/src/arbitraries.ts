@@ -1,6 +1,7 @@
 import { createEvent, type CanonicalEvent } from "@millwright/events";
 import {
   eventCatalog,
+  type Alignment,
   type Batch,
   type EntityName,
   type EntityTypeMap,
@@ -247,6 +248,42 @@ export const productionCount = (): fc.Arbitrary<ProductionCount> =>
       })),
   );
 
+const evidence = () =>
+  fc.record({
+    id: fc.uuid(),
+    type: fc.constantFrom("dev.millwright.workorder.released.v1", "dev.millwright.workorder.started.v1", "dev.millwright.materialmovement.posted.v1"),
+    source: fc.constantFrom("urn:millwright:sap:S4PCLNT100", "urn:millwright:mes:line-fab", "urn:millwright:wms:dc-1"),
+    time: timestamp(),
+    role: fc.constantFrom("trigger", "fulfilment", "partial", "measure") as fc.Arbitrary<"trigger" | "fulfilment" | "partial" | "measure">,
+  });
+
+/** A valid Alignment finding: a breach with reasons, or a resolution that says how it ended. */
+export const alignment = (): fc.Arbitrary<Alignment> =>
+  fc
+    .record({
+      rule: fc.constantFrom("workorder-started", "goodsissue-posted", "qualityhold-blocked-wms"),
+      key: identifier(),
+      dueMs: fc.integer({ min: MS_2000, max: MS_2099 }),
+      latenessMs: fc.integer({ min: 0, max: 30 * 86_400_000 }),
+      evidence: fc.array(evidence(), { minLength: 1, maxLength: 4 }),
+      breached: fc.boolean(),
+      reasons: fc.subarray(["missing", "late", "quantity_mismatch", "quantity_unverifiable"] as const, { minLength: 1 }),
+      resolution: fc.constantFrom("fulfilled", "abandoned") as fc.Arbitrary<"fulfilled" | "abandoned">,
+      quantity: fc.option(fc.record({ difference: decimal(), u: unit(), within: fc.boolean() }), { nil: undefined }),
+    })
+    .map(({ rule, key, dueMs, latenessMs, evidence: [first, ...rest], breached, reasons, resolution, quantity: q }) => ({
+      kind: breached ? ("breached" as const) : ("resolved" as const),
+      rule,
+      key,
+      ...(breached ? { reasons: [...reasons] } : { resolution }),
+      dueAt: new Date(dueMs).toISOString(),
+      latenessMs,
+      ...(q === undefined ? {} : { quantityDifference: q.difference, unit: q.u, withinTolerance: q.within }),
+      evidence: [first!, ...rest],
+      at: new Date(dueMs + latenessMs).toISOString(),
+      revision: String(dueMs),
+    })) as unknown as fc.Arbitrary<Alignment>;
+
 const ENTITY_ARBITRARIES: { readonly [K in EntityName]: () => fc.Arbitrary<EntityTypeMap[K]> } = {
   WorkOrder: workOrder,
   Batch: batch,
@@ -255,6 +292,7 @@ const ENTITY_ARBITRARIES: { readonly [K in EntityName]: () => fc.Arbitrary<Entit
   ProductionConfirmation: productionConfirmation,
   MachineState: machineState,
   ProductionCount: productionCount,
+  Alignment: alignment,
 };
 
 /**
@@ -290,6 +328,7 @@ export function event<TType extends EventType>(type: TType, options: { readonly 
         fitted[pointer.slice(1)] = picks[i];
       });
       if (entry.entity === "QualityHold") fitHold(fitted);
+      if (entry.entity === "Alignment") fitAlignment(fitted);
       const created = createEvent({ type, source: options.source ?? "urn:millwright:test", time, data: fitted as never });
       if (created.isErr()) throw new Error(`event(${type}): ${created.error.message}`);
       return created.value as unknown as CanonicalEvent<TType>;
@@ -307,5 +346,17 @@ function fitHold(hold: Record<string, unknown>): void {
   const allowed = status === "released" ? ["use", "downgrade", "rework"] : ["scrap", "return_to_supplier", "rework"];
   if (disposition === undefined || !allowed.includes(disposition.decision)) {
     hold["disposition"] = { decision: "rework", decidedAt: hold["placedAt"] };
+  }
+}
+
+/** A finding whose kind was set afterwards: a breach says why, a resolution says how it ended. */
+function fitAlignment(finding: Record<string, unknown>): void {
+  if (finding["kind"] === "breached") {
+    delete finding["resolution"];
+    finding["reasons"] ??= ["missing"];
+  } else {
+    delete finding["reasons"];
+    delete finding["detail"];
+    finding["resolution"] ??= "fulfilled";
   }
 }

@@ -1,5 +1,6 @@
 import {
   parseEntity,
+  type Alignment,
   type Batch,
   type EntityName,
   type EntityTypeMap,
@@ -94,6 +95,20 @@ const DEFAULTS: { readonly [K in EntityName]: EntityTypeMap[K] } = {
     revision: "1772467333482000",
     sourceRefs: [{ system: "urn:line-fab:opcua", kind: "Variable", key: "ns=3;s=WELD01.Admin.ProdProcessedCount" }],
   } satisfies ProductionCount,
+  Alignment: {
+    kind: "breached",
+    rule: "workorder-started",
+    key: "1000123",
+    site: "1710",
+    reasons: ["missing"],
+    dueAt: "2026-03-01T18:15:30.000Z",
+    latenessMs: 2_670_000,
+    evidence: [
+      { id: "6f1c8a52-5d0e-5a3e-9a0c-3b7f6c1e2d10", type: "dev.millwright.workorder.released.v1", source: "urn:millwright:sap:S4PCLNT100", time: "2026-03-01T06:15:30-08:00", role: "trigger" },
+    ],
+    at: "2026-03-01T19:00:00.000Z",
+    revision: "1772388930000",
+  } satisfies Alignment,
 };
 
 function merge(base: unknown, overrides: unknown): unknown {
@@ -141,3 +156,5 @@ export const buildProductionConfirmation = (overrides?: Overrides<ProductionConf
 export const buildMachineState = (overrides?: Overrides<MachineState>): MachineState => buildEntity("MachineState", overrides);
 /** {@link buildEntity} for a ProductionCount. */
 export const buildProductionCount = (overrides?: Overrides<ProductionCount>): ProductionCount => buildEntity("ProductionCount", overrides);
+/** {@link buildEntity} for an Alignment finding. */
+export const buildAlignment = (overrides?: Overrides<Alignment>): Alignment => buildEntity("Alignment", overrides);

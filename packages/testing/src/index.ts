@@ -1,6 +1,7 @@
 // Public API of @millwright/testing. Register the matchers with `import "@millwright/testing/vitest"`.
 export { millwrightMatchers, toBeCanonical, toBeCanonicalEvent, type MatcherResult } from "./matchers.js";
 export {
+  buildAlignment,
   buildBatch,
   buildEntity,
   buildMachineState,
@@ -12,6 +13,7 @@ export {
   type Overrides,
 } from "./builders.js";
 export {
+  alignment,
   batch,
   decimal,
   entity,

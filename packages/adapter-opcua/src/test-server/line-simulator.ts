@@ -34,6 +34,11 @@ export class SimulatedLine {
   private vars = new Map<string, UAVariable>();
   private bad = new Set<string>();
   port = 0;
+  /**
+   * The line's clock: the source timestamp of every value it writes. Real time by default; a demo
+   * or a test sets its own to run a story at fixed times.
+   */
+  clock: () => Date = () => new Date();
 
   constructor(initial: Partial<LineValues> = {}) {
     this.values = { good: 0, defective: 0, state: 2, order: "", speed: 0, ...initial };
@@ -53,7 +58,7 @@ export class SimulatedLine {
     const status = ns.addObject({ browseName: "LineStatus", componentOf: line, nodeId: "s=Line1.Status" });
     const add = (parent: UAObject, nodeId: string, browseName: string, dataType: DataType, value: unknown): void => {
       const v = ns.addVariable({ componentOf: parent, browseName, nodeId: nodeId.replace("ns=1;", ""), dataType: DataType[dataType], minimumSamplingInterval: 0 });
-      v.setValueFromSource(new Variant({ dataType, value }), this.bad.has(nodeId) ? StatusCodes.BadSensorFailure : StatusCodes.Good, new Date());
+      v.setValueFromSource(new Variant({ dataType, value }), this.bad.has(nodeId) ? StatusCodes.BadSensorFailure : StatusCodes.Good, this.clock());
       this.vars.set(nodeId, v);
     };
     add(status, NODES.state, "StateCurrent", DataType.Int32, this.values.state);
@@ -80,7 +85,7 @@ export class SimulatedLine {
 
   private write(nodeId: string, dataType: DataType, value: unknown): void {
     const status: StatusCode = this.bad.has(nodeId) ? StatusCodes.BadSensorFailure : StatusCodes.Good;
-    this.vars.get(nodeId)?.setValueFromSource(new Variant({ dataType, value: this.bad.has(nodeId) ? 0 : value }), status, new Date());
+    this.vars.get(nodeId)?.setValueFromSource(new Variant({ dataType, value: this.bad.has(nodeId) ? 0 : value }), status, this.clock());
   }
 
   resetTally(): void {

@@ -33,6 +33,9 @@ export interface RecordedPost {
   readonly entitySet: string;
   readonly body: unknown;
   readonly status: number;
+  /** The W3C Trace Context headers of the request, when it sent them. */
+  readonly traceparent?: string;
+  readonly tracestate?: string;
 }
 
 /** Options of the test SAP system. */
@@ -292,14 +295,14 @@ export async function startTestSapServer(options: TestSapServerOptions): Promise
     json(res, 200, { d });
   };
 
-  const create = (service: Service, entitySet: string, body: unknown, url: URL, res: ServerResponse, drop: boolean) => {
+  const create = (service: Service, entitySet: string, body: unknown, url: URL, res: ServerResponse, drop: boolean, trace: { readonly traceparent?: string; readonly tracestate?: string }) => {
     const set = service.model.entitySets[entitySet];
     const type = set === undefined ? undefined : service.model.entityTypes[set.entityType];
     if (set === undefined || type === undefined) {
       odataError(res, 404, "/IWBEP/CM_MGW_RT/021", `Resource not found for segment '${entitySet}'`);
       return;
     }
-    const record = (status: number) => posts.push({ service: service.name, entitySet, body, status });
+    const record = (status: number) => posts.push({ service: service.name, entitySet, body, status, ...trace });
     if (!set.creatable) {
       record(405);
       odataError(res, 405, "/IWBEP/CM_MGW_RT/107", `Entity set '${entitySet}' is not creatable`);
@@ -436,7 +439,9 @@ export async function startTestSapServer(options: TestSapServerOptions): Promise
         odataError(res, 400, "/IWBEP/CM_MGW_RT/001", "The request body is not valid JSON");
         return;
       }
-      create(service, resource, body, url, res, fault?.kind === "drop-response");
+      const { traceparent, tracestate } = req.headers;
+      const trace = { ...(typeof traceparent === "string" ? { traceparent } : {}), ...(typeof tracestate === "string" ? { tracestate } : {}) };
+      create(service, resource, body, url, res, fault?.kind === "drop-response", trace);
       return;
     }
     odataError(res, 405, "/IWBEP/CM_MGW_RT/107", `Method ${method} not supported`);

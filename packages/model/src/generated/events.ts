@@ -2,13 +2,15 @@
 import type * as T from "./types.js";
 
 /** Every canonical CloudEvents type, in catalog order. */
-export const eventTypes = ["dev.millwright.batch.created.v1","dev.millwright.batch.statuschanged.v1","dev.millwright.machinestate.changed.v1","dev.millwright.materialmovement.posted.v1","dev.millwright.materialmovement.reversed.v1","dev.millwright.productionconfirmation.confirmed.v1","dev.millwright.productioncount.counted.v1","dev.millwright.qualityhold.placed.v1","dev.millwright.qualityhold.released.v1","dev.millwright.workorder.cancelled.v1","dev.millwright.workorder.closed.v1","dev.millwright.workorder.completed.v1","dev.millwright.workorder.created.v1","dev.millwright.workorder.held.v1","dev.millwright.workorder.released.v1","dev.millwright.workorder.resumed.v1","dev.millwright.workorder.started.v1"] as const;
+export const eventTypes = ["dev.millwright.alignment.breached.v1","dev.millwright.alignment.resolved.v1","dev.millwright.batch.created.v1","dev.millwright.batch.statuschanged.v1","dev.millwright.machinestate.changed.v1","dev.millwright.materialmovement.posted.v1","dev.millwright.materialmovement.reversed.v1","dev.millwright.productionconfirmation.confirmed.v1","dev.millwright.productioncount.counted.v1","dev.millwright.qualityhold.placed.v1","dev.millwright.qualityhold.released.v1","dev.millwright.workorder.cancelled.v1","dev.millwright.workorder.closed.v1","dev.millwright.workorder.completed.v1","dev.millwright.workorder.created.v1","dev.millwright.workorder.held.v1","dev.millwright.workorder.released.v1","dev.millwright.workorder.resumed.v1","dev.millwright.workorder.started.v1"] as const;
 
 /** A canonical CloudEvents type, such as `dev.millwright.workorder.released.v1`. */
 export type EventType = (typeof eventTypes)[number];
 
 /** Maps each event type to the type of its `data`. */
 export interface EventDataMap {
+  "dev.millwright.alignment.breached.v1": T.AlignmentBreachedData;
+  "dev.millwright.alignment.resolved.v1": T.AlignmentResolvedData;
   "dev.millwright.batch.created.v1": T.BatchCreatedData;
   "dev.millwright.batch.statuschanged.v1": T.BatchStatusChangedData;
   "dev.millwright.machinestate.changed.v1": T.MachineStateChangedData;
@@ -34,6 +36,8 @@ export interface EventDataMap {
  * order has status released).
  */
 export const eventCatalog = {
+  "dev.millwright.alignment.breached.v1": {"dataTitle":"AlignmentBreachedData","dataSchema":"https://schemas.millwright.dev/v1/events/alignment-breached.schema.json","entity":"Alignment","description":"An expectation across systems was breached: a fulfilment is missing after its deadline, came late, or its quantities disagree. The data is the Alignment finding with its evidence.","subject":"/key","partitionKey":["/rule","/key"],"ordering":"per rule and key: ascending revision (due time); a breach precedes its resolution","dataRequires":{"/kind":["breached"]}},
+  "dev.millwright.alignment.resolved.v1": {"dataTitle":"AlignmentResolvedData","dataSchema":"https://schemas.millwright.dev/v1/events/alignment-resolved.schema.json","entity":"Alignment","description":"A breached expectation ended: the missing fact arrived (fulfilled) or the monitor gave up waiting (abandoned). The data is the Alignment finding with its evidence.","subject":"/key","partitionKey":["/rule","/key"],"ordering":"per rule and key: ascending revision (due time); a breach precedes its resolution","dataRequires":{"/kind":["resolved"]}},
   "dev.millwright.batch.created.v1": {"dataTitle":"BatchCreatedData","dataSchema":"https://schemas.millwright.dev/v1/events/batch-created.schema.json","entity":"Batch","description":"A batch (material lot) was created. The data is the Batch as it stands after the fact (event-carried state).","subject":"/batchId","partitionKey":["/material/id","/batchId"],"ordering":"per batch: ascending revision","dataRequires":{}},
   "dev.millwright.batch.statuschanged.v1": {"dataTitle":"BatchStatusChangedData","dataSchema":"https://schemas.millwright.dev/v1/events/batch-status-changed.schema.json","entity":"Batch","description":"A batch's disposition changed (for example restricted to unrestricted). The data is the Batch as it stands after the fact (event-carried state).","subject":"/batchId","partitionKey":["/material/id","/batchId"],"ordering":"per batch: ascending revision","dataRequires":{}},
   "dev.millwright.machinestate.changed.v1": {"dataTitle":"MachineStateChangedData","dataSchema":"https://schemas.millwright.dev/v1/events/machine-state-changed.schema.json","entity":"MachineState","description":"A machine or line entered a new state. The data is the MachineState as it stands after the fact (event-carried state).","subject":"/equipment/id","partitionKey":["/equipment/site/id","/equipment/id"],"ordering":"per equipment: ascending revision (state change time)","dataRequires":{}},

@@ -4,6 +4,7 @@
  * Any Millwright canonical entity. Generated from the files in schemas/; do not edit.
  */
 export type CanonicalEntity =
+  | Alignment
   | Batch
   | MachineState
   | MaterialMovement
@@ -16,6 +17,10 @@ export type CanonicalEntity =
  */
 export type Identifier = string;
 /**
+ * An instant as an RFC 3339 date-time with an explicit offset (Z or +hh:mm), upper-case T and Z, seconds required, any number of fraction digits: 2026-03-01T06:00:00+01:00. The pattern states the form for every JSON Schema validator; the date-time format adds the calendar check (no 30 February). Source local times are converted with the plant's configured time zone, never guessed.
+ */
+export type Timestamp = string;
+/**
  * An exact decimal number written as a string, as SAP Edm.Decimal, B2MML QuantityString, OPC UA DecimalString and EPCIS send it: an optional minus sign, up to 31 integer digits without leading zeros, and up to 15 fraction digits. No exponent, no plus sign, no thousands separators. Never a binary float.
  */
 export type Decimal = string;
@@ -24,17 +29,13 @@ export type Decimal = string;
  */
 export type UnitCode = string;
 /**
- * A calendar date without time or zone (RFC 3339 full-date), for facts that are dates in every source: posting date, manufacture date, shelf-life expiration date.
- */
-export type CalendarDate = string;
-/**
  * The monotonic revision of a record in its source: a change counter or a change timestamp written as digits only (SAP LastChangeDateTime 20260301061530). Compared as an unsigned integer of up to 20 digits; a consumer drops a record whose revision is older than the one it holds.
  */
 export type Revision = string;
 /**
- * An instant as an RFC 3339 date-time with an explicit offset (Z or +hh:mm), upper-case T and Z, seconds required, any number of fraction digits: 2026-03-01T06:00:00+01:00. The pattern states the form for every JSON Schema validator; the date-time format adds the calendar check (no 30 February). Source local times are converted with the plant's configured time zone, never guessed.
+ * A calendar date without time or zone (RFC 3339 full-date), for facts that are dates in every source: posting date, manufacture date, shelf-life expiration date.
  */
-export type Timestamp = string;
+export type CalendarDate = string;
 /**
  * The usability of stock: unrestricted (free to use), quality_inspection (waiting for a quality decision) or blocked (must not be used). SAP InventoryStockType 01, 02 and 07 of the material document API; ISA-95 Disposition UnRestricted / Restricted; EPCIS disposition available for unrestricted (quality_inspection and blocked have no exact CBV disposition; see docs/model/README.md).
  */
@@ -45,6 +46,111 @@ export type StockType = "unrestricted" | "quality_inspection" | "blocked";
 export type WorkOrderStatus =
   "planned" | "released" | "in_progress" | "on_hold" | "completed" | "closed" | "cancelled";
 
+/**
+ * A finding of the alignment monitor about one expectation across systems: one rule (such as a released work order being started by MES within 4 h) for one key (such as the order number). breached: the expectation was not met in time or with the expected quantity; resolved: a breached expectation was met after all (fulfilled) or the monitor stopped waiting for it (abandoned).
+ */
+export interface Alignment {
+  /**
+   * breached: the expectation is not met (missing after its deadline, late, or with quantities that disagree); resolved: a breach reported earlier has ended.
+   */
+  kind: "breached" | "resolved";
+  /**
+   * The name of the rule, lower-case words joined by hyphens (workorder-started, goodsissue-posted).
+   */
+  rule: string;
+  /**
+   * What the rule is about: the work order number, the hold number, or material/batch.
+   */
+  key: Identifier;
+  /**
+   * The site of the key (SAP plant), when the events say.
+   */
+  site?: Identifier;
+  /**
+   * The production line or equipment of the key, when the events say.
+   */
+  line?: Identifier;
+  /**
+   * Why the expectation is breached, each reason once; present exactly when kind is breached. missing: no fulfilment after the deadline; late: the fulfilment came after the deadline; quantity_mismatch: the quantities differ by more than the rule's tolerance; quantity_unverifiable: the quantities cannot be compared (units that do not convert).
+   *
+   * @minItems 1
+   * @maxItems 4
+   *
+   * Items: One reason.
+   */
+  reasons?: [
+    "missing" | "late" | "quantity_mismatch" | "quantity_unverifiable",
+    ...("missing" | "late" | "quantity_mismatch" | "quantity_unverifiable")[],
+  ];
+  /**
+   * How a breach ended; present exactly when kind is resolved. fulfilled: the expected fact arrived; abandoned: the monitor gave up waiting (the rule's give-up time passed) and forgot the key.
+   */
+  resolution?: "fulfilled" | "abandoned";
+  /**
+   * When the fulfilment was due: the earliest trigger's time plus the rule's deadline, in UTC.
+   */
+  dueAt: Timestamp;
+  /**
+   * How late the fulfilment was, in milliseconds; while it is missing, how late it is at the evaluation time; 0 when on time.
+   */
+  latenessMs: number;
+  /**
+   * For quantity rules: the fulfilled quantity minus the expected quantity, exact and signed, in unit.
+   */
+  quantityDifference?: Decimal;
+  /**
+   * The unit of quantityDifference; present exactly when quantityDifference is.
+   */
+  unit?: UnitCode;
+  /**
+   * For quantity rules: whether the difference is within the rule's tolerance.
+   */
+  withinTolerance?: boolean;
+  /**
+   * Why the quantities could not be compared, when reasons holds quantity_unverifiable.
+   */
+  detail?: string;
+  /**
+   * The events the finding rests on, ordered by time, source and id: enough to find each again in its system. At most 1000; a key with more keeps its first 1000.
+   *
+   * @minItems 1
+   * @maxItems 1000
+   */
+  evidence: [AlignmentEvidence, ...AlignmentEvidence[]];
+  /**
+   * The evaluation time that produced the finding (the monitor's clock), in UTC.
+   */
+  at: Timestamp;
+  /**
+   * The due time in milliseconds since the epoch, as digits: a later expectation for the same rule and key is a later revision.
+   */
+  revision: Revision;
+}
+/**
+ * One canonical event behind a finding.
+ */
+export interface AlignmentEvidence {
+  /**
+   * The event's CloudEvents id.
+   */
+  id: string;
+  /**
+   * The event's CloudEvents type.
+   */
+  type: string;
+  /**
+   * The event's CloudEvents source: the system that said it.
+   */
+  source: string;
+  /**
+   * The event's time, as the event gave it.
+   */
+  time: Timestamp;
+  /**
+   * What the event meant to the rule: trigger starts the expectation, fulfilment meets it, partial adds to the fulfilled quantity, measure adds to the expected quantity.
+   */
+  role: "trigger" | "fulfilment" | "partial" | "measure";
+}
 /**
  * A quantity of one material made or received together and traced as one unit (ISA-95 MaterialLot; SAP batch; EPCIS LGTIN class), with its disposition, dates, origin and genealogy.
  */
@@ -1176,6 +1282,14 @@ export interface WorkOrderComponent {
    */
   finallyIssued?: boolean;
 }
+/**
+ * An expectation across systems was breached: a fulfilment is missing after its deadline, came late, or its quantities disagree. The data is the Alignment finding with its evidence.
+ */
+export type AlignmentBreachedData = Alignment;
+/**
+ * A breached expectation ended: the missing fact arrived (fulfilled) or the monitor gave up waiting (abandoned). The data is the Alignment finding with its evidence.
+ */
+export type AlignmentResolvedData = Alignment;
 /**
  * A batch (material lot) was created. The data is the Batch as it stands after the fact (event-carried state).
  */

@@ -26,26 +26,74 @@ const keyCount = (min: number, max: number) => (value: object) => {
 };
 
 const PATTERN_0 = new RegExp("^[^\\u0000-\\u001f\\u007f-\\u009f\\s](?:[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\u0000-\\u001f\\u007f-\\u009f\\s])?$", "u");
-const PATTERN_1 = new RegExp("^[0-9]{14}$", "u");
+const PATTERN_1 = new RegExp("^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]+)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$", "u");
 const PATTERN_2 = new RegExp("^-?(0|[1-9][0-9]{0,30})(\\.[0-9]{1,15})?$", "u");
 const PATTERN_3 = new RegExp("^[A-Z0-9]{2,3}$", "u");
-const PATTERN_4 = new RegExp("^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", "u");
-const PATTERN_5 = new RegExp("^(0|[1-9][0-9]{0,19})$", "u");
-const PATTERN_6 = new RegExp("^[a-z][a-z0-9-]{0,31}(\\.[a-z][a-z0-9-]{0,31}){0,7}$", "u");
-const PATTERN_7 = new RegExp("^(?!__proto__$)[A-Za-z_][A-Za-z0-9_]{0,63}$", "u");
-const PATTERN_8 = new RegExp("^[A-Z]{2}$", "u");
-const PATTERN_9 = new RegExp("^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]+)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$", "u");
-const PATTERN_10 = new RegExp("^[A-Z0-9]{1,4}$", "u");
-const PATTERN_11 = new RegExp("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$", "u");
+const PATTERN_4 = new RegExp("^(0|[1-9][0-9]{0,19})$", "u");
+const PATTERN_5 = new RegExp("^[a-z][a-z0-9]*(-[a-z0-9]+)*$", "u");
+const PATTERN_6 = new RegExp("^[0-9]{14}$", "u");
+const PATTERN_7 = new RegExp("^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", "u");
+const PATTERN_8 = new RegExp("^[a-z][a-z0-9-]{0,31}(\\.[a-z][a-z0-9-]{0,31}){0,7}$", "u");
+const PATTERN_9 = new RegExp("^(?!__proto__$)[A-Za-z_][A-Za-z0-9_]{0,63}$", "u");
+const PATTERN_10 = new RegExp("^[A-Z]{2}$", "u");
+const PATTERN_11 = new RegExp("^[A-Z0-9]{1,4}$", "u");
+const PATTERN_12 = new RegExp("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$", "u");
 
 /** A business key as the owning system shows it to people (order 1000123, batch B-2026-0001, operation 0010): 1 to 128 characters, no control characters, no leading or trailing white space. Leading zeros are kept exactly as the source's external form has them. */
 export const IdentifierSchema = z.string().regex(PATTERN_0).refine(length(1, 128), { message: "length must be 1 to 128 characters" });
+
+/** An instant as an RFC 3339 date-time with an explicit offset (Z or +hh:mm), upper-case T and Z, seconds required, any number of fraction digits: 2026-03-01T06:00:00+01:00. The pattern states the form for every JSON Schema validator; the date-time format adds the calendar check (no 30 February). Source local times are converted with the plant's configured time zone, never guessed. */
+export const TimestampSchema = z.iso.datetime({ offset: true }).regex(PATTERN_1).refine(length(0, 64), { message: "length must be 0 to 64 characters" });
+
+/** An exact decimal number written as a string, as SAP Edm.Decimal, B2MML QuantityString, OPC UA DecimalString and EPCIS send it: an optional minus sign, up to 31 integer digits without leading zeros, and up to 15 fraction digits. No exponent, no plus sign, no thousands separators. Never a binary float. */
+export const DecimalSchema = z.string().regex(PATTERN_2);
+
+/** A unit of measure as a UN/CEFACT Recommendation 20 common code (KGM kilogram, H87 piece, MTR metre, LTR litre, MIN minute). Source units (SAP internal ST, KG, PC) are mapped to these codes by the adapters. */
+export const UnitCodeSchema = z.string().regex(PATTERN_3);
+
+/** One canonical event behind a finding. */
+export const AlignmentEvidenceSchema = z.strictObject({
+  "id": z.string().refine(length(1, 256), { message: "length must be 1 to 256 characters" }),
+  "type": z.string().refine(length(1, 256), { message: "length must be 1 to 256 characters" }),
+  "source": z.string().refine(length(1, 1024), { message: "length must be 1 to 1024 characters" }),
+  "time": TimestampSchema,
+  "role": z.enum(["trigger","fulfilment","partial","measure"]),
+});
+
+/** The monotonic revision of a record in its source: a change counter or a change timestamp written as digits only (SAP LastChangeDateTime 20260301061530). Compared as an unsigned integer of up to 20 digits; a consumer drops a record whose revision is older than the one it holds. */
+export const RevisionSchema = z.string().regex(PATTERN_4);
+
+/** A finding of the alignment monitor about one expectation across systems: one rule (such as a released work order being started by MES within 4 h) for one key (such as the order number). breached: the expectation was not met in time or with the expected quantity; resolved: a breached expectation was met after all (fulfilled) or the monitor stopped waiting for it (abandoned). */
+export const AlignmentSchema = z.strictObject({
+  "kind": z.enum(["breached","resolved"]),
+  "rule": z.string().regex(PATTERN_5).refine(length(0, 64), { message: "length must be 0 to 64 characters" }),
+  "key": IdentifierSchema,
+  "site": IdentifierSchema.exactOptional(),
+  "line": IdentifierSchema.exactOptional(),
+  "reasons": z.tuple([z.enum(["missing","late","quantity_mismatch","quantity_unverifiable"])], z.enum(["missing","late","quantity_mismatch","quantity_unverifiable"])).refine((items) => items.length <= 4, { message: "must have at most 4 items" }).exactOptional(),
+  "resolution": z.enum(["fulfilled","abandoned"]).exactOptional(),
+  "dueAt": TimestampSchema,
+  "latenessMs": z.number().int().gte(0).lte(9007199254740991),
+  "quantityDifference": DecimalSchema.exactOptional(),
+  "unit": UnitCodeSchema.exactOptional(),
+  "withinTolerance": z.boolean().exactOptional(),
+  "detail": z.string().refine(length(1, 1000), { message: "length must be 1 to 1000 characters" }).exactOptional(),
+  "evidence": z.tuple([AlignmentEvidenceSchema], AlignmentEvidenceSchema).refine((items) => items.length <= 1000, { message: "must have at most 1000 items" }),
+  "at": TimestampSchema,
+  "revision": RevisionSchema,
+});
+
+/** An expectation across systems was breached: a fulfilment is missing after its deadline, came late, or its quantities disagree. The data is the Alignment finding with its evidence. */
+export const AlignmentBreachedDataSchema = AlignmentSchema;
+
+/** A breached expectation ended: the missing fact arrived (fulfilled) or the monitor gave up waiting (abandoned). The data is the Alignment finding with its evidence. */
+export const AlignmentResolvedDataSchema = AlignmentSchema;
 
 /** A reference to a material (product, item) master record. */
 export const MaterialRefSchema = z.strictObject({
   "id": IdentifierSchema,
   "description": z.string().refine(length(0, 256), { message: "length must be 0 to 256 characters" }).exactOptional(),
-  "gtin": z.string().regex(PATTERN_1).exactOptional(),
+  "gtin": z.string().regex(PATTERN_6).exactOptional(),
 });
 
 /** A manufacturing site (ISA-95 Site level; SAP plant). */
@@ -54,12 +102,6 @@ export const SiteRefSchema = z.strictObject({
   "enterprise": IdentifierSchema.exactOptional(),
 });
 
-/** An exact decimal number written as a string, as SAP Edm.Decimal, B2MML QuantityString, OPC UA DecimalString and EPCIS send it: an optional minus sign, up to 31 integer digits without leading zeros, and up to 15 fraction digits. No exponent, no plus sign, no thousands separators. Never a binary float. */
-export const DecimalSchema = z.string().regex(PATTERN_2);
-
-/** A unit of measure as a UN/CEFACT Recommendation 20 common code (KGM kilogram, H87 piece, MTR metre, LTR litre, MIN minute). Source units (SAP internal ST, KG, PC) are mapped to these codes by the adapters. */
-export const UnitCodeSchema = z.string().regex(PATTERN_3);
-
 /** An exact amount of something in one unit of measure. Canonical quantities are never negative; the direction of a change is said by the entity (movement kind, adjustment direction). */
 export const QuantitySchema = z.strictObject({
   "value": DecimalSchema,
@@ -67,7 +109,7 @@ export const QuantitySchema = z.strictObject({
 });
 
 /** A calendar date without time or zone (RFC 3339 full-date), for facts that are dates in every source: posting date, manufacture date, shelf-life expiration date. */
-export const CalendarDateSchema = z.iso.date().regex(PATTERN_4);
+export const CalendarDateSchema = z.iso.date().regex(PATTERN_7);
 
 /** A reference to a work order and, optionally, one of its operations or components. */
 export const OrderRefSchema = z.strictObject({
@@ -91,9 +133,6 @@ export const BatchInputSchema = z.strictObject({
   "quantity": QuantitySchema.exactOptional(),
 });
 
-/** The monotonic revision of a record in its source: a change counter or a change timestamp written as digits only (SAP LastChangeDateTime 20260301061530). Compared as an unsigned integer of up to 20 digits; a consumer drops a record whose revision is older than the one it holds. */
-export const RevisionSchema = z.string().regex(PATTERN_5);
-
 /** Where a canonical record came from, precise enough to find the native object again. */
 export const SourceRefSchema = z.strictObject({
   "system": IdentifierSchema,
@@ -102,7 +141,7 @@ export const SourceRefSchema = z.strictObject({
 });
 
 /** The one governed extension point of every entity: site-specific fields that the canonical model does not define (SAP ZZ1_ custom fields, vendor attributes), grouped by a namespace in reverse-DNS or short lower-case form (sap, com.acme.mes). Values are flat scalars so that every consumer can store them. The key __proto__ is never allowed, so no consumer can be tricked into prototype pollution. */
-export const ExtensionsSchema = z.unknown().refine(noProtoKey, { message: "the key __proto__ is not allowed" }).pipe(z.record(z.string().regex(PATTERN_6), z.unknown().refine(noProtoKey, { message: "the key __proto__ is not allowed" }).pipe(z.record(z.string().regex(PATTERN_7), z.union([z.string().refine(length(0, 4096), { message: "length must be 0 to 4096 characters" }), z.number(), z.boolean(), z.null()]))).refine(keyCount(0, 64), { message: "must have 0 to 64 properties" }))).refine(keyCount(0, 16), { message: "must have 0 to 16 properties" });
+export const ExtensionsSchema = z.unknown().refine(noProtoKey, { message: "the key __proto__ is not allowed" }).pipe(z.record(z.string().regex(PATTERN_8), z.unknown().refine(noProtoKey, { message: "the key __proto__ is not allowed" }).pipe(z.record(z.string().regex(PATTERN_9), z.union([z.string().refine(length(0, 4096), { message: "length must be 0 to 4096 characters" }), z.number(), z.boolean(), z.null()]))).refine(keyCount(0, 64), { message: "must have 0 to 64 properties" }))).refine(keyCount(0, 16), { message: "must have 0 to 16 properties" });
 
 /** A quantity of one material made or received together and traced as one unit (ISA-95 MaterialLot; SAP batch; EPCIS LGTIN class), with its disposition, dates, origin and genealogy. */
 export const BatchSchema = z.strictObject({
@@ -113,7 +152,7 @@ export const BatchSchema = z.strictObject({
   "quantity": QuantitySchema.exactOptional(),
   "supplierBatchId": IdentifierSchema.exactOptional(),
   "supplier": IdentifierSchema.exactOptional(),
-  "countryOfOrigin": z.string().regex(PATTERN_8).exactOptional(),
+  "countryOfOrigin": z.string().regex(PATTERN_10).exactOptional(),
   "manufacturedOn": CalendarDateSchema.exactOptional(),
   "expiresOn": CalendarDateSchema.exactOptional(),
   "availableOn": CalendarDateSchema.exactOptional(),
@@ -153,9 +192,6 @@ export const SourceStateValueSchema = z.strictObject({
   "value": z.union([z.string().refine(length(0, 256), { message: "length must be 0 to 256 characters" }), z.number().int().gte(-2147483648).lte(4294967295)]),
   "text": z.string().refine(length(0, 256), { message: "length must be 0 to 256 characters" }).exactOptional(),
 });
-
-/** An instant as an RFC 3339 date-time with an explicit offset (Z or +hh:mm), upper-case T and Z, seconds required, any number of fraction digits: 2026-03-01T06:00:00+01:00. The pattern states the form for every JSON Schema validator; the date-time format adds the calendar check (no 30 February). Source local times are converted with the plant's configured time zone, never guessed. */
-export const TimestampSchema = z.iso.datetime({ offset: true }).regex(PATTERN_9).refine(length(0, 64), { message: "length must be 0 to 64 characters" });
 
 /** Why something happened: a code from a catalog, a free text, or both. */
 export const ReasonSchema = z.strictObject({
@@ -199,7 +235,7 @@ export const MaterialMovementSchema = z.strictObject({
   "movementId": IdentifierSchema,
   "kind": z.enum(["produced","consumed","transferred","status_changed","scrapped","adjusted"]),
   "direction": z.enum(["increase","decrease"]).exactOptional(),
-  "sourceMovementType": z.string().regex(PATTERN_10).exactOptional(),
+  "sourceMovementType": z.string().regex(PATTERN_11).exactOptional(),
   "postingDate": CalendarDateSchema,
   "occurredAt": TimestampSchema.exactOptional(),
   "material": MaterialRefSchema,
@@ -227,7 +263,7 @@ export const MaterialMovementReversedDataSchema = MaterialMovementSchema;
 /** The floor's report of progress on a work order operation: good (yield), scrap and rework quantities, execution times, partial or final (SAP ProdnOrdConf2; ISA-95 OpSegmentResponse). Yield, scrap and rework are in one unit. */
 export const ProductionConfirmationSchema = z.strictObject({
   "confirmationId": IdentifierSchema,
-  "externalId": z.uuid().regex(PATTERN_11).exactOptional(),
+  "externalId": z.uuid().regex(PATTERN_12).exactOptional(),
   "order": OrderRefSchema,
   "site": SiteRefSchema,
   "workCenter": EquipmentRefSchema.exactOptional(),
@@ -468,6 +504,7 @@ export const WorkOrderStartedDataSchema = WorkOrderSchema;
 
 /** The zod schema of every canonical entity, by entity name. */
 export const entitySchemas = {
+  Alignment: AlignmentSchema,
   Batch: BatchSchema,
   MachineState: MachineStateSchema,
   MaterialMovement: MaterialMovementSchema,

@@ -1,0 +1,137 @@
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { createEvent, serializeEvent } from "@millwright/events";
+import { describe, expect, test } from "vitest";
+
+const root = join(import.meta.dirname, "..", "..", "..");
+const cli = join(root, "packages", "cli", "src", "cli.ts");
+const run = promisify(execFile);
+
+/** Runs the real command (from source) and returns its exit code and output. */
+async function millwright(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = run(process.execPath, ["--conditions=@millwright/source", "--import", "tsx", cli, ...args], { cwd: root, maxBuffer: 1 << 26 });
+  if (input !== undefined) child.child.stdin?.end(input);
+  try {
+    const { stdout, stderr } = await child;
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const order = JSON.parse(readFileSync(join(root, "bench", "fixtures", "work-order-2kb.json"), "utf8"));
+const SAP = "urn:millwright:sap:S4PCLNT100";
+const MES = "urn:millwright:mes:line-fab";
+
+/** One work order event as an NDJSON line, at hh:mm UTC on 2026-03-02. */
+function line(kind: "released" | "started", orderId: string, hhmm: string): string {
+  const time = `2026-03-02T${hhmm}:00Z`;
+  const data = { ...order, orderId, status: kind === "released" ? "released" : "in_progress", revision: `20260302${hhmm.replace(":", "")}00` };
+  const created = createEvent({ type: `dev.millwright.workorder.${kind}.v1`, source: kind === "released" ? SAP : MES, time, data });
+  return serializeEvent(created._unsafeUnwrap());
+}
+
+const dir = mkdtempSync(join(tmpdir(), "millwright-align-"));
+const write = (name: string, lines: readonly string[]): string => {
+  const file = join(dir, name);
+  writeFileSync(file, `${lines.join("\n")}\n`);
+  return file;
+};
+
+// 1000200 is started on time; 1000201 is released at 06:30 and never started (due 10:30); the log ends at 12:00.
+const breachLog = [line("released", "1000200", "06:00"), line("started", "1000200", "07:00"), line("released", "1000201", "06:30"), line("released", "1000202", "12:00")];
+
+describe("millwright align", () => {
+  test("a log without breaches: the per-rule table, exit 0", async () => {
+    const r = await millwright(["align", write("clean.ndjson", [line("released", "1000100", "06:00"), line("started", "1000100", "07:00")])]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Judged at 2026-03-02 07:00 UTC (the latest event in the log)");
+    expect(r.stdout).toMatch(/^workorder-started +4 h +0 +1 +0 +0 +—$/m);
+    expect(r.stdout).toContain("Breached: none");
+  });
+
+  test("a breach: its row with the lateness and due time, exit 1", async () => {
+    const r = await millwright(["align", write("breach.ndjson", breachLog)]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^workorder-started +4 h +1 +1 +1 +0 +1 h 30 min \(1000201\)$/m);
+    expect(r.stdout).toMatch(/^workorder-started +1000201 +1710 +missing +1 h 30 min +2026-03-02 10:30 UTC$/m);
+  });
+
+  test("--at judges the log at that time and leaves later events out", async () => {
+    const r = await millwright(["align", "--at", "2026-03-02T10:00:00+01:00", write("at.ndjson", breachLog)]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Judged at 2026-03-02 09:00 UTC (the time given)");
+    expect(r.stdout).toContain("Events: 1 after the report time left out");
+    expect(r.stdout).toMatch(/^workorder-started +4 h +1 +1 +0 +0 +—$/m);
+  });
+
+  test("--format json prints the report as JSON; - reads standard input", async () => {
+    const r = await millwright(["align", "--format", "json", "-"], `${breachLog.join("\n")}\n`);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as { at: string; atSource: string; totals: unknown; findings: { status: string; finding: { key: string; latenessMs: number } }[] };
+    expect(report).toMatchObject({ at: "2026-03-02T12:00:00.000Z", atSource: "latest-event" });
+    expect(report.findings.filter((f) => f.status === "breached").map((f) => [f.finding.key, f.finding.latenessMs])).toEqual([["1000201", 90 * 60_000]]);
+  });
+
+  test("--html writes one self-contained page with the tables and a timeline per work order", async () => {
+    const html = join(dir, "report.html");
+    const r = await millwright(["align", "--html", html, write("html.ndjson", breachLog)]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`millwright: wrote the HTML report to ${html}\n`);
+    expect(existsSync(html)).toBe(true);
+    const page = readFileSync(html, "utf8");
+    expect(page).toMatch(/^<!doctype html>\n<html lang="en">/);
+    expect(page.match(/<svg /g)).toHaveLength(3);
+    expect(page).toMatch(/<title id="[^"]+">Timeline of work order 1000201<\/title>/);
+    expect(page).not.toMatch(/<script|<link|src=|href=/);
+  });
+
+  test("lines that are not usable events are reported with their line numbers and left out: the report still prints, exit 2", async () => {
+    const untimed = JSON.parse(line("released", "1000300", "08:00"));
+    delete untimed.time;
+    const file = write("dirty.ndjson", [breachLog[0] as string, "{not json", JSON.stringify(untimed), "", `[${breachLog[1]},{"specversion":"1.0"}]`, ...breachLog.slice(2)]);
+    const r = await millwright(["align", file]);
+    expect(r.code).toBe(2);
+    // JSON.parse's own wording differs between Node versions; the rest is ours and is pinned.
+    const stderr = r.stderr.replaceAll(dir, "<dir>").replace(/is JSON text \(.*\)$/m, "is JSON text (<JSON.parse message>)");
+    expect(stderr).toMatchInlineSnapshot(`
+      "<dir>/dirty.ndjson:2: unreadable_input: the input: is JSON text (<JSON.parse message>)
+      <dir>/dirty.ndjson:3: missing_time: /time: event 35e869fe-ae4c-53ef-844b-61e14ea060c5 from urn:millwright:sap:S4PCLNT100 has no time; alignment needs when each fact happened
+      <dir>/dirty.ndjson:5: missing_attribute: item 1 of the batch: /id: id is required
+      millwright: 3 record(s) of <dir>/dirty.ndjson were not usable events and were left out (see above)
+      "
+    `);
+    expect(r.stdout).toMatch(/^workorder-started +1000201 +1710 +missing/m);
+  });
+
+  test("usage errors exit 2", async () => {
+    const [none, two, at, format] = await Promise.all([
+      millwright(["align"]),
+      millwright(["align", "a.ndjson", "b.ndjson"]),
+      millwright(["align", "--at", "2026-03-02 15:00", "x.ndjson"]),
+      millwright(["align", "--format", "xml", "x.ndjson"]),
+    ]);
+    expect([none.code, two.code, at.code, format.code]).toEqual([2, 2, 2, 2]);
+    expect(at.stderr.split("\n")[0]).toBe('millwright: --at "2026-03-02 15:00" is not an RFC 3339 time with an offset, such as 2026-03-02T15:00:00Z');
+    expect(none.stderr).toContain("millwright align [--at <time>] [--html <file>] [--format text|json] <events.ndjson|->");
+  });
+
+  test("input errors exit 2: a missing file, an empty log, an HTML file that cannot be written", async () => {
+    const [missing, empty, html] = await Promise.all([
+      millwright(["align", join(dir, "missing.ndjson")]),
+      millwright(["align", write("empty.ndjson", [])]),
+      millwright(["align", "--html", join(dir, "no", "such", "dir.html"), write("ok.ndjson", breachLog)]),
+    ]);
+    expect([missing.code, empty.code, html.code]).toEqual([2, 2, 2]);
+    expect(missing.stderr).toContain("millwright: cannot read");
+    expect(empty.stderr.replaceAll(dir, "<dir>")).toBe(
+      "millwright: <dir>/empty.ndjson: the log has no event with a usable time (0 read) and no report time (at) was given: there is no time to judge it at\n",
+    );
+    expect(html.stderr).toContain("millwright: cannot write");
+  });
+});
