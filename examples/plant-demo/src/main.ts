@@ -48,7 +48,7 @@ console.log(`         ${summary.mes.delivered} deliveries, ${summary.mes.duplica
 console.log(`  LINE   made ${summary.line.good} good, ${summary.line.defective} defective; the OPC UA adapter counted ${summary.counted.good} good, ${summary.counted.defective} defective`);
 console.log(`  WMS    requests received: ${summary.wms.requests.join(", ")}; ${summary.wms.confirmedTasks} task confirmations; batch FG126/B260302A ${summary.wms.batchStock ?? "unknown"}`);
 if (summary.wms.lost.length > 0) console.log(`         never received: ${summary.wms.lost.join(", ")} (hold released, stock still blocked in the WMS)`);
-console.log(`\nwrote ${summary.events.length} canonical events to examples/plant-demo/out/events.ndjson;\ncheck them with: npx -y pnpm@10.34.9 --filter plant-demo exec millwright validate out/events.ndjson`);
+console.log(`\nwrote ${summary.events.length} canonical events to examples/plant-demo/out/events.ndjson;\ncheck them with: npx -y pnpm@10.34.9 millwright validate examples/plant-demo/out/events.ndjson`);
 
 // One order's path is one trace: SAP → MES → line → SAP.
 const story = orderTrace(tracing.spans(), summary.events, "1000123");
@@ -68,4 +68,4 @@ if (report.isErr()) {
 console.log(`\nAlignment at ${MONITOR_AT} (plant time), by @millwright/alignment\n`);
 console.log(renderReportText(report.value));
 writeFileSync(join(outDir, "alignment.html"), renderReportHtml(report.value, { title: "Plant 1710: alignment on 2026-03-02" }));
-console.log(`wrote examples/plant-demo/out/alignment.html; the same report from the log: npx -y pnpm@10.34.9 --filter plant-demo exec millwright align --at ${MONITOR_AT} out/events.ndjson`);
+console.log(`wrote examples/plant-demo/out/alignment.html; the same report from the log:\n  npx -y pnpm@10.34.9 millwright align --at ${MONITOR_AT} examples/plant-demo/out/events.ndjson`);
