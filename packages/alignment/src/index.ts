@@ -16,12 +16,22 @@ export { createMemoryStore, type AlignmentStore } from "./store.js";
 export { createEngine, type AlignmentEngine, type EngineOptions, type IngestOutcome, type RuleOutcomes } from "./engine.js";
 export {
   builtInRules,
+  defaultSystemOf,
+  goodsIssuePostedRule,
+  goodsReceiptPostedRule,
   productionConfirmedRule,
+  qualityHoldBlockedRule,
   qualityHoldClosedRule,
+  qualityHoldUnblockedRule,
   workOrderStartedRule,
+  type BlockingOptions,
   type BuiltInRuleOptions,
   type ConfirmationOptions,
   type DeadlineOptions,
+  type MovementOptions,
+  type SystemClassifier,
+  type SystemOptions,
+  type SystemRole,
 } from "./built-in-rules.js";
 export { toAlignmentData, toAlignmentEvent, type AlignmentEvent, type AlignmentEventType } from "./record.js";
 export {

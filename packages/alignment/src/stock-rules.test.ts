@@ -14,7 +14,8 @@ import {
   stockStatus,
   T0,
 } from "../test/fixtures.js";
-import { builtInRules, defaultSystemOf, goodsIssuePostedRule, goodsReceiptPostedRule, qualityHoldBlockedRule, qualityHoldUnblockedRule } from "./built-in-rules.js";
+// Through the public entry point, so every rule is exported.
+import { builtInRules, defaultSystemOf, goodsIssuePostedRule, goodsReceiptPostedRule, qualityHoldBlockedRule, qualityHoldUnblockedRule } from "./index.js";
 import { createEngine } from "./engine.js";
 import type { Finding } from "./finding.js";
 import type { AlignmentRule } from "./rule.js";
