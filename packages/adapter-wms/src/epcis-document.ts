@@ -26,7 +26,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 /**
  * Reads an EPCIS 2.0 document, from JSON text or parsed JSON: a capture document
  * (`epcisBody.eventList`), a query document (`epcisBody.queryResults.resultsBody.eventList`) or a
- * single event (`epcisBody.event`).
+ * single event (`epcisBody.event`). A leading UTF-8 byte order mark is skipped.
  *
  * @param input - the document as text or as parsed JSON
  * @returns the events with their paths and the document's hash options, or why it is not one
@@ -38,7 +38,10 @@ export function readEpcisDocument(input: unknown): Result<EpcisEventList, EpcisD
   let document = input;
   if (typeof input === "string" || input instanceof Uint8Array) {
     try {
-      document = JSON.parse(typeof input === "string" ? input : new TextDecoder("utf-8", { fatal: true }).decode(input));
+      // A leading byte order mark is an encoding signature, not content: TextDecoder drops it from
+      // bytes, and text read without a decoder that does (fs.readFile with "utf8") still has it.
+      const text = typeof input === "string" ? input : new TextDecoder("utf-8", { fatal: true }).decode(input);
+      document = JSON.parse(text.startsWith("\uFEFF") ? text.slice(1) : text);
     } catch (cause) {
       return err({ code: "unreadable_document", path: "", message: `the document is not JSON: ${(cause as Error).message}` });
     }

@@ -83,9 +83,18 @@ const EVENT_ORDER: Order = [
 ];
 const ORDERED = new Set(EVENT_ORDER.map(([name]) => name));
 
-// Never hashed: the hash itself (eventID, its older name id), when and how the event was stored,
-// and the correction data of an error declaration.
+// Never hashed at event level: the hash itself (eventID), when the event was stored, and the
+// correction data of an error declaration, as GS1's reference algorithm. Two members it does not
+// name are left out too: `id`, which the EPCIS JSON-LD context maps to the same `@id` as eventID
+// (hashing it would make an event that carries its own hash as `id` hash differently), and an
+// event's own `@context`, which is JSON-LD syntax with no XML counterpart.
 const NOT_HASHED = new Set(["type", "eventID", "id", "recordTime", "errorDeclaration", "@context"]);
+
+// Comments are annotations, not content: GS1's reference algorithm leaves these members out at
+// every depth, matched as written (an extension's own `ex:comment` is content and is hashed).
+function isComment(key: string): boolean {
+  return key === "rdfs:comment" || key === "comment";
+}
 
 // Lists whose JSON elements are anonymous: the XML element name of one entry.
 const LIST_ENTRY: Readonly<Record<string, string>> = {
@@ -172,7 +181,9 @@ class Converter {
   node(name: string, value: unknown, path: string, vocabulary?: string): Node {
     if (value !== null && typeof value === "object") {
       const children: Node[] = [];
-      for (const [k, v] of Object.entries(value)) children.push(...this.member(name, k, v, `${path}/${k}`));
+      for (const [k, v] of Object.entries(value)) {
+        if (!isComment(k)) children.push(...this.member(name, k, v, `${path}/${k}`));
+      }
       return { name, value: "", children };
     }
     let text = this.expandValue(scalar(value, path));
@@ -205,7 +216,7 @@ class Converter {
     if (record["type"] !== undefined) children.push(this.node("type", record["type"], `${path}/type`, prefix));
     if (record[valueKey] !== undefined) children.push(this.node(valueKey, record[valueKey], `${path}/${valueKey}`));
     for (const [k, v] of Object.entries(record)) {
-      if (k !== "type" && k !== valueKey) children.push(...this.member(list, k, v, `${path}/${k}`));
+      if (k !== "type" && k !== valueKey && !isComment(k)) children.push(...this.member(list, k, v, `${path}/${k}`));
     }
     return { name: "", value: "", children };
   }
@@ -318,7 +329,7 @@ function toPreHash(event: unknown, options: EpcisHashOptions): string {
   const ordered: Node[] = [];
   const rest: Node[] = [];
   for (const [key, value] of Object.entries(record)) {
-    if (NOT_HASHED.has(key) || ignored.has(key) || ignored.has(converter.expandKey(key))) continue;
+    if (NOT_HASHED.has(key) || isComment(key) || ignored.has(key) || ignored.has(converter.expandKey(key))) continue;
     const nodes = converter.member("", key, value, `/${key}`);
     (ORDERED.has(key) ? ordered : rest).push(...nodes);
   }
@@ -383,7 +394,9 @@ export function hashPreHash(preHash: string): string {
 
 /**
  * Reads the hash options from an EPCIS document: the namespace prefixes of its `@context` and
- * the fields named by a document-level `…:ignoreFields` member.
+ * the fields named by a `…:ignoreFields` member of the document or, in a query document, of its
+ * `epcisBody.queryResults` (both are read, as GS1's reference algorithm reads the one that applies
+ * to the document's form).
  *
  * @param document - a parsed EPCIS document
  * @returns the options for {@link toEpcisEventHash} on the document's events
@@ -391,22 +404,34 @@ export function hashPreHash(preHash: string): string {
  * const options = epcisHashOptions(JSON.parse(text));
  */
 export function epcisHashOptions(document: unknown): EpcisHashOptions {
-  if (document === null || typeof document !== "object") return {};
-  const record = document as Record<string, unknown>;
+  if (!isRecord(document)) return {};
   const namespaces: Record<string, string> = {};
-  const context = record["@context"];
+  const context = document["@context"];
   for (const entry of Array.isArray(context) ? context : [context]) {
-    if (entry !== null && typeof entry === "object" && !Array.isArray(entry)) {
+    if (isRecord(entry)) {
       for (const [prefix, iri] of Object.entries(entry)) {
         if (typeof iri === "string" && prefix !== "__proto__") namespaces[prefix] = iri;
       }
     }
   }
-  let ignoreFields: string[] | undefined;
+  const body = document["epcisBody"];
+  const results = isRecord(body) ? body["queryResults"] : undefined;
+  const declared = [...ignoreFieldsOf(document), ...(isRecord(results) ? ignoreFieldsOf(results) : [])];
+  return declared.length === 0 ? { namespaces } : { namespaces, ignoreFields: [...new Set(declared)] };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+// The names listed by a `<prefix>:ignoreFields` member (the prefix names the repository that
+// added the fields).
+function ignoreFieldsOf(record: Record<string, unknown>): string[] {
+  const names: string[] = [];
   for (const [key, value] of Object.entries(record)) {
     if (key.endsWith(":ignoreFields") && Array.isArray(value)) {
-      ignoreFields = value.filter((v): v is string => typeof v === "string");
+      names.push(...value.filter((v): v is string => typeof v === "string"));
     }
   }
-  return ignoreFields === undefined ? { namespaces } : { namespaces, ignoreFields };
+  return names;
 }

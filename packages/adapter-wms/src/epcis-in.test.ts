@@ -188,6 +188,23 @@ describe("EPCIS in: holds, identifiers and ids", () => {
     expect(mapEpcisDocument({ type: "EPCISDocument", epcisBody: {} }, config)._unsafeUnwrapErr().message).toMatchInlineSnapshot(`"/epcisBody has no eventList, queryResults or event"`);
   });
 
+  it("maps EPCs whose serial is percent-escaped, the length limit counting the unescaped serial", () => {
+    // 14 characters unescaped, 26 as written: within SGTIN's 20.
+    const outcome = mapEpcisEvent({ ...holding, quantityList: undefined, epcList: ["urn:epc:id:sgtin:0614141.812345.6789%2F%26%25%22!%3F()"] }, config);
+    expect(outcome.status).toBe("mapped");
+    expect(outcome.status === "mapped" && outcome.records[0]?.value).toMatchObject({ material: { gtin: "80614141123458" } });
+  });
+
+  it("accepts a document that starts with a UTF-8 byte order mark, as text or as bytes", () => {
+    const text = readFileSync(`${dir}Example_9.6.2-ObjectEvent.jsonld`, "utf8");
+    const plain = mapEpcisDocument(text, config)._unsafeUnwrap();
+    expect(mapEpcisDocument(`\uFEFF${text}`, config)._unsafeUnwrap()).toEqual(plain);
+    const bytes = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode(text)]);
+    expect(mapEpcisDocument(bytes, config)._unsafeUnwrap()).toEqual(plain);
+    // Only a leading mark is an encoding signature; anywhere else it is a character JSON does not allow.
+    expect(mapEpcisDocument(` \uFEFF${text}`, config)._unsafeUnwrapErr().code).toBe("unreadable_document");
+  });
+
   it("never throws, on any JSON as an event", () => {
     fc.assert(
       fc.property(fc.jsonValue(), fc.jsonValue(), (a, b) => {

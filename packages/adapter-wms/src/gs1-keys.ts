@@ -22,12 +22,59 @@ export function gs1CheckDigit(digits: string): number {
   return (10 - (sum % 10)) % 10;
 }
 
-// Characters EPC URIs may carry raw but a Digital Link path must escape (GS1 DL 1.x table 7-1).
-function escapeForDl(text: string): string {
-  return text.replace(/[!()*+,:]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+// GS1 AI encodable character set 82 (GS1 General Specifications 7.11, figure 7.11-1): what serials,
+// lots and other alphanumeric key parts may hold.
+const CSET82 = /^[!"%-?A-Z_a-z]$/;
+// GS1 AI encodable character set 39 (figure 7.11-2): what a CPI may hold.
+const CSET39 = /^[#\-/0-9A-Z]$/;
+// What a Digital Link path segment percent-encodes of those sets: what GS1's reference hash
+// implementation encodes (its reading of GS1 Digital Link table 7-1), so that hashes agree;
+// `'`, `;` and `=` stay as they are.
+const DL_ESCAPED = /[!"#%&()*+,/:<>?]/;
+
+/**
+ * Reads the value of an EPC URI field: `%XX` escapes decode to one character each (TDS 2.0 Table
+ * A-1), and every character must belong to `charset`.
+ *
+ * @returns the unescaped value, or `undefined` for a malformed escape or a character outside the set
+ */
+function unescapeEpc(text: string, charset: RegExp): string | undefined {
+  let out = "";
+  for (let i = 0; i < text.length; i += 1) {
+    let c = text[i] ?? "";
+    if (c === "%") {
+      const hex = text.slice(i + 1, i + 3);
+      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) return undefined;
+      c = String.fromCharCode(Number.parseInt(hex, 16));
+      i += 2;
+    } else if (c === '"' || c === "#" || c === "&" || c === "/" || c === "<" || c === ">" || c === "?") {
+      // TDS 2.0 Table A-1: these are only ever written escaped in an EPC URI.
+      return undefined;
+    }
+    if (!charset.test(c)) return undefined;
+    out += c;
+  }
+  return out;
 }
 
-const SERIAL = /^(?:%[0-9A-Fa-f]{2}|[!'()*+,.0-9:;=A-Za-z_-])+$/;
+/**
+ * Writes a value as a GS1 Digital Link path segment: the characters of `DL_ESCAPED`
+ * percent-encoded with upper-case hex, every other character of set 82 as it is. Characters
+ * outside set 82 (never part of a valid GS1 key) are UTF-8 percent-encoded so the URI stays well-formed.
+ *
+ * @param value - an unescaped serial, lot or key part
+ * @returns the path segment
+ */
+function toDlSegment(value: string): string {
+  let out = "";
+  for (const c of value) {
+    if (DL_ESCAPED.test(c)) out += `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`;
+    else if (CSET82.test(c)) out += c;
+    else out += encodeURIComponent(c);
+  }
+  return out;
+}
+
 const DIGITS = /^\d+$/;
 
 interface EpcParts {
@@ -64,8 +111,10 @@ function keyOf(company: string, ref: string, total: number, prefix = ""): string
   return raw + String(gs1CheckDigit(raw));
 }
 
-function serialOk(serial: string | undefined, max: number): serial is string {
-  return serial !== undefined && serial.length >= 1 && serial.length <= max && SERIAL.test(serial);
+// The Digital Link segment of an EPC URI serial of 1 to `max` characters, counted unescaped.
+function serialOf(text: string | undefined, max: number, charset = CSET82): string | undefined {
+  const value = text === undefined ? undefined : unescapeEpc(text, charset);
+  return value !== undefined && value.length >= 1 && value.length <= max ? toDlSegment(value) : undefined;
 }
 
 type Converter = (body: string) => string | undefined;
@@ -74,8 +123,8 @@ const EPC_ID: Readonly<Record<string, Converter>> = {
   sgtin: (b) => {
     const p = split(b, 3);
     const gtin = p && gtinOf(p.company, p.fields[0] ?? "");
-    const serial = p?.fields[1];
-    return gtin && serialOk(serial, 20) ? `${DL_HOST}/01/${gtin}/21/${escapeForDl(serial)}` : undefined;
+    const serial = serialOf(p?.fields[1], 20);
+    return gtin && serial ? `${DL_HOST}/01/${gtin}/21/${serial}` : undefined;
   },
   sscc: (b) => {
     const p = split(b, 2);
@@ -87,21 +136,20 @@ const EPC_ID: Readonly<Record<string, Converter>> = {
   sgln: (b) => {
     const p = split(b, 3);
     const gln = p && keyOf(p.company, p.fields[0] ?? "", 12);
-    const ext = p?.fields[1];
-    if (!gln || !serialOk(ext, 20)) return undefined;
-    return ext === "0" ? `${DL_HOST}/414/${gln}` : `${DL_HOST}/414/${gln}/254/${escapeForDl(ext)}`;
+    const ext = serialOf(p?.fields[1], 20);
+    if (!gln || !ext) return undefined;
+    return ext === "0" ? `${DL_HOST}/414/${gln}` : `${DL_HOST}/414/${gln}/254/${ext}`;
   },
   grai: (b) => {
     const p = split(b, 3);
     const key = p && keyOf(p.company, p.fields[0] ?? "", 12, "0");
-    const serial = p?.fields[1];
-    return key && serialOk(serial, 16) ? `${DL_HOST}/8003/${key}${escapeForDl(serial)}` : undefined;
+    const serial = serialOf(p?.fields[1], 16);
+    return key && serial ? `${DL_HOST}/8003/${key}${serial}` : undefined;
   },
   giai: (b) => {
     const p = split(b, 2);
-    const ref = p?.fields[0];
-    if (!p || !serialOk(ref, 30 - p.company.length)) return undefined;
-    return `${DL_HOST}/8004/${p.company}${escapeForDl(ref)}`;
+    const ref = p && serialOf(p.fields[0], 30 - p.company.length);
+    return p && ref ? `${DL_HOST}/8004/${p.company}${ref}` : undefined;
   },
   gsrn: (b) => {
     const p = split(b, 2);
@@ -116,15 +164,14 @@ const EPC_ID: Readonly<Record<string, Converter>> = {
   gdti: (b) => {
     const p = split(b, 3);
     const key = p && keyOf(p.company, p.fields[0] ?? "", 12);
-    const serial = p?.fields[1];
-    return key && serialOk(serial, 17) ? `${DL_HOST}/253/${key}${escapeForDl(serial)}` : undefined;
+    const serial = serialOf(p?.fields[1], 17);
+    return key && serial ? `${DL_HOST}/253/${key}${serial}` : undefined;
   },
   cpi: (b) => {
     const p = split(b, 3);
-    const ref = p?.fields[0] ?? "";
+    const ref = p && serialOf(p.fields[0], 30 - p.company.length, CSET39);
     const serial = p?.fields[1] ?? "";
-    if (!p || !/^(?:%[0-9A-Fa-f]{2}|[0-9A-Z-])+$/.test(ref) || !/^\d{1,12}$/.test(serial)) return undefined;
-    return `${DL_HOST}/8010/${escapeForDl(p.company + ref)}/8011/${serial}`;
+    return p && ref && /^\d{1,12}$/.test(serial) ? `${DL_HOST}/8010/${p.company}${ref}/8011/${serial}` : undefined;
   },
   sgcn: (b) => {
     const p = split(b, 3);
@@ -134,9 +181,8 @@ const EPC_ID: Readonly<Record<string, Converter>> = {
   },
   ginc: (b) => {
     const p = split(b, 2);
-    const ref = p?.fields[0];
-    if (!p || !serialOk(ref, 30 - p.company.length)) return undefined;
-    return `${DL_HOST}/401/${p.company}${escapeForDl(ref)}`;
+    const ref = p && serialOf(p.fields[0], 30 - p.company.length);
+    return p && ref ? `${DL_HOST}/401/${p.company}${ref}` : undefined;
   },
   gsin: (b) => {
     const p = split(b, 2);
@@ -146,15 +192,16 @@ const EPC_ID: Readonly<Record<string, Converter>> = {
   itip: (b) => {
     const p = split(b, 5);
     const gtin = p && gtinOf(p.company, p.fields[0] ?? "");
-    const [, piece = "", total = "", serial] = p?.fields ?? [];
-    if (!gtin || !/^\d{2}$/.test(piece) || !/^\d{2}$/.test(total) || !serialOk(serial, 20)) return undefined;
-    return `${DL_HOST}/8006/${gtin}${piece}${total}/21/${escapeForDl(serial)}`;
+    const [, piece = "", total = "", raw] = p?.fields ?? [];
+    const serial = serialOf(raw, 20);
+    if (!gtin || !/^\d{2}$/.test(piece) || !/^\d{2}$/.test(total) || !serial) return undefined;
+    return `${DL_HOST}/8006/${gtin}${piece}${total}/21/${serial}`;
   },
   upui: (b) => {
     const p = split(b, 3);
     const gtin = p && gtinOf(p.company, p.fields[0] ?? "");
-    const tpx = p?.fields[1];
-    return gtin && serialOk(tpx, 28) ? `${DL_HOST}/01/${gtin}/235/${escapeForDl(tpx)}` : undefined;
+    const tpx = serialOf(p?.fields[1], 28);
+    return gtin && tpx ? `${DL_HOST}/01/${gtin}/235/${tpx}` : undefined;
   },
   pgln: (b) => {
     const p = split(b, 2);
@@ -167,8 +214,8 @@ const EPC_CLASS: Readonly<Record<string, Converter>> = {
   lgtin: (b) => {
     const p = split(b, 3);
     const gtin = p && gtinOf(p.company, p.fields[0] ?? "");
-    const lot = p?.fields[1];
-    return gtin && serialOk(lot, 20) ? `${DL_HOST}/01/${gtin}/10/${escapeForDl(lot)}` : undefined;
+    const lot = serialOf(p?.fields[1], 20);
+    return gtin && lot ? `${DL_HOST}/01/${gtin}/10/${lot}` : undefined;
   },
 };
 
@@ -197,9 +244,8 @@ const EPC_PATTERN: Readonly<Record<string, Converter>> = {
   },
   cpi: (b) => {
     const p = split(b, 3);
-    const ref = p?.fields[0] ?? "";
-    if (!p || p.fields[1] !== "*" || !/^(?:%[0-9A-Fa-f]{2}|[0-9A-Z-])+$/.test(ref)) return undefined;
-    return `${DL_HOST}/8010/${escapeForDl(p.company + ref)}`;
+    const ref = p && p.fields[1] === "*" ? serialOf(p.fields[0], 30 - p.company.length, CSET39) : undefined;
+    return p && ref ? `${DL_HOST}/8010/${p.company}${ref}` : undefined;
   },
   itip: (b) => {
     const p = split(b, 5);
@@ -222,6 +268,8 @@ const PRIMARY_OR_SHORT = new Set([...PRIMARY_KEYS, ...Object.keys(SHORT_NAMES).f
 // The value set GS1 allows in Digital Link path segments (GS1 AI encodable character set 82 without
 // the characters that must be escaped).
 const V = `["'\\-.0-9;-?A-Z_a-z]`;
+const VALUE = new RegExp(`^${V}*$`);
+const CPI_VALUE = /^[#\-/0-9A-Z]*$/;
 const CANONICAL_FORMS: readonly RegExp[] = [
   /^\/00\/\d{18}$/,
   new RegExp(`^/01/\\d{14}/21/${V}{0,20}$`),
@@ -268,11 +316,20 @@ function normaliseDigitalLink(uri: string): string | undefined {
     const n = primary[1].length;
     if (/^\d+$/.test(primary[1]) && n < 14) primary[1] = (n === 13 ? "0" : n === 12 ? "00" : "000000") + primary[1];
   }
+  // Every value must already be in canonical form, the qualifiers that are dropped below included:
+  // GS1's reference leaves a URI with a percent-escape or another character outside the set as written.
+  if (!pairs.every(([ai, value]) => (ai === "8010" ? CPI_VALUE : VALUE).test(value))) return undefined;
   let rest = pairs.slice(1);
   if (primary[0] === "01" || primary[0] === "8006") {
-    // The consumer product variant does not identify the object: drop it. The most fine-grained
-    // identifier wins: a serial makes the lot redundant.
-    rest = rest.filter(([ai]) => ai !== "22");
+    // The consumer product variant does not identify the object: drop it, as the reference does
+    // when the path after it has at most 20 characters. The most fine-grained identifier wins: a
+    // serial makes the lot redundant.
+    const cpv = rest.findIndex(([ai]) => ai === "22");
+    if (cpv >= 0) {
+      const after = rest.slice(cpv).map(([ai, value]) => `${ai}/${value}`).join("/").slice(3);
+      if (after.length > 20) return undefined;
+      rest = rest.filter(([ai]) => ai !== "22");
+    }
     if (rest.some(([ai]) => ai === "21")) rest = rest.filter(([ai]) => ai !== "10");
   }
   const path = [primary, ...rest].map(([ai, value]) => `/${ai}/${value}`).join("");
@@ -365,7 +422,8 @@ export function parseGs1Class(uri: string): Gs1Class | undefined {
 
 /**
  * Builds the GS1 Digital Link class URI of a lot (`https://id.gs1.org/01/<gtin>/10/<lot>`), the
- * form EPCIS 2.0 prefers to the LGTIN URN because it needs no company prefix length.
+ * form EPCIS 2.0 prefers to the LGTIN URN because it needs no company prefix length. The lot is
+ * percent-encoded as the canonical Digital Link of the same LGTIN URN is, so both hash alike.
  *
  * @param gtin - the GTIN-14
  * @param lot - the lot (batch) number
@@ -374,5 +432,5 @@ export function parseGs1Class(uri: string): Gs1Class | undefined {
  * toLotClass("04012345123456", "B1"); // "https://id.gs1.org/01/04012345123456/10/B1"
  */
 export function toLotClass(gtin: string, lot?: string): string {
-  return lot === undefined ? `${DL_HOST}/01/${gtin}` : `${DL_HOST}/01/${gtin}/10/${encodeURIComponent(lot)}`;
+  return lot === undefined ? `${DL_HOST}/01/${gtin}` : `${DL_HOST}/01/${gtin}/10/${toDlSegment(lot)}`;
 }
