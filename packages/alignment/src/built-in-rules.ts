@@ -4,17 +4,24 @@ import { defineRule, type AlignmentRule, type Observation } from "./rule.js";
 
 const HOUR_MS = 3_600_000;
 
-/** The part a system plays for the built-in rules: the ERP (system of record), the WMS, or the shop floor (MES, SCADA, lines). */
-export type SystemRole = "erp" | "wms" | "floor";
+/**
+ * The part a system plays for the built-in rules: the ERP (system of record), the WMS, the shop
+ * floor (MES, SCADA, lines) or a quality management system.
+ */
+export type SystemRole = "erp" | "wms" | "floor" | "quality";
 
 /** Says which part the system behind an event `source` plays, or `undefined` for none. */
 export type SystemClassifier = (source: string) => SystemRole | undefined;
 
-const ROLE_OF_SYSTEM: Readonly<Record<string, SystemRole>> = { sap: "erp", erp: "erp", s4: "erp", wms: "wms", mes: "floor", opcua: "floor", line: "floor", scada: "floor" };
+const ROLE_OF_SYSTEM: Readonly<Record<string, SystemRole>> = { sap: "erp", erp: "erp", s4: "erp", wms: "wms", mes: "floor", opcua: "floor", line: "floor", scada: "floor", qms: "quality", lims: "quality" };
+
+/** The systems that decide quality holds: the ERP's quality management (SAP QM), the MES, or a QMS/LIMS. */
+const HOLD_DECIDERS: ReadonlySet<SystemRole> = new Set(["erp", "floor", "quality"]);
 
 /**
  * The default classifier: the segment after `urn:millwright:` in the source, as the adapters write
- * it — `sap`/`erp` → erp, `wms` → wms, `mes`/`opcua`/`line`/`scada` → floor. Pass your own
+ * it — `sap`/`erp`/`s4` → erp, `wms` → wms, `mes`/`opcua`/`line`/`scada` → floor, `qms`/`lims` →
+ * quality; any other source plays no part, so the rules ignore its events. Pass your own
  * (`systems` in the rule options) when your sources are named otherwise.
  *
  * @param source - a CloudEvents source
@@ -39,8 +46,14 @@ export interface DeadlineOptions {
   readonly deadlineMs?: number;
 }
 
+/** Options of {@link workOrderStartedRule}. */
+export interface StartOptions extends DeadlineOptions, SystemOptions {}
+
+/** Options of {@link qualityHoldClosedRule}. */
+export interface HoldOptions extends DeadlineOptions, SystemOptions {}
+
 /** Options of {@link productionConfirmedRule}. */
-export interface ConfirmationOptions extends DeadlineOptions {
+export interface ConfirmationOptions extends DeadlineOptions, SystemOptions {
   /** The largest accepted |confirmed yield − counted good quantity|, a decimal string (default "0"). */
   readonly tolerance?: string;
 }
@@ -58,53 +71,60 @@ export interface BlockingOptions extends DeadlineOptions, SystemOptions {
 }
 
 /**
- * A released work order (ERP) is started on the floor (MES) within the deadline (default 4 h).
- * Keyed by orderId.
+ * A work order released in the ERP is started on the floor (MES) within the deadline (default
+ * 4 h). Keyed by orderId. Only the ERP's release starts the clock and only the floor's start
+ * meets it: a status change inside the ERP is not the MES starting the order.
  *
- * @param options - the deadline
+ * @param options - the deadline and the system classifier
  * @returns the rule `workorder-started`
  * @example
  * const rule = workOrderStartedRule({ deadlineMs: 2 * 3_600_000 });
  */
-export function workOrderStartedRule(options: DeadlineOptions = {}): AlignmentRule {
+export function workOrderStartedRule(options: StartOptions = {}): AlignmentRule {
+  const systems = options.systems ?? defaultSystemOf;
   return defineRule({
     name: "workorder-started",
-    description: "a released work order is started by MES within the deadline",
+    description: "a work order released in the ERP is started by the MES within the deadline",
     deadlineMs: options.deadlineMs ?? 4 * HOUR_MS,
     observe: (e) => {
-      if (e.type === "dev.millwright.workorder.released.v1") return { key: e.data.orderId, role: "trigger", site: e.data.site.id };
-      if (e.type === "dev.millwright.workorder.started.v1") return { key: e.data.orderId, role: "fulfilment", site: e.data.site.id };
+      if (e.type === "dev.millwright.workorder.released.v1") return systems(e.source) === "erp" ? { key: e.data.orderId, role: "trigger", site: e.data.site.id } : undefined;
+      if (e.type === "dev.millwright.workorder.started.v1") return systems(e.source) === "floor" ? { key: e.data.orderId, role: "fulfilment", site: e.data.site.id } : undefined;
       return undefined;
     },
   });
 }
 
 /**
- * A completed work order gets a final production confirmation in ERP within the deadline
- * (default 2 h), and the confirmed yield (all confirmations of the order) equals the counted good
- * quantity (all production counts of the order) within the tolerance. Keyed by orderId.
- * Cancellation confirmations (`reverses`) are not yet netted out and are ignored.
+ * A work order the floor completed gets a final production confirmation in the ERP within the
+ * deadline (default 2 h), and the confirmed yield (all confirmations of the order in the ERP, less
+ * the cancelled ones) equals the counted good quantity (all production counts of the order from
+ * the floor) within the tolerance. Keyed by orderId. A cancellation (`reverses`) takes its yield
+ * off the confirmed side, and a cancelled final confirmation no longer meets the rule.
  *
- * @param options - the deadline and the tolerance
+ * @param options - the deadline, the tolerance and the system classifier
  * @returns the rule `productionconfirmation-posted`
  * @example
  * const rule = productionConfirmedRule({ deadlineMs: 3_600_000, tolerance: "0.5" });
  */
 export function productionConfirmedRule(options: ConfirmationOptions = {}): AlignmentRule {
+  const systems = options.systems ?? defaultSystemOf;
   return defineRule({
     name: "productionconfirmation-posted",
-    description: "a completed work order is confirmed to ERP within the deadline with the counted yield",
+    description: "a work order the floor completed is confirmed in the ERP within the deadline with the counted yield",
     deadlineMs: options.deadlineMs ?? 2 * HOUR_MS,
     tolerance: options.tolerance ?? "0",
     observe: (e) => {
-      if (e.type === "dev.millwright.workorder.completed.v1") return { key: e.data.orderId, role: "trigger", site: e.data.site.id };
+      if (e.type === "dev.millwright.workorder.completed.v1") return systems(e.source) === "floor" ? { key: e.data.orderId, role: "trigger", site: e.data.site.id } : undefined;
       if (e.type === "dev.millwright.productionconfirmation.confirmed.v1") {
-        if (e.data.reverses !== undefined) return undefined;
-        return { key: e.data.order.orderId, role: e.data.isFinal ? "fulfilment" : "partial", quantity: e.data.yieldQuantity, site: e.data.site.id };
+        if (systems(e.source) !== "erp") return undefined;
+        const c = e.data;
+        const base = { key: c.order.orderId, quantity: c.yieldQuantity, site: c.site.id, fact: c.confirmationId };
+        if (c.reverses !== undefined) return { ...base, role: "partial", reversal: true, reverses: c.reverses };
+        return { ...base, role: c.isFinal ? "fulfilment" : "partial" };
       }
       if (e.type === "dev.millwright.productioncount.counted.v1") {
         const { order, equipment } = e.data;
-        if (order === undefined) return undefined;
+        if (order === undefined || systems(e.source) !== "floor") return undefined;
         const site = equipment.site?.id;
         return { key: order.orderId, role: "measure", quantity: e.data.goodQuantity, line: equipment.id, ...(site === undefined ? {} : { site }) };
       }
@@ -114,32 +134,54 @@ export function productionConfirmedRule(options: ConfirmationOptions = {}): Alig
 }
 
 /**
- * A placed quality hold ends (released, rejected or cancelled) within the deadline (default
- * 72 h). Keyed by holdId. That ERP and WMS block and unblock the stock is checked by
+ * A quality hold placed by a system that decides holds (the ERP's quality management, the MES,
+ * or a QMS) ends (released, rejected or cancelled) within the deadline (default 72 h). Keyed by
+ * holdId. That ERP and WMS block and unblock the stock is checked by
  * {@link qualityHoldBlockedRule} and {@link qualityHoldUnblockedRule}.
  *
- * @param options - the deadline
+ * @param options - the deadline and the system classifier
  * @returns the rule `qualityhold-closed`
  * @example
  * const rule = qualityHoldClosedRule({ deadlineMs: 24 * 3_600_000 });
  */
-export function qualityHoldClosedRule(options: DeadlineOptions = {}): AlignmentRule {
+export function qualityHoldClosedRule(options: HoldOptions = {}): AlignmentRule {
+  const systems = options.systems ?? defaultSystemOf;
   return defineRule({
     name: "qualityhold-closed",
     description: "a placed quality hold is released, rejected or cancelled within the deadline",
     deadlineMs: options.deadlineMs ?? 72 * HOUR_MS,
     observe: (e) => {
-      if (e.type === "dev.millwright.qualityhold.placed.v1") return observation(e.data.holdId, "trigger", { site: heldBatch(e.data)?.site });
-      if (e.type === "dev.millwright.qualityhold.released.v1") return observation(e.data.holdId, "fulfilment", { site: heldBatch(e.data)?.site });
-      return undefined;
+      if (e.type !== "dev.millwright.qualityhold.placed.v1" && e.type !== "dev.millwright.qualityhold.released.v1") return undefined;
+      if (!decidesHolds(e.source, systems)) return undefined;
+      return observation(e.data.holdId, e.type === "dev.millwright.qualityhold.placed.v1" ? "trigger" : "fulfilment", { site: heldBatch(e.data)?.site });
     },
   });
 }
 
-/** A posted movement that is not a reversal, from a system playing `role`; `undefined` otherwise. */
+function decidesHolds(source: string, systems: SystemClassifier): boolean {
+  const role = systems(source);
+  return role !== undefined && HOLD_DECIDERS.has(role);
+}
+
+/** A posted movement (reversals included) from a system playing `role`; `undefined` for other events. */
 function movement(e: CanonicalEvent, systems: SystemClassifier): { readonly m: MaterialMovement; readonly role: SystemRole | undefined } | undefined {
-  if (e.type !== "dev.millwright.materialmovement.posted.v1" || e.data.isReversal === true) return undefined;
+  if (e.type !== "dev.millwright.materialmovement.posted.v1") return undefined;
   return { m: e.data, role: systems(e.source) };
+}
+
+/** Whether a movement undoes earlier postings (SAP 102, 262, …), named in `reverses` or not. */
+const isReversal = (m: MaterialMovement): boolean => m.isReversal === true || m.reverses !== undefined;
+
+/**
+ * A movement as a rule reads it: a fact (its movementId) that a later reversal can name, or, for a
+ * reversal, a netting observation on `reversalSide` (the side of what it undoes) that names what it
+ * reverses when the source says.
+ */
+function movementObservation(key: string, m: MaterialMovement, role: Observation["role"], reversalSide: "partial" | "measure", withQuantity: boolean): Observation {
+  const site = siteOf(m);
+  const base = { key, fact: m.movementId, ...(withQuantity ? { quantity: m.quantity } : {}), ...(site === undefined ? {} : { site }) };
+  if (!isReversal(m)) return { ...base, role };
+  return { ...base, role: reversalSide, reversal: true, ...(m.reverses === undefined ? {} : { reverses: m.reverses }) };
 }
 
 const siteOf = (m: MaterialMovement): string | undefined => m.from?.site.id ?? m.to?.site.id;
@@ -153,7 +195,9 @@ function observation(key: string, role: Observation["role"], extra: { readonly q
  * (default 2 h), with the same quantity within the tolerance (default "0"): Σ floor consumption
  * (`materialmovement.posted.v1`, kind `consumed`, from a floor system) = Σ ERP goods issues (kind
  * `consumed`, from the ERP, SAP movement type 261). Keyed by `orderId/material`. Reversals are
- * ignored. Quantities are compared at the deadline, so consumption reported within it still counts.
+ * netted: an ERP reversal (SAP 262) takes its quantity off the issued side, and a reversal the
+ * floor reports (material returned) takes it off the consumed side; both stay in the evidence.
+ * Quantities are compared at the deadline, so consumption reported within it still counts.
  *
  * @param options - the deadline, the tolerance and the system classifier
  * @returns the rule `goodsissue-posted`
@@ -172,8 +216,8 @@ export function goodsIssuePostedRule(options: MovementOptions = {}): AlignmentRu
       if (posted === undefined || posted.m.kind !== "consumed" || posted.m.order === undefined) return undefined;
       const { m, role } = posted;
       const key = `${m.order?.orderId ?? ""}/${m.material.id}`;
-      if (role === "floor") return observation(key, "trigger", { quantity: m.quantity, site: siteOf(m) });
-      if (role === "erp") return observation(key, "fulfilment", { quantity: m.quantity, site: siteOf(m) });
+      if (role === "floor") return movementObservation(key, m, "trigger", "measure", true);
+      if (role === "erp") return movementObservation(key, m, "fulfilment", "partial", true);
       return undefined;
     },
   });
@@ -183,7 +227,8 @@ export function goodsIssuePostedRule(options: MovementOptions = {}): AlignmentRu
  * A batch the floor produced (`batch.created.v1` with an `originOrder`, from a floor system) is
  * received in the ERP within the deadline (default 2 h): a goods receipt (`materialmovement.posted.v1`,
  * kind `produced`, from the ERP, SAP movement type 101) of that material and batch, with the batch's
- * quantity within the tolerance when the batch gives one. Keyed by `material/batch`.
+ * quantity within the tolerance when the batch gives one. Keyed by `material/batch`. A reversal
+ * (SAP 102) takes its quantity off the received side, and a receipt it names no longer meets the rule.
  *
  * @param options - the deadline, the tolerance and the system classifier
  * @returns the rule `goodsreceipt-posted`
@@ -205,7 +250,7 @@ export function goodsReceiptPostedRule(options: MovementOptions = {}): Alignment
       }
       const posted = movement(e, systems);
       if (posted === undefined || posted.role !== "erp" || posted.m.kind !== "produced" || posted.m.batchId === undefined) return undefined;
-      return observation(`${posted.m.material.id}/${posted.m.batchId}`, "fulfilment", { quantity: posted.m.quantity, site: siteOf(posted.m) });
+      return movementObservation(`${posted.m.material.id}/${posted.m.batchId}`, posted.m, "fulfilment", "partial", true);
     },
   });
 }
@@ -220,13 +265,12 @@ function heldBatch(h: QualityHold): { readonly key: string; readonly site?: stri
 }
 
 /** A stock status change of one batch, from the checked system, to a held or to unrestricted stock. */
-function statusChange(e: CanonicalEvent, systems: SystemClassifier, system: "erp" | "wms"): { readonly key: string; readonly held: boolean; readonly site?: string } | undefined {
+function statusChange(e: CanonicalEvent, systems: SystemClassifier, system: "erp" | "wms"): { readonly key: string; readonly held: boolean; readonly m: MaterialMovement } | undefined {
   const posted = movement(e, systems);
   if (posted === undefined || posted.role !== system) return undefined;
   const { m } = posted;
   if ((m.kind !== "status_changed" && m.kind !== "transferred") || m.to === undefined || m.batchId === undefined) return undefined;
-  const site = siteOf(m);
-  return { key: `${m.material.id}/${m.toBatchId ?? m.batchId}`, held: HELD.has(m.to.stockType), ...(site === undefined ? {} : { site }) };
+  return { key: `${m.material.id}/${m.toBatchId ?? m.batchId}`, held: HELD.has(m.to.stockType), m };
 }
 
 /**
@@ -289,9 +333,10 @@ function stockStatusRule(
     deadlineMs: options.deadlineMs ?? HOUR_MS,
     observe: (e) => {
       const hold = shape.trigger(e);
-      if (hold !== undefined) return observation(hold.key, "trigger", { site: hold.site });
+      if (hold !== undefined) return decidesHolds(e.source, systems) ? observation(hold.key, "trigger", { site: hold.site }) : undefined;
       const change = statusChange(e, systems, system);
-      return change?.held === shape.held ? observation(change.key, "fulfilment", { site: change.site }) : undefined;
+      // A reversal of such a move undoes it: the move it names no longer meets the rule.
+      return change?.held === shape.held ? movementObservation(change.key, change.m, "fulfilment", "partial", false) : undefined;
     },
   });
 }
@@ -318,14 +363,14 @@ export interface BuiltInRuleOptions extends SystemOptions {
 export function builtInRules(options: BuiltInRuleOptions = {}): readonly AlignmentRule[] {
   const systems = options.systems === undefined ? {} : { systems: options.systems };
   return [
-    workOrderStartedRule(options.workOrderStarted),
-    productionConfirmedRule(options.productionConfirmed),
+    workOrderStartedRule({ ...systems, ...options.workOrderStarted }),
+    productionConfirmedRule({ ...systems, ...options.productionConfirmed }),
     goodsIssuePostedRule({ ...systems, ...options.goodsIssuePosted }),
     goodsReceiptPostedRule({ ...systems, ...options.goodsReceiptPosted }),
     qualityHoldBlockedRule({ ...systems, ...options.qualityHoldBlocked, system: "erp" }),
     qualityHoldBlockedRule({ ...systems, ...options.qualityHoldBlocked, system: "wms" }),
     qualityHoldUnblockedRule({ ...systems, ...options.qualityHoldUnblocked, system: "erp" }),
     qualityHoldUnblockedRule({ ...systems, ...options.qualityHoldUnblocked, system: "wms" }),
-    qualityHoldClosedRule(options.qualityHoldClosed),
+    qualityHoldClosedRule({ ...systems, ...options.qualityHoldClosed }),
   ];
 }

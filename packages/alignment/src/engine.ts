@@ -1,8 +1,8 @@
 import type { CanonicalEvent } from "@millwright/events";
 import { err, ok, type Result } from "neverthrow";
 import type { AlignmentError } from "./errors.js";
-import type { BreachedFinding, BreachReason, Evidence, Finding, ResolvedFinding } from "./finding.js";
-import { compareObserved, judgeKey, labelsOf, type KeyState, type ObservedEvent, type Verdict } from "./judge.js";
+import { toEvidenceItem, type BreachedFinding, type BreachReason, type Evidence, type Finding, type ResolvedFinding } from "./finding.js";
+import { checkObservation, compareObserved, judgeKey, labelsOf, type KeyState, type ObservedEvent, type Verdict } from "./judge.js";
 import type { AlignmentRule } from "./rule.js";
 import { createMemoryStore, type AlignmentStore } from "./store.js";
 
@@ -81,7 +81,7 @@ function insert(events: readonly ObservedEvent[], next: ObservedEvent): readonly
 
 function toEvidence(events: readonly ObservedEvent[]): readonly Evidence[] {
   const kept = events.length > MAX_EVIDENCE ? events.slice(0, MAX_EVIDENCE) : events;
-  return kept.map(({ id, type, source, time, role }) => ({ id, type, source, time, role }));
+  return kept.map(toEvidenceItem);
 }
 
 /** A key's state with the given labels; optional fields only when present (states are persisted as plain data). */
@@ -211,12 +211,21 @@ export function createEngine(options: EngineOptions): AlignmentEngine {
         continue;
       }
       const { id, type, source, time } = event;
-      const { role, quantity, site, line } = observation;
+      const { role, quantity, site, line, fact, reversal, reverses } = observation;
+      if (reversal === true) checkObservation(rule.name, observation);
       // Optional fields only when present: states are compared and persisted as plain data.
       const observed: ObservedEvent =
-        quantity === undefined && site === undefined && line === undefined
+        quantity === undefined && site === undefined && line === undefined && fact === undefined && reversal !== true
           ? { id, type, source, time, timeMs, role }
-          : { id, type, source, time, timeMs, role, ...(quantity === undefined ? {} : { quantity }), ...(site === undefined ? {} : { site }), ...(line === undefined ? {} : { line }) };
+          : {
+              id, type, source, time, timeMs, role,
+              ...(quantity === undefined ? {} : { quantity }),
+              ...(site === undefined ? {} : { site }),
+              ...(line === undefined ? {} : { line }),
+              ...(fact === undefined ? {} : { fact }),
+              ...(reversal === true ? { reversal: true as const } : {}),
+              ...(reverses === undefined ? {} : { reverses }),
+            };
       const current = store.get(rule.name, observation.key);
       if (current === undefined) {
         store.put(stateOf(rule.name, observation.key, [observed], false));

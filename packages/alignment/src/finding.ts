@@ -8,6 +8,21 @@ export interface Evidence {
   /** The event's `time`, as given. */
   readonly time: string;
   readonly role: ObservationRole;
+  /** Present (true) when the event undoes earlier facts (SAP 262, 102, a cancelled confirmation); its quantity was netted. */
+  readonly reversal?: true;
+}
+
+/**
+ * The evidence item of an observed event.
+ *
+ * @param event - the event as a key's state keeps it
+ * @returns its identity, time, role and whether it is a reversal
+ * @example
+ * state.events.map(toEvidenceItem);
+ */
+export function toEvidenceItem(event: { readonly id: string; readonly type: string; readonly source: string; readonly time: string; readonly role: ObservationRole; readonly reversal?: true }): Evidence {
+  const { id, type, source, time, role } = event;
+  return event.reversal === true ? { id, type, source, time, role, reversal: true } : { id, type, source, time, role };
 }
 
 /** Why an expectation was breached. */

@@ -1,6 +1,6 @@
 import { compareQuantities, subtractQuantities, sumQuantities, type Quantity, type QuantityError } from "@millwright/model";
 import type { Result } from "neverthrow";
-import type { AlignmentRule, ObservationRole } from "./rule.js";
+import type { AlignmentRule, Observation, ObservationRole } from "./rule.js";
 
 /** One event as a key's state keeps it: its identity, time and what it meant to the rule. */
 export interface ObservedEvent {
@@ -13,6 +13,12 @@ export interface ObservedEvent {
   readonly quantity?: Quantity;
   readonly site?: string;
   readonly line?: string;
+  /** See {@link Observation.fact}. */
+  readonly fact?: string;
+  /** Present (true) when the event undoes earlier facts: its quantity counts against its side. */
+  readonly reversal?: true;
+  /** See {@link Observation.reverses}. */
+  readonly reverses?: string;
 }
 
 /** The state of one open key of one rule: its events (deduplicated, in canonical order). */
@@ -115,17 +121,26 @@ function fastCheck(tolerance: string, fulfilled: readonly Quantity[], measured: 
   return { ok: true, difference: formatScaled(shown, scale), unit, withinTolerance: magnitude <= scaledBy(tolerance, compareScale) };
 }
 
-/** Compares the quantities, or `undefined` when one side has none (nothing to compare with). */
+/**
+ * Compares the quantities, or `undefined` when one side has none (nothing to compare with). A
+ * reversal counts against its own side, so it is moved to the other: fulfilled − measured =
+ * (fulfilled + reversed measures) − (measured + reversed fulfilments), and only sums of
+ * non-negative quantities are needed.
+ */
 function checkQuantity(tolerance: string, events: readonly ObservedEvent[]): QuantityCheck | undefined {
   const fulfilled: Quantity[] = [];
   const measured: Quantity[] = [];
+  let unit: string | undefined;
+  let measuredSide = false;
   for (const e of events) {
     if (e.quantity === undefined) continue;
-    if (e.role === "fulfilment" || e.role === "partial") fulfilled.push(e.quantity);
+    const onFulfilledSide = e.role === "fulfilment" || e.role === "partial";
+    if (onFulfilledSide) unit ??= e.quantity.unit;
+    else measuredSide = true;
+    if (onFulfilledSide !== (e.reversal === true)) fulfilled.push(e.quantity);
     else measured.push(e.quantity);
   }
-  const unit = fulfilled[0]?.unit;
-  if (unit === undefined || measured.length === 0) return undefined;
+  if (unit === undefined || !measuredSide) return undefined;
   const fast = fastCheck(tolerance, fulfilled, measured, unit);
   if (fast !== undefined) return fast;
   const result = sumQuantities(fulfilled, unit).andThen((actual) =>
@@ -143,8 +158,55 @@ function checkQuantity(tolerance: string, events: readonly ObservedEvent[]): Qua
 }
 
 /**
+ * The earliest fulfilment that reversals have not undone. A fact is undone when the reversals that
+ * name it take back all of its quantity (SAP reverses a whole document item; a 262 with reference
+ * may return only part), or, for facts without a quantity, when any reversal names it.
+ */
+function effectiveFulfilment(events: readonly ObservedEvent[]): ObservedEvent | undefined {
+  let reversals: Map<string, ObservedEvent[]> | undefined;
+  for (const e of events) {
+    if (e.reverses === undefined) continue;
+    reversals ??= new Map();
+    const list = reversals.get(e.reverses);
+    if (list === undefined) reversals.set(e.reverses, [e]);
+    else list.push(e);
+  }
+  return events.find((e) => e.role === "fulfilment" && e.reversal !== true && !(reversals !== undefined && e.fact !== undefined && isUndone(e, reversals.get(e.fact))));
+}
+
+function isUndone(fact: ObservedEvent, reversals: readonly ObservedEvent[] | undefined): boolean {
+  if (reversals === undefined) return false;
+  const original = fact.quantity;
+  const taken: Quantity[] = [];
+  for (const r of reversals) {
+    if (original === undefined || r.quantity === undefined) return true;
+    taken.push(r.quantity);
+  }
+  if (original === undefined) return false;
+  // Quantities in another unit cannot be compared: the fact stands, and the quantity check says why.
+  return sumQuantities(taken, original.unit).andThen((sum) => compareQuantities(sum, original)).match((c) => c >= 0, () => false);
+}
+
+/**
+ * Checks a rule's reading of an event beyond what its type says: a reversal is on the fulfilled
+ * (`partial`) or expected (`measure`) side, never a trigger or a fulfilment.
+ *
+ * @param rule - the rule's name, for the message
+ * @param observation - what the rule read
+ * @returns the observation
+ * @example
+ * checkObservation("goodsissue-posted", { key: "1000123/RM-1", role: "partial", reversal: true });
+ */
+export function checkObservation(rule: string, observation: Observation): Observation {
+  if (observation.reversal === true && observation.role !== "partial" && observation.role !== "measure") {
+    throw new TypeError(`rule ${rule}: a reversal must have the role "partial" or "measure", not ${JSON.stringify(observation.role)} (a reversal never starts or meets an expectation)`);
+  }
+  return observation;
+}
+
+/**
  * Judges one key at time `nowMs`: orphan (no trigger yet), waiting, missing after the deadline,
- * abandoned (missing for longer than `giveUpAfterMs` after the deadline), or fulfilled (with its
+ * abandoned (missing for `giveUpAfterMs` or longer after the deadline), or fulfilled (with its
  * lateness and, for quantity rules, the quantity check). A quantity rule fulfilled before its
  * deadline keeps waiting until the deadline, so quantities reported within the window still count.
  * Pure.
@@ -161,11 +223,12 @@ export function judgeKey(rule: AlignmentRule, state: KeyState, nowMs: number, gi
   const trigger = state.events.find((e) => e.role === "trigger");
   if (trigger === undefined) return { status: "orphan" };
   const dueMs = trigger.timeMs + rule.deadlineMs;
-  const fulfilment = state.events.find((e) => e.role === "fulfilment");
+  const fulfilment = effectiveFulfilment(state.events);
   if (fulfilment === undefined) {
     if (nowMs <= dueMs) return { status: "waiting", dueMs };
     const latenessMs = nowMs - dueMs;
-    return latenessMs > (rule.giveUpAfterMs ?? giveUpAfterMs) ? { status: "abandoned", dueMs, latenessMs } : { status: "missing", dueMs, latenessMs };
+    // Given up once the give-up time has passed in full: a key missing exactly that long is abandoned.
+    return latenessMs >= (rule.giveUpAfterMs ?? giveUpAfterMs) ? { status: "abandoned", dueMs, latenessMs } : { status: "missing", dueMs, latenessMs };
   }
   if (rule.tolerance !== undefined && nowMs <= dueMs) return { status: "waiting", dueMs };
   const latenessMs = Math.max(0, fulfilment.timeMs - dueMs);

@@ -115,7 +115,7 @@ describe("properties", () => {
         "qualityhold-unblocked-erp:late",
       ]),
     );
-  });
+  }, 60_000);
 
   it("replaying the same log gives the same findings, in a fresh engine and into the same engine", () => {
     fc.assert(
@@ -126,7 +126,7 @@ describe("properties", () => {
       }),
       { numRuns: 150 },
     );
-  });
+  }, 60_000);
 
   it("any permutation of the log, with deadlines evaluated at the end, gives the same findings", () => {
     fc.assert(
@@ -138,7 +138,7 @@ describe("properties", () => {
       ),
       { numRuns: 150 },
     );
-  });
+  }, 60_000);
 
   it("a stream permuted within the lateness window, evaluated at watermarks, gives the findings of the ordered stream", () => {
     // Each event arrives up to W after its time; the monitor evaluates every 30 min at the
@@ -182,7 +182,7 @@ describe("properties", () => {
       ),
       { numRuns: 100 },
     );
-  });
+  }, 60_000);
 
   it("no generated canonical event makes the engine throw, and every key closes or stays bounded", () => {
     const types = [

@@ -18,6 +18,19 @@ export interface Observation {
   readonly site?: string;
   /** The production line or equipment the event names, a label of the key. */
   readonly line?: string;
+  /**
+   * The source's key of the fact this event states (a material document item, a confirmation),
+   * so that a later reversal can name it in `reverses`.
+   */
+  readonly fact?: string;
+  /**
+   * The event undoes earlier facts (SAP 262, 102, a cancelled confirmation): its quantity counts
+   * against its side (`partial`: the fulfilled side, `measure`: the expected side) and it never
+   * meets the rule. A reversal with another role is a programmer error.
+   */
+  readonly reversal?: boolean;
+  /** The `fact` this reversal undoes: that fact no longer meets the rule, and its evidence stays. */
+  readonly reverses?: string;
 }
 
 /**

@@ -39,16 +39,17 @@ function make<TType extends EventType>(type: TType, data: EventDataMap[TType], m
 
 const revision = (minutes: number): string => String(20260302000000 + Math.round(minutes * 100));
 
-export const released = (orderId: string, minutes: number): CanonicalEvent =>
-  make("dev.millwright.workorder.released.v1", buildWorkOrder({ orderId, status: "released", revision: revision(minutes) }), minutes, SAP);
+export const released = (orderId: string, minutes: number, source = SAP): CanonicalEvent =>
+  make("dev.millwright.workorder.released.v1", buildWorkOrder({ orderId, status: "released", revision: revision(minutes) }), minutes, source);
 
-export const started = (orderId: string, minutes: number): CanonicalEvent =>
-  make("dev.millwright.workorder.started.v1", buildWorkOrder({ orderId, status: "in_progress", revision: revision(minutes) }), minutes, MES);
+export const started = (orderId: string, minutes: number, source = MES): CanonicalEvent =>
+  make("dev.millwright.workorder.started.v1", buildWorkOrder({ orderId, status: "in_progress", revision: revision(minutes) }), minutes, source);
 
 export const completed = (orderId: string, minutes: number): CanonicalEvent =>
   make("dev.millwright.workorder.completed.v1", buildWorkOrder({ orderId, status: "completed", revision: revision(minutes) }), minutes, MES);
 
-export const confirmed = (options: { orderId: string; n: number; yieldValue: string; isFinal: boolean; minutes: number }): CanonicalEvent =>
+/** A confirmation in the ERP; with `reverses` (a confirmationId), the cancellation of that confirmation. */
+export const confirmed = (options: { orderId: string; n: number; yieldValue: string; isFinal: boolean; minutes: number; reverses?: string; source?: string }): CanonicalEvent =>
   make(
     "dev.millwright.productionconfirmation.confirmed.v1",
     buildProductionConfirmation({
@@ -57,9 +58,10 @@ export const confirmed = (options: { orderId: string; n: number; yieldValue: str
       yieldQuantity: { value: options.yieldValue, unit: "H87" },
       isFinal: options.isFinal,
       revision: String(options.n),
+      ...(options.reverses === undefined ? {} : { reverses: options.reverses }),
     }),
     options.minutes,
-    SAP,
+    options.source ?? SAP,
   );
 
 export const counted = (orderId: string, good: string, minutes: number, equipment = "WELD01"): CanonicalEvent =>
@@ -146,14 +148,19 @@ const movementOf = (fields: Omit<Movement, "postingDate" | "revision" | "sourceR
   ...fields,
 });
 
-/** Material consumed for an order: reported by the floor (MES) or issued by the ERP (SAP 261). */
-export const consumed = (options: { orderId: string; material?: string; value: string; minutes: number; by: "floor" | "erp"; unit?: string }): CanonicalEvent =>
+/**
+ * Material consumed for an order: reported by the floor (MES) or issued by the ERP (SAP 261); a
+ * reversal (SAP 262) with `reversal`, naming the movement it reverses with `reverses`.
+ */
+export const consumed = (options: { orderId: string; material?: string; value: string; minutes: number; by: "floor" | "erp"; unit?: string; id?: string; reversal?: boolean; reverses?: string }): CanonicalEvent =>
   make(
     "dev.millwright.materialmovement.posted.v1",
     movementOf({
-      movementId: options.by === "erp" ? documentId() : `MES-${options.orderId}-${options.minutes}`,
+      movementId: options.id ?? (options.by === "erp" ? documentId() : `MES-${options.orderId}-${options.minutes}`),
       kind: "consumed",
-      ...(options.by === "erp" ? { sourceMovementType: "261" } : {}),
+      ...(options.by === "erp" ? { sourceMovementType: options.reversal === true ? "262" : "261" } : {}),
+      ...(options.reversal === true ? { isReversal: true } : {}),
+      ...(options.reverses === undefined ? {} : { reverses: options.reverses }),
       material: { id: options.material ?? "RM10" },
       quantity: { value: options.value, unit: options.unit ?? "MTR" },
       from: { site: plant, storageLocation: "171B", stockType: "unrestricted" },
@@ -172,14 +179,15 @@ export const batchProduced = (batchId: string, value: string | undefined, minute
     MES,
   );
 
-/** The ERP's goods receipt of a batch (SAP 101). */
-export const goodsReceipt = (batchId: string, value: string, minutes: number): CanonicalEvent =>
+/** The ERP's goods receipt of a batch (SAP 101), or its reversal (SAP 102) naming the receipt it reverses. */
+export const goodsReceipt = (batchId: string, value: string, minutes: number, options: { id?: string; reverses?: string } = {}): CanonicalEvent =>
   make(
     "dev.millwright.materialmovement.posted.v1",
     movementOf({
-      movementId: documentId(),
+      movementId: options.id ?? documentId(),
       kind: "produced",
-      sourceMovementType: "101",
+      sourceMovementType: options.reverses === undefined ? "101" : "102",
+      ...(options.reverses === undefined ? {} : { isReversal: true, reverses: options.reverses }),
       material: { id: "FG126" },
       batchId,
       quantity: { value, unit: "H87" },

@@ -202,8 +202,8 @@ describe("renderReportText", () => {
       workorder-started  1000124  1710         late     1 h 05 min  2026-03-02 10:00 UTC
 
       Rules:
-        workorder-started: a released work order is started by MES within the deadline (deadline 4 h)
-        productionconfirmation-posted: a completed work order is confirmed to ERP within the deadline with the counted yield (deadline 2 h, quantity tolerance 0)
+        workorder-started: a work order released in the ERP is started by the MES within the deadline (deadline 4 h)
+        productionconfirmation-posted: a work order the floor completed is confirmed in the ERP within the deadline with the counted yield (deadline 2 h, quantity tolerance 0)
         qualityhold-closed: a placed quality hold is released, rejected or cancelled within the deadline (deadline 3 d)"
     `);
   });

@@ -116,5 +116,8 @@ export function findingDetails(finding: object): string[] {
     details.push(`difference ${diff.startsWith("-") || diff === "0" ? diff : `+${diff}`}${unit}${f["withinTolerance"] === true ? " (within tolerance)" : ""}`);
   }
   if (typeof f["detail"] === "string") details.push(f["detail"]);
+  const evidence = f["evidence"];
+  const reversals = Array.isArray(evidence) ? evidence.filter((e: unknown) => typeof e === "object" && e !== null && (e as { reversal?: unknown }).reversal === true).length : 0;
+  if (reversals > 0) details.push(`${reversals} reversal${reversals === 1 ? "" : "s"} netted`);
   return details;
 }

@@ -71,7 +71,7 @@ function reasonBadges(reasons: readonly string[]): string {
 function evidenceList(finding: ReportFinding["finding"]): string {
   const shown = finding.evidence.slice(0, 4).map((e) => {
     const s = systemOf(e.source);
-    return `<li><code>${esc(shortType(e.type))}</code> from ${esc(s.system)}${s.instance === "" ? "" : ` ${esc(s.instance)}`}, ${esc(formatTime(e.time))}</li>`;
+    return `<li><code>${esc(shortType(e.type))}</code>${e.reversal === true ? " (reversal)" : ""} from ${esc(s.system)}${s.instance === "" ? "" : ` ${esc(s.instance)}`}, ${esc(formatTime(e.time))}</li>`;
   });
   const more = finding.evidence.length - shown.length;
   if (more > 0) shown.push(`<li class="muted">and ${more} more</li>`);

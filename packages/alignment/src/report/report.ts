@@ -2,7 +2,7 @@ import type { CanonicalEvent } from "@millwright/events";
 import { err, ok, type Result } from "neverthrow";
 import { createEngine, type EngineOptions } from "../engine.js";
 import type { AlignmentError } from "../errors.js";
-import type { Evidence, Finding } from "../finding.js";
+import { toEvidenceItem, type Evidence, type Finding } from "../finding.js";
 import { judgeKey, type KeyState } from "../judge.js";
 import type { AlignmentRule } from "../rule.js";
 
@@ -444,7 +444,7 @@ export function createReportBuilder(options: ReportOptions): ReportBuilder {
         const list = findings.get(ruleKey(state.rule, state.key));
         const last = list?.[list.length - 1];
         if (list !== undefined && last?.kind === "breached" && last.reasons.includes("missing")) {
-          const evidence: Evidence[] = state.events.map(({ id, type, source, time, role }) => ({ id, type, source, time, role }));
+          const evidence: Evidence[] = state.events.map(toEvidenceItem);
           list[list.length - 1] = { ...last, latenessMs: verdict.latenessMs, at: iso(reportMs), evidence };
         }
       }

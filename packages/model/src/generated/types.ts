@@ -150,6 +150,10 @@ export interface AlignmentEvidence {
    * What the event meant to the rule: trigger starts the expectation, fulfilment meets it, partial adds to the fulfilled quantity, measure adds to the expected quantity.
    */
   role: "trigger" | "fulfilment" | "partial" | "measure";
+  /**
+   * Present when the event undoes earlier facts (SAP 262, 102, a cancelled confirmation): its quantity was taken off its side (partial: the fulfilled side, measure: the expected side), and a fact it names no longer meets the rule.
+   */
+  reversal?: true;
 }
 /**
  * A quantity of one material made or received together and traced as one unit (ISA-95 MaterialLot; SAP batch; EPCIS LGTIN class), with its disposition, dates, origin and genealogy.

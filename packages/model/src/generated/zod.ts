@@ -58,6 +58,7 @@ export const AlignmentEvidenceSchema = z.strictObject({
   "source": z.string().refine(length(1, 1024), { message: "length must be 1 to 1024 characters" }),
   "time": TimestampSchema,
   "role": z.enum(["trigger","fulfilment","partial","measure"]),
+  "reversal": z.literal(true).exactOptional(),
 });
 
 /** The monotonic revision of a record in its source: a change counter or a change timestamp written as digits only (SAP LastChangeDateTime 20260301061530). Compared as an unsigned integer of up to 20 digits; a consumer drops a record whose revision is older than the one it holds. */
