@@ -2,16 +2,53 @@ import { MILLWRIGHT_NAMESPACE, uuidV5 } from "@millwright/events";
 import type { MaterialMovement, ProductionConfirmation, QualityHold, StockType } from "@millwright/model";
 import { err, ok, type Result } from "neverthrow";
 import type { SapAdapterConfig } from "./config.js";
-import { formatEdmTime, formatSapDate, formatTimestamp } from "./wire.js";
+import { describeValue } from "./errors.js";
+import { alphaToInternal, formatEdmTime, formatSapDate, formatTimestamp } from "./wire.js";
 
 /** Why a canonical record cannot become a SAP request body. */
 export interface SapBuildError {
-  readonly code: "unsupported_record" | "unmapped_value" | "too_long";
+  readonly code: "unsupported_record" | "unmapped_value" | "ambiguous_unit" | "too_long";
   /** JSON pointer into the canonical record. */
   readonly path: string;
   readonly value?: unknown;
   readonly rule: string;
   readonly message: string;
+  /** For `ambiguous_unit`: the SAP units the unit table maps the Rec 20 code to. */
+  readonly candidates?: readonly string[];
+}
+
+/** Options of `buildConfirmationCreate`. */
+export interface ConfirmationBuildOptions {
+  /**
+   * The SAP unit to write as `ConfirmationUnit`, as SAP sent it for the order or operation
+   * (`ProductionUnit`, `OperationUnit`). Default: `outboundUnits` of the configuration, else the
+   * one SAP unit the unit table maps the Rec 20 code to; several candidates are an `ambiguous_unit` error.
+   */
+  readonly unit?: string;
+}
+
+/** Options of `buildMaterialDocumentCreate`. */
+export interface MaterialDocumentBuildOptions {
+  /**
+   * Per movement (same index), the SAP unit to write as `EntryUnit`, as SAP sent it (the order's
+   * `ProductionUnit`, the component's `BaseUnit`, a material document's `EntryUnit`). Default as
+   * for `ConfirmationBuildOptions.unit`.
+   */
+  readonly entryUnits?: readonly (string | undefined)[];
+}
+
+/**
+ * An OData V2 function import call: `POST` to the service root plus `path`, with an empty body.
+ * SAP's posting functions that have no create (cancellations) are called this way.
+ */
+export interface SapFunctionImportRequest {
+  readonly method: "POST";
+  /** The function import of the service's EDMX, e.g. `CancelItem`. */
+  readonly functionImport: string;
+  /** Parameter → OData V2 URI literal, e.g. `MaterialDocumentYear` → `'2026'`, `PostingDate` → `datetime'2026-03-04T00:00:00'`. */
+  readonly parameters: Readonly<Record<string, string>>;
+  /** The function import and its percent-encoded parameters, relative to the service root, e.g. `CancelItem?MaterialDocumentYear='2026'&…`. */
+  readonly path: string;
 }
 
 /** A `ProdnOrdConf2` create body (OData V2 JSON). */
@@ -24,7 +61,8 @@ export interface MaterialDocumentCreate {
 }
 
 function fail(code: SapBuildError["code"], path: string, value: unknown, rule: string): SapBuildError {
-  return { code, path, value, rule, message: `${path} has value ${JSON.stringify(value)}: ${rule}` };
+  const shown = value === undefined ? "is missing" : `has value ${describeValue(value)}`;
+  return { code, path, ...(value === undefined ? {} : { value }), rule, message: `${path || "(root)"} ${shown}: ${rule}` };
 }
 
 /** Calendar date `YYYY-MM-DD` → `/Date(ms)/` at UTC midnight. */
@@ -40,10 +78,27 @@ function sapDateTime(timestamp: string, timeZone: string): { date: string; time:
   return { date: sapDate(day), time: formatEdmTime((h ?? 0) * 3600 + (m ?? 0) * 60 + (s ?? 0)) };
 }
 
-/** Rec 20 → SAP internal unit: the first entry of the unit table that maps to it. */
-function sapUnit(config: SapAdapterConfig, unit: string): string | undefined {
-  for (const [sap, rec20] of Object.entries(config.units)) if (rec20 === unit) return sap;
-  return undefined;
+const SAP_UNIT = /^\S{1,3}$/u;
+
+/**
+ * The SAP unit to write for a Rec 20 code: the one the caller names (checked against the unit
+ * table), else the configured outbound unit, else the only SAP unit the table maps to the code.
+ * Several candidates are an error: which of them the order or material uses is not in the code.
+ */
+function sapUnit(config: SapAdapterConfig, code: string, path: string, given: string | undefined, option: string): Result<string, SapBuildError> {
+  const mappedTo = (sap: string) => (Object.hasOwn(config.units, sap) ? config.units[sap] : undefined);
+  if (given !== undefined) {
+    if (typeof given !== "string" || !SAP_UNIT.test(given)) return err(fail("unmapped_value", path, given, `${option} is a SAP unit of 1-3 characters`));
+    const back = mappedTo(given);
+    if (back !== undefined && back !== code) return err(fail("unmapped_value", path, code, `${option} ${given} is the SAP unit of ${back} in the unit table, not of ${code}`));
+    return ok(given);
+  }
+  if (Object.hasOwn(config.outboundUnits, code)) return ok(config.outboundUnits[code] as string);
+  const candidates = Object.keys(config.units).filter((sap) => config.units[sap] === code);
+  if (candidates.length === 1) return ok(candidates[0] as string);
+  if (candidates.length === 0) return err(fail("unmapped_value", path, code, "Rec 20 unit not in the configured unit table"));
+  const rule = `${code} is the Rec 20 code of several SAP units (${candidates.join(", ")}): pass the unit SAP sent (${option}) or configure outboundUnits.${code}`;
+  return err({ ...fail("ambiguous_unit", path, code, rule), candidates });
 }
 
 /**
@@ -65,21 +120,35 @@ export function confirmationExternalId(confirmation: ProductionConfirmation, con
 /**
  * Build the `ProdnOrdConf2` create body for a canonical confirmation. `ExternalSystemConfirmation`
  * is the deterministic id, so SAP rejects a second posting of the same confirmation.
+ * `ConfirmationUnit` is the unit SAP sent for the order (`options.unit`), the configured outbound
+ * unit, or the only SAP unit of the Rec 20 code; yield, scrap and rework share it.
  *
- * @param confirmation - a validated ProductionConfirmation (not a reversal: cancel with CancelProdnOrdConf)
- * @param config - adapter configuration (plant time zone, unit table)
- * @returns the body, or `unsupported_record` / `unmapped_value` / `too_long`
+ * @param confirmation - a validated ProductionConfirmation (not a cancellation: see `buildConfirmationCancel`)
+ * @param config - adapter configuration (plant time zone, unit tables)
+ * @param options - the SAP unit to write
+ * @returns the body, or `unsupported_record` / `unmapped_value` / `ambiguous_unit` / `too_long`
  * @example
  * ```ts
- * const body = buildConfirmationCreate(confirmation, config);
+ * const body = buildConfirmationCreate(confirmation, config, { unit: "ST" });
  * ```
  */
-export function buildConfirmationCreate(confirmation: ProductionConfirmation, config: SapAdapterConfig): Result<ProdnOrdConf2Create, SapBuildError> {
+export function buildConfirmationCreate(
+  confirmation: ProductionConfirmation,
+  config: SapAdapterConfig,
+  options: ConfirmationBuildOptions = {},
+): Result<ProdnOrdConf2Create, SapBuildError> {
   if (confirmation.reverses !== undefined) {
-    return err(fail("unsupported_record", "/reverses", confirmation.reverses, "a reversal is posted with the CancelProdnOrdConf function, not as a create"));
+    return err(fail("unsupported_record", "/reverses", confirmation.reverses, "a cancellation is posted with SAP's CancelProdnOrdConf function (buildConfirmationCancel), not as a create"));
   }
-  const unit = sapUnit(config, confirmation.yieldQuantity.unit);
-  if (unit === undefined) return err(fail("unmapped_value", "/yieldQuantity/unit", confirmation.yieldQuantity.unit, "Rec 20 unit not in the configured unit table"));
+  for (const field of ["scrapQuantity", "reworkQuantity"] as const) {
+    const q = confirmation[field];
+    if (q !== undefined && q.unit !== confirmation.yieldQuantity.unit) {
+      return err(fail("unsupported_record", `/${field}/unit`, q.unit, `ProdnOrdConf2 has one ConfirmationUnit: ${field} is in the unit of yieldQuantity (${confirmation.yieldQuantity.unit})`));
+    }
+  }
+  const sap = sapUnit(config, confirmation.yieldQuantity.unit, "/yieldQuantity/unit", options.unit, "options.unit");
+  if (sap.isErr()) return err(sap.error);
+  const unit = sap.value;
   if (confirmation.text !== undefined && [...confirmation.text].length > 40) {
     return err(fail("too_long", "/text", confirmation.text, "ConfirmationText is Edm.String MaxLength 40"));
   }
@@ -128,30 +197,39 @@ function goodsMovementCode(m: MaterialMovement): string {
   }
 }
 
-function stockCode(config: SapAdapterConfig, type: StockType): string | undefined {
-  for (const [code, t] of Object.entries(config.inventoryStockTypes)) if (t === type) return code;
-  return undefined;
+/** The one `InventoryStockType` code configured for a stock type; none or several are errors. */
+function stockCode(config: SapAdapterConfig, type: StockType, path: string): Result<string, SapBuildError> {
+  const candidates = Object.keys(config.inventoryStockTypes).filter((code) => config.inventoryStockTypes[code] === type);
+  if (candidates.length === 1) return ok(candidates[0] as string);
+  if (candidates.length === 0) return err(fail("unmapped_value", path, type, "no InventoryStockType code is configured for this stock type (inventoryStockTypes)"));
+  return err({ ...fail("unmapped_value", path, type, `several InventoryStockType codes are configured for this stock type (${candidates.join(", ")}): the builder does not pick one`), candidates });
 }
 
-/** The configured movement type whose rule produces this movement's kind and stock types. */
-function movementTypeOf(m: MaterialMovement, config: SapAdapterConfig): string | undefined {
-  if (m.sourceMovementType !== undefined) return m.sourceMovementType;
+/** The configured movement type whose rule produces this movement's kind and stock types; several matches are an error. */
+function movementTypeOf(m: MaterialMovement, config: SapAdapterConfig, path: string): Result<string, SapBuildError> {
+  if (m.sourceMovementType !== undefined) return ok(m.sourceMovementType);
   const reversal = m.isReversal === true;
-  for (const [type, rule] of Object.entries(config.movementTypes)) {
-    if (rule.kind !== m.kind || (rule.reversal === true) !== reversal) continue;
-    if (m.kind === "adjusted" && rule.direction !== m.direction) continue;
-    const fixed = (t: string | undefined, actual: StockType | undefined) => t === undefined || t === "item" || t === "partner" || t === actual;
-    if (fixed(rule.from, m.from?.stockType) && fixed(rule.to, m.to?.stockType)) return type;
-  }
-  return undefined;
+  const fixed = (t: string | undefined, actual: StockType | undefined) => t === undefined || t === "item" || t === "partner" || t === actual;
+  const candidates = Object.entries(config.movementTypes)
+    .filter(([, rule]) => rule.kind === m.kind && (rule.reversal === true) === reversal && (m.kind !== "adjusted" || rule.direction === m.direction))
+    .filter(([, rule]) => fixed(rule.from, m.from?.stockType) && fixed(rule.to, m.to?.stockType))
+    .map(([type]) => type);
+  if (candidates.length === 1) return ok(candidates[0] as string);
+  if (candidates.length === 0) return err(fail("unmapped_value", `${path}/kind`, m.kind, "no configured movement type gives this kind and these stock types"));
+  return err({ ...fail("unmapped_value", `${path}/sourceMovementType`, undefined, `several configured movement types give this kind and these stock types (${candidates.join(", ")}): set sourceMovementType`), candidates });
 }
 
-function buildItem(m: MaterialMovement, index: number, config: SapAdapterConfig): Result<Record<string, string>, SapBuildError> {
+function buildItem(m: MaterialMovement, index: number, config: SapAdapterConfig, entryUnit: string | undefined): Result<Record<string, string>, SapBuildError> {
   const base = index < 0 ? "" : `/${index}`;
-  const type = movementTypeOf(m, config);
-  if (type === undefined) return err(fail("unmapped_value", `${base}/kind`, m.kind, "no configured movement type gives this kind and these stock types"));
-  const unit = sapUnit(config, m.quantity.unit);
-  if (unit === undefined) return err(fail("unmapped_value", `${base}/quantity/unit`, m.quantity.unit, "Rec 20 unit not in the configured unit table"));
+  if (m.reverses !== undefined) {
+    return err(fail("unsupported_record", `${base}/reverses`, m.reverses, "a reversal of a posted movement is posted with SAP's Cancel or CancelItem function (buildMaterialDocumentCancel), which keeps the link to the original; a create would post an unlinked movement"));
+  }
+  const movementType = movementTypeOf(m, config, base);
+  if (movementType.isErr()) return err(movementType.error);
+  const type = movementType.value;
+  const sap = sapUnit(config, m.quantity.unit, `${base}/quantity/unit`, entryUnit, `options.entryUnits[${index}]`);
+  if (sap.isErr()) return err(sap.error);
+  const unit = sap.value;
   const own = m.from ?? m.to;
   if (own === undefined) return err(fail("unsupported_record", base, undefined, "a movement needs from or to"));
   const item: Record<string, string> = {
@@ -164,8 +242,10 @@ function buildItem(m: MaterialMovement, index: number, config: SapAdapterConfig)
     EntryUnit: unit,
   };
   if (m.kind === "produced" && m.to !== undefined && m.to.stockType !== "unrestricted") {
-    const code = stockCode(config, m.to.stockType);
-    if (code !== undefined) item["InventoryStockType"] = code;
+    // Left out, the receipt would land in unrestricted stock: a missing code is an error, not an omission.
+    const code = stockCode(config, m.to.stockType, `${base}/to/stockType`);
+    if (code.isErr()) return err(code.error);
+    item["InventoryStockType"] = code.value;
   }
   if (m.order !== undefined) {
     item["ManufacturingOrder"] = m.order.orderId;
@@ -190,18 +270,23 @@ function buildItem(m: MaterialMovement, index: number, config: SapAdapterConfig)
 /**
  * Build an `A_MaterialDocumentHeader` deep insert (header + `to_MaterialDocumentItem`) for one or more
  * canonical movements posted together. All movements must share a posting date and GoodsMovementCode.
+ * A movement that names the movement it reverses (`reverses`) is refused: SAP reverses a posted
+ * document with its Cancel / CancelItem function (`buildMaterialDocumentCancel`). A reversal type
+ * posted on its own (a 262 return of components, `isReversal` without `reverses`) is a create.
  *
  * @param movements - validated MaterialMovements (at least one)
  * @param config - adapter configuration (movement types, units, stock types)
+ * @param options - the SAP entry unit of each movement
  * @returns the body, or the first build error
  * @example
  * ```ts
- * const body = buildMaterialDocumentCreate([receipt], config);
+ * const body = buildMaterialDocumentCreate([receipt], config, { entryUnits: ["ST"] });
  * ```
  */
 export function buildMaterialDocumentCreate(
   movements: readonly MaterialMovement[],
   config: SapAdapterConfig,
+  options: MaterialDocumentBuildOptions = {},
 ): Result<MaterialDocumentCreate, SapBuildError> {
   const first = movements[0];
   if (first === undefined) return err(fail("unsupported_record", "", movements, "at least one movement"));
@@ -210,7 +295,7 @@ export function buildMaterialDocumentCreate(
   for (const [i, m] of movements.entries()) {
     if (goodsMovementCode(m) !== code) return err(fail("unsupported_record", `/${i}/kind`, m.kind, `every movement of one document has GoodsMovementCode ${code}`));
     if (m.postingDate !== first.postingDate) return err(fail("unsupported_record", `/${i}/postingDate`, m.postingDate, "every movement of one document has one posting date"));
-    const item = buildItem(m, i, config);
+    const item = buildItem(m, i, config, options.entryUnits?.[i]);
     if (item.isErr()) return err(item.error);
     items.push(item.value);
   }
@@ -226,6 +311,8 @@ export function buildMaterialDocumentCreate(
 export interface HoldPostingOptions {
   /** Posting date `YYYY-MM-DD` (the caller's business date; never taken from the clock here). */
   readonly postingDate: string;
+  /** The SAP unit to write as `EntryUnit`, as SAP sent it (the lot's `InspectionLotQuantityUnit`); default as for `ConfirmationBuildOptions.unit`. */
+  readonly unit?: string;
 }
 
 /** The movement type a hold change posts: standards.md §3.3. */
@@ -279,8 +366,9 @@ export function buildHoldTransferPosting(
   }
   if (hold.quantity === undefined) return err(fail("unsupported_record", "/quantity", undefined, "a transfer posting needs the held quantity"));
   const location = hold.scope.location;
-  const unit = sapUnit(config, hold.quantity.unit);
-  if (unit === undefined) return err(fail("unmapped_value", "/quantity/unit", hold.quantity.unit, "Rec 20 unit not in the configured unit table"));
+  const sap = sapUnit(config, hold.quantity.unit, "/quantity/unit", options.unit, "options.unit");
+  if (sap.isErr()) return err(sap.error);
+  const unit = sap.value;
   return ok({
     GoodsMovementCode: move.to === undefined ? "03" : "04",
     PostingDate: sapDate(options.postingDate),
@@ -300,4 +388,122 @@ export function buildHoldTransferPosting(
       ],
     },
   });
+}
+
+/** An OData V2 URI literal of an Edm.String. */
+function stringLiteral(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** An OData V2 URI literal of an Edm.DateTime at midnight of a calendar date. */
+function dateTimeLiteral(date: string): string {
+  return `datetime'${date}T00:00:00'`;
+}
+
+function functionImport(name: string, parameters: Readonly<Record<string, string>>): SapFunctionImportRequest {
+  const query = Object.entries(parameters).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join("&");
+  return { method: "POST", functionImport: name, parameters, path: `${name}?${query}` };
+}
+
+/** Options of `buildMaterialDocumentCancel`. */
+export interface MaterialDocumentCancelOptions {
+  /** `item` (default): CancelItem of the reversed item; `document`: Cancel of its whole material document. */
+  readonly scope?: "item" | "document";
+}
+
+const MOVEMENT_KEY = /^(\d{4})\/([0-9A-Z]{1,10})\/(\d{1,4})$/;
+
+/**
+ * Build the API_MATERIAL_DOCUMENT_SRV call that reverses a posted goods movement: the function
+ * import `CancelItem` (MaterialDocumentYear, MaterialDocument, MaterialDocumentItem, PostingDate),
+ * or `Cancel` (MaterialDocumentYear, MaterialDocument, PostingDate) for the whole document. SAP
+ * posts the reversal document itself, with the reversal movement type and `ReversedMaterialDocument…`
+ * naming the original, which a create cannot do.
+ *
+ * @param reversal - the canonical reversal: `reverses` is the movementId of the original (`YYYY/document/item`, as the mappers write it) and `postingDate` the reversal's date
+ * @param options - item or whole document
+ * @returns the request, or `unsupported_record` when the record names no SAP material document item
+ * @example
+ * ```ts
+ * const request = buildMaterialDocumentCancel(reversal)._unsafeUnwrap();
+ * // POST <API_MATERIAL_DOCUMENT_SRV root>/ + request.path
+ * ```
+ */
+export function buildMaterialDocumentCancel(reversal: MaterialMovement, options: MaterialDocumentCancelOptions = {}): Result<SapFunctionImportRequest, SapBuildError> {
+  if (reversal.reverses === undefined) {
+    return err(fail("unsupported_record", "/reverses", undefined, "a cancellation names the movement it reverses (reverses); post a reversal type on its own with buildMaterialDocumentCreate"));
+  }
+  const key = MOVEMENT_KEY.exec(reversal.reverses);
+  if (key === null) {
+    return err(fail("unsupported_record", "/reverses", reversal.reverses, "reverses is the movementId of a SAP material document item, MaterialDocumentYear/MaterialDocument/MaterialDocumentItem (e.g. 2026/4900000123/0001)"));
+  }
+  const [, year = "", document = "", item = ""] = key;
+  const head = { MaterialDocumentYear: stringLiteral(year), MaterialDocument: stringLiteral(alphaToInternal(document, 10)) };
+  const postingDate = { PostingDate: dateTimeLiteral(reversal.postingDate) };
+  return ok(
+    options.scope === "document"
+      ? functionImport("Cancel", { ...head, ...postingDate })
+      : functionImport("CancelItem", { ...head, MaterialDocumentItem: stringLiteral(alphaToInternal(item, 4)), ...postingDate }),
+  );
+}
+
+/** Options of `buildConfirmationCancel`. */
+export interface ConfirmationCancelOptions {
+  /** The SAP key of the cancelled confirmation, when `reverses` holds another system's id. */
+  readonly cancels?: { readonly confirmationGroup: string; readonly confirmationCount: string };
+}
+
+const CONFIRMATION_KEY = /^(\d{1,10})\/(\d{1,8})$/;
+
+/**
+ * Build the API_PROD_ORDER_CONFIRMATION_2_SRV call that cancels a posted confirmation: the function
+ * import `CancelProdnOrdConf` (ConfirmationGroup, ConfirmationCount, PostingDate, ConfirmationText,
+ * ExternalSystemConfirmation). SAP posts the cancellation (`IsReversal`) and marks the original
+ * `IsReversed`. `ExternalSystemConfirmation` is the cancellation's own deterministic id
+ * (`confirmationExternalId`), so a retried cancellation carries the same key.
+ *
+ * @param cancellation - the canonical cancelling confirmation: `reverses` is the SAP key `ConfirmationGroup/ConfirmationCount` of the original (as `mapProductionConfirmation` writes it)
+ * @param config - adapter configuration (the system name of the external id)
+ * @param options - the SAP key, when `reverses` is another system's id
+ * @returns the request, or `unsupported_record` / `too_long`
+ * @example
+ * ```ts
+ * const request = buildConfirmationCancel(cancellation, config)._unsafeUnwrap();
+ * // POST <API_PROD_ORDER_CONFIRMATION_2_SRV root>/ + request.path
+ * ```
+ */
+export function buildConfirmationCancel(
+  cancellation: ProductionConfirmation,
+  config: SapAdapterConfig,
+  options: ConfirmationCancelOptions = {},
+): Result<SapFunctionImportRequest, SapBuildError> {
+  if (cancellation.reverses === undefined) {
+    return err(fail("unsupported_record", "/reverses", undefined, "a cancellation names the confirmation it cancels (reverses)"));
+  }
+  let group: string;
+  let count: string;
+  if (options.cancels !== undefined) {
+    ({ confirmationGroup: group, confirmationCount: count } = options.cancels);
+    if (!CONFIRMATION_KEY.test(`${group}/${count}`)) {
+      return err(fail("unsupported_record", "/reverses", `${group}/${count}`, "options.cancels is a SAP key: ConfirmationGroup of up to 10 digits, ConfirmationCount of up to 8"));
+    }
+  } else {
+    const key = CONFIRMATION_KEY.exec(cancellation.reverses);
+    if (key === null) {
+      return err(fail("unsupported_record", "/reverses", cancellation.reverses, "reverses is the SAP key ConfirmationGroup/ConfirmationCount of the cancelled confirmation (e.g. 0000012345/00000003); pass options.cancels when it is another system's id"));
+    }
+    [, group = "", count = ""] = key;
+  }
+  if (cancellation.text !== undefined && [...cancellation.text].length > 40) {
+    return err(fail("too_long", "/text", cancellation.text, "ConfirmationText is Edm.String MaxLength 40"));
+  }
+  return ok(
+    functionImport("CancelProdnOrdConf", {
+      ConfirmationGroup: stringLiteral(alphaToInternal(group, 10)),
+      ConfirmationCount: stringLiteral(alphaToInternal(count, 8)),
+      PostingDate: dateTimeLiteral(cancellation.postingDate),
+      ...(cancellation.text === undefined ? {} : { ConfirmationText: stringLiteral(cancellation.text) }),
+      ExternalSystemConfirmation: `guid'${confirmationExternalId(cancellation, config)}'`,
+    }),
+  );
 }

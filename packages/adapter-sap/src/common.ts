@@ -1,26 +1,36 @@
 import type { Extensions, Quantity, SourceRef } from "@millwright/model";
 import type { SapAdapterConfig } from "./config.js";
 import { wireIssue, type SapWireIssue } from "./errors.js";
-import { parseSapDate, toRevisionDigits, type ODataRecord } from "./wire.js";
+import { parseSapDate, readNavigation, toRevisionDigits, type ODataRecord } from "./wire.js";
 
 const EXT_KEY = /^(?!__proto__$)[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const CUSTOMER = /^(ZZ1_|YY1_)/;
 
+/** The unit properties of one quantity, as SAP sends them. */
+export interface UnitFields {
+  /** The ISO companion, e.g. `ProductionUnitISOCode`. */
+  readonly iso: string | undefined;
+  /** The internal unit without conversion, e.g. `ProductionUnitSAPCode`, where the entity has one. */
+  readonly internal?: string | undefined;
+  /** The unit property itself, e.g. `ProductionUnit`: converted to the logon language's external form. */
+  readonly unit: string | undefined;
+}
+
 /**
  * Resolve a SAP unit to Rec 20: the ISO companion when filled (through `isoUnits` where the ISO
- * code is not a current Rec 20 code), else the SAP unit through the unit table.
+ * code is not a current Rec 20 code); else the internal code (`…SAPCode`, "No Conversion" in the
+ * EDMX) through the unit table; else the unit property through the unit table. The unit property
+ * comes last because Gateway writes it in the logon language's external form (ST is PC in English).
  */
-export function resolveUnit(
-  config: SapAdapterConfig,
-  iso: string | undefined,
-  sap: string | undefined,
-  path: string,
-  issues: SapWireIssue[],
-): string | undefined {
+export function resolveUnit(config: SapAdapterConfig, fields: UnitFields, path: string, issues: SapWireIssue[]): string | undefined {
+  const { iso, internal, unit } = fields;
   if (iso !== undefined) {
     const mapped = config.isoUnits[iso] ?? iso;
     if (/^[A-Z0-9]{2,3}$/.test(mapped)) return mapped;
   }
+  const internalMapped = internal === undefined ? undefined : config.units[internal];
+  if (internalMapped !== undefined) return internalMapped;
+  const sap = unit ?? internal;
   if (sap !== undefined) {
     const mapped = config.units[sap];
     if (mapped !== undefined) return mapped;
@@ -29,6 +39,66 @@ export function resolveUnit(
   }
   issues.push(wireIssue("missing_property", path, undefined, "a unit is required for this quantity"));
   return undefined;
+}
+
+/** One row of an expanded navigation and its JSON pointer in the payload. */
+export interface NavigationRow {
+  readonly row: ODataRecord;
+  readonly path: string;
+}
+
+/**
+ * The rows of an expanded to-many navigation, each with the pointer where it is in the payload.
+ * A malformed value is an `invalid_wire_value` issue at its own path; a server-paged list
+ * (`__next`) is an `incomplete_navigation` issue, so a partial list is never mapped; a navigation
+ * that was not expanded is a `missing_property` issue when `required`, else no rows.
+ */
+export function expandedRows(record: ODataRecord, name: string, path: string, issues: SapWireIssue[], required: boolean): readonly NavigationRow[] | undefined {
+  const at = `${path}/${name}`;
+  const nav = readNavigation(record, name);
+  switch (nav.kind) {
+    case "expanded":
+      return nav.rows.map((row, i) => ({ row, path: `${at}${nav.rowPaths[i] ?? ""}` }));
+    case "incomplete":
+      issues.push(wireIssue("incomplete_navigation", `${at}/__next`, nav.next, `the server paged $expand=${name}: read the rest from __next before mapping; a partial list is not mapped`));
+      return undefined;
+    case "invalid":
+      issues.push(wireIssue("invalid_wire_value", `${at}${nav.path}`, nav.value, nav.rule));
+      return undefined;
+    case "null":
+      issues.push(wireIssue("invalid_wire_value", at, null, `${name} is a to-many navigation: expanded it is {"results": […]}`));
+      return undefined;
+    default:
+      if (required) issues.push(wireIssue("missing_property", at, undefined, `$expand=${name} is required`));
+      return undefined;
+  }
+}
+
+/**
+ * The entity of an expanded to-one navigation with its pointer; `undefined` when it was not
+ * expanded or is `null` (no related entity). A malformed or paged value is an issue at its path.
+ */
+export function expandedEntity(record: ODataRecord, name: string, path: string, issues: SapWireIssue[]): NavigationRow | undefined {
+  const at = `${path}/${name}`;
+  const nav = readNavigation(record, name);
+  switch (nav.kind) {
+    case "expanded": {
+      if (nav.rows.length > 1) {
+        issues.push(wireIssue("invalid_wire_value", `${at}${nav.rowPaths[1] ?? ""}`, nav.rows[1], `${name} is a to-one navigation: it holds one entity`));
+        return undefined;
+      }
+      const row = nav.rows[0];
+      return row === undefined ? undefined : { row, path: `${at}${nav.rowPaths[0] ?? ""}` };
+    }
+    case "incomplete":
+      issues.push(wireIssue("incomplete_navigation", `${at}/__next`, nav.next, `${name} is a to-one navigation: it is not paged`));
+      return undefined;
+    case "invalid":
+      issues.push(wireIssue("invalid_wire_value", `${at}${nav.path}`, nav.value, nav.rule));
+      return undefined;
+    default:
+      return undefined;
+  }
 }
 
 /** A quantity when both parts are known. */

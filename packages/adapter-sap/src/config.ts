@@ -41,6 +41,13 @@ export interface SapAdapterConfigInput {
   readonly units?: Readonly<Record<string, string>>;
   /** SAP ISO unit code → Rec 20 code where they differ (e.g. `PCE` → `H87`); merged over the defaults. */
   readonly isoUnits?: Readonly<Record<string, string>>;
+  /**
+   * Rec 20 code → the SAP unit the builders write (`ConfirmationUnit`, `EntryUnit`) when a call does
+   * not name one. Needed for a code that several SAP units map to (H87 ← ST and PC in the default
+   * table): the builders never pick one of them. Write it as SAP sends it to the posting user
+   * (`ProductionUnit`, `EntryUnit`), since Gateway reads unit properties in the logon language.
+   */
+  readonly outboundUnits?: Readonly<Record<string, string>>;
   /** Movement type → rule; merged over the default table of docs/model/material-movement.md. */
   readonly movementTypes?: Readonly<Record<string, MovementTypeRule>>;
   /** `InventoryStockType` → stock type; merged over 01/02/07. */
@@ -53,7 +60,7 @@ export interface SapAdapterConfigInput {
   readonly workOrder?: {
     /** Treat `OrderIsDelivered` (DLV) as completed (priority 4). Default false. */
     readonly deliveredIsCompleted?: boolean;
-    /** User statuses (`StatusShortName` with `IsUserStatus`) that mean on hold. */
+    /** User status codes (`StatusCode` of a row with `IsUserStatus`, e.g. `E0002`) that mean on hold; the short texts are language-dependent and not matched. */
     readonly onHoldUserStatuses?: readonly string[];
     /** `ManufacturingOrderImportance` → priority 1–999. */
     readonly priorities?: Readonly<Record<string, number>>;
@@ -72,6 +79,7 @@ export interface SapAdapterConfig {
   readonly timeZone: string;
   readonly units: Readonly<Record<string, string>>;
   readonly isoUnits: Readonly<Record<string, string>>;
+  readonly outboundUnits: Readonly<Record<string, string>>;
   readonly movementTypes: Readonly<Record<string, MovementTypeRule>>;
   readonly inventoryStockTypes: Readonly<Record<string, StockType>>;
   readonly inventoryUsabilityCodes: Readonly<Record<string, StockType>>;
@@ -126,6 +134,7 @@ export const DEFAULT_MOVEMENT_TYPES: Readonly<Record<string, MovementTypeRule>> 
 
 const NAMESPACE = /^[a-z][a-z0-9-]{0,31}(\.[a-z][a-z0-9-]{0,31}){0,7}$/;
 const UNIT = /^[A-Z0-9]{2,3}$/;
+const SAP_UNIT = /^\S{1,3}$/u;
 
 function configError(path: string, value: unknown, rule: string): SapConfigError {
   return { code: "invalid_config", path, value, rule, message: `${path} has value ${JSON.stringify(value)}: ${rule}` };
@@ -155,6 +164,13 @@ export function createSapConfig(input: SapAdapterConfigInput): Result<SapAdapter
       if (!UNIT.test(v)) return err(configError(`/${table}/${k}`, v, "a UN/CEFACT Rec 20 code ^[A-Z0-9]{2,3}$"));
     }
   }
+  const outboundUnits = { ...input.outboundUnits };
+  for (const [code, sap] of Object.entries(outboundUnits)) {
+    if (!UNIT.test(code)) return err(configError(`/outboundUnits/${code}`, code, "keys are UN/CEFACT Rec 20 codes ^[A-Z0-9]{2,3}$"));
+    if (typeof sap !== "string" || !SAP_UNIT.test(sap)) return err(configError(`/outboundUnits/${code}`, sap, "a SAP unit: 1-3 characters without spaces (MaxLength 3 of EntryUnit and ConfirmationUnit)"));
+    const back = units[sap];
+    if (back !== undefined && back !== code) return err(configError(`/outboundUnits/${code}`, sap, `the unit table maps SAP unit ${sap} to ${back}, not to ${code}`));
+  }
   if (input.extensions !== undefined && !NAMESPACE.test(input.extensions.namespace)) {
     return err(configError("/extensions/namespace", input.extensions.namespace, "a lower-case dotted namespace, e.g. sap"));
   }
@@ -166,6 +182,7 @@ export function createSapConfig(input: SapAdapterConfigInput): Result<SapAdapter
     timeZone: input.timeZone,
     units,
     isoUnits,
+    outboundUnits,
     movementTypes: { ...DEFAULT_MOVEMENT_TYPES, ...input.movementTypes },
     inventoryStockTypes: { "01": "unrestricted", "02": "quality_inspection", "07": "blocked", ...input.inventoryStockTypes },
     inventoryUsabilityCodes: { ...input.inventoryUsabilityCodes },

@@ -1,9 +1,18 @@
-import type { EdmxEntityType, EdmxModel, EdmxProperty } from "./edmx.js";
+import type { EdmxEntityType, EdmxFunctionImport, EdmxModel, EdmxProperty } from "./edmx.js";
 import { parseEdmTime, parseSapDate } from "./wire.js";
 
 /** One way a request body breaks the service's metadata. */
 export interface EdmxIssue {
-  readonly code: "unknown_entity_set" | "unknown_property" | "invalid_type" | "too_long" | "invalid_decimal";
+  readonly code:
+    | "unknown_entity_set"
+    | "unknown_property"
+    | "invalid_type"
+    | "too_long"
+    | "invalid_decimal"
+    | "unknown_function_import"
+    | "unknown_parameter"
+    | "missing_parameter"
+    | "invalid_method";
   /** JSON pointer into the body. */
   readonly path: string;
   readonly value?: unknown;
@@ -135,5 +144,93 @@ export function checkAgainstEdmx(model: EdmxModel, entitySet: string, body: unkn
   if (type === undefined) return [issue("unknown_entity_set", "", entitySet, "entity set in the service metadata")];
   const out: EdmxIssue[] = [];
   checkEntity(model, type, body, "", out);
+  return out;
+}
+
+/** A function import call as the builders describe it: method, name, parameters as URI literals. */
+export interface FunctionImportCall {
+  readonly method: string;
+  readonly functionImport: string;
+  readonly parameters: Readonly<Record<string, string>>;
+}
+
+const LITERALS: Readonly<Record<string, RegExp>> = {
+  "Edm.String": /^'((?:[^']|'')*)'$/s,
+  "Edm.DateTime": /^datetime'(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,7})?)?)'$/,
+  "Edm.DateTimeOffset": /^datetimeoffset'(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,7})?)?(?:Z|[+-]\d{2}:\d{2}))'$/,
+  "Edm.Guid": /^guid'([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})'$/,
+  "Edm.Boolean": /^(true|false)$/,
+  "Edm.Decimal": /^([+-]?\d+(?:\.\d+)?)[mM]$/,
+};
+
+/**
+ * Read an OData V2 URI literal of a function import parameter as the JSON wire value of its type:
+ * `'4900000123'` → `"4900000123"`, `datetime'2026-03-04T00:00:00'` → `"/Date(1772582400000)/"`,
+ * `guid'…'` → the GUID string, `true` → `true`, `12.5m` → `"12.5"`.
+ *
+ * @param p - the parameter's metadata
+ * @param literal - the URI literal (percent-decoded)
+ * @returns the wire value, or undefined when the literal is not of the parameter's type
+ * @example
+ * ```ts
+ * parseUriLiteral({ name: "MaterialDocumentYear", type: "Edm.String", nullable: true, maxLength: 4 }, "'2026'"); // "2026"
+ * ```
+ */
+export function parseUriLiteral(p: EdmxProperty, literal: string): unknown {
+  if (literal === "null") return null;
+  const m = LITERALS[p.type]?.exec(literal);
+  if (m === null || m === undefined) return undefined;
+  const text = m[1] ?? "";
+  switch (p.type) {
+    case "Edm.String":
+      return text.replace(/''/g, "'");
+    case "Edm.DateTime":
+    case "Edm.DateTimeOffset": {
+      const ms = Date.parse(p.type === "Edm.DateTime" ? `${text}Z` : text);
+      return Number.isNaN(ms) ? undefined : `/Date(${ms})/`;
+    }
+    case "Edm.Boolean":
+      return text === "true";
+    default:
+      return text;
+  }
+}
+
+/**
+ * Check a function import call against a service's EDMX: the function exists, the HTTP method is
+ * its `m:HttpMethod`, every parameter is declared, each literal has the parameter's type and
+ * MaxLength, and every non-nullable parameter is given.
+ *
+ * @param model - the service's parsed EDMX
+ * @param call - method, function import name and parameters as URI literals
+ * @returns every issue found (empty when the call fits); paths are `/parameters/<name>`
+ * @example
+ * ```ts
+ * const issues = checkFunctionImport(model, buildMaterialDocumentCancel(reversal)._unsafeUnwrap());
+ * ```
+ */
+export function checkFunctionImport(model: EdmxModel, call: FunctionImportCall): readonly EdmxIssue[] {
+  const fn: EdmxFunctionImport | undefined = Object.hasOwn(model.functionImports, call.functionImport) ? model.functionImports[call.functionImport] : undefined;
+  if (fn === undefined) return [issue("unknown_function_import", "/functionImport", call.functionImport, "function import in the service metadata")];
+  const out: EdmxIssue[] = [];
+  if (fn.httpMethod !== undefined && fn.httpMethod !== call.method) out.push(issue("invalid_method", "/method", call.method, `${fn.name} is called with ${fn.httpMethod}`));
+  const declared = new Map(fn.parameters.map((p) => [p.name, p]));
+  for (const [name, literal] of Object.entries(call.parameters)) {
+    const at = `/parameters/${name}`;
+    const p = declared.get(name);
+    if (p === undefined) {
+      out.push(issue("unknown_parameter", at, literal, `${fn.name} has no parameter ${name}`));
+      continue;
+    }
+    const value = parseUriLiteral(p, literal);
+    if (value === undefined) out.push(issue("invalid_type", at, literal, `a URI literal of ${p.type}`));
+    else {
+      const found = checkProperty(p, value, at);
+      if (found !== undefined) out.push(found);
+    }
+  }
+  for (const p of fn.parameters) {
+    if (!p.nullable && !Object.hasOwn(call.parameters, p.name)) out.push(issue("missing_parameter", `/parameters/${p.name}`, undefined, `${fn.name} requires ${p.name} (${p.type}, not nullable)`));
+  }
   return out;
 }

@@ -38,11 +38,24 @@ export interface EdmxEntitySet {
   readonly deletable: boolean;
 }
 
+/** One function import (an action such as `Cancel`) and its parameters, in declaration order. */
+export interface EdmxFunctionImport {
+  readonly name: string;
+  /** `m:HttpMethod`, e.g. `POST`. */
+  readonly httpMethod?: string;
+  /** The entity set of the returned entity, when it returns one. */
+  readonly entitySet?: string;
+  /** The return type as declared, e.g. `API_MATERIAL_DOCUMENT_SRV.A_MaterialDocumentHeaderType`. */
+  readonly returnType?: string;
+  readonly parameters: readonly EdmxProperty[];
+}
+
 /** What the adapter needs from one service's `$metadata`. */
 export interface EdmxModel {
   readonly namespace: string;
   readonly entityTypes: Readonly<Record<string, EdmxEntityType>>;
   readonly entitySets: Readonly<Record<string, EdmxEntitySet>>;
+  readonly functionImports: Readonly<Record<string, EdmxFunctionImport>>;
 }
 
 /** Why an EDMX document could not be read. */
@@ -54,7 +67,7 @@ export interface EdmxError {
 
 type XmlNode = Record<string, unknown>;
 
-const ARRAYS = new Set(["Schema", "EntityType", "Property", "PropertyRef", "NavigationProperty", "EntitySet", "EntityContainer", "Association", "End", "FunctionImport"]);
+const ARRAYS = new Set(["Schema", "EntityType", "Property", "PropertyRef", "NavigationProperty", "EntitySet", "EntityContainer", "Association", "End", "FunctionImport", "Parameter"]);
 
 const parser = new XMLParser({
   ignoreAttributes: false,
@@ -103,10 +116,12 @@ function readProperty(node: XmlNode): EdmxProperty | undefined {
 }
 
 /**
- * Read an OData V2 EDMX (`$metadata`) document into entity types and entity sets.
+ * Read an OData V2 EDMX (`$metadata`) document into entity types, entity sets and function imports.
+ * OData V4 metadata (`edmx:Edmx Version="4.0"`) is refused: its navigations, actions and types are
+ * declared differently, and reading it as V2 would silently miss them.
  *
  * @param xml - the EDMX text as SAP Gateway serves it
- * @returns the model, or `invalid_edmx` when the text is not well-formed EDMX
+ * @returns the model, or `invalid_edmx` when the text is not well-formed OData V2 EDMX
  * @example
  * ```ts
  * const model = parseEdmx(xmlText);
@@ -120,6 +135,19 @@ export function parseEdmx(xml: string): Result<EdmxModel, EdmxError> {
   }
   const doc = parser.parse(xml) as XmlNode;
   const edmx = doc["Edmx"] as XmlNode | undefined;
+  if (edmx !== undefined && typeof edmx === "object") {
+    const version = attr(edmx, "Version");
+    if (version !== undefined && version.startsWith("4.")) {
+      return err({
+        code: "invalid_edmx",
+        path: "/Edmx/@Version",
+        message: `OData V4 metadata (edmx:Edmx Version="${version}") is not supported; this adapter targets the OData V2 APIs (API_PRODUCTION_ORDER_2_SRV, API_MATERIAL_DOCUMENT_SRV, API_PROD_ORDER_CONFIRMATION_2_SRV, API_INSPECTIONLOT_SRV), whose $metadata is edmx:Edmx Version="1.0"`,
+      });
+    }
+    if (version !== "1.0") {
+      return err({ code: "invalid_edmx", path: "/Edmx/@Version", message: `edmx:Edmx Version is ${version === undefined ? "missing" : `"${version}"`}: OData V2 metadata has Version="1.0"` });
+    }
+  }
   const services = edmx?.["DataServices"] as XmlNode | undefined;
   const schemas = asArray(services?.["Schema"]);
   const schema = schemas.find((s) => asArray(s["EntityType"]).length > 0) ?? schemas[0];
@@ -160,7 +188,22 @@ export function parseEdmx(xml: string): Result<EdmxModel, EdmxError> {
     entityTypes[name] = { name, keys, properties, navigations };
   }
   const entitySets: Record<string, EdmxEntitySet> = {};
+  const functionImports: Record<string, EdmxFunctionImport> = {};
   for (const container of asArray(schema["EntityContainer"])) {
+    for (const fn of asArray(container["FunctionImport"])) {
+      const name = attr(fn, "Name");
+      if (name === undefined) continue;
+      const httpMethod = attr(fn, "HttpMethod");
+      const entitySet = attr(fn, "EntitySet");
+      const returnType = attr(fn, "ReturnType");
+      functionImports[name] = {
+        name,
+        ...(httpMethod === undefined ? {} : { httpMethod }),
+        ...(entitySet === undefined ? {} : { entitySet }),
+        ...(returnType === undefined ? {} : { returnType }),
+        parameters: asArray(fn["Parameter"]).flatMap((p) => readProperty(p) ?? []),
+      };
+    }
     for (const set of asArray(container["EntitySet"])) {
       const name = attr(set, "Name");
       const type = attr(set, "EntityType");
@@ -174,7 +217,7 @@ export function parseEdmx(xml: string): Result<EdmxModel, EdmxError> {
       };
     }
   }
-  return ok({ namespace, entityTypes, entitySets });
+  return ok({ namespace, entityTypes, entitySets, functionImports });
 }
 
 /**

@@ -5,6 +5,7 @@ export type SapMappingErrorCode =
   | "invalid_envelope"
   | "missing_property"
   | "invalid_wire_value"
+  | "incomplete_navigation"
   | "unknown_unit"
   | "unknown_movement_type"
   | "unmapped_value"

@@ -42,25 +42,33 @@ export {
   type EdmxEntitySet,
   type EdmxEntityType,
   type EdmxError,
+  type EdmxFunctionImport,
   type EdmxModel,
   type EdmxNavigation,
   type EdmxProperty,
 } from "./edmx.js";
-export { checkAgainstEdmx, checkProperty, type EdmxIssue } from "./edmx-check.js";
-export { deriveOperationStatus, deriveOrderStatus, mapProductionOrder, type OrderStatusInput } from "./map-work-order.js";
+export { checkAgainstEdmx, checkFunctionImport, checkProperty, parseUriLiteral, type EdmxIssue, type FunctionImportCall } from "./edmx-check.js";
+export { deriveOperationStatus, deriveOrderStatus, mapProductionOrder, type OrderStatusInput, type OrderStatusRow } from "./map-work-order.js";
 export { mapConfirmationGoodsMovements, mapMaterialDocument, mapMaterialDocumentItem } from "./map-material-movement.js";
 export { mapBatch } from "./map-batch.js";
 export { mapInspectionLot, type InspectionLotInput } from "./map-quality-hold.js";
 export { mapProductionConfirmation, type ConfirmationMapOptions } from "./map-production-confirmation.js";
 export {
+  buildConfirmationCancel,
   buildConfirmationCreate,
   buildHoldTransferPosting,
+  buildMaterialDocumentCancel,
   buildMaterialDocumentCreate,
   confirmationExternalId,
+  type ConfirmationBuildOptions,
+  type ConfirmationCancelOptions,
   type HoldPostingOptions,
+  type MaterialDocumentBuildOptions,
+  type MaterialDocumentCancelOptions,
   type MaterialDocumentCreate,
   type ProdnOrdConf2Create,
   type SapBuildError,
+  type SapFunctionImportRequest,
 } from "./build.js";
 export {
   createSapClient,

@@ -19,7 +19,7 @@ import { createFieldReader } from "./wire.js";
  * ```
  */
 export function mapBatch(payload: unknown, config: SapAdapterConfig): Result<Batch, SapMappingError> {
-  return guard(() => {
+  return guard(payload, () => {
     const entity = toEntityRecord(payload);
     if (entity.isErr()) return err(wireError([entity.error]));
     const { record, path } = entity.value;

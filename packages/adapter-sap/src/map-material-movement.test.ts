@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { clone, fixture, testConfig } from "../test/helpers.js";
+import { clone, fixture, pointsIntoInput, testConfig } from "../test/helpers.js";
 import { mapConfirmationGoodsMovements, mapMaterialDocument, mapMaterialDocumentItem } from "./map-material-movement.js";
 
 const config = testConfig();
@@ -196,6 +196,25 @@ describe("mapMaterialDocument", () => {
     expect(mapMaterialDocumentItem(item, undefined, config)._unsafeUnwrapErr().code).toBe("missing_property");
   });
 
+  it.each([
+    ["results null", { results: null }, "/d/to_MaterialDocumentItem/results"],
+    ["an empty object", {}, "/d/to_MaterialDocumentItem"],
+    ["a paged list (__next)", { results: [], __next: "A_MaterialDocumentHeader(MaterialDocumentYear='2026',MaterialDocument='4900000123')/to_MaterialDocumentItem?$skiptoken=1" }, "/d/to_MaterialDocumentItem/__next"],
+  ])("reports items holding %s at a path of the input, never a partial document", (_name, value, path) => {
+    const doc = clone(fixture("material-document-4900000123.json")) as Record<string, Record<string, unknown>>;
+    (doc["d"] as Record<string, unknown>)["to_MaterialDocumentItem"] = value;
+    const error = mapMaterialDocument(doc, config)._unsafeUnwrapErr();
+    expect(error.path).toBe(path);
+    expect(error.code !== "invalid_entity" && error.issues.every((i) => pointsIntoInput(doc, i))).toBe(true);
+  });
+
+  it("reports an expanded header that is not an entity, at its path", () => {
+    const doc = fixture("material-document-4900000123.json") as Doc;
+    const item = { ...doc.d.to_MaterialDocumentItem.results[0], to_MaterialDocumentHeader: { results: null } };
+    const error = mapMaterialDocumentItem({ d: item }, undefined, config)._unsafeUnwrapErr();
+    expect(error.path).toBe("/d/to_MaterialDocumentHeader/results");
+  });
+
   it("never throws and is deterministic on arbitrary input and on arbitrary item values", () => {
     fc.assert(
       fc.property(fc.anything(), (input) => {
@@ -256,6 +275,12 @@ describe("mapConfirmationGoodsMovements", () => {
         },
       ]
     `);
+  });
+
+  it("reports a paged goods-movement list instead of mapping part of it", () => {
+    const conf = clone(fixture("production-confirmation-12345-3.json")) as { d: Record<string, Record<string, unknown>> };
+    (conf.d["to_ProdnOrdConfMatlDocItm"] as Record<string, unknown>)["__next"] = "ProdnOrdConf2(ConfirmationGroup='12345',ConfirmationCount='3')/to_ProdnOrdConfMatlDocItm?$skiptoken=1";
+    expect(mapConfirmationGoodsMovements(conf, config)._unsafeUnwrapErr().path).toBe("/d/to_ProdnOrdConfMatlDocItm/__next");
   });
 
   it("never throws and is deterministic", () => {

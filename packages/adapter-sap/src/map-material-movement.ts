@@ -1,10 +1,10 @@
 import { parseMaterialMovement, type MaterialMovement, type StockLocation, type StockType } from "@millwright/model";
 import { err, ok, type Result } from "neverthrow";
-import { collectExtensions, defined, quantity, resolveUnit, sourceRef } from "./common.js";
+import { collectExtensions, defined, expandedEntity, expandedRows, quantity, resolveUnit, sourceRef } from "./common.js";
 import type { MovementTypeRule, SapAdapterConfig } from "./config.js";
 import { invalidEntity, wireError, wireIssue, type SapMappingError, type SapWireIssue } from "./errors.js";
 import { guard, toEntityRecord } from "./payload.js";
-import { alphaToExternal, alphaToInternal, createFieldReader, readNavigation, type ODataRecord } from "./wire.js";
+import { alphaToExternal, alphaToInternal, createFieldReader, type ODataRecord } from "./wire.js";
 
 type Place = Omit<StockLocation, "stockType">;
 
@@ -70,7 +70,7 @@ function mapItem(
   const postingDate = h.date("PostingDate", true);
   const occurredAt = h.timestamp("CreationDate", "CreationTime");
   const headerText = h.text("MaterialDocumentHeaderText");
-  const unit = resolveUnit(config, undefined, r.text("EntryUnit"), `${path}/EntryUnit`, issues);
+  const unit = resolveUnit(config, { iso: undefined, unit: r.text("EntryUnit") }, `${path}/EntryUnit`, issues);
   const qty = quantity(r.decimal("QuantityInEntryUnit", true), unit);
   const batch = r.text("Batch");
   const partnerBatch = r.text("IssgOrRcvgBatch");
@@ -152,17 +152,16 @@ function mapItem(
  * ```
  */
 export function mapMaterialDocument(payload: unknown, config: SapAdapterConfig): Result<readonly MaterialMovement[], SapMappingError> {
-  return guard(() => {
+  return guard(payload, () => {
     const entity = toEntityRecord(payload);
     if (entity.isErr()) return err(wireError([entity.error]));
     const { record, path } = entity.value;
-    const nav = readNavigation(record, "to_MaterialDocumentItem");
-    if (nav.kind !== "expanded") {
-      return err(wireError([wireIssue("missing_property", `${path}/to_MaterialDocumentItem`, undefined, "$expand=to_MaterialDocumentItem is required")]));
-    }
+    const issues: SapWireIssue[] = [];
+    const rows = expandedRows(record, "to_MaterialDocumentItem", path, issues, true);
+    if (rows === undefined) return err(wireError(issues));
     const out: MaterialMovement[] = [];
-    for (const [i, item] of nav.rows.entries()) {
-      const m = mapItem(config, record, path, item, `${path}/to_MaterialDocumentItem/results/${i}`);
+    for (const { row: item, path: itemPath } of rows) {
+      const m = mapItem(config, record, path, item, itemPath);
       if (m.isErr()) return err(m.error);
       if (m.value !== undefined) out.push(m.value);
     }
@@ -188,17 +187,20 @@ export function mapMaterialDocumentItem(
   header: unknown,
   config: SapAdapterConfig,
 ): Result<MaterialMovement | undefined, SapMappingError> {
-  return guard(() => {
+  return guard([payload, header], () => {
     const entity = toEntityRecord(payload);
     if (entity.isErr()) return err(wireError([entity.error]));
     const { record, path } = entity.value;
-    const nav = readNavigation(record, "to_MaterialDocumentHeader");
-    const expanded = nav.kind === "expanded" ? nav.rows[0] : undefined;
-    const headerRecord = expanded ?? (header === undefined ? undefined : toEntityRecord(header).map((h) => h.record).unwrapOr(undefined));
-    if (headerRecord === undefined) {
+    const issues: SapWireIssue[] = [];
+    const expanded = expandedEntity(record, "to_MaterialDocumentHeader", path, issues);
+    if (issues.length > 0) return err(wireError(issues));
+    if (expanded !== undefined) return mapItem(config, expanded.row, expanded.path, record, path);
+    const given = header === undefined ? undefined : toEntityRecord(header);
+    if (given !== undefined && given.isErr()) return err(wireError([{ ...given.error, path: `/header${given.error.path}` }]));
+    if (given === undefined) {
       return err(wireError([wireIssue("missing_property", `${path}/to_MaterialDocumentHeader`, undefined, "the header (PostingDate) is required: pass it or $expand=to_MaterialDocumentHeader")]));
     }
-    return mapItem(config, headerRecord, expanded === undefined ? "/header" : `${path}/to_MaterialDocumentHeader`, record, path);
+    return mapItem(config, given.value.record, `/header${given.value.path}`, record, path);
   });
 }
 
@@ -217,19 +219,18 @@ export function mapMaterialDocumentItem(
  * ```
  */
 export function mapConfirmationGoodsMovements(payload: unknown, config: SapAdapterConfig): Result<readonly MaterialMovement[], SapMappingError> {
-  return guard(() => {
+  return guard(payload, () => {
     const entity = toEntityRecord(payload);
     if (entity.isErr()) return err(wireError([entity.error]));
     const { record, path } = entity.value;
-    const nav = readNavigation(record, "to_ProdnOrdConfMatlDocItm");
-    if (nav.kind !== "expanded") {
-      return err(wireError([wireIssue("missing_property", `${path}/to_ProdnOrdConfMatlDocItm`, undefined, "$expand=to_ProdnOrdConfMatlDocItm is required")]));
-    }
+    const issues: SapWireIssue[] = [];
+    const rows = expandedRows(record, "to_ProdnOrdConfMatlDocItm", path, issues, true);
+    if (rows === undefined) return err(wireError(issues));
     const operation = typeof record["OrderOperation"] === "string" && record["OrderOperation"].trim() !== "" ? record["OrderOperation"].trim() : undefined;
     const header: ODataRecord = { PostingDate: record["PostingDate"] };
     const out: MaterialMovement[] = [];
-    for (const [i, item] of nav.rows.entries()) {
-      const m = mapItem(config, header, path, item, `${path}/to_ProdnOrdConfMatlDocItm/results/${i}`, {
+    for (const { row: item, path: itemPath } of rows) {
+      const m = mapItem(config, header, path, item, itemPath, {
         // The full ProdnOrdConfMatlDocItm key would exceed an Identifier's 128 characters; the
         // material document item key locates the same SAP object.
         kind: "A_MaterialDocumentItem",

@@ -1,10 +1,10 @@
 import { parseProductionConfirmation, type ProductionConfirmation } from "@millwright/model";
 import { err, type Result } from "neverthrow";
-import { collectExtensions, defined, quantity, resolveUnit, sourceRef } from "./common.js";
+import { collectExtensions, defined, expandedRows, quantity, resolveUnit, sourceRef } from "./common.js";
 import type { SapAdapterConfig } from "./config.js";
 import { invalidEntity, wireError, wireIssue, type SapMappingError, type SapWireIssue } from "./errors.js";
 import { guard, toEntityRecord } from "./payload.js";
-import { alphaToExternal, alphaToInternal, createFieldReader, readNavigation } from "./wire.js";
+import { alphaToExternal, alphaToInternal, createFieldReader } from "./wire.js";
 
 /** Options for mapping a confirmation. */
 export interface ConfirmationMapOptions {
@@ -30,7 +30,7 @@ export function mapProductionConfirmation(
   config: SapAdapterConfig,
   options: ConfirmationMapOptions = {},
 ): Result<ProductionConfirmation, SapMappingError> {
-  return guard(() => {
+  return guard([payload, options], () => {
     const entity = toEntityRecord(payload);
     if (entity.isErr()) return err(wireError([entity.error]));
     const { record, path } = entity.value;
@@ -42,7 +42,7 @@ export function mapProductionConfirmation(
     const operation = r.text("OrderOperation");
     const plant = r.text("Plant", true);
     const workCenter = r.text("WorkCenter");
-    const unit = resolveUnit(config, r.text("ConfirmationUnitISOCode"), r.text("ConfirmationUnit"), `${path}/ConfirmationUnit`, issues);
+    const unit = resolveUnit(config, { iso: r.text("ConfirmationUnitISOCode"), unit: r.text("ConfirmationUnit") }, `${path}/ConfirmationUnit`, issues);
     const yieldQty = quantity(r.decimal("ConfirmationYieldQuantity", true), unit);
     const scrap = quantity(r.decimal("ConfirmationScrapQuantity"), unit);
     const rework = quantity(r.decimal("ConfirmationReworkQuantity"), unit);
@@ -56,9 +56,9 @@ export function mapProductionConfirmation(
     const externalRaw = r.text("ExternalSystemConfirmation");
     issues.push(...r.issues);
     let outputBatch: ProductionConfirmation["outputBatch"];
-    const nav = readNavigation(record, "to_ProdnOrdConfMatlDocItm");
-    if (nav.kind === "expanded") {
-      const receipt = nav.rows.find((row) => row["GoodsMovementType"] === "101");
+    const goodsMovements = expandedRows(record, "to_ProdnOrdConfMatlDocItm", path, issues, false);
+    if (goodsMovements !== undefined) {
+      const receipt = goodsMovements.find(({ row }) => row["GoodsMovementType"] === "101")?.row;
       const m = typeof receipt?.["Material"] === "string" ? receipt["Material"].trim() : "";
       const b = typeof receipt?.["Batch"] === "string" ? receipt["Batch"].trim() : "";
       const p = typeof receipt?.["Plant"] === "string" ? receipt["Plant"].trim() : "";

@@ -1,10 +1,10 @@
 import { parseQualityHold, type QualityHold, type QualityHoldDisposition, type StockType } from "@millwright/model";
 import { err, type Result } from "neverthrow";
-import { collectExtensions, defined, normaliseRevision, quantity, resolveUnit, revisionOf, sourceRef } from "./common.js";
+import { collectExtensions, defined, expandedEntity, normaliseRevision, quantity, resolveUnit, revisionOf, sourceRef } from "./common.js";
 import type { SapAdapterConfig, UsageDecisionRule } from "./config.js";
 import { invalidEntity, wireError, wireIssue, type SapMappingError, type SapWireIssue } from "./errors.js";
 import { guard, toEntityRecord } from "./payload.js";
-import { alphaToExternal, alphaToInternal, createFieldReader, parseDecimal, readNavigation, type ODataRecord } from "./wire.js";
+import { alphaToExternal, alphaToInternal, createFieldReader, parseDecimal, type ODataRecord } from "./wire.js";
 
 /** The SAP records that make up one hold. */
 export interface InspectionLotInput {
@@ -43,7 +43,7 @@ function isPositive(value: unknown): boolean {
  * ```
  */
 export function mapInspectionLot(input: InspectionLotInput, config: SapAdapterConfig): Result<QualityHold, SapMappingError> {
-  return guard(() => {
+  return guard(input, () => {
     if (typeof input !== "object" || input === null) {
       return err(wireError([wireIssue("invalid_envelope", "", input, "expected { lot, usageDecision? }")]));
     }
@@ -62,7 +62,7 @@ export function mapInspectionLot(input: InspectionLotInput, config: SapAdapterCo
     const order = r.text("ManufacturingOrder");
     const origin = r.text("InspectionLotOrigin");
     const text = r.text("InspectionLotText");
-    const unit = record["InspectionLotQuantity"] === undefined ? undefined : resolveUnit(config, undefined, r.text("InspectionLotQuantityUnit"), `${path}/InspectionLotQuantityUnit`, issues);
+    const unit = record["InspectionLotQuantity"] === undefined ? undefined : resolveUnit(config, { iso: undefined, unit: r.text("InspectionLotQuantityUnit") }, `${path}/InspectionLotQuantityUnit`, issues);
     const qty = quantity(r.decimal("InspectionLotQuantity"), unit);
     const placedAt = r.timestamp("InspLotCreatedOnLocalDate", "InspLotCreatedOnLocalTime") ?? r.timestamp("InspectionLotCreatedOn", "InspectionLotCreatedOnTime");
     const hasDecision = r.flag("InspectionLotHasUsageDecision");
@@ -70,9 +70,8 @@ export function mapInspectionLot(input: InspectionLotInput, config: SapAdapterCo
     const placingType = r.text("GoodsMovementType");
     const lotRevision = revisionOf(record, "ChangedDateTime", path, issues);
     issues.push(...r.issues);
-    const statusNav = readNavigation(record, "to_InspectionLotWithStatus");
-    const statusRow = statusNav.kind === "expanded" ? statusNav.rows[0] : undefined;
-    const cancelled = statusRow !== undefined && statusRow["InspLotStatusCanceled"] === "X";
+    const statusRow = expandedEntity(record, "to_InspectionLotWithStatus", path, issues);
+    const cancelled = statusRow !== undefined && createFieldReader(statusRow.row, statusRow.path, config.timeZone, issues).flag("InspLotStatusCanceled");
 
     let disposition: QualityHoldDisposition | undefined;
     let status: QualityHold["status"] = cancelled ? "cancelled" : "placed";

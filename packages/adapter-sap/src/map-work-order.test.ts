@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { clone, fixture, testConfig } from "../test/helpers.js";
+import { clone, fixture, pointsIntoInput, testConfig } from "../test/helpers.js";
 import { deriveOrderStatus, mapProductionOrder } from "./map-work-order.js";
 
 const config = testConfig();
@@ -161,13 +161,14 @@ describe("mapProductionOrder", () => {
     const wire = clone(fixture("production-order-1000123.json")) as Wire;
     (wire.d as Record<string, unknown>)["to_ProductionOrderOperation"] = { __deferred: { uri: "x" } };
     const error = mapProductionOrder(wire, config)._unsafeUnwrapErr();
-    expect(error.message).toMatchInlineSnapshot(`"/d/to_ProductionOrderOperation is missing: $expand=to_ProductionOrderOperation is required to map a WorkOrder"`);
+    expect(error.message).toMatchInlineSnapshot(`"/d/to_ProductionOrderOperation is missing: $expand=to_ProductionOrderOperation is required"`);
   });
 
   it("reports a decimal sent as a number and an unknown unit", () => {
     const wire = clone(fixture("production-order-1000123.json")) as Wire;
     wire.d["TotalQuantity"] = 500;
     wire.d["ProductionUnitISOCode"] = "";
+    wire.d["ProductionUnitSAPCode"] = "";
     wire.d["ProductionUnit"] = "ZZZ";
     const error = mapProductionOrder(wire, config)._unsafeUnwrapErr();
     expect(error.code === "invalid_entity" ? [] : error.issues.map((i) => i.message)).toMatchInlineSnapshot(`
@@ -178,12 +179,91 @@ describe("mapProductionOrder", () => {
     `);
   });
 
+  it("reads units by their language-independent internal code before the logon-language unit", () => {
+    const wire = clone(fixture("production-order-1000123.json")) as Wire;
+    // ProductionUnit is converted to the logon language's external form; ProductionUnitSAPCode is not ("No Conversion" in the EDMX).
+    wire.d["ProductionUnitISOCode"] = "";
+    wire.d["ProductionUnit"] = "STK";
+    for (const op of wire.d.to_ProductionOrderOperation.results) {
+      op["OperationUnitISOCode"] = "";
+      op["OperationUnit"] = "STK";
+    }
+    const order = mapProductionOrder(wire, config)._unsafeUnwrap();
+    expect(order.plannedQuantity.unit).toBe("H87");
+    expect(order.operations.every((op) => op.plannedQuantity === undefined || op.plannedQuantity.unit === "H87")).toBe(true);
+  });
+
   it("passes model validation errors through as invalid_entity", () => {
     const wire = clone(fixture("production-order-1000123.json")) as Wire;
     wire.d["MfgOrderPlannedEndDate"] = "/Date(1767225600000)/";
     const error = mapProductionOrder(wire, config)._unsafeUnwrapErr();
     expect(error.code).toBe("invalid_entity");
     expect(error.message).toMatchInlineSnapshot(`"WorkOrder is invalid: /schedule/plannedEnd: "2026-01-01T14:00:00+01:00" is before /schedule/plannedStart "2026-03-02T06:00:00+01:00""`);
+  });
+
+  it("derives the status from the OrderIs… flags and status codes, the same in a German logon", () => {
+    const english = clone(fixture("production-order-1000123.json")) as Wire;
+    english.d["OrderIsPartiallyConfirmed"] = "";
+    // Short texts as a German logon returns them (TJ02T/TJ30T are language-dependent); codes and flags are not.
+    const german = clone(english);
+    const texts: Readonly<Record<string, string>> = { REL: "FREI", PCNF: "TRÜC", PRC: "VKAL", SETC: "ABRV" };
+    for (const row of (german.d["to_ProductionOrderStatus"] as { results: Record<string, unknown>[] }).results) {
+      row["StatusShortName"] = texts[row["StatusShortName"] as string];
+      row["StatusName"] = "(deutsch)";
+    }
+    const user = { ManufacturingOrder: "1000123", StatusCode: "E0002", IsUserStatus: true, StatusName: "On hold" };
+    (english.d["to_ProductionOrderStatus"] as { results: unknown[] }).results.push({ ...user, StatusShortName: "HOLD" });
+    (german.d["to_ProductionOrderStatus"] as { results: unknown[] }).results.push({ ...user, StatusShortName: "HALT" });
+    const holdConfig = testConfig({ workOrder: { onHoldUserStatuses: ["E0002"] } });
+    const en = mapProductionOrder(english, holdConfig)._unsafeUnwrap();
+    const de = mapProductionOrder(german, holdConfig)._unsafeUnwrap();
+    expect([en.status, de.status]).toEqual(["on_hold", "on_hold"]);
+    // A system status whose English short text matches a rule but whose flag is not set changes nothing.
+    const stale = clone(english);
+    (stale.d["to_ProductionOrderStatus"] as { results: unknown[] }).results.push({ ManufacturingOrder: "1000123", StatusCode: "I9999", IsUserStatus: false, StatusShortName: "TECO" });
+    expect(mapProductionOrder(stale, config)._unsafeUnwrap().status).toBe("released");
+    expect(mapProductionOrder(german, config)._unsafeUnwrap().status).toBe("released");
+  });
+
+  it("rejects an order that carries none of the OrderIs… status flags instead of calling it planned", () => {
+    const wire = clone(fixture("production-order-1000123.json")) as Wire;
+    for (const key of Object.keys(wire.d)) if (key.startsWith("OrderIs")) delete wire.d[key];
+    const error = mapProductionOrder(wire, config)._unsafeUnwrapErr();
+    expect(error.message).toMatchInlineSnapshot(`"/d/OrderIsReleased is missing: the status flags (OrderIsCreated, OrderIsReleased, OrderIsPartiallyReleased, OrderIsConfirmed, OrderIsPartiallyConfirmed, OrderIsDelivered, OrderIsDeleted, OrderIsMarkedForDeletion, OrderIsLocked, OrderIsTechnicallyCompleted, OrderIsClosed) are required to derive the status; do not $select them away"`);
+    expect(error.code !== "invalid_entity" && error.issues.every((i) => pointsIntoInput(wire, i))).toBe(true);
+  });
+
+  it.each([
+    ["results null", { results: null }, ["/d/to_ProductionOrderOperation/results"]],
+    ["an empty object", {}, ["/d/to_ProductionOrderOperation"]],
+    ["a string", "0010", ["/d/to_ProductionOrderOperation"]],
+    ["null", null, ["/d/to_ProductionOrderOperation"]],
+    ["a row that is not an object", { results: [1] }, ["/d/to_ProductionOrderOperation/results/0"]],
+  ])("reports an expanded navigation holding %s at the navigation's own path", (_name, value, paths) => {
+    const wire = clone(fixture("production-order-1000123.json")) as Wire;
+    (wire.d as Record<string, unknown>)["to_ProductionOrderOperation"] = value;
+    const error = mapProductionOrder(wire, config)._unsafeUnwrapErr();
+    expect(error.code === "invalid_entity" ? [] : error.issues.map((i) => i.path)).toEqual(paths);
+    expect(error.code !== "invalid_entity" && error.issues.every((i) => pointsIntoInput(wire, i))).toBe(true);
+  });
+
+  it("reports a server-paged expanded navigation (__next) instead of mapping a partial list", () => {
+    const wire = clone(fixture("production-order-1000123.json")) as Wire;
+    (wire.d.to_ProductionOrderOperation as Record<string, unknown>)["__next"] = "A_ProductionOrder_2('1000123')/to_ProductionOrderOperation?$skiptoken=2";
+    const error = mapProductionOrder(wire, config)._unsafeUnwrapErr();
+    expect(error.message).toMatchInlineSnapshot(`"/d/to_ProductionOrderOperation/__next has value "A_ProductionOrder_2('1000123')/to_ProductionOrderOperation?$skiptoken=2": the server paged $expand=to_ProductionOrderOperation: read the rest from __next before mapping; a partial list is not mapped"`);
+    expect(error.code !== "invalid_entity" && error.issues.every((i) => pointsIntoInput(wire, i))).toBe(true);
+  });
+
+  it("gives the paths of a bare-array navigation as they are in the input", () => {
+    const wire = clone(fixture("production-order-1000123.json")) as Wire;
+    const rows = wire.d.to_ProductionOrderOperation.results;
+    (wire.d as Record<string, unknown>)["to_ProductionOrderOperation"] = rows;
+    expect(mapProductionOrder(wire, config)._unsafeUnwrap().operations).toHaveLength(mapProductionOrder(fixture("production-order-1000123.json"), config)._unsafeUnwrap().operations.length);
+    delete (rows[1] as Record<string, unknown>)["ManufacturingOrderOperation"];
+    const error = mapProductionOrder(wire, config)._unsafeUnwrapErr();
+    expect(error.code === "invalid_entity" ? [] : error.issues.map((i) => i.path)).toEqual(["/d/to_ProductionOrderOperation/1/ManufacturingOrderOperation"]);
+    expect(error.code !== "invalid_entity" && error.issues.every((i) => pointsIntoInput(wire, i))).toBe(true);
   });
 
   it("never throws and is deterministic on arbitrary input", () => {
@@ -213,7 +293,7 @@ describe("mapProductionOrder", () => {
 });
 
 describe("deriveOrderStatus", () => {
-  const row = (shortName: string, isUserStatus = false) => ({ shortName, isUserStatus });
+  const row = (shortName: string, isUserStatus = false, code = "I0000") => ({ code, shortName, isUserStatus });
   it.each([
     [{ OrderIsMarkedForDeletion: true, OrderIsClosed: true }, [], "cancelled"],
     [{ OrderIsClosed: true, OrderIsTechnicallyCompleted: true }, [], "closed"],
@@ -223,15 +303,16 @@ describe("deriveOrderStatus", () => {
     [{ OrderIsReleased: true, OrderIsPartiallyConfirmed: true }, [], "in_progress"],
     [{ OrderIsPartiallyReleased: true }, [], "released"],
     [{ OrderIsCreated: true }, [], "planned"],
-    [{}, [row("TECO")], "completed"],
+    [{}, [row("TECO")], "planned"],
     [{ OrderIsDelivered: true, OrderIsReleased: true }, [], "released"],
   ] as const)("flags %o statuses %o → %s", (flags, statuses, expected) => {
     expect(deriveOrderStatus({ flags, statuses }, config)).toBe(expected);
   });
 
   it("uses configured user statuses and DLV as completed", () => {
-    const c = testConfig({ workOrder: { onHoldUserStatuses: ["HOLD"], deliveredIsCompleted: true } });
-    expect(deriveOrderStatus({ flags: { OrderIsReleased: true }, statuses: [row("HOLD", true)] }, c)).toBe("on_hold");
+    const c = testConfig({ workOrder: { onHoldUserStatuses: ["E0002"], deliveredIsCompleted: true } });
+    expect(deriveOrderStatus({ flags: { OrderIsReleased: true }, statuses: [row("HOLD", true, "E0002")] }, c)).toBe("on_hold");
+    expect(deriveOrderStatus({ flags: { OrderIsReleased: true }, statuses: [row("E0002", true, "E0005")] }, c)).toBe("released");
     expect(deriveOrderStatus({ flags: { OrderIsDelivered: true }, statuses: [] }, c)).toBe("completed");
   });
 });

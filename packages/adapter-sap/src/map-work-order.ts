@@ -8,27 +8,37 @@ import {
   type WorkOrderStatus,
 } from "@millwright/model";
 import { err, ok, type Result } from "neverthrow";
-import { collectExtensions, defined, quantity, resolveUnit, sourceRef } from "./common.js";
+import { collectExtensions, defined, expandedRows, quantity, resolveUnit, sourceRef } from "./common.js";
 import type { SapAdapterConfig } from "./config.js";
 import { invalidEntity, wireError, wireIssue, type SapMappingError, type SapWireIssue } from "./errors.js";
 import { guard, toEntityRecord } from "./payload.js";
-import { alphaToExternal, alphaToInternal, createFieldReader, readNavigation, readText, type ODataRecord } from "./wire.js";
+import { alphaToExternal, alphaToInternal, createFieldReader, readText, type ODataRecord } from "./wire.js";
 
-/** The SAP statuses an order carries: the `OrderIs…` flags and the `StatusShortName`s of `A_ProductionOrderStatus_2`. */
-export interface OrderStatusInput {
-  readonly flags: Readonly<Record<string, boolean>>;
-  readonly statuses: readonly { readonly shortName: string; readonly isUserStatus: boolean }[];
+/** One row of `A_ProductionOrderStatus_2`: the status code (its key) and, for people, the short text. */
+export interface OrderStatusRow {
+  /** `StatusCode`, e.g. `I0002` (system) or `E0001` (user): the same in every logon language. */
+  readonly code: string;
+  /** `StatusShortName`, e.g. `REL` in English and `FREI` in German: display only, never interpreted. */
+  readonly shortName?: string;
+  readonly isUserStatus: boolean;
 }
 
-const has = (input: OrderStatusInput, flag: string, status: string) =>
-  input.flags[flag] === true || input.statuses.some((s) => !s.isUserStatus && s.shortName === status);
+/** The SAP statuses an order carries: the `OrderIs…` flags and the rows of `A_ProductionOrderStatus_2`. */
+export interface OrderStatusInput {
+  readonly flags: Readonly<Record<string, boolean>>;
+  readonly statuses: readonly OrderStatusRow[];
+}
+
+const has = (input: OrderStatusInput, flag: string) => input.flags[flag] === true;
 
 /**
  * Derive the one canonical WorkOrder status from SAP's multi-valued order status, by the explicit
  * priority of docs/model/work-order.md (DLFL > CLSD > TECO > CNF/DLV > on hold > PCNF > REL > CRTD).
+ * System statuses are read from the `OrderIs…` flags only and user statuses by their `StatusCode`:
+ * the short texts depend on the logon language (REL is FREI in German), so they decide nothing.
  *
  * @param input - the order's flags and status rows
- * @param config - adapter configuration (DLV as completed, user statuses meaning on hold)
+ * @param config - adapter configuration (DLV as completed, user status codes meaning on hold)
  * @returns the canonical status; `planned` when no rule applies
  * @example
  * ```ts
@@ -36,15 +46,15 @@ const has = (input: OrderStatusInput, flag: string, status: string) =>
  * ```
  */
 export function deriveOrderStatus(input: OrderStatusInput, config: SapAdapterConfig): WorkOrderStatus {
-  if (has(input, "OrderIsMarkedForDeletion", "DLFL") || has(input, "OrderIsDeleted", "DLT")) return "cancelled";
-  if (has(input, "OrderIsClosed", "CLSD")) return "closed";
-  if (has(input, "OrderIsTechnicallyCompleted", "TECO")) return "completed";
-  if (has(input, "OrderIsConfirmed", "CNF")) return "completed";
-  if (config.deliveredIsCompleted && has(input, "OrderIsDelivered", "DLV")) return "completed";
-  if (has(input, "OrderIsLocked", "LKD")) return "on_hold";
-  if (input.statuses.some((s) => s.isUserStatus && config.onHoldUserStatuses.includes(s.shortName))) return "on_hold";
-  if (has(input, "OrderIsPartiallyConfirmed", "PCNF")) return "in_progress";
-  if (has(input, "OrderIsReleased", "REL") || has(input, "OrderIsPartiallyReleased", "PREL")) return "released";
+  if (has(input, "OrderIsMarkedForDeletion") || has(input, "OrderIsDeleted")) return "cancelled";
+  if (has(input, "OrderIsClosed")) return "closed";
+  if (has(input, "OrderIsTechnicallyCompleted")) return "completed";
+  if (has(input, "OrderIsConfirmed")) return "completed";
+  if (config.deliveredIsCompleted && has(input, "OrderIsDelivered")) return "completed";
+  if (has(input, "OrderIsLocked")) return "on_hold";
+  if (input.statuses.some((s) => s.isUserStatus && config.onHoldUserStatuses.includes(s.code))) return "on_hold";
+  if (has(input, "OrderIsPartiallyConfirmed")) return "in_progress";
+  if (has(input, "OrderIsReleased") || has(input, "OrderIsPartiallyReleased")) return "released";
   return "planned";
 }
 
@@ -112,7 +122,7 @@ function mapOperation(ctx: Ctx, row: ODataRecord, path: string): { op: WorkOrder
     : partially ? "in_progress"
     : released ? "released"
     : "planned";
-  const unit = resolveUnit(ctx.config, r.text("OperationUnitISOCode"), r.text("OperationUnit"), `${path}/OperationUnit`, ctx.issues);
+  const unit = resolveUnit(ctx.config, { iso: r.text("OperationUnitISOCode"), internal: r.text("OperationUnitSAPCode"), unit: r.text("OperationUnit") }, `${path}/OperationUnit`, ctx.issues);
   const planned = quantity(r.decimal("OpPlannedTotalQuantity"), unit);
   const confirmed = quantity(r.decimal("OpTotalConfirmedYieldQty"), unit);
   // Plain assignments instead of spreads: this runs for every operation of every order.
@@ -149,7 +159,7 @@ function mapComponent(ctx: Ctx, row: ODataRecord, path: string): WorkOrderCompon
   const item = r.text("ReservationItem", true);
   const material = r.text("Material", true);
   const operationId = r.text("ManufacturingOrderOperation");
-  const unit = resolveUnit(ctx.config, r.text("BaseUnitISOCode"), r.text("BaseUnit"), `${path}/BaseUnit`, ctx.issues);
+  const unit = resolveUnit(ctx.config, { iso: r.text("BaseUnitISOCode"), internal: r.text("BaseUnitSAPCode"), unit: r.text("BaseUnit") }, `${path}/BaseUnit`, ctx.issues);
   const required = quantity(r.decimal("RequiredQuantity", true), unit);
   const withdrawn = quantity(r.decimal("WithdrawnQuantity"), unit);
   const plant = r.text("Plant");
@@ -198,7 +208,7 @@ function stockTypeOf(ctx: Ctx, code: string | undefined, path: string) {
  * ```
  */
 export function mapProductionOrder(payload: unknown, config: SapAdapterConfig): Result<WorkOrder, SapMappingError> {
-  return guard(() => mapOrder(payload, config));
+  return guard(payload, () => mapOrder(payload, config));
 }
 
 function mapOrder(payload: unknown, config: SapAdapterConfig): Result<WorkOrder, SapMappingError> {
@@ -214,7 +224,11 @@ function mapOrder(payload: unknown, config: SapAdapterConfig): Result<WorkOrder,
   const orderType = r.text("ManufacturingOrderType");
   const flags: Record<string, boolean> = {};
   for (const f of ORDER_FLAGS) flags[f] = r.flag(f);
-  const unit = resolveUnit(config, r.text("ProductionUnitISOCode"), r.text("ProductionUnit"), `${path}/ProductionUnit`, ctx.issues);
+  if (!ORDER_FLAGS.some((f) => record[f] !== undefined)) {
+    // Without the flags every order would look planned: the status rows' short texts cannot stand in (they are in the logon language).
+    ctx.issues.push(wireIssue("missing_property", `${path}/OrderIsReleased`, undefined, `the status flags (${ORDER_FLAGS.join(", ")}) are required to derive the status; do not $select them away`));
+  }
+  const unit = resolveUnit(config, { iso: r.text("ProductionUnitISOCode"), internal: r.text("ProductionUnitSAPCode"), unit: r.text("ProductionUnit") }, `${path}/ProductionUnit`, ctx.issues);
   const planned = quantity(r.decimal("TotalQuantity", true), unit);
   const plannedScrap = quantity(r.decimal("MfgOrderPlannedScrapQty"), unit);
   const confirmedYield = quantity(r.decimal("MfgOrderConfirmedYieldQty"), unit);
@@ -230,26 +244,17 @@ function mapOrder(payload: unknown, config: SapAdapterConfig): Result<WorkOrder,
   const headerUsability = r.text("InventoryUsabilityCode");
   ctx.issues.push(...r.issues);
 
-  const statuses: { shortName: string; isUserStatus: boolean }[] = [];
-  const statusNav = readNavigation(record, "to_ProductionOrderStatus");
-  if (statusNav.kind === "expanded") {
-    statusNav.rows.forEach((row, i) => {
-      const sr = createFieldReader(row, `${path}/to_ProductionOrderStatus/results/${i}`, config.timeZone);
-      const shortName = sr.text("StatusShortName") ?? sr.text("StatusCode");
-      const isUserStatus = sr.flag("IsUserStatus");
-      ctx.issues.push(...sr.issues);
-      if (shortName !== undefined) statuses.push({ shortName, isUserStatus });
-    });
+  const statuses: OrderStatusRow[] = [];
+  for (const { row, path: rowPath } of expandedRows(record, "to_ProductionOrderStatus", path, ctx.issues, false) ?? []) {
+    const sr = createFieldReader(row, rowPath, config.timeZone, ctx.issues);
+    const code = sr.text("StatusCode", true);
+    const shortName = sr.text("StatusShortName");
+    const isUserStatus = sr.flag("IsUserStatus");
+    if (code !== undefined) statuses.push({ code, ...defined("shortName", shortName), isUserStatus });
   }
 
-  const opNav = readNavigation(record, "to_ProductionOrderOperation");
-  const compNav = readNavigation(record, "to_ProductionOrderComponent");
-  for (const [name, nav] of [["to_ProductionOrderOperation", opNav], ["to_ProductionOrderComponent", compNav]] as const) {
-    if (nav.kind !== "expanded") {
-      ctx.issues.push(wireIssue("missing_property", `${path}/${name}`, undefined, `$expand=${name} is required to map a WorkOrder`));
-    }
-  }
-  const opRows = opNav.kind === "expanded" ? opNav.rows.map((row, i) => ({ row, i })) : [];
+  const opRows = (expandedRows(record, "to_ProductionOrderOperation", path, ctx.issues, true) ?? []).map((r, i) => ({ ...r, i }));
+  const compRows = expandedRows(record, "to_ProductionOrderComponent", path, ctx.issues, true) ?? [];
   const mainOps = opRows.filter(({ row }) => readText(row["ManufacturingOrderSubOperation"]) === undefined);
   mainOps.sort((a, b) => {
     const sa = String(a.row["ManufacturingOrderSequence"] ?? "");
@@ -266,8 +271,8 @@ function mapOrder(payload: unknown, config: SapAdapterConfig): Result<WorkOrder,
   let allFinished = mainOps.length > 0;
   let startMs = Infinity;
   let endMs = -Infinity;
-  for (const { row, i } of mainOps) {
-    const m = mapOperation(ctx, row, `${path}/to_ProductionOrderOperation/results/${i}`);
+  for (const { row, path: rowPath } of mainOps) {
+    const m = mapOperation(ctx, row, rowPath);
     if (m === undefined) continue;
     operations.push(m.op);
     revisions.push(m.revision);
@@ -282,19 +287,16 @@ function mapOrder(payload: unknown, config: SapAdapterConfig): Result<WorkOrder,
     }
   }
   const components: WorkOrderComponent[] = [];
-  if (compNav.kind === "expanded") {
-    compNav.rows.forEach((row, i) => {
-      const c = mapComponent(ctx, row, `${path}/to_ProductionOrderComponent/results/${i}`);
-      if (c !== undefined) components.push(c);
-    });
+  for (const { row, path: rowPath } of compRows) {
+    const c = mapComponent(ctx, row, rowPath);
+    if (c !== undefined) components.push(c);
   }
 
   let outputBatch: WorkOrder["outputBatch"];
   let receivingLocation: StockLocation | undefined;
-  const itemNav = readNavigation(record, "to_ProductionOrderItem");
-  const item = itemNav.kind === "expanded" ? itemNav.rows[0] : undefined;
+  const item = expandedRows(record, "to_ProductionOrderItem", path, ctx.issues, false)?.[0];
   if (item !== undefined) {
-    const ir = createFieldReader(item, `${path}/to_ProductionOrderItem/results/0`, config.timeZone);
+    const ir = createFieldReader(item.row, item.path, config.timeZone);
     const itemMaterial = ir.text("Material");
     const batch = ir.text("Batch");
     const itemPlant = ir.text("Plant");
@@ -302,7 +304,7 @@ function mapOrder(payload: unknown, config: SapAdapterConfig): Result<WorkOrder,
     const usability = ir.text("InventoryUsabilityCode");
     ctx.issues.push(...ir.issues);
     if (itemMaterial !== undefined && batch !== undefined) outputBatch = { material: { id: itemMaterial }, batchId: batch };
-    const stockType = stockTypeOf(ctx, usability, `${path}/to_ProductionOrderItem/results/0/InventoryUsabilityCode`);
+    const stockType = stockTypeOf(ctx, usability, `${item.path}/InventoryUsabilityCode`);
     if (itemPlant !== undefined && stockType !== undefined) {
       receivingLocation = { site: { id: itemPlant }, ...defined("storageLocation", itemStorage), stockType };
     }
@@ -327,7 +329,7 @@ function mapOrder(payload: unknown, config: SapAdapterConfig): Result<WorkOrder,
     site: { id: plant },
     material: { id: material },
     status: deriveOrderStatus({ flags, statuses }, config),
-    ...(statuses.length > 0 ? { sourceStatuses: statuses.slice(0, 64).map((s) => s.shortName) } : {}),
+    ...(statuses.length > 0 ? { sourceStatuses: statuses.slice(0, 64).map((s) => s.shortName ?? s.code) } : {}),
     plannedQuantity: planned,
     ...defined("plannedScrapQuantity", plannedScrap),
     ...defined("confirmedYieldQuantity", confirmedYield),

@@ -26,7 +26,7 @@ const confirmation: ProductionConfirmation = {
   confirmationId: "MES-1000123-0010-1",
   order: { orderId: "1000123", operationId: "0010" },
   site: { id: "1710" },
-  yieldQuantity: { value: "120.000", unit: "H87" },
+  yieldQuantity: { value: "120.000", unit: "KGM" },
   isFinal: false,
   postingDate: "2026-03-02",
   revision: "0",

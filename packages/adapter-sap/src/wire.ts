@@ -68,15 +68,43 @@ function toPage(rows: readonly unknown[], next: unknown, count: unknown, path: s
   });
 }
 
-/** What a navigation property of an entity holds: expanded rows, a deferred link, or nothing. */
+/**
+ * What a navigation property of an entity holds. Every path is a JSON Pointer relative to the
+ * navigation property, so `${entityPath}/${name}${path}` names a location that exists in the input.
+ */
 export type Navigation =
-  | { readonly kind: "expanded"; readonly rows: readonly ODataRecord[] }
+  /** Expanded rows (`{"results": […]}`, a bare array, or one inline entity) with each row's pointer. */
+  | { readonly kind: "expanded"; readonly rows: readonly ODataRecord[]; readonly rowPaths: readonly string[] }
+  /** Expanded rows the server paged: `__next` links to the rest, so `rows` is only part of the navigation. */
+  | { readonly kind: "incomplete"; readonly rows: readonly ODataRecord[]; readonly rowPaths: readonly string[]; readonly next: string }
+  /** Not expanded: `{"__deferred": {"uri": …}}`. */
   | { readonly kind: "deferred"; readonly uri: string }
-  | { readonly kind: "absent" };
+  /** `null`: an expanded to-one navigation without a related entity (not a form of a to-many navigation). */
+  | { readonly kind: "null" }
+  /** The property is not in the entity. */
+  | { readonly kind: "absent" }
+  /** A value in none of these forms: where (`path`), what (`value`) and the rule it breaks. */
+  | { readonly kind: "invalid"; readonly path: string; readonly value: unknown; readonly rule: string };
+
+const NAVIGATION_FORMS = 'an OData V2 navigation is {"results": […]}, an entity object, null or {"__deferred": {"uri": …}}';
+
+/** The rows of an expanded collection with their pointers, or the first element that is not an entity. */
+function rowsOf(values: readonly unknown[], base: string): { rows: ODataRecord[]; rowPaths: string[] } | Navigation {
+  const rows: ODataRecord[] = [];
+  const rowPaths: string[] = [];
+  for (const [i, row] of values.entries()) {
+    if (!isRecord(row)) return { kind: "invalid", path: `${base}/${i}`, value: row, rule: "each row of an expanded navigation is an entity object" };
+    rows.push(row);
+    rowPaths.push(`${base}/${i}`);
+  }
+  return { rows, rowPaths };
+}
 
 /**
  * Read a navigation property: expanded `{"results": […]}` (or a bare array, or a single expanded
- * entity), `{"__deferred": {"uri": …}}` when it was not expanded, or absent.
+ * entity), server-paged (`__next` beside the rows), `{"__deferred": {"uri": …}}` when it was not
+ * expanded, `null`, absent, or invalid. Rows are never dropped: a row that is not an entity makes
+ * the navigation invalid, at that row's path.
  *
  * @param record - the entity
  * @param name - the navigation property, e.g. `to_ProductionOrderOperation`
@@ -87,14 +115,33 @@ export type Navigation =
  * ```
  */
 export function readNavigation(record: ODataRecord, name: string): Navigation {
+  if (!Object.prototype.hasOwnProperty.call(record, name)) return { kind: "absent" };
   const value = record[name];
-  if (Array.isArray(value)) return { kind: "expanded", rows: value.filter(isRecord) };
-  if (!isRecord(value)) return { kind: "absent" };
-  const deferred = value["__deferred"];
-  if (isRecord(deferred)) return { kind: "deferred", uri: typeof deferred["uri"] === "string" ? deferred["uri"] : "" };
-  const results = value["results"];
-  if (Array.isArray(results)) return { kind: "expanded", rows: results.filter(isRecord) };
-  return { kind: "expanded", rows: [value] };
+  if (value === undefined) return { kind: "absent" };
+  if (value === null) return { kind: "null" };
+  if (Array.isArray(value)) {
+    const read = rowsOf(value, "");
+    return "kind" in read ? read : { kind: "expanded", ...read };
+  }
+  if (!isRecord(value)) return { kind: "invalid", path: "", value, rule: NAVIGATION_FORMS };
+  if ("__deferred" in value) {
+    const deferred = value["__deferred"];
+    return isRecord(deferred) && typeof deferred["uri"] === "string"
+      ? { kind: "deferred", uri: deferred["uri"] }
+      : { kind: "invalid", path: "/__deferred", value: deferred, rule: 'a deferred navigation is {"__deferred": {"uri": "…"}}' };
+  }
+  if ("results" in value) {
+    const results = value["results"];
+    if (!Array.isArray(results)) return { kind: "invalid", path: "/results", value: results, rule: 'an expanded to-many navigation is {"results": […]}; SAP sends [] when there are no rows' };
+    const read = rowsOf(results, "/results");
+    if ("kind" in read) return read;
+    const next = value["__next"];
+    if (next === undefined || next === null) return { kind: "expanded", ...read };
+    if (typeof next === "string" && next !== "") return { kind: "incomplete", ...read, next };
+    return { kind: "invalid", path: "/__next", value: next, rule: "__next is the link to the next page of rows" };
+  }
+  if (!Object.keys(value).some((k) => !k.startsWith("__"))) return { kind: "invalid", path: "", value, rule: NAVIGATION_FORMS };
+  return { kind: "expanded", rows: [value], rowPaths: [""] };
 }
 
 /**

@@ -16,3 +16,26 @@ export function fixture(name: string): unknown {
 export function clone<T>(value: T): T {
   return structuredClone(value);
 }
+
+/** Resolve an RFC 6901 JSON Pointer in a JSON value; `undefined` when no such location exists. */
+export function resolvePointer(value: unknown, pointer: string): { readonly found: boolean; readonly value?: unknown } {
+  if (pointer === "") return { found: true, value };
+  let current: unknown = value;
+  for (const raw of pointer.slice(1).split("/")) {
+    const token = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    if (typeof current !== "object" || current === null || !Object.prototype.hasOwnProperty.call(current, token)) return { found: false };
+    current = (current as Record<string, unknown>)[token];
+  }
+  return { found: true, value: current };
+}
+
+/**
+ * Whether an issue's path points at a real location of the input: the value itself, or, for a
+ * missing property, the object that lacks it.
+ */
+export function pointsIntoInput(input: unknown, issue: { readonly code: string; readonly path: string }): boolean {
+  if (resolvePointer(input, issue.path).found) return true;
+  if (issue.code !== "missing_property") return false;
+  const parent = resolvePointer(input, issue.path.slice(0, issue.path.lastIndexOf("/")));
+  return parent.found && typeof parent.value === "object" && parent.value !== null && !Array.isArray(parent.value);
+}

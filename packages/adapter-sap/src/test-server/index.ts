@@ -1,6 +1,7 @@
 // Public API of @millwright/adapter-sap/test-server: a local SAP Gateway look-alike for tests.
 export {
   startTestSapServer,
+  type AppliedFault,
   type RecordedPost,
   type TestFault,
   type TestRows,

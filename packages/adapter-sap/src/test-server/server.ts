@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { parseEdmx, type EdmxEntityType, type EdmxModel } from "../edmx.js";
 import { checkAgainstEdmx } from "../edmx-check.js";
+import { callFunctionImport } from "./function-imports.js";
 
 /** One OData V2 service the test system serves, from its EDMX. */
 export interface TestServiceDefinition {
@@ -14,8 +15,13 @@ export interface TestServiceDefinition {
 
 /** A fault the server injects into matching requests. */
 export interface TestFault {
-  /** `status`: answer with the status (and OData error JSON); `timeout`: never answer; `drop-response`: process the request, then fail with 500 (the client sees an error although the post was stored). */
-  readonly kind: "status" | "timeout" | "drop-response";
+  /**
+   * `status`: answer with the status (and OData error JSON) without processing the request;
+   * `timeout`: never answer; `drop-response`: process the request, then fail with 500 (the client
+   * sees an error although the post was stored); `drop-connection`: process the request, then close
+   * the connection without an answer (the client sees a network error although the post was stored).
+   */
+  readonly kind: "status" | "timeout" | "drop-response" | "drop-connection";
   readonly status?: number;
   /** Seconds for `Retry-After` on 429/503. */
   readonly retryAfter?: number;
@@ -27,10 +33,20 @@ export interface TestFault {
   readonly times?: number;
 }
 
-/** A create request the server accepted or rejected. */
+/** A fault the server injected: which one, into which request. */
+export interface AppliedFault {
+  readonly kind: TestFault["kind"];
+  readonly method: string;
+  readonly path: string;
+}
+
+/** A create or function import request the server accepted or rejected. */
 export interface RecordedPost {
   readonly service: string;
+  /** The entity set created in, or the entity set a function import returns. */
   readonly entitySet: string;
+  /** For a function import call (`Cancel`, `CancelProdnOrdConf` …): its name; `body` then holds its parameters. */
+  readonly functionImport?: string;
   readonly body: unknown;
   readonly status: number;
   /** The W3C Trace Context headers of the request, when it sent them. */
@@ -47,6 +63,12 @@ export interface TestSapServerOptions {
   readonly auth?: { readonly username: string; readonly password: string } | { readonly token: string };
   /** Per entity set, the property that must be unique on create (default `ProdnOrdConf2` → `ExternalSystemConfirmation`). */
   readonly uniqueOnCreate?: Readonly<Record<string, string>>;
+  /**
+   * What a second `ProdnOrdConf2` create with an `ExternalSystemConfirmation` already stored gets:
+   * `"reject"` (default) answers 400, `"accept"` stores it again. Whether S/4HANA rejects such a
+   * duplicate is not established, so exactly-once tests run with `"accept"`.
+   */
+  readonly duplicateExternalConfirmation?: "reject" | "accept";
 }
 
 /** Rows of one entity set: an array, or a generator with a row count (flat memory for large reads). */
@@ -66,6 +88,8 @@ export interface TestSapServer {
   readonly posts: readonly RecordedPost[];
   /** Add a fault for the next matching requests. */
   inject(fault: TestFault): void;
+  /** Every fault injected so far, in order, so a test can assert that its fault happened. */
+  readonly faultsApplied: readonly AppliedFault[];
   /** Forget every session and CSRF token (as after a Gateway session timeout). */
   expireSessions(): void;
   /** Number of requests received, by method. */
@@ -179,9 +203,11 @@ export async function startTestSapServer(options: TestSapServerOptions): Promise
     services.set(def.name, { name: def.name, model: model.value, edmx: def.edmx, data: new Map() });
   }
   const pageSize = options.pageSize ?? 1000;
-  const unique = options.uniqueOnCreate ?? { ProdnOrdConf2: "ExternalSystemConfirmation" };
+  const unique: Record<string, string> = { ...(options.uniqueOnCreate ?? { ProdnOrdConf2: "ExternalSystemConfirmation" }) };
+  if (options.duplicateExternalConfirmation === "accept" && unique["ProdnOrdConf2"] === "ExternalSystemConfirmation") delete unique["ProdnOrdConf2"];
   const sessions = new Map<string, string>(); // session id → CSRF token
   const faults: { fault: TestFault; left: number }[] = [];
+  const faultsApplied: AppliedFault[] = [];
   const posts: RecordedPost[] = [];
   const requestCount: Record<string, number> = {};
   const counters = new Map<string, number>();
@@ -209,6 +235,7 @@ export async function startTestSapServer(options: TestSapServerOptions): Promise
     const entry = faults[i] as { fault: TestFault; left: number };
     entry.left -= 1;
     if (entry.left <= 0) faults.splice(i, 1);
+    faultsApplied.push({ kind: entry.fault.kind, method, path });
     return entry.fault;
   };
 
@@ -295,7 +322,7 @@ export async function startTestSapServer(options: TestSapServerOptions): Promise
     json(res, 200, { d });
   };
 
-  const create = (service: Service, entitySet: string, body: unknown, url: URL, res: ServerResponse, drop: boolean, trace: { readonly traceparent?: string; readonly tracestate?: string }) => {
+  const create = (service: Service, entitySet: string, body: unknown, url: URL, res: ServerResponse, drop: "drop-response" | "drop-connection" | undefined, trace: { readonly traceparent?: string; readonly tracestate?: string }) => {
     const set = service.model.entitySets[entitySet];
     const type = set === undefined ? undefined : service.model.entityTypes[set.entityType];
     if (set === undefined || type === undefined) {
@@ -343,7 +370,11 @@ export async function startTestSapServer(options: TestSapServerOptions): Promise
     }
     service.data.set(entitySet, [...stored, row]);
     record(201);
-    if (drop) {
+    if (drop === "drop-connection") {
+      res.socket?.destroy();
+      return;
+    }
+    if (drop === "drop-response") {
       odataError(res, 500, "/IWBEP/CM_MGW_RT/500", "Internal server error (injected after the post was stored)");
       return;
     }
@@ -432,6 +463,24 @@ export async function startTestSapServer(options: TestSapServerOptions): Promise
         res.end("CSRF token validation failed");
         return;
       }
+      const fn = Object.hasOwn(service.model.functionImports, resource) ? service.model.functionImports[resource] : undefined;
+      if (fn !== undefined) {
+        const stored = (set: string) => {
+          const rows = service.data.get(set);
+          return Array.isArray(rows) ? [...(rows as Record<string, unknown>[])] : [];
+        };
+        const outcome = callFunctionImport(service.name, fn, method, url.searchParams, { model: service.model, rows: stored, store: (set, rows) => service.data.set(set, rows), next, unique });
+        const { traceparent, tracestate } = req.headers;
+        posts.push({ service: service.name, entitySet: fn.entitySet ?? "", functionImport: fn.name, body: outcome.parameters, status: outcome.status, ...(typeof traceparent === "string" ? { traceparent } : {}), ...(typeof tracestate === "string" ? { tracestate } : {}) });
+        if (!outcome.ok) {
+          odataError(res, outcome.status, outcome.code, outcome.message, outcome.details);
+          return;
+        }
+        const type = service.model.entityTypes[service.model.entitySets[outcome.entitySet]?.entityType ?? ""];
+        const uri = `${url.origin}${ROOT}${service.name}/${outcome.entitySet}(${type === undefined ? "" : keyPredicate(type, outcome.entity)})`;
+        json(res, outcome.status, { d: { __metadata: { id: uri, uri, type: `${service.model.namespace}.${type?.name ?? ""}` }, ...outcome.entity } });
+        return;
+      }
       let body: unknown;
       try {
         body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
@@ -441,7 +490,7 @@ export async function startTestSapServer(options: TestSapServerOptions): Promise
       }
       const { traceparent, tracestate } = req.headers;
       const trace = { ...(typeof traceparent === "string" ? { traceparent } : {}), ...(typeof tracestate === "string" ? { tracestate } : {}) };
-      create(service, resource, body, url, res, fault?.kind === "drop-response", trace);
+      create(service, resource, body, url, res, fault?.kind === "drop-response" || fault?.kind === "drop-connection" ? fault.kind : undefined, trace);
       return;
     }
     odataError(res, 405, "/IWBEP/CM_MGW_RT/107", `Method ${method} not supported`);
@@ -472,6 +521,7 @@ export async function startTestSapServer(options: TestSapServerOptions): Promise
     inject(fault) {
       faults.push({ fault, left: fault.times ?? 1 });
     },
+    faultsApplied,
     requestCount,
     expireSessions() {
       sessions.clear();
