@@ -39,7 +39,7 @@ if (transport !== "in-process") {
 }
 
 console.log("\nWhat each system knows now");
-console.log(`  SAP    ${summary.sap.confirmations} confirmation for order 1000123 (yield ${summary.sap.yieldQuantity}, scrap ${summary.sap.scrapQuantity}) after ${summary.sap.confirmationPosts} posts: applied once`);
+console.log(`  SAP    ${summary.sap.confirmations} confirmation for order 1000123 (yield ${summary.sap.yieldQuantity}, scrap ${summary.sap.scrapQuantity}) after ${summary.sap.confirmationPosts} post${summary.sap.confirmationPosts === 1 ? "" : "s"} and a lost response: applied once`);
 console.log(`         goods movements: ${summary.sap.goodsMovements.join("; ")}; batch FG126/B260302A now ${summary.sap.batchStock ?? "unknown"}`);
 console.log(`  MES    orders: ${Object.entries(summary.mes.orderStatus).map(([id, s]) => `${id} ${s}`).join(", ")}; counted ${summary.mes.countedGood} good, ${summary.mes.countedDefective} defective; holds: ${Object.entries(summary.mes.holds).map(([id, s]) => `${id} ${s}`).join(", ")}`);
 console.log(`         batches: ${Object.entries(summary.mes.batches).map(([b, q]) => `${b} ${q}`).join(", ")}; stock movements by system: ${Object.entries(summary.mes.movements).map(([s, n]) => `${s} ${n}`).join(", ")}`);

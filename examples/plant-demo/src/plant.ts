@@ -24,7 +24,7 @@
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { createSapConfig, createSapClient, handleMaterialDocumentEvent, handleProductionOrderEvent, postConfirmation } from "@millwright/adapter-sap";
+import { createSapConfig, createSapClient, handleMaterialDocumentEvent, handleProductionOrderEvent, mapProductionConfirmation, postConfirmation } from "@millwright/adapter-sap";
 import { startTestSapServer, type TestSapServer } from "@millwright/adapter-sap/test-server";
 import { createMemoryCounterStore, parseAdapterConfig, startOpcuaAdapter, type AdapterEvent } from "@millwright/adapter-opcua";
 import { NODES, SimulatedLine } from "@millwright/adapter-opcua/test-server";
@@ -206,7 +206,8 @@ export async function runPlant(options: PlantOptions): Promise<PlantSummary> {
     // 1. SAP releases the order; its business event arrives twice.
     const order = stripMetadata((options.sapOrder as { d: unknown }).d) as Record<string, unknown>;
     sap.seed(PO, "A_ProductionOrder_2", [order]);
-    const config = createSapConfig({ system: "S4PCLNT100", timeZone: "America/Los_Angeles", extensions: { namespace: "sap" } })._unsafeUnwrap();
+    // H87 (piece) comes from SAP's ST and PC alike: the order is in ST, so confirmations go back in ST.
+    const config = createSapConfig({ system: "S4PCLNT100", timeZone: "America/Los_Angeles", extensions: { namespace: "sap" }, outboundUnits: { H87: "ST" } })._unsafeUnwrap();
     const orderClient = createSapClient({ serviceUrl: sap.serviceUrl(PO), baseDelayMs: 20 });
     log("SAP", `order ${ORDER} released; business event ProductionOrder.Released sent`);
     const sapEvent = {
@@ -380,6 +381,7 @@ export async function runPlant(options: PlantOptions): Promise<PlantSummary> {
     log("MES", `confirmation ${confirmation.confirmationId} (${good.value} good, ${defective.value} scrap) written to the outbox with the MES record`);
     sap.inject({ kind: "drop-response", method: "POST", pathIncludes: "ProdnOrdConf2", times: 1 });
     const confirmationClient = createSapClient({ serviceUrl: sap.serviceUrl(CONF), baseDelayMs: 20 });
+    let sapConfirmation: CanonicalEvent | undefined;
     const relayed = await mes.relay(async (record) => {
       const event = parseEvent(record.payload);
       if (event.isErr()) return event;
@@ -387,9 +389,20 @@ export async function runPlant(options: PlantOptions): Promise<PlantSummary> {
       const posted = await postConfirmation(confirmationClient, event.value.data as ProductionConfirmation, config, { event: event.value });
       if (posted.isOk()) {
         log("SAP", `confirmation stored (${posted.value.alreadyPosted ? "found by its external id after the lost response" : "first post"}): ExternalSystemConfirmation ${posted.value.externalId}`);
+        // What SAP itself now holds, as SAP says it: the ERP's side of the confirmation, which the
+        // alignment monitor compares with the line's counts.
+        const stored = mapProductionConfirmation(posted.value.entity, config);
+        if (stored.isErr()) return stored;
+        const recorded = createEvent({ type: "dev.millwright.productionconfirmation.confirmed.v1", source: SAP_SOURCE, time: AT.confirmed, data: stored.value });
+        if (recorded.isErr()) return recorded;
+        sapConfirmation = recorded.value;
       }
       return posted;
     });
+    if (sapConfirmation !== undefined) {
+      const stored = sapConfirmation.data as ProductionConfirmation;
+      await deliver(sapConfirmation, `${stored.confirmationId} as SAP holds it: ${stored.yieldQuantity.value} ${stored.yieldQuantity.unit} yield, final`);
+    }
     log("MES", `outbox relay: ${relayed.published} published, ${relayed.failed.length} failed`);
 
     // SAP posts the goods movements of the final confirmation: the backflush of RM20 (261) and the
