@@ -1,6 +1,6 @@
 // A test WMS on 127.0.0.1: accepts staging requests, simulates picking and staging, and sends
 // signed webhooks in its own vendor format, with injectable faults. For tests and demos only.
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { signWebhook } from "./webhook.js";
 import { parseWmsRequest, type StagingRequest, type WmsLocation } from "./wms-contract.js";
@@ -106,13 +106,61 @@ function shuffle<T>(items: T[], seed: number): T[] {
   return items;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
+/** The largest request body the test WMS reads, and how long it waits for one. */
+const MAX_REQUEST_BYTES = 1024 * 1024;
+const REQUEST_BODY_TIMEOUT_MS = 5000;
+
+/** Reads a request body of at most {@link MAX_REQUEST_BYTES} within the deadline; on failure it stops reading. */
+function readBody(req: IncomingMessage): Promise<string | "too_large" | "timeout" | "aborted"> {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
+    let size = 0;
+    let settled = false;
+    const finish = (result: string | "too_large" | "timeout" | "aborted"): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.off("data", onData).off("end", onEnd).off("error", onGone).off("close", onClose);
+      if (result === "too_large" || result === "timeout") req.pause();
+      resolve(result);
+    };
+    const timer = setTimeout(() => finish("timeout"), REQUEST_BODY_TIMEOUT_MS);
+    const onData = (c: Buffer): void => {
+      size += c.length;
+      if (size > MAX_REQUEST_BYTES) finish("too_large");
+      else chunks.push(c);
+    };
+    const onEnd = (): void => finish(Buffer.concat(chunks, size).toString("utf8"));
+    const onGone = (): void => finish("aborted");
+    const onClose = (): void => {
+      if (!req.complete) finish("aborted");
+    };
+    req.on("data", onData).on("end", onEnd).on("error", onGone).on("close", onClose);
   });
+}
+
+/** Answers JSON, serialised before the status goes out so that an answer always follows. */
+function answer(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  let text: string;
+  let code = status;
+  try {
+    text = JSON.stringify(body);
+  } catch {
+    code = 500;
+    text = JSON.stringify({ error: "the answer could not be serialised" });
+  }
+  res.writeHead(code, { "content-type": "application/json", ...headers }).end(text);
+}
+
+/** A contract error as the test WMS answers it: code, path and message of each issue, bounded, without the raw values. */
+function describeError(error: unknown): unknown {
+  const e = error as { readonly code?: unknown; readonly message?: unknown; readonly issues?: readonly { readonly path?: unknown; readonly message?: unknown }[] };
+  const text = (v: unknown): string => (typeof v === "string" ? (v.length > 300 ? `${v.slice(0, 299)}…` : v) : "");
+  return {
+    code: text(e.code),
+    message: text(e.message),
+    ...(Array.isArray(e.issues) ? { issues: e.issues.slice(0, 20).map((i) => ({ path: text(i.path), message: text(i.message), rule: text((i as { rule?: unknown }).rule) })) } : {}),
+  };
 }
 
 function tasksFor(request: StagingRequest, counter: { n: number }, confirmedAt: string): TestWmsTask[] {
@@ -163,7 +211,10 @@ export async function startTestWms(options: TestWmsOptions): Promise<TestWms> {
       const headers = { ...trace, "content-type": "application/json", ...signWebhook({ secret: options.secret, body, timestamp: now() / 1000 }) };
       let status = 0;
       try {
-        status = (await fetch(options.webhookUrl, { method: "POST", headers, body })).status;
+        // Redirects are not followed: a signed webhook goes to webhookUrl or nowhere.
+        const response = await fetch(options.webhookUrl, { method: "POST", headers, body, redirect: "manual" });
+        await response.body?.cancel().catch(() => undefined);
+        status = response.status;
       } catch {
         status = 0;
       }
@@ -175,6 +226,12 @@ export async function startTestWms(options: TestWmsOptions): Promise<TestWms> {
   const server: Server = createServer((req, res) => {
     void (async () => {
       const text = await readBody(req);
+      if (text === "aborted") return;
+      if (text === "too_large" || text === "timeout") {
+        const [status, error] = text === "too_large" ? [413, `the body exceeds ${MAX_REQUEST_BYTES} bytes`] : [408, `the body did not arrive within ${REQUEST_BODY_TIMEOUT_MS} ms`];
+        answer(res, status, { error }, { connection: "close" });
+        return;
+      }
       let json: unknown;
       try {
         json = JSON.parse(text);
@@ -188,21 +245,21 @@ export async function startTestWms(options: TestWmsOptions): Promise<TestWms> {
       }
       if (failuresLeft > 0) {
         failuresLeft -= 1;
-        res.writeHead(500, { "content-type": "application/json" }).end(JSON.stringify({ error: "injected failure" }));
+        answer(res, 500, { error: "injected failure" });
         return;
       }
       const request = parseWmsRequest(json);
       if (request.isErr()) {
-        res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify(request.error));
+        answer(res, 400, describeError(request.error));
         return;
       }
       const value = request.value;
       if (accepted.has(value.requestId)) {
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ status: "duplicate" }));
+        answer(res, 200, { status: "duplicate" });
         return;
       }
       accepted.add(value.requestId);
-      res.writeHead(202, { "content-type": "application/json" }).end(JSON.stringify({ status: "accepted" }));
+      answer(res, 202, { status: "accepted" });
       if (value.type !== "staging_request") return;
       let tasks = tasksFor(value, counter, new Date(now()).toISOString());
       if (faults.duplicateEvery !== undefined && faults.duplicateEvery > 0) {

@@ -1,6 +1,7 @@
 // Signed WMS webhooks: HMAC-SHA256 over "<timestamp>.<body>", checked in constant time, with a
 // freshness window and a replay cache.
 import { createHmac, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage } from "node:http";
 import { fromTraceHeaders } from "@millwright/events";
 import { ROOT_CONTEXT, type Context } from "@opentelemetry/api";
 import { err, ok, type Result } from "neverthrow";
@@ -10,9 +11,13 @@ export const TIMESTAMP_HEADER = "x-wms-timestamp";
 /** The header with the signature, `v1=<hex HMAC-SHA256>`. */
 export const SIGNATURE_HEADER = "x-wms-signature";
 
-/** Why a webhook was rejected. */
+/**
+ * Why a webhook was rejected. Answer `missing_header`, `invalid_signature` and `stale_timestamp`
+ * with 401, `replayed` with 409, `body_too_large` with 413 and `body_timeout` with 408; after a
+ * failed {@link WebhookVerifier.receive} add `Connection: close`, since the body was not read.
+ */
 export interface WebhookError {
-  readonly code: "missing_header" | "invalid_signature" | "stale_timestamp" | "replayed";
+  readonly code: "missing_header" | "invalid_signature" | "stale_timestamp" | "replayed" | "body_too_large" | "body_timeout" | "body_aborted";
   readonly header?: string;
   readonly message: string;
   readonly value?: unknown;
@@ -49,6 +54,10 @@ export interface WebhookVerifierOptions {
   readonly toleranceSeconds?: number;
   /** The clock, in milliseconds since the epoch; `Date.now` by default (injected in tests). */
   readonly now?: () => number;
+  /** The largest body {@link WebhookVerifier.receive} reads; 1 MiB by default. */
+  readonly maxBodyBytes?: number;
+  /** How long {@link WebhookVerifier.receive} waits for the whole body once the headers are in; 5 s by default. */
+  readonly bodyTimeoutMs?: number;
 }
 
 /** Verifies webhooks and remembers the signatures it accepted until they go stale. */
@@ -61,6 +70,67 @@ export interface WebhookVerifier {
    * @returns the body as text, or why the webhook is rejected
    */
   readonly verify: (headers: WebhookHeaders, body: string | Uint8Array) => Result<string, WebhookError>;
+  /**
+   * Checks what can be checked before the body is read: both headers present, the signature in
+   * the `v1=<64 hex>` form and the timestamp fresh. A request that fails here cannot pass
+   * {@link WebhookVerifier.verify}, so it need not be read.
+   *
+   * @param headers - the request headers
+   * @returns nothing, or why the webhook is rejected
+   */
+  readonly checkHeaders: (headers: WebhookHeaders) => Result<void, WebhookError>;
+  /**
+   * Receives one webhook from node:http: {@link WebhookVerifier.checkHeaders} first, then the
+   * body, at most `maxBodyBytes` within `bodyTimeoutMs` (a larger or slower one stops being
+   * read), then {@link WebhookVerifier.verify}. A client without a valid-looking signature so
+   * never gets to hold the server with a slow or endless body.
+   *
+   * @param request - the incoming request, its body not yet read
+   * @returns the body as text, or why the webhook is rejected
+   */
+  readonly receive: (request: IncomingMessage) => Promise<Result<string, WebhookError>>;
+}
+
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/** A header value as an error shows it: at most 80 characters, control characters escaped. */
+function preview(value: string): string {
+  const printable = value.slice(0, 481).replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return printable.length > 80 ? `${printable.slice(0, 79)}…` : printable;
+}
+
+type BodyRead = { readonly body: Buffer } | { readonly failed: "body_too_large" | "body_timeout" | "body_aborted" };
+
+/** Reads at most `limit` bytes within `timeoutMs`; on failure it stops reading and keeps nothing. */
+function readBody(request: IncomingMessage, limit: number, timeoutMs: number): Promise<BodyRead> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const finish = (read: BodyRead): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      request.off("data", onData).off("end", onEnd).off("error", onGone).off("close", onClose);
+      if ("failed" in read) {
+        chunks.length = 0;
+        request.pause();
+      }
+      resolve(read);
+    };
+    const timer = setTimeout(() => finish({ failed: "body_timeout" }), timeoutMs);
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) finish({ failed: "body_too_large" });
+      else chunks.push(chunk);
+    };
+    const onEnd = (): void => finish({ body: Buffer.concat(chunks, size) });
+    const onGone = (): void => finish({ failed: "body_aborted" });
+    const onClose = (): void => {
+      if (!request.complete) finish({ failed: "body_aborted" });
+    };
+    request.on("data", onData).on("end", onEnd).on("error", onGone).on("close", onClose);
+  });
 }
 
 function header(headers: WebhookHeaders, name: string): string | undefined {
@@ -72,38 +142,73 @@ function header(headers: WebhookHeaders, name: string): string | undefined {
  * Creates a webhook verifier: signature (HMAC-SHA256, compared in constant time), freshness
  * (timestamp within the tolerance) and replay (a signature accepted once is rejected while fresh).
  * A sender's retry is signed anew and passes; deduplicating the business event is the inbox's job.
+ * Error values show header values as a bounded preview, never raw.
  *
- * @param options - secret, tolerance and clock
+ * @param options - secret, tolerance, clock, and the body limit and deadline of `receive`
  * @returns the verifier
  * @example
  * const verifier = createWebhookVerifier({ secret: process.env.WMS_SECRET ?? "" });
- * const body = verifier.verify(req.headers, raw);
+ * createServer(async (req, res) => {
+ *   const body = await verifier.receive(req);
+ *   if (body.isErr()) return res.writeHead(401, { connection: "close" }).end(body.error.code);
+ *   res.writeHead(200).end();
+ * });
  */
 export function createWebhookVerifier(options: WebhookVerifierOptions): WebhookVerifier {
   const tolerance = options.toleranceSeconds ?? 300;
   const now = options.now ?? Date.now;
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? 5000;
   // signature → Unix second after which it is stale anyway and can be forgotten.
   const seen = new Map<string, number>();
+
+  const checkHeaders = (headers: WebhookHeaders): Result<{ readonly timestamp: string; readonly given: string }, WebhookError> => {
+    const timestamp = header(headers, TIMESTAMP_HEADER);
+    const given = header(headers, SIGNATURE_HEADER);
+    if (timestamp === undefined) return err({ code: "missing_header", header: TIMESTAMP_HEADER, message: `${TIMESTAMP_HEADER} is missing` });
+    if (given === undefined) return err({ code: "missing_header", header: SIGNATURE_HEADER, message: `${SIGNATURE_HEADER} is missing` });
+    if (!/^v1=[0-9a-f]{64}$/.test(given)) {
+      return err({ code: "invalid_signature", header: SIGNATURE_HEADER, message: `${SIGNATURE_HEADER} is not v1=<64 hex digits> (HMAC-SHA256 over timestamp.body)`, value: preview(given) });
+    }
+    const current = Math.floor(now() / 1000);
+    if (!/^\d{1,12}$/.test(timestamp) || Math.abs(current - Number(timestamp)) > tolerance) {
+      return err({ code: "stale_timestamp", header: TIMESTAMP_HEADER, message: `${TIMESTAMP_HEADER} ${preview(timestamp)} is more than ${tolerance} s from now (${current})`, value: preview(timestamp) });
+    }
+    return ok({ timestamp, given });
+  };
+
+  const verify = (headers: WebhookHeaders, body: string | Uint8Array): Result<string, WebhookError> => {
+    const checked = checkHeaders(headers);
+    if (checked.isErr()) return err(checked.error);
+    const { timestamp, given } = checked.value;
+    const expected = Buffer.from(signature(options.secret, timestamp, body));
+    const actual = Buffer.from(given);
+    if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
+      return err({ code: "invalid_signature", header: SIGNATURE_HEADER, message: `${SIGNATURE_HEADER} does not match the body (HMAC-SHA256 over timestamp.body)`, value: preview(given) });
+    }
+    const current = Math.floor(now() / 1000);
+    for (const [sig, expires] of seen) if (expires < current) seen.delete(sig);
+    if (seen.has(given)) return err({ code: "replayed", header: SIGNATURE_HEADER, message: `this signed webhook was already accepted at ${timestamp}`, value: preview(given) });
+    seen.set(given, Number(timestamp) + tolerance);
+    return ok(typeof body === "string" ? body : Buffer.from(body).toString("utf8"));
+  };
+
   return {
-    verify(headers, body) {
-      const timestamp = header(headers, TIMESTAMP_HEADER);
-      const given = header(headers, SIGNATURE_HEADER);
-      if (timestamp === undefined) return err({ code: "missing_header", header: TIMESTAMP_HEADER, message: `${TIMESTAMP_HEADER} is missing` });
-      if (given === undefined) return err({ code: "missing_header", header: SIGNATURE_HEADER, message: `${SIGNATURE_HEADER} is missing` });
-      const expected = Buffer.from(signature(options.secret, timestamp, body));
-      const actual = Buffer.from(given);
-      if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
-        return err({ code: "invalid_signature", header: SIGNATURE_HEADER, message: `${SIGNATURE_HEADER} does not match the body (HMAC-SHA256 over timestamp.body)`, value: given });
+    verify,
+    checkHeaders: (headers) => checkHeaders(headers).map(() => undefined),
+    receive: async (request) => {
+      const checked = checkHeaders(request.headers);
+      if (checked.isErr()) return err(checked.error);
+      const announced = request.headers["content-length"];
+      if (announced !== undefined && /^\d+$/.test(announced) && Number(announced) > maxBodyBytes) {
+        return err({ code: "body_too_large", message: `the body exceeds ${maxBodyBytes} bytes`, value: Number(announced) });
       }
-      const seconds = Number(timestamp);
-      const current = Math.floor(now() / 1000);
-      if (!/^\d{1,12}$/.test(timestamp) || Math.abs(current - seconds) > tolerance) {
-        return err({ code: "stale_timestamp", header: TIMESTAMP_HEADER, message: `${TIMESTAMP_HEADER} ${timestamp} is more than ${tolerance} s from now (${current})`, value: timestamp });
+      const read = await readBody(request, maxBodyBytes, bodyTimeoutMs);
+      if ("failed" in read) {
+        const message = read.failed === "body_too_large" ? `the body exceeds ${maxBodyBytes} bytes` : read.failed === "body_timeout" ? `the body did not arrive within ${bodyTimeoutMs} ms` : "the client went away before the body was complete";
+        return err({ code: read.failed, message });
       }
-      for (const [sig, expires] of seen) if (expires < current) seen.delete(sig);
-      if (seen.has(given)) return err({ code: "replayed", header: SIGNATURE_HEADER, message: `this signed webhook was already accepted at ${timestamp}`, value: given });
-      seen.set(given, seconds + tolerance);
-      return ok(typeof body === "string" ? body : Buffer.from(body).toString("utf8"));
+      return verify(request.headers, read.body);
     },
   };
 }

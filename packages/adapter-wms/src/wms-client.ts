@@ -27,11 +27,59 @@ export interface SendWmsRequestOptions {
    * every attempt carries that span as the W3C `traceparent` header.
    */
   readonly context?: Context;
+  /**
+   * Follow a 307 or 308 redirect to the same origin (scheme, host and port), at most 5 in a row.
+   * Default false: a redirect is answered as `rejected`, so the request and its headers only ever
+   * go to `url`. A redirect to another origin is `rejected` either way.
+   */
+  readonly followSameOriginRedirects?: boolean;
+}
+
+const MAX_REDIRECTS = 5;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/** Text from the WMS as an error shows it: at most `max` characters, control characters escaped. */
+function bounded(text: string, max: number): string {
+  const printable = text.slice(0, max * 6 + 1).replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return printable.length > max ? `${printable.slice(0, max - 1)}…` : printable;
+}
+
+/**
+ * POSTs with redirects handled here rather than by fetch, which would send the body and headers
+ * on to wherever a Location points: the answer, or the redirect that was not followed.
+ */
+async function postOnce(
+  doFetch: typeof fetch,
+  request: { readonly url: string; readonly headers: Record<string, string>; readonly body: string; readonly followSameOrigin: boolean },
+): Promise<{ status: number; text: string; refused?: string }> {
+  let target = new URL(request.url);
+  for (let hop = 0; ; hop++) {
+    const r = await doFetch(hop === 0 ? request.url : target.href, { method: "POST", headers: request.headers, body: request.body, redirect: "manual" });
+    if (r.status < 300 || r.status > 399) return { status: r.status, text: await r.text() };
+    await r.body?.cancel().catch(() => undefined);
+    const location = r.headers.get("location");
+    let next: URL | undefined;
+    try {
+      next = location === null ? undefined : new URL(location, target);
+    } catch {
+      next = undefined;
+    }
+    const shown = location === null ? "no Location" : `Location ${JSON.stringify(bounded(location, 120))}`;
+    const refuse = (why: string): { status: number; text: string; refused: string } => ({ status: r.status, text: "", refused: `POST ${request.url} answered ${r.status} (${shown}); ${why}` });
+    if (!request.followSameOrigin) return refuse("redirects are not followed unless followSameOriginRedirects is set");
+    if (next === undefined || next.origin !== target.origin) return refuse("a redirect to another origin is never followed");
+    if (r.status !== 307 && r.status !== 308) return refuse("only 307 and 308 keep the method and body, so only they are followed");
+    if (hop + 1 >= MAX_REDIRECTS) return refuse(`more than ${MAX_REDIRECTS} redirects in a row`);
+    target = next;
+  }
 }
 
 /**
  * Validates an outbound request against the contract and POSTs it as JSON, retrying on 5xx and
  * network errors. The WMS answers 2xx when it accepted the request (or had already, by its id).
+ * A redirect is `rejected`, not followed (unless it is a 307/308 to the same origin and
+ * `followSameOriginRedirects` is set), so the request never leaves for another host. The WMS's
+ * answer appears in errors cut to 1,000 characters.
  *
  * @param request - a staging, block or unblock request
  * @param options - endpoint, retries, delay, fetch and the trace context to continue
@@ -57,12 +105,13 @@ export function sendWmsRequest(request: WmsRequest, options: SendWmsRequestOptio
   const headers = { ...toTraceHeaders(span.spanContext()), "content-type": "application/json" };
   const attempt = (n: number): ResultAsync<number, WmsClientError> =>
     ResultAsync.fromPromise(
-      contextApi.with(inSpan, () => doFetch(options.url, { method: "POST", headers, body })).then(async (r) => ({ status: r.status, text: await r.text() })),
+      contextApi.with(inSpan, () => postOnce(doFetch, { url: options.url, headers, body, followSameOrigin: options.followSameOriginRedirects === true })),
       (cause): WmsClientError => ({ code: "unavailable", attempts: n, message: `POST ${options.url} failed: ${(cause as Error).message}` }),
     )
-      .andThen(({ status, text }) => {
+      .andThen(({ status, text, refused }) => {
+        if (refused !== undefined) return errAsync<number, WmsClientError>({ code: "rejected", status, message: refused, body: "" });
         if (status >= 200 && status < 300) return okAsync(status);
-        if (status < 500) return errAsync<number, WmsClientError>({ code: "rejected", status, message: `POST ${options.url} answered ${status}`, body: text });
+        if (status < 500) return errAsync<number, WmsClientError>({ code: "rejected", status, message: `POST ${options.url} answered ${status}`, body: bounded(text, 1000) });
         return errAsync<number, WmsClientError>({ code: "unavailable", attempts: n, status, message: `POST ${options.url} answered ${status}` });
       })
       .orElse((error) => {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { effects, positionsByPartition, uniqueName, waitFor, workOrderEvents } from "../test/fixtures.js";
 import { hostPort, startTcpProxy } from "../test/tcp-proxy.js";
 import { createAmqpPublisher, defaultAmqpUrl, subscribeAmqp } from "./amqp.js";
+import type { DeliveryInfo, DeliveryOutcome } from "./core.js";
 
 // A missing broker fails these tests in beforeAll: they never skip.
 const url = defaultAmqpUrl();
@@ -70,13 +71,18 @@ describe("AMQP 0-9-1 over the local broker", () => {
     target.port = String(proxy.port);
     target.hostname = "127.0.0.1";
     const fx = effects();
-    const sub = (await subscribeAmqp({ url: target.toString(), exchange: n.exchange, queue: n.queue, bindingKeys: ["#"], inbox: fx.inbox, concurrency: 16, reconnectDelayMs: 100 }, fx.handler))._unsafeUnwrap();
+    let redelivered = 0;
+    const onOutcome = (_o: DeliveryOutcome, delivery: DeliveryInfo): void => {
+      if (delivery.redelivered === true) redelivered++;
+    };
+    const sub = (await subscribeAmqp({ url: target.toString(), exchange: n.exchange, queue: n.queue, bindingKeys: ["#"], inbox: fx.inbox, concurrency: 16, reconnectDelayMs: 100, onOutcome }, fx.handler))._unsafeUnwrap();
     const pub = (await createAmqpPublisher({ url, exchange: n.exchange }))._unsafeUnwrap();
     const events = workOrderEvents(10_000, { partitions: 30 });
     const publishing = pub.publish(events);
+    const cut: number[] = [];
     for (const at of [2000, 6000]) {
       await waitFor(() => fx.applied.length >= at, 30_000, () => `${at} effects (have ${fx.applied.length})`);
-      await proxy.cut();
+      cut.push(await proxy.cut());
       await new Promise((r) => setTimeout(r, 300));
       await proxy.reopen();
     }
@@ -87,8 +93,14 @@ describe("AMQP 0-9-1 over the local broker", () => {
     for (const applied of positionsByPartition(events, fx.applied, 30)) expect(applied).toEqual([...applied].sort((a, b) => a - b));
     (await pub.close())._unsafeUnwrap();
     (await sub.close())._unsafeUnwrap();
-    // The clients really reconnected through the reopened proxy.
-    expect(proxy.connections()).toBeGreaterThanOrEqual(3);
     await proxy.close();
+    // The fault happened: each cut destroyed the subscriber's connection, and it reconnected.
+    expect(cut).toEqual([1, 1]);
+    expect(proxy.connections()).toBeGreaterThanOrEqual(3);
+    // Its consequence: the broker requeued the unacknowledged messages and delivered them again
+    // (redelivered), and the inbox absorbed those it had already processed.
+    expect(redelivered).toBeGreaterThan(0);
+    expect(sub.stats().duplicates).toBeLessThanOrEqual(redelivered);
+    expect(sub.stats().received).toBe(10_000 + sub.stats().duplicates);
   });
 });

@@ -201,7 +201,7 @@ export function subscribeAmqp<TTx>(options: AmqpSubscribeOptions<TTx>, handler: 
     const input = amqpBinding.toEvent({ ...(message.properties.contentType === undefined ? {} : { contentType: String(message.properties.contentType) }), applicationProperties: headersOf(message), body: message.content });
     const outcome = await settleDelivery(options.inbox, handler, input, message.content.toString("utf8"));
     stats.count(outcome);
-    options.onOutcome?.(outcome);
+    options.onOutcome?.(outcome, { redelivered: message.fields.redelivered });
     // On a closed channel these throw; the broker has requeued the message and the inbox absorbs the copy.
     try {
       if (outcome.action === "retry") {

@@ -41,8 +41,17 @@ export interface SubscribeOptions<TTx> {
   readonly inbox: Inbox<CanonicalEvent, TTx>;
   /** How many messages are processed at once. Default 16 (1 where the transport delivers in order). */
   readonly concurrency?: number;
-  /** Called with each delivery's outcome, for logs and metrics. */
-  readonly onOutcome?: (outcome: DeliveryOutcome) => void;
+  /** Called with each delivery's outcome and what the broker said of the delivery, for logs and metrics. */
+  readonly onOutcome?: (outcome: DeliveryOutcome, delivery: DeliveryInfo) => void;
+}
+
+/** What a transport knows of one delivery besides its outcome. */
+export interface DeliveryInfo {
+  /**
+   * True when the broker marks the delivery as a repeat of an earlier one: NATS delivery count
+   * above 1, AMQP `redelivered`, MQTT DUP. Absent where the transport cannot tell (HTTP).
+   */
+  readonly redelivered?: boolean;
 }
 
 /** What became of one delivery, and what the transport does with the message. */

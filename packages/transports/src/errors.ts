@@ -46,3 +46,41 @@ export function transportError(code: TransportErrorCode, path: string, message: 
 export function describeCause(cause: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
 }
+
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/**
+ * Renders untrusted input for an error reply or a log line: at most `max` characters, control
+ * characters shown as `\uXXXX`, and nested values summarised rather than serialised (serialising
+ * a deeply nested value can throw, and a large one costs as much as the input).
+ *
+ * @param value - the offending value
+ * @param max - the longest preview. Default 120
+ * @returns a printable, bounded preview
+ * @example
+ * previewValue("a\u0000b".repeat(100)); // "\"a\\u0000ba\\u0000b…"
+ */
+export function previewValue(value: unknown, max = 120): string {
+  let text: string;
+  if (typeof value === "string") text = JSON.stringify(value.slice(0, max + 1));
+  else if (value === null || typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") text = String(value);
+  else if (Array.isArray(value)) text = `[array of ${value.length}]`;
+  else if (typeof value === "object") text = "[object]";
+  else text = `[${typeof value}]`;
+  return boundedText(text, max);
+}
+
+/**
+ * Bounds a message built from untrusted input: at most `max` characters, control characters
+ * shown as `\uXXXX`.
+ *
+ * @param text - the message
+ * @param max - the longest result. Default 300
+ * @returns the printable, bounded message
+ * @example
+ * boundedText("line\nbreak"); // "line\\u000abreak"
+ */
+export function boundedText(text: string, max = 300): string {
+  const printable = text.slice(0, max * 6 + 1).replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return printable.length > max ? `${printable.slice(0, max - 1)}…` : printable;
+}

@@ -3,8 +3,8 @@ import { http as httpBinding, type CanonicalEvent, type EventError, type HttpMes
 import type { Handler } from "@millwright/idempotency";
 import { err, errAsync, ok, ResultAsync, type Result } from "neverthrow";
 import { createStatsCounter, createWorkPool, delay, settleDelivery, type DeliveryOutcome, type PublishOutcome, type Publisher, type SubscribeOptions, type Subscription } from "./core.js";
-import { describeCause, transportError, type TransportError } from "./errors.js";
-import { SIGNATURE_HEADER, signWebhook, verifyWebhook } from "./signature.js";
+import { boundedText, describeCause, previewValue, transportError, type TransportError } from "./errors.js";
+import { checkSignatureHeader, SIGNATURE_HEADER, signWebhook, verifyWebhook } from "./signature.js";
 
 export { SIGNATURE_HEADER, signWebhook, verifyWebhook, type SignatureError } from "./signature.js";
 
@@ -37,6 +37,12 @@ export interface WebhookSenderOptions {
   readonly random?: () => number;
   /** Extra headers on every request (authorization, tracing). */
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Follow a 307 or 308 redirect to the same origin (scheme, host and port), at most 5 in a row.
+   * Default false: every redirect is a failure, so the body, the signature and the extra headers
+   * only ever go to `url`. A redirect to another origin is a failure either way.
+   */
+  readonly followSameOriginRedirects?: boolean;
 }
 
 /** Whether an HTTP status is worth another attempt: 408, 425, 429 and 5xx. */
@@ -44,10 +50,50 @@ function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 425 || status === 429 || status >= 500;
 }
 
+const MAX_REDIRECTS = 5;
+
+/**
+ * POSTs with redirects handled here rather than by fetch, which would resend the body and every
+ * header (the signature, authorization) to wherever a Location points. A redirect is refused
+ * unless it is a 307/308 to the same origin and the caller allowed those; a refusal is final.
+ */
+async function fetchWithoutForeignRedirects(request: {
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+  readonly timeoutMs: number;
+  readonly followSameOrigin: boolean;
+}): Promise<Response | { refused: TransportError }> {
+  const signal = AbortSignal.timeout(request.timeoutMs);
+  let target = new URL(request.url);
+  for (let hop = 0; ; hop++) {
+    const response = await fetch(target, { method: "POST", headers: request.headers, body: request.body, redirect: "manual", signal });
+    if (response.status < 300 || response.status > 399) return response;
+    await response.body?.cancel().catch(() => undefined);
+    const location = response.headers.get("location");
+    let next: URL | undefined;
+    try {
+      next = location === null ? undefined : new URL(location, target);
+    } catch {
+      next = undefined;
+    }
+    const shown = location === null ? "no Location" : `Location ${previewValue(location)}`;
+    const refuse = (why: string): { refused: TransportError } => ({
+      refused: transportError("publish_rejected", request.url, `the receiver answered ${response.status} (${shown}); ${why}`, { value: response.status }),
+    });
+    if (!request.followSameOrigin) return refuse("redirects are not followed unless followSameOriginRedirects is set");
+    if (next === undefined || next.origin !== target.origin) return refuse("a redirect to another origin is never followed");
+    if (response.status !== 307 && response.status !== 308) return refuse("only 307 and 308 keep the method and body, so only they are followed");
+    if (hop + 1 >= MAX_REDIRECTS) return refuse(`more than ${MAX_REDIRECTS} redirects in a row`);
+    target = next;
+  }
+}
+
 /**
  * Creates a webhook sender: posts events signed with HMAC-SHA256 and a timestamp, with a timeout
  * per request and retries with exponential backoff on network errors, timeouts, 408/425/429 and
- * 5xx. Other 4xx responses are final. Each attempt is signed afresh.
+ * 5xx. Other 4xx responses are final, and so are redirects: the body and headers go to `url` only
+ * (or, when allowed, to a 307/308 target of the same origin). Each attempt is signed afresh.
  *
  * @param options - url, secret, mode, timeout, retry, concurrency
  * @returns a {@link Publisher}
@@ -74,10 +120,11 @@ export function createWebhookSender(options: WebhookSenderOptions): Publisher {
       for (const [name, value] of Object.entries(message.headers)) if (typeof value === "string") headers[name] = value;
       headers[SIGNATURE_HEADER] = signWebhook({ secret: options.secret, timestamp: Math.floor(now() / 1000), body });
       try {
-        const response = await fetch(options.url, { method: "POST", headers, body, signal: AbortSignal.timeout(timeoutMs) });
+        const response = await fetchWithoutForeignRedirects({ url: options.url, headers, body, timeoutMs, followSameOrigin: options.followSameOriginRedirects === true });
+        if ("refused" in response) return { attempts: attempt, error: response.refused };
         const text = await response.text().catch(() => "");
         if (response.ok) return { attempts: attempt };
-        last = transportError("publish_rejected", options.url, `the receiver answered ${response.status}: ${text.slice(0, 200)}`, { value: response.status });
+        last = transportError("publish_rejected", options.url, `the receiver answered ${response.status}: ${boundedText(text, 200)}`, { value: response.status });
         if (!isRetryableStatus(response.status)) return { attempts: attempt, error: last };
       } catch (cause) {
         const timedOut = cause instanceof Error && (cause.name === "TimeoutError" || cause.name === "AbortError");
@@ -126,8 +173,10 @@ export interface WebhookReceiverOptions<TTx> extends SubscribeOptions<TTx> {
   readonly secrets: readonly string[];
   /** How far a signed timestamp may be from now. Default 300 s. */
   readonly toleranceSeconds?: number;
-  /** The largest body accepted. Default 1 MiB. */
+  /** The largest body accepted; a larger one is answered 413. Default 1 MiB. */
   readonly maxBodyBytes?: number;
+  /** How long the whole body may take to arrive once the headers are in; a slower one is answered 408. Default 5 s. */
+  readonly bodyTimeoutMs?: number;
   /** Unix time in milliseconds. Default Date.now. */
   readonly now?: () => number;
 }
@@ -138,28 +187,73 @@ export interface WebhookReceiver extends Subscription {
   readonly listener: (request: IncomingMessage, response: ServerResponse) => void;
 }
 
-function readBody(request: IncomingMessage, limit: number): Promise<Buffer | "too_large"> {
-  return new Promise((resolve, reject) => {
+type BodyRead = { readonly body: Buffer } | { readonly failed: "too_large" | "timeout" | "aborted" };
+
+/** Reads at most `limit` bytes within `timeoutMs`; on failure it stops reading and keeps nothing. */
+function readBody(request: IncomingMessage, limit: number, timeoutMs: number): Promise<BodyRead> {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    request.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        resolve("too_large");
-        request.destroy();
-        return;
+    let settled = false;
+    const finish = (read: BodyRead): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      request.off("data", onData);
+      request.off("end", onEnd);
+      request.off("error", onGone);
+      request.off("close", onClose);
+      if ("failed" in read) {
+        chunks.length = 0;
+        request.pause();
       }
-      chunks.push(chunk);
-    });
-    request.on("end", () => resolve(Buffer.concat(chunks)));
-    request.on("error", reject);
+      resolve(read);
+    };
+    const timer = setTimeout(() => finish({ failed: "timeout" }), timeoutMs);
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) finish({ failed: "too_large" });
+      else chunks.push(chunk);
+    };
+    const onEnd = (): void => finish({ body: Buffer.concat(chunks, size) });
+    const onGone = (): void => finish({ failed: "aborted" });
+    const onClose = (): void => {
+      if (!request.complete) finish({ failed: "aborted" });
+    };
+    request.on("data", onData).on("end", onEnd).on("error", onGone).on("close", onClose);
   });
 }
 
+/** What an error reply shows of an error value: its code, path and rule, a bounded message and a bounded preview of the value. */
+function errorBody(error: { readonly code: string; readonly path?: string; readonly rule?: string; readonly message: string; readonly value?: unknown }): Record<string, string> {
+  return {
+    code: error.code,
+    ...(error.path === undefined ? {} : { path: boundedText(error.path, 200) }),
+    ...(error.rule === undefined ? {} : { rule: boundedText(error.rule, 200) }),
+    message: boundedText(error.message, 300),
+    ...(error.value === undefined ? {} : { value: previewValue(error.value) }),
+  };
+}
+
+const CLOSE = { connection: "close" } as const;
+
 function reply(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  if (response.headersSent) return;
-  response.writeHead(status, { "content-type": "application/json", ...headers });
-  response.end(JSON.stringify(body));
+  if (response.headersSent) {
+    // Half a reply cannot be completed; ending the connection tells the client so at once.
+    if (!response.writableEnded) response.destroy();
+    return;
+  }
+  // Serialised before the status goes out, so a value that cannot be serialised still gets an answer.
+  let text: string;
+  let code = status;
+  try {
+    text = JSON.stringify(body);
+  } catch {
+    code = 500;
+    text = JSON.stringify({ code: "internal", message: "the reply could not be serialised" });
+  }
+  response.writeHead(code, { "content-type": "application/json", "content-length": String(Buffer.byteLength(text)), ...headers });
+  response.end(text);
 }
 
 /**
@@ -170,7 +264,13 @@ function reply(response: ServerResponse, status: number, body: unknown, headers:
  * Beyond `concurrency` requests at once, and while closing, it answers 503 with Retry-After, which
  * the sender retries.
  *
- * @param options - secrets, tolerance, body limit, the inbox, concurrency
+ * The body is read only once the signature header is present, well formed and fresh (else 401),
+ * within `bodyTimeoutMs` (else 408) and up to `maxBodyBytes` (else 413, also when Content-Length
+ * announces more). Those replies carry `Connection: close` and the rest of the body is not read,
+ * so a client that cannot pass holds no slot and no memory. Error replies show a bounded preview
+ * of the offending value, never the raw input.
+ *
+ * @param options - secrets, tolerance, body limit and deadline, the inbox, concurrency
  * @param handler - the effect of each event, run once per event by the inbox
  * @returns the receiver with its request listener
  * @example
@@ -180,6 +280,7 @@ function reply(response: ServerResponse, status: number, body: unknown, headers:
 export function createWebhookReceiver<TTx>(options: WebhookReceiverOptions<TTx>, handler: Handler<CanonicalEvent, TTx>): WebhookReceiver {
   const tolerance = options.toleranceSeconds ?? 300;
   const limit = options.maxBodyBytes ?? 1024 * 1024;
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? 5000;
   const concurrency = options.concurrency ?? 16;
   const now = options.now ?? Date.now;
   const stats = createStatsCounter();
@@ -196,48 +297,79 @@ export function createWebhookReceiver<TTx>(options: WebhookReceiverOptions<TTx>,
     return true;
   }
 
+  const signatureOf = (request: IncomingMessage): string | undefined => {
+    const header = request.headers[SIGNATURE_HEADER];
+    return typeof header === "string" ? header : undefined;
+  };
+
+  /** The checks that need no body; a refusal here is answered before any of the body is read. */
+  function refuseEarly(request: IncomingMessage, response: ServerResponse): boolean {
+    if (request.method !== "POST") {
+      reply(response, 405, { code: "method_not_allowed", message: "webhooks are POSTed" }, { allow: "POST", ...CLOSE });
+      return true;
+    }
+    const header = checkSignatureHeader({ header: signatureOf(request), now: now() / 1000, toleranceSeconds: tolerance });
+    if (header.isErr()) {
+      reply(response, 401, errorBody(header.error), CLOSE);
+      return true;
+    }
+    const announced = request.headers["content-length"];
+    if (announced !== undefined && /^\d+$/.test(announced) && Number(announced) > limit) {
+      reply(response, 413, { code: "body_too_large", message: `the body exceeds ${limit} bytes` }, CLOSE);
+      return true;
+    }
+    if (closing || inFlight >= concurrency) {
+      reply(response, 503, { code: closing ? "closing" : "busy", message: closing ? "the receiver is shutting down" : "too many requests in flight" }, { "retry-after": "1", ...CLOSE });
+      return true;
+    }
+    return false;
+  }
+
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    if (request.method !== "POST") return reply(response, 405, { code: "method_not_allowed", message: "webhooks are POSTed" }, { allow: "POST" });
-    const body = await readBody(request, limit);
-    if (body === "too_large") return reply(response, 413, { code: "body_too_large", message: `the body exceeds ${limit} bytes` });
-    const signatureHeader = request.headers[SIGNATURE_HEADER];
+    const read = await readBody(request, limit, bodyTimeoutMs);
+    if ("failed" in read) {
+      if (read.failed === "too_large") return reply(response, 413, { code: "body_too_large", message: `the body exceeds ${limit} bytes` }, CLOSE);
+      if (read.failed === "timeout") return reply(response, 408, { code: "body_timeout", message: `the body did not arrive within ${bodyTimeoutMs} ms` }, CLOSE);
+      return;
+    }
+    const body = read.body;
     const nowSeconds = now() / 1000;
-    const verified = verifyWebhook({ header: typeof signatureHeader === "string" ? signatureHeader : undefined, body, secrets: options.secrets, now: nowSeconds, toleranceSeconds: tolerance });
-    if (verified.isErr()) return reply(response, 401, verified.error);
+    const verified = verifyWebhook({ header: signatureOf(request), body, secrets: options.secrets, now: nowSeconds, toleranceSeconds: tolerance });
+    if (verified.isErr()) return reply(response, 401, errorBody(verified.error));
     if (!remember(verified.value.nonce, verified.value.timestamp, nowSeconds)) {
       return reply(response, 409, { code: "replayed", message: "this nonce was already received; a retry is signed afresh with a new nonce" });
     }
-    const read = httpBinding.toEvent({ headers: request.headersDistinct, body });
-    const inputs: Result<CanonicalEvent, EventError>[] = read.isErr() ? [err(read.error)] : Array.isArray(read.value) ? (read.value as CanonicalEvent[]).map((e) => ok(e)) : [ok(read.value as CanonicalEvent)];
+    const parsed = httpBinding.toEvent({ headers: request.headersDistinct, body });
+    const inputs: Result<CanonicalEvent, EventError>[] = parsed.isErr()
+      ? [err(parsed.error)]
+      : Array.isArray(parsed.value)
+        ? (parsed.value as CanonicalEvent[]).map((e) => ok(e))
+        : [ok(parsed.value as CanonicalEvent)];
     const outcomes: DeliveryOutcome[] = [];
     for (const input of inputs) {
       stats.received();
       const outcome = await settleDelivery(options.inbox, handler, input, body.toString("utf8"));
       stats.count(outcome);
-      options.onOutcome?.(outcome);
+      options.onOutcome?.(outcome, {});
       outcomes.push(outcome);
     }
     const retry = outcomes.find((o) => o.action === "retry");
     if (retry !== undefined) {
       // Nothing of this request may be lost: the sender retries with a fresh signature.
       seen.delete(verified.value.nonce);
-      return reply(response, 503, { code: "store_failed", message: retry.error.message }, { "retry-after": "1" });
+      return reply(response, 503, { code: "store_failed", message: boundedText(retry.error.message) }, { "retry-after": "1" });
     }
     const rejected = outcomes.find((o): o is Extract<DeliveryOutcome, { rejected: EventError }> => "rejected" in o);
-    if (rejected !== undefined) return reply(response, 400, rejected.rejected);
+    if (rejected !== undefined) return reply(response, 400, errorBody(rejected.rejected));
     return reply(response, 200, { outcomes: outcomes.map((o) => ({ id: o.id, outcome: "outcome" in o ? o.outcome.outcome : "rejected" })) });
   }
 
   return {
     listener: (request, response) => {
-      if (closing || inFlight >= concurrency) {
-        request.resume();
-        reply(response, 503, { code: closing ? "closing" : "busy", message: closing ? "the receiver is shutting down" : "too many requests in flight" }, { "retry-after": "1" });
-        return;
-      }
+      if (refuseEarly(request, response)) return;
       inFlight++;
       handle(request, response)
-        .catch((cause: unknown) => reply(response, 500, { code: "internal", message: describeCause(cause) }))
+        .catch(() => reply(response, 500, { code: "internal", message: "the receiver failed; the request was not stored" }))
         .finally(() => {
           inFlight--;
           if (inFlight === 0) {

@@ -4,6 +4,7 @@ export {
   createStatsCounter,
   createWorkPool,
   settleDelivery,
+  type DeliveryInfo,
   type DeliveryOutcome,
   type PublishOutcome,
   type Publisher,

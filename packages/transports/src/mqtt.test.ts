@@ -1,7 +1,8 @@
-import mqtt from "mqtt";
+import mqtt, { type IPublishPacket } from "mqtt";
 import { afterAll, describe, expect, it } from "vitest";
 import { effects, machineStateEvent, uniqueName, waitFor, workOrderEvents } from "../test/fixtures.js";
 import { hostPort, startTcpProxy } from "../test/tcp-proxy.js";
+import type { DeliveryInfo, DeliveryOutcome } from "./core.js";
 import { createMqttPublisher, defaultMqttUrl, subscribeMqtt } from "./mqtt.js";
 
 // A missing broker fails these tests with connect_failed: they never skip.
@@ -16,6 +17,17 @@ afterAll(async () => {
   }
 });
 
+/** The protocol level of an MQTT CONNECT packet: 4 for MQTT 3.1.1, 5 for MQTT 5. */
+function protocolLevel(connect: Buffer): number | undefined {
+  if (connect[0] !== 0x10) return undefined;
+  let i = 1;
+  while ((connect[i] ?? 0) & 0x80) i++;
+  i++;
+  // Protocol name: a two-byte length, then "MQTT".
+  if (connect.subarray(i, i + 6).toString("latin1") !== "\u0000\u0004MQTT") return undefined;
+  return connect[i + 6];
+}
+
 function clientId(): string {
   const id = uniqueName("mw-sub");
   sessions.push(id);
@@ -26,12 +38,20 @@ describe("MQTT over the local broker", () => {
   it.each([
     ["MQTT 5 binary", 5, "binary"],
     ["MQTT 5 structured", 5, "structured"],
-    ["MQTT 3.1.1 structured", 4, "binary"],
+    ["MQTT 3.1.1 structured", 4, "structured"],
   ] as const)("%s: publishes at QoS 1 and applies each effect once, also when published twice", async (_name, protocolVersion, mode) => {
     const enterprise = uniqueName("mw");
     const fx = effects();
     const sub = (await subscribeMqtt({ url, protocolVersion, clientId: clientId(), topics: [`${enterprise}/#`], inbox: fx.inbox }, fx.handler))._unsafeUnwrap();
-    const pub = (await createMqttPublisher({ url, protocolVersion, mode, enterprise }))._unsafeUnwrap();
+    // What goes over the wire, as a plain MQTT 5 client sees it.
+    const raw = await mqtt.connectAsync(url, { protocolVersion: 5 });
+    const packets: IPublishPacket[] = [];
+    raw.on("message", (_topic, _payload, packet) => packets.push(packet));
+    await raw.subscribeAsync(`${enterprise}/#`, { qos: 1 });
+    // The publisher connects through a proxy that keeps the first bytes of its CONNECT packet.
+    const proxy = await startTcpProxy(hostPort(url, 1883));
+    const pub = (await createMqttPublisher({ url: `mqtt://127.0.0.1:${proxy.port}`, protocolVersion, mode, enterprise }))._unsafeUnwrap();
+    expect(proxy.openings().map(protocolLevel)).toEqual([protocolVersion]);
     const events = workOrderEvents(50);
     const outcomes = (await pub.publish(events))._unsafeUnwrap();
     expect(outcomes.every((o) => o.outcome === "published")).toBe(true);
@@ -39,8 +59,27 @@ describe("MQTT over the local broker", () => {
     await waitFor(() => sub.stats().received === 100, 10_000, () => `100 deliveries (have ${sub.stats().received})`);
     expect(fx.applied).toEqual(events.map((e) => e.id));
     expect(sub.stats()).toMatchObject({ processed: 50, duplicates: 50, rejected: 0 });
+    await waitFor(() => packets.length === 100, 10_000, () => `100 raw packets (have ${packets.length})`);
+    const first = packets[0]!;
+    if (mode === "structured") {
+      // The whole event in the payload; MQTT 3.1.1 has no properties to carry attributes in.
+      expect(first.properties?.userProperties).toBeUndefined();
+      expect(JSON.parse(first.payload.toString())).toMatchObject({ specversion: "1.0", id: events[0]!.id, type: events[0]!.type, source: events[0]!.source, data: events[0]!.data });
+      if (protocolVersion === 4) expect(first.properties?.contentType).toBeUndefined();
+      else expect(first.properties?.contentType).toMatch(/^application\/cloudevents\+json/);
+    } else {
+      expect(first.properties?.userProperties).toMatchObject({ specversion: "1.0", id: events[0]!.id, type: events[0]!.type });
+      expect(JSON.parse(first.payload.toString())).toEqual(events[0]!.data);
+    }
+    await raw.endAsync();
     (await pub.close())._unsafeUnwrap();
     (await sub.close())._unsafeUnwrap();
+    await proxy.close();
+  });
+
+  it("refuses binary mode on MQTT 3.1.1, which has no user properties to carry the attributes", async () => {
+    const refused = await createMqttPublisher({ url, protocolVersion: 4, mode: "binary" });
+    expect(refused._unsafeUnwrapErr()).toMatchObject({ code: "invalid_options", path: "mode" });
   });
 
   it("retains the last known machine state for late subscribers", async () => {
@@ -81,6 +120,10 @@ describe("MQTT over the local broker", () => {
     const result = await createMqttPublisher({ url: "mqtt://127.0.0.1:1", connectTimeoutMs: 500, client: { reconnectPeriod: 0 } });
     expect(result._unsafeUnwrapErr().code).toBe("connect_failed");
     expect(result._unsafeUnwrapErr().message).toMatch(/^cannot connect to the MQTT broker: no CONNACK from mqtt:\/\/127\.0\.0\.1:1 within 500 ms/);
+    // Credentials in the URL never reach the error.
+    const withSecret = (await createMqttPublisher({ url: "mqtt://plant:s3cr3t@127.0.0.1:1", connectTimeoutMs: 300, client: { reconnectPeriod: 0 } }))._unsafeUnwrapErr();
+    expect(withSecret.path).toBe("mqtt://127.0.0.1:1");
+    expect(JSON.stringify({ path: withSecret.path, message: withSecret.message })).not.toContain("s3cr3t");
   });
 
   it("fault: 10,000 events while the connection is cut twice: every effect exactly once, in order per partition", async () => {
@@ -88,7 +131,11 @@ describe("MQTT over the local broker", () => {
     const proxy = await startTcpProxy(hostPort(url, 1883));
     const viaProxy = `mqtt://127.0.0.1:${proxy.port}`;
     const fx = effects();
-    const sub = (await subscribeMqtt({ url: viaProxy, clientId: clientId(), topics: [`${enterprise}/#`], inbox: fx.inbox, retryDelayMs: 50 }, fx.handler))._unsafeUnwrap();
+    let redelivered = 0;
+    const onOutcome = (_o: DeliveryOutcome, delivery: DeliveryInfo): void => {
+      if (delivery.redelivered === true) redelivered++;
+    };
+    const sub = (await subscribeMqtt({ url: viaProxy, clientId: clientId(), topics: [`${enterprise}/#`], inbox: fx.inbox, retryDelayMs: 50, onOutcome }, fx.handler))._unsafeUnwrap();
     const pubId = clientId();
     const pub = (await createMqttPublisher({ url: viaProxy, enterprise, clientId: pubId }))._unsafeUnwrap();
     // 20 work orders, 500 revisions each: the inbox's revision guard would mark any reordering stale.
@@ -99,9 +146,10 @@ describe("MQTT over the local broker", () => {
         expect(outcomes.filter((o) => o.outcome !== "published")).toEqual([]);
       }
     })();
+    const cut: number[] = [];
     for (const at of [2000, 6000]) {
       await waitFor(() => fx.applied.length >= at, 30_000, () => `${at} effects (have ${fx.applied.length})`);
-      await proxy.cut();
+      cut.push(await proxy.cut());
       await new Promise((r) => setTimeout(r, 300));
       await proxy.reopen();
     }
@@ -112,8 +160,12 @@ describe("MQTT over the local broker", () => {
     expect(fx.applied).toEqual(events.map((e) => e.id));
     (await pub.close())._unsafeUnwrap();
     (await sub.close())._unsafeUnwrap();
-    // The clients really reconnected through the reopened proxy.
-    expect(proxy.connections()).toBeGreaterThanOrEqual(6);
     await proxy.close();
+    // The fault happened: each cut destroyed the publisher's and the subscriber's connection, and both reconnected.
+    expect(cut).toEqual([2, 2]);
+    expect(proxy.connections()).toBeGreaterThanOrEqual(6);
+    // Its consequence: the broker resent what was in flight (DUP), and the inbox absorbed every copy.
+    expect(redelivered).toBeGreaterThan(0);
+    expect(sub.stats().received).toBe(10_000 + sub.stats().duplicates);
   });
 });

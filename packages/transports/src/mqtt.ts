@@ -39,7 +39,7 @@ export interface MqttPublisherOptions extends MqttConnectionOptions {
   readonly enterprise?: string;
   /** The values the template is filled with. Default {@link topicValuesOf}. */
   readonly topicValues?: (event: CanonicalEvent) => TopicValues;
-  /** `binary` (default on MQTT 5): attributes as user properties; `structured`: the JSON format. MQTT 3.1.1 is always structured. */
+  /** `binary` (default on MQTT 5): attributes as user properties; `structured` (default on MQTT 3.1.1, the only mode it has): the JSON format. `binary` with protocol version 4 is refused as `invalid_options`. */
   readonly mode?: "binary" | "structured";
   /** Which events are retained as the topic's last known value. Default: machine states. */
   readonly retain?: (event: CanonicalEvent) => boolean;
@@ -57,6 +57,11 @@ export interface MqttPublisherOptions extends MqttConnectionOptions {
  */
 export function isMachineState(event: CanonicalEvent): boolean {
   return event.type.startsWith("dev.millwright.machinestate.");
+}
+
+/** A broker URL as errors show it: user and password removed. */
+function withoutCredentials(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, "$1");
 }
 
 function connect(
@@ -86,7 +91,7 @@ function connect(
   return ResultAsync.fromPromise(
     new Promise<MqttClient>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`no CONNACK from ${url} within ${options.connectTimeoutMs ?? 10_000} ms${lastError === undefined ? "" : ` (${describeCause(lastError)})`}`)),
+        () => reject(new Error(`no CONNACK from ${withoutCredentials(url)} within ${options.connectTimeoutMs ?? 10_000} ms${lastError === undefined ? "" : ` (${describeCause(lastError)})`}`)),
         options.connectTimeoutMs ?? 10_000,
       );
       client.once("connect", () => {
@@ -96,7 +101,7 @@ function connect(
     }),
     (cause) => {
       client.end(true);
-      return transportError("connect_failed", url, `cannot connect to the MQTT broker: ${describeCause(cause)}`, { cause });
+      return transportError("connect_failed", withoutCredentials(url), `cannot connect to the MQTT broker: ${describeCause(cause)}`, { cause });
     },
   );
 }
@@ -120,6 +125,9 @@ export function createMqttPublisher(options: MqttPublisherOptions = {}): ResultA
   const valuesOf = options.topicValues ?? ((e: CanonicalEvent) => topicValuesOf(e, enterprise));
   const retain = options.retain ?? isMachineState;
   const v5 = (options.protocolVersion ?? 5) === 5;
+  if (!v5 && options.mode === "binary") {
+    return errAsync(transportError("invalid_options", "mode", "binary mode needs MQTT 5 user properties; MQTT 3.1.1 (protocolVersion 4) is structured only", { value: options.mode }));
+  }
   const binary = v5 && (options.mode ?? "binary") === "binary";
   const clientId = options.clientId ?? `millwright-pub-${Math.random().toString(36).slice(2, 10)}`;
   return connect(options, clientId, { clean: options.clientId === undefined, expirySeconds: options.clientId === undefined ? 0 : 3600 }).map((client): Publisher => {
@@ -205,7 +213,7 @@ export function subscribeMqtt<TTx>(options: MqttSubscribeOptions<TTx>, handler: 
       for (;;) {
         const outcome = await settleDelivery(options.inbox, handler, input, raw);
         stats.count(outcome);
-        options.onOutcome?.(outcome);
+        options.onOutcome?.(outcome, { redelivered: packet.dup });
         if (outcome.action === "ack") {
           done();
           break;

@@ -221,7 +221,7 @@ export function subscribeNats<TTx>(nc: NatsConnection, options: NatsSubscribeOpt
     const input = natsBinding.toEvent({ headers: headersOf(m), data: m.data });
     const outcome: DeliveryOutcome = await settleDelivery(options.inbox, handler, input, m.string());
     stats.count(outcome);
-    options.onOutcome?.(outcome);
+    options.onOutcome?.(outcome, { redelivered: m.info.redelivered });
     if (outcome.action === "retry") {
       if (m.info.deliveryCount >= maxDeliver) {
         if (await deadLetter(m, `delivered ${m.info.deliveryCount} times: ${outcome.error.message}`)) m.term(outcome.error.message.slice(0, 200));

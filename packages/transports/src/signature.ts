@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { err, ok, type Result } from "neverthrow";
+import { boundedText } from "./errors.js";
 
 /** The header that carries a webhook's signature: `t=<unix seconds>,n=<nonce>,v1=<hex HMAC-SHA256>`. */
 export const SIGNATURE_HEADER = "millwright-signature";
@@ -35,6 +36,44 @@ function hmacHex(secret: string, timestamp: number, nonce: string, body: string 
 }
 
 /**
+ * Checks what can be checked of a signature header before the body is read: that it is present,
+ * well formed, and that its timestamp is within the tolerance of now. A receiver calls it first,
+ * so that a request which cannot pass never gets to send its body.
+ *
+ * @param input - the header value, now in unix seconds and the tolerance in seconds
+ * @returns the signed timestamp, the nonce and the candidate signatures, or why the header is refused
+ * @example
+ * const header = checkSignatureHeader({ header: req.headers["millwright-signature"], now: Date.now() / 1000 });
+ */
+export function checkSignatureHeader(input: {
+  readonly header: string | undefined;
+  readonly now: number;
+  readonly toleranceSeconds?: number;
+}): Result<{ readonly timestamp: number; readonly nonce: string; readonly signatures: readonly string[] }, SignatureError> {
+  const path = `/headers/${SIGNATURE_HEADER}`;
+  if (input.header === undefined || input.header === "") return err({ code: "signature_missing", path, message: `the request carries no ${SIGNATURE_HEADER} header` });
+  let timestamp: number | undefined;
+  let nonce: string | undefined;
+  const signatures: string[] = [];
+  for (const part of input.header.split(",")) {
+    const at = part.indexOf("=");
+    const key = part.slice(0, at).trim();
+    const value = part.slice(at + 1).trim();
+    if (key === "t" && /^\d{1,12}$/.test(value)) timestamp = Number(value);
+    else if (key === "n" && NONCE.test(value)) nonce = value;
+    else if (key === "v1" && /^[0-9a-f]{64}$/.test(value)) signatures.push(value);
+  }
+  if (timestamp === undefined || nonce === undefined || signatures.length === 0) {
+    return err({ code: "signature_malformed", path, message: "is t=<unix seconds>,n=<nonce>,v1=<64 hex digits>", value: boundedText(input.header, 120) });
+  }
+  const tolerance = input.toleranceSeconds ?? 300;
+  if (Math.abs(input.now - timestamp) > tolerance) {
+    return err({ code: "timestamp_stale", path, message: `the signed timestamp ${timestamp} is more than ${tolerance} s from now (${Math.floor(input.now)})`, value: String(timestamp) });
+  }
+  return ok({ timestamp, nonce, signatures });
+}
+
+/**
  * Verifies a webhook signature in constant time and checks that its timestamp is within the
  * tolerance of now. Any of several secrets may match, so secrets can be rotated.
  *
@@ -50,26 +89,10 @@ export function verifyWebhook(input: {
   readonly now: number;
   readonly toleranceSeconds?: number;
 }): Result<{ readonly timestamp: number; readonly nonce: string }, SignatureError> {
+  const checked = checkSignatureHeader(input);
+  if (checked.isErr()) return err(checked.error);
+  const { timestamp, nonce, signatures } = checked.value;
   const path = `/headers/${SIGNATURE_HEADER}`;
-  if (input.header === undefined || input.header === "") return err({ code: "signature_missing", path, message: `the request carries no ${SIGNATURE_HEADER} header` });
-  let timestamp: number | undefined;
-  let nonce: string | undefined;
-  const signatures: string[] = [];
-  for (const part of input.header.split(",")) {
-    const at = part.indexOf("=");
-    const key = part.slice(0, at).trim();
-    const value = part.slice(at + 1).trim();
-    if (key === "t" && /^\d{1,12}$/.test(value)) timestamp = Number(value);
-    else if (key === "n" && NONCE.test(value)) nonce = value;
-    else if (key === "v1" && /^[0-9a-f]{64}$/.test(value)) signatures.push(value);
-  }
-  if (timestamp === undefined || nonce === undefined || signatures.length === 0) {
-    return err({ code: "signature_malformed", path, message: "is t=<unix seconds>,n=<nonce>,v1=<64 hex digits>", value: input.header.slice(0, 200) });
-  }
-  const tolerance = input.toleranceSeconds ?? 300;
-  if (Math.abs(input.now - timestamp) > tolerance) {
-    return err({ code: "timestamp_stale", path, message: `the signed timestamp ${timestamp} is more than ${tolerance} s from now (${Math.floor(input.now)})`, value: String(timestamp) });
-  }
   for (const secret of input.secrets) {
     const expected = Buffer.from(hmacHex(secret, timestamp, nonce, input.body), "hex");
     for (const signature of signatures) {
