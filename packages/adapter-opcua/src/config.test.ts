@@ -86,6 +86,33 @@ describe("parseAdapterConfig", () => {
     expect(error.issues[0]?.rule).toMatchInlineSnapshot(`"a good counter and a processed counter exclude each other: good is either counted or processed − defective"`);
   });
 
+  it("accepts counters as plain variables, without a count object", () => {
+    const { countObjectNodeId: _object, ...rest } = valid;
+    const config = parseAdapterConfig(rest)._unsafeUnwrap();
+    expect(config.countObjectNodeId).toBeUndefined();
+    expect(parseAdapterConfig({ ...rest, countObjectKind: "PackMLAdminObjectType" })._unsafeUnwrapErr().issues).toMatchInlineSnapshot(`
+      [
+        {
+          "code": "missing_field",
+          "path": "/countObjectNodeId",
+          "rule": "countObjectKind names the kind of countObjectNodeId: give both or neither",
+        },
+      ]
+    `);
+  });
+
+  it("takes the margin of a counter as the most parts it counts between two readings, under half its range", () => {
+    const width = (w: unknown) => parseAdapterConfig({ ...valid, signals: [{ role: "good_count", nodeId: "ns=3;s=G", width: w }] });
+    expect(width({ max: 65535, wrapValue: 0 })._unsafeUnwrap().signals[0]).toMatchObject({ width: { max: 65535, wrapValue: 0, margin: 16384 } });
+    expect(width({ max: 65535, wrapValue: 0, margin: 20_000 })._unsafeUnwrap().signals[0]).toMatchObject({ width: { margin: 20_000 } });
+    expect(width({ max: 65535, wrapValue: 0, margin: 40_000 })._unsafeUnwrapErr().issues.map((i) => `${i.path}: ${i.rule} (${String(i.value)})`)).toMatchInlineSnapshot(`
+      [
+        "/signals/0/width/margin: margin is less than half the counter's range (65536), so that a rise, a rollover and a reset can be told apart (40000)",
+      ]
+    `);
+    expect(width({ max: 65535, wrapValue: 0, margin: 0 }).isErr()).toBe(true);
+  });
+
   it("never throws on any input (property)", () => {
     fc.assert(fc.property(fc.anything(), (input) => parseAdapterConfig(input).isErr()));
     fc.assert(

@@ -38,7 +38,11 @@ export interface CounterWidth {
   readonly max: number;
   /** Value the counter wraps to: −2147483648 for a signed Int32, 0 for UInt32 and most PLC counters. */
   readonly wrapValue: number;
-  /** A decrease counts as a rollover only when `from` is within this margin below `max` and `to` within it above `wrapValue`. */
+  /**
+   * The most parts the counter can count between two readings. A rise beyond it is a preset, not
+   * production (reported as `counter_jumped`, nothing counted); a rollover or a count since a reset
+   * beyond it is not taken for one. Less than half the range `max − wrapValue + 1`.
+   */
   readonly margin: number;
 }
 
@@ -77,10 +81,14 @@ export interface AdapterConfig {
   readonly equipment: EquipmentRef;
   /** Unit of counted parts, UN/CEFACT Rec. 20 (default `H87`, piece). */
   readonly unit: string;
-  /** Node id of the PackML Admin (or Machinery) object, used as the count's sourceRefs key. */
-  readonly countObjectNodeId: string;
-  /** Type of the count object, used as the count's sourceRefs kind (default `PackMLAdminObjectType`). */
-  readonly countObjectKind: string;
+  /**
+   * Node id of the PackML Admin (or Machinery) object, used as the count's sourceRefs key. Absent
+   * when the counters are plain variables: each counter variable is then a sourceRef of kind
+   * `CounterVariable`.
+   */
+  readonly countObjectNodeId?: string;
+  /** Type of the count object, used as the count's sourceRefs kind (default `PackMLAdminObjectType`); present with `countObjectNodeId`. */
+  readonly countObjectKind?: string;
   /** Subscription publishing interval in ms. */
   readonly publishingInterval: number;
   readonly signals: readonly Signal[];
@@ -212,7 +220,10 @@ function parseWidth(c: Collector, value: unknown, path: string): CounterWidth {
   }
   const max = c.number(value, "max", path, INT32_COUNTER.max, { min: 1, max: 4294967295, integer: true });
   const wrapValue = c.number(value, "wrapValue", path, 0, { min: -2147483648, max: 0, integer: true });
-  const margin = c.number(value, "margin", path, INT32_COUNTER.margin, { min: 0, max: 4294967295, integer: true });
+  const range = max - wrapValue + 1;
+  const margin = c.number(value, "margin", path, Math.min(INT32_COUNTER.margin, Math.floor(range / 4)), { min: 1, max: 4294967295, integer: true });
+  // With a margin of half the range or more, the same two readings read as a rise and as a rollover.
+  if (margin * 2 >= range) c.add("invalid_value", `${path}/margin`, `margin is less than half the counter's range (${range}), so that a rise, a rollover and a reset can be told apart`, margin);
   return { max, wrapValue, margin };
 }
 
@@ -314,8 +325,12 @@ export function parseAdapterConfig(input: unknown): Result<AdapterConfig, Config
   const sourceSystem = c.string(input, "sourceSystem", "", { required: true, pattern: IDENTIFIER, rule: "sourceSystem is an identifier (the server's application URI)" });
   const equipment = parseEquipment(c, input["equipment"]);
   const unit = c.string(input, "unit", "", { required: false, pattern: /^[A-Z0-9]{2,3}$/, rule: "unit is a UN/CEFACT Rec. 20 code" }) ?? CONFIG_DEFAULTS.unit;
-  const countObjectNodeId = c.string(input, "countObjectNodeId", "", { required: true, pattern: IDENTIFIER, rule: "countObjectNodeId is an identifier" });
-  const countObjectKind = c.string(input, "countObjectKind", "", { required: false, pattern: IDENTIFIER, rule: "countObjectKind is an identifier" }) ?? "PackMLAdminObjectType";
+  const countObjectNodeId = c.string(input, "countObjectNodeId", "", { required: false, pattern: IDENTIFIER, rule: "countObjectNodeId is an identifier" });
+  const rawKind = c.string(input, "countObjectKind", "", { required: false, pattern: IDENTIFIER, rule: "countObjectKind is an identifier" });
+  if (input["countObjectKind"] !== undefined && input["countObjectNodeId"] === undefined) {
+    c.add("missing_field", "/countObjectNodeId", "countObjectKind names the kind of countObjectNodeId: give both or neither");
+  }
+  const countObject = countObjectNodeId === undefined ? {} : { countObjectNodeId, countObjectKind: rawKind ?? "PackMLAdminObjectType" };
   const publishingInterval = c.number(input, "publishingInterval", "", CONFIG_DEFAULTS.publishingInterval, { min: 10, max: 3_600_000, integer: false });
   const rawSignals = input["signals"];
   const signals: Signal[] = [];
@@ -343,8 +358,8 @@ export function parseAdapterConfig(input: unknown): Result<AdapterConfig, Config
       c.add("invalid_value", "/signals", "a good counter and a processed counter exclude each other: good is either counted or processed − defective", "processed_count");
     }
   }
-  if (c.issues.length > 0 || endpointUrl === undefined || sourceSystem === undefined || countObjectNodeId === undefined) return err(toConfigError(c.issues));
-  const config: AdapterConfig = { endpointUrl, securityMode, securityPolicy, identity, sourceSystem, equipment, unit, countObjectNodeId, countObjectKind, publishingInterval, signals };
+  if (c.issues.length > 0 || endpointUrl === undefined || sourceSystem === undefined) return err(toConfigError(c.issues));
+  const config: AdapterConfig = { endpointUrl, securityMode, securityPolicy, identity, sourceSystem, equipment, unit, ...countObject, publishingInterval, signals };
   return ok({
     ...config,
     ...(certificateFile === undefined ? {} : { certificateFile }),

@@ -5,35 +5,69 @@ export type CounterDelta =
   | { readonly kind: "normal"; readonly delta: number; readonly reset: false; readonly rollover: false }
   | { readonly kind: "rollover"; readonly delta: number; readonly reset: false; readonly rollover: true }
   | { readonly kind: "reset"; readonly delta: number; readonly reset: true; readonly rollover: false }
+  | { readonly kind: "jumped"; readonly delta: 0; readonly reset: false; readonly rollover: false }
   | { readonly kind: "decreased"; readonly delta: 0; readonly reset: false; readonly rollover: false };
+
+/** What else is known about the interval between two readings. */
+export interface CounterDeltaOptions {
+  /**
+   * The machine signalled a reset between the two readings (a PackML Resetting or Clearing state
+   * was seen): a drop of the counter is then a reset even where it looks like a rollover, and a
+   * negative (wrapped) signed counter coming back to a small value is a reset.
+   */
+  readonly resetSignalled?: boolean;
+}
 
 /**
  * Computes the parts a cumulative counter counted between two readings, detecting a wrap at the
- * counter's maximum and a reset to zero (docs/model/production-count.md, "How deltas are derived").
+ * counter's maximum, a reset to zero and a preset (docs/model/production-count.md, "How deltas are
+ * derived"). `width.margin` is the most parts the counter can count between two readings: no
+ * rise, rollover or count since a reset beyond it is taken for production.
  *
- * A decrease is a rollover when `from` lies within `width.margin` below `width.max` and `to`
- * within `width.margin` above `width.wrapValue`; otherwise a reset when `to ≥ 0` (the count
- * since the reset, parts between the last reading and the reset are lost); otherwise
- * `decreased`, which the caller reports instead of guessing.
+ * In order:
+ * 1. a reset is signalled, `0 ≤ to ≤ margin`, and the counter dropped (`to < from`) or was negative
+ *    (a signed counter after a rollover) → `reset`, delta `to`;
+ * 2. `from ≤ to ≤ from + margin` → `normal`, delta `to − from`;
+ * 3. `to > from + margin`: a negative (wrapped) signed counter back at `0 ≤ to ≤ margin` → `reset`,
+ *    delta `to` (−2147483000 → 0 is a reset, not 2147483000 parts); otherwise `jumped` (a preset),
+ *    delta 0, which the caller reports;
+ * 4. `to < from` and `(max − from) + (to − wrapValue) + 1 ≤ margin` → `rollover`, delta that sum;
+ * 5. `to < from` and `0 ≤ to ≤ margin` → `reset`, delta `to` (the count since the reset; parts
+ *    between the last reading and the reset are lost);
+ * 6. otherwise `decreased`, delta 0, which the caller reports instead of guessing.
  *
  * @param from - the previous reading
  * @param to - the new reading
- * @param width - the counter's maximum, wrap value and rollover margin
+ * @param width - the counter's maximum, wrap value and margin
+ * @param options - whether the machine signalled a reset between the readings
  * @returns the delta and how it was established
  * @example
  * ```ts
  * computeCounterDelta(2147483630, -2147483616, INT32_COUNTER); // { kind: "rollover", delta: 50, … }
  * computeCounterDelta(1200, 1203, INT32_COUNTER); // { kind: "normal", delta: 3, … }
  * computeCounterDelta(1200, 4, INT32_COUNTER); // { kind: "reset", delta: 4, … }
+ * computeCounterDelta(-2147483000, 0, INT32_COUNTER); // { kind: "reset", delta: 0, … }
+ * computeCounterDelta(1200, 5_000_000, INT32_COUNTER); // { kind: "jumped", delta: 0, … }
  * ```
  */
-export function computeCounterDelta(from: number, to: number, width: CounterWidth): CounterDelta {
-  if (to >= from) return { kind: "normal", delta: to - from, reset: false, rollover: false };
-  if (from <= width.max && width.max - from <= width.margin && to - width.wrapValue <= width.margin && to >= width.wrapValue) {
-    return { kind: "rollover", delta: width.max - from + (to - width.wrapValue) + 1, reset: false, rollover: true };
+export function computeCounterDelta(from: number, to: number, width: CounterWidth, options: CounterDeltaOptions = {}): CounterDelta {
+  const countSinceReset = to >= 0 && to <= width.margin;
+  if (options.resetSignalled === true && countSinceReset && (to < from || from < 0)) return reset(to);
+  if (to >= from) {
+    if (to - from <= width.margin) return { kind: "normal", delta: to - from, reset: false, rollover: false };
+    if (from < 0 && countSinceReset) return reset(to);
+    return { kind: "jumped", delta: 0, reset: false, rollover: false };
   }
-  if (to >= 0) return { kind: "reset", delta: to, reset: true, rollover: false };
+  if (from <= width.max && to >= width.wrapValue) {
+    const wrapped = width.max - from + (to - width.wrapValue) + 1;
+    if (wrapped <= width.margin) return { kind: "rollover", delta: wrapped, reset: false, rollover: true };
+  }
+  if (countSinceReset) return reset(to);
   return { kind: "decreased", delta: 0, reset: false, rollover: false };
+}
+
+function reset(to: number): CounterDelta {
+  return { kind: "reset", delta: to, reset: true, rollover: false };
 }
 
 /**

@@ -13,6 +13,8 @@ export interface DiscoveredNode {
   readonly typeDefinition: string;
   /** Built-in data type of a variable (`Int32`, `UInt32`, `String` …); absent for objects. */
   readonly dataType?: string;
+  /** The node it was browsed from; without it, the node at the parent browse path is taken. */
+  readonly parentNodeId?: string;
 }
 
 /** A drafted signal with the reason it was chosen. */
@@ -44,8 +46,10 @@ const COUNTERS: readonly [RegExp, SignalRole][] = [
 
 /**
  * Drafts a signal configuration from browsed nodes: PackML objects (OPC 30050) with their state
- * number and counters, Machinery item states (OPC 40001-1), order-number variables. The draft is a
- * starting point for a human: review every role before using it.
+ * (a `StateCurrent` number, or the `CurrentState` of a PackML state machine, recognised by the
+ * state machine's type definition) and counters, Machinery item states (OPC 40001-1),
+ * order-number variables. The draft is a starting point for a human: review every role before
+ * using it.
  *
  * @param nodes - nodes found by {@link discoverNodes} (or any browse)
  * @returns the drafted signals, the count object and the machines found
@@ -58,6 +62,12 @@ const COUNTERS: readonly [RegExp, SignalRole][] = [
  * ```
  */
 export function draftSignalConfig(nodes: readonly DiscoveredNode[]): DraftConfig {
+  const byId = new Map(nodes.map((n) => [n.nodeId, n]));
+  const byPath = new Map<string, DiscoveredNode>();
+  for (const n of nodes) if (!byPath.has(n.path.join("/"))) byPath.set(n.path.join("/"), n);
+  const parentOf = (n: DiscoveredNode | undefined): DiscoveredNode | undefined =>
+    n === undefined ? undefined : n.parentNodeId !== undefined ? byId.get(n.parentNodeId) : byPath.get(n.path.slice(0, -1).join("/"));
+  const states: { readonly rank: number; readonly signal: DraftSignal }[] = [];
   const signals: DraftSignal[] = [];
   const machines: { nodeId: string; kind: "packml" | "machinery"; path: string }[] = [];
   let countObjectNodeId: string | undefined;
@@ -82,12 +92,9 @@ export function draftSignalConfig(nodes: readonly DiscoveredNode[]): DraftConfig
       continue;
     }
     const integer = node.dataType !== undefined && COUNTER_TYPES.has(node.dataType);
-    if (integer && (name === "StateCurrent" || (name === "Number" && /^CurrentState$/.test(parent) && node.path.some((p) => /BaseStateMachine/.test(p))))) {
-      add({ role: "machine_state", nodeId: node.nodeId, mapping: { kind: "packml" }, because: `PackML state number at ${where}` });
-      continue;
-    }
-    if (integer && name === "Number" && parent === "CurrentState" && node.path.some((p) => /MachineryItemState/.test(p))) {
-      add({ role: "machine_state", nodeId: node.nodeId, mapping: { kind: "machinery" }, because: `Machinery item state number at ${where}` });
+    const state = stateCandidate(node, integer, parentOf);
+    if (state !== undefined) {
+      states.push(state);
       continue;
     }
     const counter = COUNTERS.find(([pattern]) => pattern.test(name) || (name === "Count" && pattern.test(parent)));
@@ -101,6 +108,9 @@ export function draftSignalConfig(nodes: readonly DiscoveredNode[]): DraftConfig
     }
     if (/^(CurMachSpeed|MachSpeed)$/.test(name)) add({ role: "process_value", nodeId: node.nodeId, name, because: `PackML status variable ${where}` });
   }
+  // The best state candidate, first: the order of the browse decides only between equals.
+  const best = states.reduce<(typeof states)[number] | undefined>((a, b) => (a === undefined || b.rank < a.rank ? b : a), undefined);
+  if (best !== undefined) signals.unshift(best.signal);
   if (taken.has("good_count") && taken.has("processed_count")) {
     const index = signals.findIndex((s) => s.role === "processed_count");
     if (index >= 0) signals.splice(index, 1);
@@ -111,6 +121,43 @@ export function draftSignalConfig(nodes: readonly DiscoveredNode[]): DraftConfig
     signals,
     machines,
   };
+}
+
+const PACKML_STATE_MACHINE = /^PackML(Base|Machine|Execute)StateMachineType$/;
+const MACHINERY_STATE_MACHINE = /^MachineryItemState_StateMachineType$/;
+
+/**
+ * Whether a node holds a machine state, and how good a candidate it is (lower is better): a PackML
+ * `StateCurrent` number; the `CurrentState` of a PackML state machine (OPC 30050: the base state
+ * machine before the nested MachineState and ExecuteState ones), recognised by the state machine's
+ * type definition, its `Number` property before its LocalizedText; a Machinery item state's
+ * `CurrentState/Number` (OPC 40001-1); last, the same shapes recognised by browse names only.
+ */
+function stateCandidate(node: DiscoveredNode, integer: boolean, parentOf: (n: DiscoveredNode | undefined) => DiscoveredNode | undefined): { readonly rank: number; readonly signal: DraftSignal } | undefined {
+  const name = node.path[node.path.length - 1] ?? "";
+  const parent = node.path[node.path.length - 2] ?? "";
+  const where = node.path.join("/");
+  if (node.nodeClass !== "Variable") return undefined;
+  if (integer && name === "StateCurrent") return { rank: 0, signal: { role: "machine_state", nodeId: node.nodeId, mapping: { kind: "packml" }, because: `PackML state number at ${where}` } };
+  const currentState = name === "Number" && integer ? parentOf(node) : name === "CurrentState" ? node : undefined;
+  const machine = currentState?.path[currentState.path.length - 1] === "CurrentState" ? parentOf(currentState) : undefined;
+  const machineType = machine?.typeDefinition ?? "";
+  const number = currentState !== node;
+  if (currentState !== undefined && PACKML_STATE_MACHINE.test(machineType)) {
+    const depth = machineType === "PackMLBaseStateMachineType" ? 0 : machineType === "PackMLMachineStateMachineType" ? 1 : 2;
+    const what = number ? "state number" : "state name";
+    return { rank: 1 + depth * 2 + (number ? 0 : 1), signal: { role: "machine_state", nodeId: node.nodeId, mapping: { kind: "packml" }, because: `PackML ${what} of the ${machineType} at ${where}` } };
+  }
+  if (number && currentState !== undefined && MACHINERY_STATE_MACHINE.test(machineType)) {
+    return { rank: 7, signal: { role: "machine_state", nodeId: node.nodeId, mapping: { kind: "machinery" }, because: `Machinery item state number of the ${machineType} at ${where}` } };
+  }
+  if (integer && name === "Number" && parent === "CurrentState" && node.path.some((p) => /BaseStateMachine/.test(p))) {
+    return { rank: 8, signal: { role: "machine_state", nodeId: node.nodeId, mapping: { kind: "packml" }, because: `PackML state number at ${where} (by browse name)` } };
+  }
+  if (integer && name === "Number" && parent === "CurrentState" && node.path.some((p) => /MachineryItemState/.test(p))) {
+    return { rank: 9, signal: { role: "machine_state", nodeId: node.nodeId, mapping: { kind: "machinery" }, because: `Machinery item state number at ${where} (by browse name)` } };
+  }
+  return undefined;
 }
 
 /** How far {@link discoverNodes} browses. */
@@ -166,10 +213,10 @@ export function discoverNodes(session: ClientSession, options: DiscoverOptions =
           seen.add(nodeId);
           const path = [...parent.path, ref.browseName.name ?? ""];
           const typeName = await typeDefinitionName(session, typeNames, ref);
-          if (ref.nodeClass === NodeClass.Object) found.push({ nodeId, path, nodeClass: "Object", typeDefinition: typeName });
+          if (ref.nodeClass === NodeClass.Object) found.push({ nodeId, path, nodeClass: "Object", typeDefinition: typeName, parentNodeId: parent.nodeId });
           else {
             const dataType = await dataTypeName(session, typeNames, nodeId);
-            found.push({ nodeId, path, nodeClass: "Variable", typeDefinition: typeName, ...(dataType === undefined ? {} : { dataType }) });
+            found.push({ nodeId, path, nodeClass: "Variable", typeDefinition: typeName, ...(dataType === undefined ? {} : { dataType }), parentNodeId: parent.nodeId });
           }
           next.push({ nodeId, path });
         }

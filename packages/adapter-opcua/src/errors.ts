@@ -50,6 +50,33 @@ export type AdapterIssue =
       readonly message: string;
     }
   | {
+      /** A counter rose by more than its margin between two readings (a preset): nothing counted. */
+      readonly code: "counter_jumped";
+      readonly path: string;
+      readonly signal: string;
+      readonly value: { readonly from: number; readonly to: number; readonly margin: number };
+      readonly message: string;
+    }
+  | {
+      /**
+       * The server revised a signal's sampling interval above the one requested: changes between
+       * two samples are merged, so parts made just before a counter reset may be lost.
+       */
+      readonly code: "sampling_interval_revised";
+      readonly path: string;
+      readonly signal: string;
+      readonly value: { readonly requested: number; readonly revised: number };
+      readonly message: string;
+    }
+  | {
+      /** The server revised a signal's queue size below the one requested: a burst of changes may drop some. */
+      readonly code: "queue_size_revised";
+      readonly path: string;
+      readonly signal: string;
+      readonly value: { readonly requested: number; readonly revised: number };
+      readonly message: string;
+    }
+  | {
       readonly code: "unmapped_state";
       readonly path: string;
       readonly signal: string;

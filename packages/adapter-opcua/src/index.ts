@@ -17,7 +17,7 @@ export {
   type UserIdentity,
 } from "./config.js";
 export type { AdapterError, AdapterErrorCode, AdapterIssue, ConfigError, ConfigErrorCode, ConfigIssue } from "./errors.js";
-export { computeCounterDelta, isCounterValue, type CounterDelta } from "./counter.js";
+export { computeCounterDelta, isCounterValue, type CounterDelta, type CounterDeltaOptions } from "./counter.js";
 export { MACHINERY_ITEM_STATES, PACKML_STATES, toMappedState, type Availability, type MappedState, type PackmlStateName } from "./state-mapping.js";
 export {
   EMPTY_LINE_STATE,
@@ -28,6 +28,7 @@ export {
   type LineStep,
   type OrderChange,
   type ProcessValue,
+  type ResettingPeriod,
   type SignalReading,
   type StatusSeverity,
   type StoredCounter,

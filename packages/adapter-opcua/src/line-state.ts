@@ -42,6 +42,18 @@ export interface LineState {
   readonly carry: number;
   readonly lastState: { readonly key: string; readonly micros: number; readonly revision: number } | null;
   readonly orders: readonly OrderChange[];
+  /**
+   * The last PackML Resetting or Clearing period seen (`untilMicros` null while it lasts): a
+   * counter drop in a reading interval that overlaps it is a reset. Absent in state stored by
+   * versions that did not track it.
+   */
+  readonly resetting?: ResettingPeriod | null;
+}
+
+/** A period in which the line was in PackML Resetting or Clearing, in µs since the Unix epoch. */
+export interface ResettingPeriod {
+  readonly sinceMicros: number;
+  readonly untilMicros: number | null;
 }
 
 /** A canonical event the adapter produced. */
@@ -64,7 +76,7 @@ export interface LineStep {
 }
 
 /** The state of a line the adapter has never seen. */
-export const EMPTY_LINE_STATE: LineState = { counters: {}, windowEndMicros: null, carry: 0, lastState: null, orders: [] };
+export const EMPTY_LINE_STATE: LineState = { counters: {}, windowEndMicros: null, carry: 0, lastState: null, orders: [], resetting: null };
 
 const MAX_ORDERS = 32;
 const UNREADABLE_KEY = JSON.stringify(["not_available", null, null]);
@@ -112,6 +124,7 @@ interface Mutable {
   carry: number;
   lastState: LineState["lastState"];
   orders: OrderChange[];
+  resetting: ResettingPeriod | null;
 }
 
 interface PendingCounter {
@@ -146,7 +159,14 @@ export function applyReadings(config: AdapterConfig, state: LineState, readings:
   const sorted = readings
     .map((reading, index) => ({ reading, index, signal: bySignal.get(reading.nodeId) }))
     .sort((a, b) => a.reading.sourceMicros - b.reading.sourceMicros || rank(a.signal) - rank(b.signal) || a.index - b.index);
-  const s: Mutable = { counters: { ...state.counters }, windowEndMicros: state.windowEndMicros, carry: state.carry, lastState: state.lastState, orders: [...state.orders] };
+  const s: Mutable = {
+    counters: { ...state.counters },
+    windowEndMicros: state.windowEndMicros,
+    carry: state.carry,
+    lastState: state.lastState,
+    orders: [...state.orders],
+    resetting: state.resetting ?? null,
+  };
   const events: AdapterEvent[] = [];
   const issues: AdapterIssue[] = [];
   const processValues: ProcessValue[] = [];
@@ -181,7 +201,7 @@ export function applyReadings(config: AdapterConfig, state: LineState, readings:
   }
   flush();
   return {
-    state: { counters: s.counters, windowEndMicros: s.windowEndMicros, carry: s.carry, lastState: s.lastState, orders: s.orders },
+    state: { counters: s.counters, windowEndMicros: s.windowEndMicros, carry: s.carry, lastState: s.lastState, orders: s.orders, resetting: s.resetting },
     events,
     issues,
     processValues,
@@ -263,6 +283,11 @@ function applyState(config: AdapterConfig, s: Mutable, signal: Extract<Signal, {
   }
   events.push(created.value);
   s.lastState = { key, micros: sinceMicros, revision };
+  // PackML Resetting and Clearing are where a PLC zeroes its counters (docs/model/production-count.md).
+  const resetting = data.packmlState === "resetting" || data.packmlState === "clearing";
+  const open = s.resetting !== null && s.resetting.untilMicros === null;
+  if (resetting && !open) s.resetting = { sinceMicros, untilMicros: null };
+  else if (!resetting && open && s.resetting !== null) s.resetting = { sinceMicros: s.resetting.sinceMicros, untilMicros: sinceMicros };
 }
 
 function applyCounter(s: Mutable, signal: Extract<Signal, { role: "good_count" | "defective_count" | "processed_count" }>, reading: SignalReading, issues: AdapterIssue[]): PendingCounter | undefined {
@@ -285,8 +310,20 @@ function applyCounter(s: Mutable, signal: Extract<Signal, { role: "good_count" |
     issues.push(issue("stale_reading", signal.nodeId, to, `counter reading at ${microsToTimestamp(reading.sourceMicros)} is older than the last reading at ${microsToTimestamp(previous.micros)}; not counted`));
     return undefined;
   }
-  const delta = computeCounterDelta(previous.value, to, signal.width);
+  const period = s.resetting;
+  const resetSignalled = period !== null && period.sinceMicros <= reading.sourceMicros && (period.untilMicros === null || period.untilMicros > previous.micros);
+  const delta = computeCounterDelta(previous.value, to, signal.width, { resetSignalled });
   s.counters[signal.nodeId] = { value: to, micros: reading.sourceMicros };
+  if (delta.kind === "jumped") {
+    issues.push({
+      code: "counter_jumped",
+      path: `/signals/${signal.nodeId}`,
+      signal: signal.nodeId,
+      value: { from: previous.value, to, margin: signal.width.margin },
+      message: `counter rose from ${previous.value} to ${to}, more than the ${signal.width.margin} parts it can count between two readings (a preset?); not counted, counting continues from ${to}`,
+    });
+    return undefined;
+  }
   if (delta.kind === "decreased") {
     issues.push({
       code: "counter_decreased",
@@ -329,14 +366,61 @@ function closeWindow(config: AdapterConfig, s: Mutable, window: readonly Pending
     windowEnd,
     counters: window.map((p) => p.reading),
     revision: String(endMicros),
-    sourceRefs: [{ system: config.sourceSystem, kind: config.countObjectKind, key: config.countObjectNodeId }],
+    sourceRefs: countSources(config, window),
   };
   const created = createEvent({ type: "dev.millwright.productioncount.counted.v1", source: config.sourceSystem, data: entity, time: windowEnd });
   if (created.isErr()) {
-    issues.push(issue("invalid_entity", config.countObjectNodeId, entity, created.error.message));
+    issues.push(issue("invalid_entity", config.countObjectNodeId ?? window[0]?.signal.nodeId ?? "", entity, created.error.message));
     return;
   }
   events.push(created.value);
   s.windowEndMicros = endMicros;
   s.carry = carry;
+}
+
+/** The count object, or each counter variable when the counters are plain variables. */
+function countSources(config: AdapterConfig, window: readonly PendingCounter[]): ProductionCount["sourceRefs"] {
+  if (config.countObjectNodeId !== undefined) {
+    return [{ system: config.sourceSystem, kind: config.countObjectKind ?? "PackMLAdminObjectType", key: config.countObjectNodeId }];
+  }
+  // Every configured counter, in configuration order, so that all windows name the same sources.
+  const counters = config.signals.filter((signal) => signal.role === "good_count" || signal.role === "defective_count" || signal.role === "processed_count");
+  const [first = window[0]?.signal, ...rest] = counters;
+  if (first === undefined) throw new TypeError("a count window has at least one counter reading");
+  const ref = (signal: Signal) => ({ system: config.sourceSystem, kind: "CounterVariable", key: signal.nodeId });
+  return [ref(first), ...rest.map(ref)];
+}
+
+/**
+ * Drops intermediate Good readings of a counter where that changes no count: a reading lying
+ * between the last kept value and the next reading, all non-negative and the whole rise within the
+ * margin. Readings around a reset, a rollover, a jump or a sign change are kept, and so is the
+ * first reading of a counter the state has no value for (its baseline). The runtime uses it when
+ * readings pile up behind a slow handler; internal, not part of the public API.
+ *
+ * @param config - the validated adapter configuration
+ * @param counters - the stored counter readings the batch continues from
+ * @param readings - the waiting readings, in arrival order
+ * @returns the readings without the intermediate ones, which count the same parts
+ */
+export function mergeCounterReadings(config: AdapterConfig, counters: LineState["counters"], readings: readonly SignalReading[]): SignalReading[] {
+  const widths = new Map(config.signals.flatMap((s) => (s.role === "good_count" || s.role === "defective_count" || s.role === "processed_count" ? [[s.nodeId, s.width.margin] as const] : [])));
+  const goodValues = new Map<string, { readonly index: number; readonly value: number }[]>();
+  readings.forEach((r, index) => {
+    if (!widths.has(r.nodeId) || r.severity !== "good" || typeof r.value !== "number") return;
+    const list = goodValues.get(r.nodeId) ?? [];
+    list.push({ index, value: r.value });
+    goodValues.set(r.nodeId, list);
+  });
+  const dropped = new Set<number>();
+  for (const [nodeId, list] of goodValues) {
+    const margin = widths.get(nodeId) ?? 0;
+    let kept = counters[nodeId]?.value;
+    list.forEach((current, i) => {
+      const next = list[i + 1];
+      if (kept !== undefined && next !== undefined && kept >= 0 && kept <= current.value && current.value <= next.value && next.value - kept <= margin) dropped.add(current.index);
+      else kept = current.value;
+    });
+  }
+  return readings.filter((_, index) => !dropped.has(index));
 }

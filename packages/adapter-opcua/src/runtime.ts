@@ -19,7 +19,7 @@ import {
 } from "node-opcua";
 import type { AdapterConfig, Signal } from "./config.js";
 import type { AdapterError, AdapterIssue } from "./errors.js";
-import { applyReadings, EMPTY_LINE_STATE, type AdapterEvent, type ProcessValue, type SignalReading, type StatusSeverity } from "./line-state.js";
+import { applyReadings, EMPTY_LINE_STATE, mergeCounterReadings, type AdapterEvent, type ProcessValue, type SignalReading, type StatusSeverity } from "./line-state.js";
 import type { CounterStateStore, StoredLine } from "./state-store.js";
 import packageJson from "../package.json" with { type: "json" };
 
@@ -36,7 +36,12 @@ export interface AdapterOptions {
    * (backpressure). A rejection is retried with backoff: delivery is at-least-once with stable ids.
    */
   readonly handler: (event: AdapterEvent) => Promise<void> | void;
-  /** Receives bad-status values, unmapped states and other readings that made no event. */
+  /**
+   * Receives bad-status values, unmapped states, counter jumps and other readings that made no
+   * event, and warnings about the subscription: a sampling interval the server revised above the
+   * one requested (`sampling_interval_revised`) or a queue size it revised below
+   * (`queue_size_revised`), reported on every connect.
+   */
   readonly onIssue?: (issue: AdapterIssue) => void;
   readonly onProcessValue?: (value: ProcessValue) => void;
   readonly onStatus?: (status: ConnectionStatus, detail?: string) => void;
@@ -140,15 +145,6 @@ function orderOf(event: AdapterEvent): string | undefined {
 function spanName(event: AdapterEvent): string {
   // dev.millwright.productioncount.counted.v1 → opcua.productioncount.counted
   return `opcua.${event.type.slice("dev.millwright.".length, event.type.lastIndexOf(".v"))}`;
-}
-
-function mergeCounters(config: AdapterConfig, readings: readonly SignalReading[]): SignalReading[] {
-  const counters = new Set(config.signals.filter((s) => s.role.endsWith("_count")).map((s) => s.nodeId));
-  const lastIndex = new Map<string, number>();
-  readings.forEach((r, i) => {
-    if (counters.has(r.nodeId) && r.severity === "good") lastIndex.set(r.nodeId, i);
-  });
-  return readings.filter((r, i) => !counters.has(r.nodeId) || r.severity !== "good" || lastIndex.get(r.nodeId) === i);
 }
 
 /**
@@ -280,7 +276,7 @@ export function startOpcuaAdapter(options: AdapterOptions): ResultAsync<OpcuaAda
 
     const push = (reading: SignalReading): void => {
       buffer.push(reading);
-      if (buffer.length > maxBuffered) buffer = mergeCounters(config, buffer);
+      if (buffer.length > maxBuffered) buffer = mergeCounterReadings(config, stored.state.counters, buffer);
       wake?.();
     };
 
@@ -296,6 +292,35 @@ export function startOpcuaAdapter(options: AdapterOptions): ResultAsync<OpcuaAda
       await c?.disconnect().catch(() => undefined);
     };
 
+    /**
+     * Reports what the server granted below what was asked: a longer sampling interval merges the
+     * changes between two samples, so the parts made just before a counter reset are lost and a
+     * short state (PackML Resetting) can go unseen; a shorter queue drops changes in a burst.
+     * A requested interval of 0 asks for the fastest rate the server supports, so any answer meets it.
+     */
+    const warnIfRevised = (signal: Signal, item: ClientMonitoredItem): void => {
+      const revisedInterval = item.result?.revisedSamplingInterval;
+      if (revisedInterval !== undefined && signal.samplingInterval > 0 && revisedInterval > signal.samplingInterval) {
+        report({
+          code: "sampling_interval_revised",
+          path: `/signals/${signal.nodeId}/samplingInterval`,
+          signal: signal.nodeId,
+          value: { requested: signal.samplingInterval, revised: revisedInterval },
+          message: `the server revised the sampling interval of ${signal.nodeId} from ${signal.samplingInterval} ms to ${revisedInterval} ms; changes within ${revisedInterval} ms are merged (parts made just before a counter reset may be lost, short states missed)`,
+        });
+      }
+      const revisedQueue = item.result?.revisedQueueSize;
+      if (revisedQueue !== undefined && revisedQueue < signal.queueSize) {
+        report({
+          code: "queue_size_revised",
+          path: `/signals/${signal.nodeId}/queueSize`,
+          signal: signal.nodeId,
+          value: { requested: signal.queueSize, revised: revisedQueue },
+          message: `the server revised the queue size of ${signal.nodeId} from ${signal.queueSize} to ${revisedQueue}; a burst of more changes between two publishes drops the oldest`,
+        });
+      }
+    };
+
     const monitor = async (sub: ClientSubscription, signal: Signal, gen: number): Promise<ClientMonitoredItem> => {
       const filter =
         signal.role === "process_value" && signal.deadband > 0
@@ -309,6 +334,7 @@ export function startOpcuaAdapter(options: AdapterOptions): ResultAsync<OpcuaAda
       item.on("changed", (dv: DataValue) => {
         if (gen === generation) push(toSignalReading(signal.nodeId, dv, Date.now()));
       });
+      warnIfRevised(signal, item);
       return item;
     };
 

@@ -16,6 +16,13 @@ describe("toMappedState", () => {
     expect(toMappedState({ kind: "packml" }, 19)).toBeUndefined();
   });
 
+  it("maps a PackML state machine's CurrentState name (its LocalizedText) to the leaf state", () => {
+    expect(toMappedState({ kind: "packml" }, "Execute")).toEqual({ availability: "executing", packmlState: "execute", sourceState: { value: 6, text: "Execute" } });
+    expect(toMappedState({ kind: "packml" }, "Resetting")?.packmlState).toBe("resetting");
+    expect(toMappedState({ kind: "packml" }, "Running")).toBeUndefined();
+    expect(toMappedState({ kind: "packml" }, "toString")).toBeUndefined();
+  });
+
   it("maps Machinery item states", () => {
     expect(toMappedState({ kind: "machinery" }, 0)?.availability).toBe("not_available");
     expect(toMappedState({ kind: "machinery" }, 1)?.availability).toBe("out_of_service");

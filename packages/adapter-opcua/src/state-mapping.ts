@@ -28,6 +28,8 @@ export const PACKML_STATES: Readonly<Record<number, { readonly name: PackmlState
   17: { name: "complete", text: "Complete" },
 };
 
+const PACKML_NUMBERS_BY_NAME: ReadonlyMap<string, number> = new Map(Object.entries(PACKML_STATES).map(([n, state]) => [state.text.toLowerCase(), Number(n)]));
+
 /** Machinery item states (OPC 40001-1 `MachineryItemState_StateMachineType`). */
 export const MACHINERY_ITEM_STATES: Readonly<Record<number, { readonly availability: Availability; readonly text: string }>> = {
   0: { availability: "not_available", text: "NotAvailable" },
@@ -52,8 +54,9 @@ function asStateNumber(raw: unknown): number | undefined {
 
 /**
  * Maps a raw state value to canonical availability and, for PackML, the leaf state, following
- * docs/model/machine-state.md. PackML composite states (Running 18, Cleared 19) and unknown
- * numbers are not mapped: the caller reports them.
+ * docs/model/machine-state.md. A PackML value is a state number or, as a state machine's
+ * `CurrentState` reports it, the state's name (`Execute`). PackML composite states (Running 18,
+ * Cleared 19) and unknown numbers or names are not mapped: the caller reports them.
  *
  * @param mapping - the signal's state mapping
  * @param raw - the value the server reported (state number or text)
@@ -67,7 +70,8 @@ function asStateNumber(raw: unknown): number | undefined {
 export function toMappedState(mapping: StateMapping, raw: unknown): MappedState | undefined {
   switch (mapping.kind) {
     case "packml": {
-      const n = asStateNumber(raw);
+      // A state machine's CurrentState is a LocalizedText naming the state; StateCurrent a number.
+      const n = asStateNumber(raw) ?? (typeof raw === "string" ? PACKML_NUMBERS_BY_NAME.get(raw.trim().toLowerCase()) : undefined);
       const state = n === undefined ? undefined : PACKML_STATES[n];
       if (n === undefined || state === undefined) return undefined;
       return { availability: state.name === "execute" ? "executing" : "not_executing", packmlState: state.name, sourceState: { value: n, text: state.text } };

@@ -6,12 +6,13 @@ import { afterEach, describe, expect, it } from "vitest";
 import { parseAdapterConfig, type AdapterConfig } from "../src/config.js";
 import type { AdapterIssue } from "../src/errors.js";
 import type { AdapterEvent } from "../src/line-state.js";
-import { startOpcuaAdapter, type OpcuaAdapter } from "../src/runtime.js";
+import { startOpcuaAdapter, type ConnectionStatus, type OpcuaAdapter } from "../src/runtime.js";
 import { createMemoryCounterStore, createSqliteCounterStore, type CounterStateStore } from "../src/state-store.js";
 import { CuttableProxy, delay, NODES, run, SimulatedLine } from "../src/test-server/index.js";
 import { defaultSqliteDriver } from "./sqlite-drivers.js";
 
-function configFor(endpointUrl: string): AdapterConfig {
+function configFor(endpointUrl: string, options: { readonly samplingInterval?: number; readonly stateNodeId?: string } = {}): AdapterConfig {
+  const samplingInterval = options.samplingInterval ?? 0;
   return parseAdapterConfig({
     endpointUrl,
     sourceSystem: "urn:test:line1",
@@ -19,11 +20,11 @@ function configFor(endpointUrl: string): AdapterConfig {
     countObjectNodeId: NODES.admin,
     publishingInterval: 50,
     signals: [
-      { role: "machine_state", nodeId: NODES.state, mapping: { kind: "packml" }, samplingInterval: 0 },
-      { role: "good_count", nodeId: NODES.good, samplingInterval: 0 },
-      { role: "defective_count", nodeId: NODES.defective, samplingInterval: 0 },
-      { role: "order_number", nodeId: NODES.order, samplingInterval: 0 },
-      { role: "process_value", nodeId: NODES.speed, name: "speed", samplingInterval: 0 },
+      { role: "machine_state", nodeId: options.stateNodeId ?? NODES.state, mapping: { kind: "packml" }, samplingInterval },
+      { role: "good_count", nodeId: NODES.good, samplingInterval },
+      { role: "defective_count", nodeId: NODES.defective, samplingInterval },
+      { role: "order_number", nodeId: NODES.order, samplingInterval },
+      { role: "process_value", nodeId: NODES.speed, name: "speed", samplingInterval },
     ],
   })._unsafeUnwrap();
 }
@@ -32,6 +33,8 @@ interface Harness {
   readonly adapter: OpcuaAdapter;
   readonly events: AdapterEvent[];
   readonly issues: AdapterIssue[];
+  /** Every connection status the adapter reported, in order. */
+  readonly statuses: ConnectionStatus[];
 }
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -45,12 +48,14 @@ async function startHarness(
   sink?: Harness,
   handler?: (event: AdapterEvent) => Promise<void>,
   maxBufferedReadings?: number,
+  config: AdapterConfig = configFor(endpointUrl),
 ): Promise<Harness> {
   const events = sink?.events ?? [];
   const issues = sink?.issues ?? [];
+  const statuses = sink?.statuses ?? [];
   const adapter = (
     await startOpcuaAdapter({
-      config: configFor(endpointUrl),
+      config,
       store,
       handler:
         handler ??
@@ -58,6 +63,7 @@ async function startHarness(
           events.push(event);
         }),
       onIssue: (issue) => issues.push(issue),
+      onStatus: (status) => statuses.push(status),
       reconnectDelay: { initial: 100, max: 500 },
       ...(maxBufferedReadings === undefined ? {} : { maxBufferedReadings }),
     })
@@ -66,7 +72,7 @@ async function startHarness(
     await adapter.stop();
   });
   await waitFor(() => adapter.status() === "connected", 10_000);
-  return { adapter, events, issues };
+  return { adapter, events, issues, statuses };
 }
 
 async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
@@ -166,6 +172,78 @@ describe("adapter against a real node-opcua server", () => {
     expect(counts.filter((c) => c.counters?.some((r) => r.rollover))).toHaveLength(1);
   });
 
+  it("counts the reset of a counter that is negative after its rollover as a reset", async () => {
+    const line = await startLine({ good: 2147483647 - 10, state: 6 });
+    const h = await startHarness(line.endpointUrl, createMemoryCounterStore());
+    await settle(h, line);
+    await run(line, 10, 15);
+    await settle(h, line);
+    expect(line.values.good).toBeLessThan(0);
+    line.setState(15); // PackML Resetting: the PLC zeroes its counters
+    line.resetCounters();
+    await delay(150);
+    line.setState(6);
+    await run(line, 10, 15);
+    await settle(h, line);
+    expectCleanRun(h, line);
+    const readings = h.events.flatMap((e) => (e.type === "dev.millwright.productioncount.counted.v1" ? (e.data.counters ?? []) : []));
+    expect(readings.filter((r) => r.signal === NODES.good && r.reset && r.from < 0)).toHaveLength(1);
+  });
+
+  it("reports a preset of the counter as counter_jumped and counts no part for it", async () => {
+    const line = await startLine({ good: 1000, state: 6 });
+    const h = await startHarness(line.endpointUrl, createMemoryCounterStore());
+    await settle(h, line);
+    await run(line, 10, 15);
+    await settle(h, line);
+    line.presetGood(50_000_000);
+    await run(line, 10, 15);
+    await settle(h, line);
+    expectCleanRun(h, line);
+    const jumps = h.issues.filter((i) => i.code === "counter_jumped");
+    expect(jumps).toHaveLength(1);
+    expect(jumps[0]).toMatchObject({ signal: NODES.good, value: { to: 50_000_000, margin: 1_000_000 } });
+  });
+
+  it("warns when the server revises a sampling interval upward, and still counts every part", async () => {
+    const line = new SimulatedLine({ state: 6 }, { minimumSamplingInterval: 300 });
+    await line.start();
+    cleanups.push(() => line.stop());
+    const h = await startHarness(line.endpointUrl, createMemoryCounterStore(), undefined, undefined, undefined, configFor(line.endpointUrl, { samplingInterval: 100 }));
+    await settle(h, line);
+    const revised = h.issues.filter((i) => i.code === "sampling_interval_revised");
+    expect(revised.map((i) => i.signal).sort()).toEqual([NODES.defective, NODES.good, NODES.order, NODES.speed, NODES.state].sort());
+    expect(revised.find((i) => i.signal === NODES.good)).toMatchObject({ path: `/signals/${NODES.good}/samplingInterval`, value: { requested: 100, revised: 300 } });
+    await run(line, 10, 50);
+    await settle(h, line);
+    expectCleanRun(h, line);
+  });
+
+  it("reads the PackML state from the base state machine's CurrentState and takes a drop during Resetting for a reset", async () => {
+    // A signed counter just below zero: without the Resetting state, −80 → 0 would read as 80 parts.
+    const line = new SimulatedLine({ state: 4, good: -100 }, { stateVariable: "CurrentState" });
+    await line.start();
+    cleanups.push(() => line.stop());
+    expect(line.stateNodeId).not.toBe(NODES.state);
+    const h = await startHarness(line.endpointUrl, createMemoryCounterStore(), undefined, undefined, undefined, configFor(line.endpointUrl, { stateNodeId: line.stateNodeId }));
+    await settle(h, line);
+    line.setState(6);
+    await run(line, 10, 15);
+    await settle(h, line);
+    line.setState(15);
+    line.resetCounters();
+    await delay(150);
+    line.setState(4);
+    line.setState(6);
+    await run(line, 10, 15);
+    await settle(h, line);
+    expectCleanRun(h, line);
+    const states = h.events.flatMap((e) => (e.type === "dev.millwright.machinestate.changed.v1" ? [e.data.packmlState] : []));
+    expect(states).toContain("resetting");
+    const readings = h.events.flatMap((e) => (e.type === "dev.millwright.productioncount.counted.v1" ? (e.data.counters ?? []) : []));
+    expect(readings.filter((r) => r.reset)).not.toHaveLength(0);
+  });
+
   it("does not count Bad-quality values, reports them and catches up", async () => {
     const line = await startLine({ state: 6, good: 500 });
     const h = await startHarness(line.endpointUrl, createMemoryCounterStore());
@@ -193,12 +271,17 @@ describe("adapter against a real node-opcua server", () => {
     const first = await startHarness(line.endpointUrl, createSqliteCounterStore(db1));
     await settle(first, line);
     await run(line, 10, 20);
+    const connectsBefore = first.statuses.filter((s) => s === "connected").length;
     await line.stop();
+    // The adapter itself noticed the server going away, not just the test.
+    await waitFor(() => first.statuses.includes("disconnected"), 15_000);
     await run(line, 10, 20); // the line keeps producing while its server restarts
     await line.start(line.port);
     await waitFor(() => first.adapter.status() === "connected", 15_000);
     await run(line, 10, 20);
     await settle(first, line);
+    expect(first.statuses.filter((s) => s === "disconnected").length).toBeGreaterThan(0);
+    expect(first.statuses.filter((s) => s === "connected").length).toBeGreaterThan(connectsBefore);
     expect(totals(first.events)).toEqual(line.made);
     // The adapter process restarts; the line produces meanwhile; the stored readings let it catch up.
     (await first.adapter.stop())._unsafeUnwrap();
@@ -246,7 +329,7 @@ describe("adapter against a real node-opcua server", () => {
   it("retries a failing, slow handler in order, merging buffered counter readings, without losing or repeating parts", async () => {
     const line = await startLine({ state: 4, order: "1000200" });
     let calls = 0;
-    const sink: Harness = { adapter: undefined as unknown as OpcuaAdapter, events: [], issues: [] };
+    const sink: Harness = { adapter: undefined as unknown as OpcuaAdapter, events: [], issues: [], statuses: [] };
     const h = await startHarness(line.endpointUrl, createMemoryCounterStore(), sink, async (event) => {
       calls++;
       await delay(20);

@@ -37,6 +37,20 @@ describe("discoverSignalConfig against a real node-opcua server", () => {
     expect(Date.now() - started).toBeLessThan(15_000);
   });
 
+  it("finds the PackML state in the base state machine's CurrentState when there is no StateCurrent", async () => {
+    const machine = new SimulatedLine({ state: 6 }, { stateVariable: "CurrentState" });
+    await machine.start();
+    try {
+      const draft = (await discoverSignalConfig(machine.endpointUrl, { maxDepth: 4 }))._unsafeUnwrap();
+      expect(draft.signals.filter((s) => s.role === "machine_state").map((s) => [s.nodeId, s.mapping?.kind])).toEqual([[machine.stateNodeId, "packml"]]);
+      expect(machine.stateNodeId).not.toBe(NODES.state);
+      // Recognised by the state machine's type definition read from the server, not by browse names.
+      expect(draft.signals.find((s) => s.role === "machine_state")?.because).toContain("PackMLBaseStateMachineType");
+    } finally {
+      await machine.stop();
+    }
+  });
+
   it("reports an unreachable endpoint as a value", async () => {
     const error = (await discoverSignalConfig("opc.tcp://127.0.0.1:1"))._unsafeUnwrapErr();
     expect(error.code).toBe("connect_failed");

@@ -73,7 +73,7 @@ describe("one order's path SAP → MES → line → SAP is one trace", () => {
   let sapRootTraceparent = "";
 
   it("runs the order through the real adapters", async () => {
-    const config = createSapConfig({ system: "S4PCLNT100", timeZone: "America/Los_Angeles", extensions: { namespace: "sap" } })._unsafeUnwrap();
+    const config = createSapConfig({ system: "S4PCLNT100", timeZone: "America/Los_Angeles", extensions: { namespace: "sap" }, outboundUnits: { H87: "ST" } })._unsafeUnwrap();
     const fixture = JSON.parse(readFileSync(new URL("./fixtures/sap-production-order.json", import.meta.url), "utf8")) as { d: unknown };
     sap.seed(PO, "A_ProductionOrder_2", [stripMetadata(fixture.d) as Record<string, unknown>]);
 

@@ -3,8 +3,9 @@
 // good and defective counters (Int32, wrapping like a PLC) and an order-number variable the MES
 // writes. The line keeps producing while its server is down, so tests can check catch-up.
 import net from "node:net";
-import { DataType, OPCUAServer, StatusCodes, Variant, type UAObject, type UAVariable, type StatusCode } from "node-opcua";
+import { DataType, LocalizedText, OPCUAServer, StatusCodes, Variant, type UAObject, type UAVariable, type StatusCode } from "node-opcua";
 import { nodesets } from "node-opcua-nodesets";
+import { PACKML_STATES } from "../state-mapping.js";
 
 export const NODES = {
   state: "ns=1;s=Line1.Status.StateCurrent",
@@ -17,12 +18,29 @@ export const NODES = {
 
 const wrapInt32 = (n: number): number => n | 0;
 
+
 export interface LineValues {
   good: number;
   defective: number;
   state: number;
   order: string;
   speed: number;
+}
+
+/** How the simulated server models the line. */
+export interface SimulatedLineOptions {
+  /**
+   * MinimumSamplingInterval of every variable, ms (default 0: changes are reported as they happen).
+   * A server revises a requested sampling interval up to it.
+   */
+  readonly minimumSamplingInterval?: number;
+  /**
+   * Where the PackML state is: `StateCurrent` (default), an Int32 variable `Line1.Status.StateCurrent`
+   * (`NODES.state`); or `CurrentState`, the `CurrentState` of the PackML object's `BaseStateMachine`
+   * (PackMLBaseStateMachineType, OPC 30050), whose LocalizedText value is the state's name and whose
+   * `Number` property the state number, as a server that models the state machine reports it.
+   */
+  readonly stateVariable?: "StateCurrent" | "CurrentState";
 }
 
 export class SimulatedLine {
@@ -40,8 +58,17 @@ export class SimulatedLine {
    */
   clock: () => Date = () => new Date();
 
-  constructor(initial: Partial<LineValues> = {}) {
+  private readonly options: SimulatedLineOptions;
+  private stateMachine: { readonly currentState: UAVariable; readonly number: UAVariable } | undefined;
+
+  constructor(initial: Partial<LineValues> = {}, options: SimulatedLineOptions = {}) {
     this.values = { good: 0, defective: 0, state: 2, order: "", speed: 0, ...initial };
+    this.options = options;
+  }
+
+  /** Node id of the variable that holds the state number: `NODES.state`, or `CurrentState/Number` of the base state machine. */
+  get stateNodeId(): string {
+    return this.stateMachine?.number.nodeId.toString() ?? NODES.state;
   }
 
   async start(port = 0): Promise<number> {
@@ -56,12 +83,24 @@ export class SimulatedLine {
     const line = baseType.instantiate({ browseName: "Line1", organizedBy: addressSpace.rootFolder.objects, nodeId: "s=Line1" }) as UAObject;
     const admin = ns.addObject({ browseName: "LineAdmin", componentOf: line, nodeId: "s=Line1.Admin" });
     const status = ns.addObject({ browseName: "LineStatus", componentOf: line, nodeId: "s=Line1.Status" });
+    const minimumSamplingInterval = this.options.minimumSamplingInterval ?? 0;
     const add = (parent: UAObject, nodeId: string, browseName: string, dataType: DataType, value: unknown): void => {
-      const v = ns.addVariable({ componentOf: parent, browseName, nodeId: nodeId.replace("ns=1;", ""), dataType: DataType[dataType], minimumSamplingInterval: 0 });
+      const v = ns.addVariable({ componentOf: parent, browseName, nodeId: nodeId.replace("ns=1;", ""), dataType: DataType[dataType], minimumSamplingInterval });
       v.setValueFromSource(new Variant({ dataType, value }), this.bad.has(nodeId) ? StatusCodes.BadSensorFailure : StatusCodes.Good, this.clock());
       this.vars.set(nodeId, v);
     };
-    add(status, NODES.state, "StateCurrent", DataType.Int32, this.values.state);
+    if (this.options.stateVariable === "CurrentState") {
+      const machine = line.getComponentByName("BaseStateMachine", packml) as UAObject | null;
+      const currentState = machine?.getComponentByName("CurrentState", 0) as UAVariable | null | undefined;
+      if (currentState === null || currentState === undefined) throw new Error("BaseStateMachine/CurrentState not found");
+      currentState.minimumSamplingInterval = minimumSamplingInterval;
+      // Number is an optional property of StateVariableType (OPC 10000-5); servers that model PackML add it.
+      const number = ns.addVariable({ propertyOf: currentState, browseName: { name: "Number", namespaceIndex: 0 }, nodeId: "s=Line1.BaseStateMachine.CurrentState.Number", dataType: "UInt32", minimumSamplingInterval });
+      this.stateMachine = { currentState, number };
+      this.writeState();
+    } else {
+      add(status, NODES.state, "StateCurrent", DataType.Int32, this.values.state);
+    }
     add(admin, NODES.good, "ProdGoodCount", DataType.Int32, this.values.good);
     add(admin, NODES.defective, "ProdDefectiveCount", DataType.Int32, this.values.defective);
     add(line, NODES.order, "OrderNumber", DataType.String, this.values.order);
@@ -76,6 +115,7 @@ export class SimulatedLine {
     const server = this.server;
     this.server = undefined;
     this.vars.clear();
+    this.stateMachine = undefined;
     await server?.shutdown(0);
   }
 
@@ -109,10 +149,25 @@ export class SimulatedLine {
     this.write(NODES.defective, DataType.Int32, 0);
   }
 
+  /** Sets the good counter to a value without making parts, as an operator's preset does. */
+  presetGood(value: number): void {
+    this.values.good = wrapInt32(value);
+    this.write(NODES.good, DataType.Int32, this.values.good);
+  }
+
   setState(state: number): void {
     this.values.state = state;
     this.states.push(state);
-    this.write(NODES.state, DataType.Int32, state);
+    if (this.stateMachine === undefined) this.write(NODES.state, DataType.Int32, state);
+    else this.writeState();
+  }
+
+  private writeState(): void {
+    if (this.stateMachine === undefined) return;
+    const now = this.clock();
+    const name = PACKML_STATES[this.values.state]?.text ?? "";
+    this.stateMachine.currentState.setValueFromSource(new Variant({ dataType: DataType.LocalizedText, value: new LocalizedText({ text: name, locale: "en" }) }), StatusCodes.Good, now);
+    this.stateMachine.number.setValueFromSource(new Variant({ dataType: DataType.UInt32, value: this.values.state }), StatusCodes.Good, now);
   }
 
   setOrder(order: string): void {
