@@ -21,6 +21,7 @@ import {
   toMaterialMovement,
   type MappingTemplate,
   type WmsClientError,
+  type WebhookError,
   type WmsRequest,
 } from "@millwright/adapter-wms";
 import { startTestWms, testWmsMapping, type TestWms } from "@millwright/adapter-wms/test-server";
@@ -110,22 +111,32 @@ export async function startPlantWms(options: { readonly startAt: number; readonl
     rejected.push(why);
     res.writeHead(status).end(why);
   };
+  // The signature header is checked before the body is read, and the body is bounded in size and
+  // time (verifier.receive), so a client without a signature cannot hold the receiver.
+  const STATUS: Readonly<Record<WebhookError["code"], number>> = {
+    missing_header: 401, invalid_signature: 401, stale_timestamp: 401, replayed: 409, body_too_large: 413, body_timeout: 408, body_aborted: 400,
+  };
   const receiver: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      void (async () => {
-        const verified = verifier.verify(req.headers, Buffer.concat(chunks));
-        if (verified.isErr()) return refuse(401, verified.error.message, res);
-        const movement = await applyVendorMapping(mapping, JSON.parse(verified.value) as unknown).andThen((e) => toMaterialMovement(e, { system: WMS_SYSTEM }));
-        if (movement.isErr()) return refuse(422, movement.error.message, res);
-        const m = movement.value;
-        const event = createEvent({ type: "dev.millwright.materialmovement.posted.v1", source: WMS_SOURCE, time: m.occurredAt ?? `${m.postingDate}T00:00:00Z`, data: m });
-        if (event.isErr()) return refuse(422, event.error.message, res);
-        await options.onEvent(event.value);
-        res.writeHead(200).end();
-      })().catch((cause: unknown) => refuse(500, String(cause), res));
-    });
+    void (async () => {
+      const verified = await verifier.receive(req);
+      if (verified.isErr()) {
+        res.setHeader("connection", "close");
+        return refuse(STATUS[verified.error.code], verified.error.message, res);
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(verified.value);
+      } catch {
+        return refuse(400, "the webhook body is not JSON", res);
+      }
+      const movement = await applyVendorMapping(mapping, body).andThen((e) => toMaterialMovement(e, { system: WMS_SYSTEM }));
+      if (movement.isErr()) return refuse(422, movement.error.message, res);
+      const m = movement.value;
+      const event = createEvent({ type: "dev.millwright.materialmovement.posted.v1", source: WMS_SOURCE, time: m.occurredAt ?? `${m.postingDate}T00:00:00Z`, data: m });
+      if (event.isErr()) return refuse(422, event.error.message, res);
+      await options.onEvent(event.value);
+      res.writeHead(200).end();
+    })().catch((cause: unknown) => refuse(500, `the MES could not take the webhook: ${cause instanceof Error ? cause.message.slice(0, 200) : "unknown error"}`, res));
   });
   await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
   const webhookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/webhooks`;
