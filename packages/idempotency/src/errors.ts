@@ -25,6 +25,36 @@ export interface ReplayError {
 /** Errors of the idempotency package, discriminated on `code`. */
 export type IdempotencyError = FingerprintError | StoreError | ReplayError;
 
+const PREVIEW = 200;
+
+function tagOf(value: unknown): string {
+  try {
+    return Object.prototype.toString.call(value);
+  } catch {
+    return `[${typeof value}]`;
+  }
+}
+
+/**
+ * Describes any thrown or returned value as bounded text, without throwing: an Error's message,
+ * a string as it is, anything else through `String`; a value whose conversion throws (an object
+ * without prototype, a `toString` that throws) by its tag.
+ *
+ * @param value - whatever was thrown, rejected or returned
+ * @returns at most 200 characters, with the full length when cut
+ * @example
+ * describeValue(Object.create(null)); // "[object Object] (no text form: converting it to a string threw)"
+ */
+export function describeValue(value: unknown): string {
+  let text: string;
+  try {
+    text = value instanceof Error ? String(value.message) : typeof value === "string" ? value : String(value);
+  } catch {
+    text = `${tagOf(value)} (no text form: converting it to a string threw)`;
+  }
+  return text.length > PREVIEW ? `${text.slice(0, PREVIEW)}… (${text.length} characters)` : text;
+}
+
 /**
  * Wraps a rejection of a store operation as a {@link StoreError}.
  *
@@ -37,7 +67,7 @@ export function toStoreError(operation: string): (cause: unknown) => StoreError 
   return (cause) => ({
     code: "store_failed",
     operation,
-    message: `${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+    message: `${operation} failed: ${describeValue(cause)}`,
     cause,
   });
 }

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { parseEvent } from "@millwright/events";
 import { errAsync, okAsync, ResultAsync, type Result } from "neverthrow";
 import { systemClock, timerSleep, type Clock, type Sleep } from "./clock.js";
-import { toStoreError, type ReplayError, type StoreError } from "./errors.js";
+import { describeValue, toStoreError, type ReplayError, type StoreError } from "./errors.js";
 import { fingerprint } from "./fingerprint.js";
 import { inboxKey, recordId } from "./ids.js";
 import { entityKeyOf, type RevisionInput } from "./revision-guard.js";
@@ -26,12 +26,20 @@ export interface HandlerContext<TTx> {
   readonly tx: TTx;
   /** This attempt's number, from 1. */
   readonly attempt: number;
+  /**
+   * Aborted when this attempt's lease ends: the attempt is abandoned and its transaction rolled
+   * back. Pass it to outside calls (fetch, SAP requests) so they stop too.
+   */
+  readonly signal: AbortSignal;
 }
 
 /** What a handler may return: nothing or an ok Result for success, an err Result with a {@link HandlerError} for failure. */
 export type HandlerReturn = void | Result<unknown, HandlerError> | Promise<void | Result<unknown, HandlerError>> | ResultAsync<unknown, HandlerError>;
 
-/** Applies an event's effect. Throwing counts as a retryable failure. */
+/**
+ * Applies an event's effect. Throwing counts as a retryable failure. A handler that has not
+ * settled when its lease ends is abandoned (a retryable `lease_expired` failure).
+ */
 export type Handler<TEvent, TTx> = (event: TEvent, context: HandlerContext<TTx>) => HandlerReturn;
 
 /** The outcome of processing one delivery. Every delivery gets exactly one, with its reason. */
@@ -56,7 +64,10 @@ export type InboxOutcome =
 
 /** How an inbox behaves. Every field has a default. */
 export interface InboxOptions<TEvent extends InboxEvent> {
-  /** How long a claim holds before another worker may take the event over. Default 30 s: longer than any handler. */
+  /**
+   * How long a claim holds before another worker may take the event over, and so how long a
+   * handler may run: one still running at the end is abandoned. Default 30 s.
+   */
   readonly leaseMs?: number;
   readonly retry?: RetryPolicy;
   readonly clock?: Clock;
@@ -87,7 +98,11 @@ export interface Inbox<TEvent extends InboxEvent, TTx> {
   reject(input: { readonly payload: string; readonly source?: string; readonly code: string; readonly message: string }): ResultAsync<DeadLetterRecord, StoreError>;
   /** Lists dead letters, oldest first. */
   deadLetters(options?: { readonly limit?: number; readonly offset?: number }): ResultAsync<DeadLetterRecord[], StoreError>;
-  /** Parses a dead letter's payload again and processes it as a new delivery; removes the record when it is processed. */
+  /**
+   * Parses a dead letter's payload again and processes it when its inbox entry is dead (or
+   * absent); removes the record once the event has its effect. An event processed since is a
+   * `duplicate`: the handler does not run again. Concurrent replays of one record run it once.
+   */
   replay(id: string, handler: Handler<TEvent, TTx>): ResultAsync<InboxOutcome, StoreError | ReplayError>;
 }
 
@@ -95,24 +110,45 @@ function toAttemptError(error: HandlerError, attempt: number, at: number): Attem
   return { attempt, at, code: error.code, message: error.message, retryable: error.retryable };
 }
 
-function describe(cause: unknown): string {
-  return cause instanceof Error ? cause.message : String(cause);
-}
-
-/** Runs a handler and normalizes whatever it returns or throws. */
+/** Runs a handler and normalizes whatever it returns or throws; never rejects. */
 async function runHandler<TEvent, TTx>(handler: Handler<TEvent, TTx>, event: TEvent, context: HandlerContext<TTx>): Promise<HandlerError | undefined> {
   try {
     const value = await handler(event, context);
     if (value !== undefined && value !== null && typeof value === "object" && "isErr" in value && value.isErr()) {
       const e = value.error as Partial<HandlerError> | undefined;
-      if (e !== undefined && typeof e === "object" && typeof e.message === "string" && typeof e.retryable === "boolean") {
-        return { code: typeof e.code === "string" ? e.code : e.retryable ? "retryable" : "permanent", message: e.message, retryable: e.retryable, cause: e.cause };
+      if (e !== undefined && e !== null && typeof e === "object" && typeof e.message === "string" && typeof e.retryable === "boolean") {
+        return { code: typeof e.code === "string" ? e.code : e.retryable ? "retryable" : "permanent", message: describeValue(e.message), retryable: e.retryable, cause: e.cause };
       }
-      return { code: "handler_failed", message: `handler returned err(${describe(e)})`, retryable: true, cause: e };
+      return { code: "handler_failed", message: `handler returned err(${describeValue(e)})`, retryable: true, cause: e };
     }
     return undefined;
   } catch (cause) {
-    return { code: "handler_threw", message: `handler threw: ${describe(cause)}`, retryable: true, cause };
+    // The getters of a hostile result (isErr, error, code…) may throw too: still the handler's failure.
+    return { code: "handler_threw", message: `handler threw: ${describeValue(cause)}`, retryable: true, cause };
+  }
+}
+
+/**
+ * Runs the handler until it settles or the lease ends, whichever comes first. At the end of the
+ * lease, `controller` is aborted (the store and the handler see it) and a `lease_expired` error
+ * is returned without waiting for the handler.
+ */
+async function withinLease(work: () => Promise<HandlerError | undefined>, remainingMs: number, leaseMs: number, controller: AbortController): Promise<HandlerError | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<HandlerError>((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      resolve({
+        code: "lease_expired",
+        message: `the handler had not settled when the lease of ${leaseMs} ms ended; the attempt was abandoned and its transaction rolled back`,
+        retryable: true,
+      });
+    }, Math.max(0, remainingMs));
+  });
+  try {
+    return await Promise.race([work(), expired]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -149,7 +185,7 @@ export function createInbox<TTx, TEvent extends InboxEvent = InboxEvent>(store: 
     return { entityKey, revision: event.sequence, fingerprint: print.isOk() ? print.value : `unfingerprintable:${print.error.message}` };
   }
 
-  async function run(event: TEvent, handler: Handler<TEvent, TTx>): Promise<InboxOutcome> {
+  async function run(event: TEvent, handler: Handler<TEvent, TTx>, replaying: boolean): Promise<InboxOutcome> {
     const key = inboxKey(event.source, event.id);
     const errors: AttemptError[] = [];
     const deadLetterId = recordId("dead-letter", [event.source, event.id]);
@@ -161,10 +197,12 @@ export function createInbox<TTx, TEvent extends InboxEvent = InboxEvent>(store: 
       return { outcome: "failed", code: "dead_lettered", message: `event ${event.id} from ${event.source} was dead-lettered after ${record.attempts} attempt(s): ${error.message}`, deadLetter: record, errors };
     };
 
+    // A replay may claim a dead entry until it has claimed once; later claims are ordinary.
+    let revive = replaying;
     for (;;) {
       const token = `${owner}:${++tokens}`;
       const now = clock.now();
-      const claim = await store.claim({ key, source: event.source, eventId: event.id, token, now, leaseMs });
+      const claim = await store.claim({ key, source: event.source, eventId: event.id, token, now, leaseMs, ...(revive ? { revive } : {}) });
       if (claim.kind === "done") {
         const reason = claim.status === "dead" ? "dead_lettered" : claim.status === "stale" ? "already_stale" : "already_processed";
         return { outcome: "duplicate", reason, message: `event ${event.id} from ${event.source} was already handled (${claim.status})` };
@@ -176,6 +214,7 @@ export function createInbox<TTx, TEvent extends InboxEvent = InboxEvent>(store: 
         await sleep(Math.max(1, Math.min(busyPollMs, claim.leaseUntil - now + 1)));
         continue;
       }
+      revive = false;
       const attempt = claim.attempt;
       if (attempt > retry.maxAttempts) {
         // A worker died during each earlier attempt (a poison message that crashes the process).
@@ -191,7 +230,11 @@ export function createInbox<TTx, TEvent extends InboxEvent = InboxEvent>(store: 
       if (guard !== undefined && guard.fingerprint.startsWith("unfingerprintable:")) {
         return bury(token, { attempt, at: now, code: "not_canonical_json", message: `event data ${guard.fingerprint.slice(18)}`, retryable: false });
       }
-      const result = await store.commit({ key, token, now, guard }, (tx) => runHandler(handler, event, { tx, attempt }));
+      const controller = new AbortController();
+      const signal = controller.signal;
+      const result = await store.commit({ key, token, now, guard, signal }, (tx) =>
+        withinLease(() => runHandler(handler, event, { tx, attempt, signal }), leaseMs - (clock.now() - now), leaseMs, controller),
+      );
       switch (result.kind) {
         case "processed":
           return { outcome: "processed", attempts: attempt };
@@ -216,11 +259,11 @@ export function createInbox<TTx, TEvent extends InboxEvent = InboxEvent>(store: 
     }
   }
 
-  const process = (event: TEvent, handler: Handler<TEvent, TTx>): ResultAsync<InboxOutcome, StoreError> =>
-    ResultAsync.fromPromise(run(event, handler), toStoreError("inbox.process"));
+  const process = (event: TEvent, handler: Handler<TEvent, TTx>, replaying = false): ResultAsync<InboxOutcome, StoreError> =>
+    ResultAsync.fromPromise(run(event, handler, replaying), toStoreError("inbox.process"));
 
   return {
-    process,
+    process: (event, handler) => process(event, handler),
     reject: (input) =>
       ResultAsync.fromPromise(
         store.putRawDeadLetter({
@@ -239,17 +282,16 @@ export function createInbox<TTx, TEvent extends InboxEvent = InboxEvent>(store: 
         const parsed = parse(record.payload);
         if (parsed.isErr()) {
           const at = clock.now();
-          const message = `the payload still does not parse: ${typeof parsed.error === "object" && parsed.error !== null && "message" in parsed.error ? String(parsed.error.message) : describe(parsed.error)}`;
+          const message = `the payload still does not parse: ${typeof parsed.error === "object" && parsed.error !== null && "message" in parsed.error ? describeValue(parsed.error.message) : describeValue(parsed.error)}`;
           return ResultAsync.fromPromise(
             store.putRawDeadLetter({ id: record.id, source: record.source, payload: record.payload, error: { attempt: record.attempts + 1, at, code: "replay_unparseable", message, retryable: false }, now: at }),
             toStoreError("deadLetters.put"),
           ).map((updated): InboxOutcome => ({ outcome: "failed", code: "dead_lettered", message, deadLetter: updated, errors: updated.errors.slice(-1) }));
         }
         const event = parsed.value;
-        return ResultAsync.fromPromise(store.resetInbox(inboxKey(event.source, event.id)), toStoreError("inbox.reset"))
-          .andThen(() => process(event, handler))
-          .andThen((outcome) => {
-            if (outcome.outcome === "failed") return okAsync(outcome);
+        return process(event, handler, true).andThen((outcome) => {
+            // Failed, or still dead (a store that cannot revive): the record stays for the next replay.
+            if (outcome.outcome === "failed" || (outcome.outcome === "duplicate" && outcome.reason === "dead_lettered")) return okAsync(outcome);
             // The record of a raw payload has another id than the event's own; remove both.
             const ids = new Set([record.id, recordId("dead-letter", [event.source, event.id])]);
             return ResultAsync.fromPromise(Promise.all([...ids].map((i) => store.removeDeadLetter(i))), toStoreError("deadLetters.remove")).map(() => outcome);

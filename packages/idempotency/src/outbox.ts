@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { ResultAsync } from "neverthrow";
 import { systemClock, timerSleep, type Clock, type Sleep } from "./clock.js";
-import { toStoreError, type StoreError } from "./errors.js";
+import { describeValue, toStoreError, type StoreError } from "./errors.js";
 import { recordId } from "./ids.js";
 import { backoffDelay, createRetryPolicy, type RetryPolicy } from "./retry.js";
 import type { IdempotencyStore, OutboxRecord } from "./store.js";
@@ -86,7 +86,10 @@ export interface RelayReport {
   readonly failed: readonly { readonly partitionKey: string; readonly id: string; readonly message: string }[];
 }
 
-/** The relay: publishes outbox records in order per partition key and marks them sent. */
+/**
+ * The relay: publishes outbox records in order per partition key and marks them sent. A round
+ * starts no publish after its lease has run out; the records left wait for the next round.
+ */
 export interface Relay {
   /** One round: take the lease, read a batch, publish each partition in order, mark sent. */
   runOnce(): ResultAsync<RelayReport, StoreError>;
@@ -121,15 +124,17 @@ export function createOutboxRelay<TTx>(store: IdempotencyStore<TTx>, options: Re
   // Per partition: consecutive failures and when it may be tried again.
   const backoff = new Map<string, { failures: number; until: number }>();
 
-  async function publishPartition(records: OutboxRecord[], failed: RelayReport["failed"][number][]): Promise<string[]> {
+  async function publishPartition(records: OutboxRecord[], failed: RelayReport["failed"][number][], leaseEnd: number): Promise<string[]> {
     const sent: string[] = [];
     for (const record of records) {
+      // Past the lease another relay may own the outbox: publishing on would race it.
+      if (clock.now() >= leaseEnd) break;
       let problem: string | undefined;
       try {
         const value = await options.publish(record);
-        if (isErrResult(value)) problem = typeof value.error === "object" && value.error !== null && "message" in value.error ? String(value.error.message) : String(value.error);
+        if (isErrResult(value)) problem = typeof value.error === "object" && value.error !== null && "message" in value.error ? describeValue(value.error.message) : describeValue(value.error);
       } catch (cause) {
-        problem = cause instanceof Error ? cause.message : String(cause);
+        problem = describeValue(cause);
       }
       if (problem !== undefined) {
         const b = backoff.get(record.partitionKey) ?? { failures: 0, until: 0 };
@@ -146,7 +151,8 @@ export function createOutboxRelay<TTx>(store: IdempotencyStore<TTx>, options: Re
   }
 
   async function round(): Promise<RelayReport> {
-    if (!(await store.acquireRelayLease(owner, clock.now(), leaseMs))) return { leased: false, published: 0, failed: [] };
+    const leasedAt = clock.now();
+    if (!(await store.acquireRelayLease(owner, leasedAt, leaseMs))) return { leased: false, published: 0, failed: [] };
     const records = await store.pendingOutbox(batchSize);
     const partitions = new Map<string, OutboxRecord[]>();
     const now = clock.now();
@@ -158,7 +164,7 @@ export function createOutboxRelay<TTx>(store: IdempotencyStore<TTx>, options: Re
       list.push(record);
     }
     const failed: RelayReport["failed"][number][] = [];
-    const sent = (await Promise.all([...partitions.values()].map((list) => publishPartition(list, failed)))).flat();
+    const sent = (await Promise.all([...partitions.values()].map((list) => publishPartition(list, failed, leasedAt + leaseMs)))).flat();
     if (sent.length > 0) await store.markSent(sent, clock.now());
     return { leased: true, published: sent.length, failed };
   }

@@ -10,6 +10,8 @@ export interface PgQueryable {
 /** A client checked out of a pool. */
 export interface PgPoolClient extends PgQueryable {
   release(destroy?: boolean | Error): void;
+  /** The server process of this connection (`pg` sets it once connected). */
+  readonly processID?: number | null;
   on(event: "error", listener: (error: Error) => void): unknown;
   removeListener(event: "error", listener: (error: Error) => void): unknown;
 }
@@ -35,6 +37,8 @@ export interface PostgresStoreOptions {
 // attached when the pool creates it (its `connect` event) or, for clients created earlier, at
 // checkout.
 const guarded = new WeakSet<PgPoolClient>();
+// Pools whose `connect` event is already listened to: one listener per pool, however many stores.
+const watchedPools = new WeakSet<PgPool>();
 const ignore = (): void => undefined;
 function guard(client: PgPoolClient): PgPoolClient {
   if (!guarded.has(client)) {
@@ -55,6 +59,23 @@ async function queryOnPool(pool: PgPool, text: string, values?: unknown[]): Retu
     client.release(true);
     throw cause;
   }
+}
+
+/**
+ * Ends the server process of a checked-out client from another connection of the pool, while
+ * the client's own connection is still open (so the process id cannot belong to anyone else yet).
+ * Best effort: when no other connection is to be had in time, destroying the client ends the
+ * transaction once the server notices the closed socket.
+ */
+async function terminate(pool: PgPool, client: PgPoolClient): Promise<void> {
+  const pid = client.processID;
+  if (typeof pid !== "number") return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    queryOnPool(pool, "SELECT pg_terminate_backend($1)", [pid]).catch(() => undefined),
+    new Promise((resolve) => (timer = setTimeout(resolve, 5000))),
+  ]);
+  clearTimeout(timer);
 }
 
 function sessionOver(client: PgQueryable): SqlSession {
@@ -105,7 +126,8 @@ export async function migratePostgres(pool: PgPool, tablePrefix = "millwright_")
  * Creates the store over a `pg.Pool`: for many processes and hosts. Run {@link migratePostgres}
  * once before. The handler's and `outbox.add`'s transaction is a pool client inside BEGIN.
  * Give the pool an `error` listener: pg emits one when an idle connection drops, and an
- * unlistened `error` event ends the process.
+ * unlistened `error` event ends the process. An attempt abandoned at the end of its lease ends
+ * its connection's server process (`pg_terminate_backend`), so its row locks go at once.
  *
  * @param pool - a `pg.Pool` (or anything with its `query` and `connect`)
  * @param options - table prefix
@@ -117,7 +139,10 @@ export async function migratePostgres(pool: PgPool, tablePrefix = "millwright_")
  * const inbox = createInbox(createPostgresStore(pool));
  */
 export function createPostgresStore(pool: PgPool, options: PostgresStoreOptions = {}): IdempotencyStore<PgPoolClient> {
-  pool.on?.("connect", guard);
+  if (!watchedPools.has(pool)) {
+    watchedPools.add(pool);
+    pool.on?.("connect", guard);
+  }
   const driver: SqlDriver<PgPoolClient> = {
     name: "postgres",
     session: sessionOver({ query: (text, values) => queryOnPool(pool, text, values) }),
@@ -131,6 +156,15 @@ export function createPostgresStore(pool: PgPool, options: PostgresStoreOptions 
       try {
         await client.query("BEGIN");
         const outcome = await work(sessionOver(client), client);
+        if (outcome.abandon === true && !outcome.commit) {
+          // A handler may still be running a statement on this connection, and a ROLLBACK would
+          // queue behind it. End the server process instead (the server rolls back and drops the
+          // row locks at once, even mid-statement), then the connection, so that nothing the
+          // handler sends later reaches the database.
+          broken = true;
+          await terminate(pool, client);
+          return outcome.value;
+        }
         await client.query(outcome.commit ? "COMMIT" : "ROLLBACK");
         return outcome.value;
       } catch (cause) {

@@ -54,11 +54,16 @@ local function apply(argv, i, prefix)
 end
 `;
 
+// KEYS: inbox. ARGV: token, now, lease_until, source, event_id, revive ('1': a dead entry is claimable, afresh).
 const CLAIM = `
 local s = redis.call('HMGET', KEYS[1], 'status', 'lease_until', 'first_seen')
 if not s[1] then
   redis.call('HSET', KEYS[1], 'status', 'processing', 'token', ARGV[1], 'lease_until', ARGV[3], 'attempts', 1, 'first_seen', ARGV[2], 'errors', '[]', 'source', ARGV[4], 'event_id', ARGV[5])
   return {'claimed', '1', ARGV[2]}
+end
+if s[1] == 'dead' and ARGV[6] == '1' then
+  redis.call('HSET', KEYS[1], 'status', 'processing', 'token', ARGV[1], 'lease_until', ARGV[3], 'attempts', 1, 'errors', '[]')
+  return {'claimed', '1', s[3]}
 end
 if s[1] == 'processed' or s[1] == 'duplicate' or s[1] == 'stale' or s[1] == 'dead' then return {'done', s[1]} end
 if s[1] == 'processing' and tonumber(s[2]) > tonumber(ARGV[2]) then return {'busy', s[2]} end
@@ -133,6 +138,13 @@ local first = st[5]
 if tonumber(ARGV[7]) < tonumber(first) then first = ARGV[7] end
 put(KEYS[2], KEYS[3], {ARGV[3], 'event', ARGV[4], ARGV[5], ARGV[6], errs, st[4], first, ARGV[7]})
 return 1
+`;
+
+// KEYS: dead-letter hash, index. ARGV: id. The record and its index entry go together.
+const REMOVE_DEAD = `
+local removed = redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return removed
 `;
 
 const APPLY_REVISION = `
@@ -263,7 +275,7 @@ export function createRedisStore(client: RedisCommander, options: RedisStoreOpti
   return {
     name: "redis",
     claim: async (r) => {
-      const v = (await script(CLAIM, [inboxKeyOf(r.key)], [r.token, String(r.now), String(r.now + r.leaseMs), r.source, r.eventId])) as string[];
+      const v = (await script(CLAIM, [inboxKeyOf(r.key)], [r.token, String(r.now), String(r.now + r.leaseMs), r.source, r.eventId, r.revive === true ? "1" : "0"])) as string[];
       if (v[0] === "claimed") return { kind: "claimed", attempt: Number(v[1]), firstSeen: Number(v[2]) };
       if (v[0] === "busy") return { kind: "busy", leaseUntil: Number(v[1]) };
       return { kind: "done", status: v[1] as "processed" | "duplicate" | "stale" | "dead" };
@@ -306,12 +318,7 @@ export function createRedisStore(client: RedisCommander, options: RedisStoreOpti
       const records = await Promise.all(ids.map(readDead));
       return records.filter((r): r is DeadLetterRecord => r !== undefined);
     },
-    removeDeadLetter: async (id) => {
-      const removed = Number(await client.sendCommand(["DEL", deadKey(id)]));
-      await client.sendCommand(["ZREM", deadIndex, id]);
-      return removed > 0;
-    },
-    resetInbox: async (key) => void (await client.sendCommand(["DEL", inboxKeyOf(key)])),
+    removeDeadLetter: async (id) => Number(await script(REMOVE_DEAD, [deadKey(id), deadIndex], [id])) > 0,
     inboxStatus: async (key) => {
       const v = (await client.sendCommand(["HMGET", inboxKeyOf(key), "status", "attempts", "errors"])) as (string | null)[];
       if (v[0] === null || v[0] === undefined) return undefined;

@@ -36,6 +36,44 @@ export interface SqliteStoreOptions {
 }
 
 const statementCache = new WeakMap<SqliteDatabase, Map<string, SqliteStatement>>();
+// One connection holds one transaction: every store over a database shares its queue, so an
+// autocommit statement of one store never lands inside another store's open transaction.
+const ENDED = "sqlite store: this transaction has ended (its lease expired, or it finished); nothing more can be written through it";
+const queues = new WeakMap<SqliteDatabase, ReturnType<typeof createMutex>>();
+// Transaction objects handed out (by any store), and whether their transaction is still open.
+const handedOut = new WeakMap<object, () => boolean>();
+
+/**
+ * The transaction object a handler gets: the database behind a proxy that refuses every call
+ * once the transaction has ended, and hands out statements and functions that do the same. A
+ * handler still running after its transaction was rolled back (its lease ended) cannot write
+ * outside it, alone or inside the next caller's transaction.
+ */
+function revocable<TDatabase extends SqliteDatabase>(db: TDatabase): { readonly tx: TDatabase; readonly revoke: () => void; readonly live: () => boolean } {
+  let revoked = false;
+  const check = (): void => {
+    if (revoked) throw new Error(ENDED);
+  };
+  // Statements (prepare, bind), iterators and functions (db.transaction) keep the fence; plain results do not need it.
+  const fenced = new Set<PropertyKey>(["prepare", "bind", "iterate", "transaction", "deferred", "immediate", "exclusive"]);
+  const wrap = <T extends object>(target: T): T =>
+    new Proxy(target, {
+      get(t, property) {
+        const value: unknown = Reflect.get(t, property, t);
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          check();
+          const result: unknown = (value as (...a: unknown[]) => unknown).apply(t, args);
+          return fenced.has(property) && ((typeof result === "object" && result !== null) || typeof result === "function") ? wrap(result as object) : result;
+        };
+      },
+      apply(t, thisArg, args) {
+        check();
+        return Reflect.apply(t as (...a: unknown[]) => unknown, thisArg, args);
+      },
+    });
+  return { tx: wrap(db), revoke: () => void (revoked = true), live: () => !revoked };
+}
 
 function prepared(db: SqliteDatabase, sql: string): SqliteStatement {
   let cache = statementCache.get(db);
@@ -105,7 +143,8 @@ export function migrateSqlite(db: SqliteDatabase, tablePrefix = "millwright_"): 
  * `DatabaseSync` on Node 22.13 and later): durable, one file, no server.
  * Creates its tables and (by default) switches the database to WAL. Transactions of this store
  * are serialized within the process; other processes wait for the write lock up to the busy
- * timeout. The handler's and `outbox.add`'s transaction is the database itself.
+ * timeout. The handler's and `outbox.add`'s transaction is the database itself, behind a proxy
+ * that refuses every call once the transaction has ended.
  *
  * @param db - an open better-sqlite3 `Database` or node:sqlite `DatabaseSync`
  * @param options - table prefix, WAL, busy timeout
@@ -122,30 +161,43 @@ export function createSqliteStore<TDatabase extends SqliteDatabase>(db: TDatabas
   if (options.wal ?? true) db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
   migrateSqlite(db, prefix);
   const inner = syncSession(db);
-  // One connection holds one transaction: every statement of the store waits its turn, so an
-  // autocommit statement never lands inside another caller's open transaction.
-  const exclusive = createMutex();
+  // Every statement of the store waits its turn on the connection's queue.
+  let exclusive = queues.get(db);
+  if (exclusive === undefined) queues.set(db, (exclusive = createMutex()));
+  const queue = exclusive;
   const driver: SqlDriver<TDatabase> = {
     name: "sqlite",
     synchronous: true,
     session: {
-      all: (sql, params) => exclusive(() => inner.all(sql, params)),
-      run: (sql, params) => exclusive(() => inner.run(sql, params)),
+      all: (sql, params) => queue(() => inner.all(sql, params)),
+      run: (sql, params) => queue(() => inner.run(sql, params)),
     },
     transaction: (work) =>
-      exclusive(async () => {
+      queue(async () => {
         db.exec("BEGIN IMMEDIATE");
-        let outcome: { commit: boolean; value: Awaited<ReturnType<typeof work>>["value"] };
+        const { tx, revoke, live } = revocable(db);
+        handedOut.set(tx, live);
+        let outcome: Awaited<ReturnType<typeof work>>;
         try {
-          outcome = await work(inner, db);
+          outcome = await work(inner, tx);
         } catch (cause) {
+          revoke();
           if (inTransaction(db)) db.exec("ROLLBACK");
           throw cause;
         }
+        // Revoked before COMMIT/ROLLBACK: a handler still running (abandoned) cannot write after it.
+        revoke();
         if (inTransaction(db)) db.exec(outcome.commit ? "COMMIT" : "ROLLBACK");
         return outcome.value;
       }),
-    sessionOf: () => inner,
+    sessionOf: (tx) => {
+      const live = handedOut.get(tx);
+      if (live === undefined) return inner;
+      return {
+        all: (sql, params) => (live() ? inner.all(sql, params) : Promise.reject(new Error(ENDED))),
+        run: (sql, params) => (live() ? inner.run(sql, params) : Promise.reject(new Error(ENDED))),
+      };
+    },
     forUpdate: "",
     lockPartitions: false,
     inArray: (column, first, values) => ({ sql: `${column} IN (${values.map((_, i) => `$${first + i}`).join(", ")})`, params: values }),

@@ -24,6 +24,12 @@ export interface ClaimRequest {
   readonly token: string;
   readonly now: number;
   readonly leaseMs: number;
+  /**
+   * Replay: a `dead` entry is claimable too, in the same atomic step (compare-and-set
+   * dead → processing), and starts its attempts and errors afresh. Every other state answers as
+   * for any claim, so a processed entry stays a duplicate.
+   */
+  readonly revive?: boolean;
 }
 
 /** The answer to a claim. */
@@ -38,6 +44,13 @@ export interface CommitRequest {
   readonly token: string;
   readonly now: number;
   readonly guard: RevisionInput | undefined;
+  /**
+   * Aborted when the attempt's lease ends before `work` settles. `work` then returns a
+   * `lease_expired` error without waiting for the handler, which may still be running: the store
+   * rolls back without waiting for it either, and makes the transaction object unusable (SQLite)
+   * or ends its connection (PostgreSQL), so nothing the late handler writes through it is kept.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** What came of a commit. Only `processed` wrote anything of the work. */
@@ -124,7 +137,7 @@ export interface OutboxRecord {
 export interface IdempotencyStore<TTx> {
   /** A short name for messages and metrics: `memory`, `sqlite`, `postgres`, `redis`. */
   readonly name: string;
-  /** Atomically claims an entry that is new, pending, or whose lease expired. */
+  /** Atomically claims an entry that is new, pending, or whose lease expired (or dead, with `revive`). */
   claim(request: ClaimRequest): Promise<ClaimResult>;
   /**
    * In one transaction: checks the token still holds the claim, applies the revision guard, runs
@@ -142,8 +155,6 @@ export interface IdempotencyStore<TTx> {
   /** Dead letters ordered by first seen, then id. */
   listDeadLetters(options: { readonly limit: number; readonly offset: number }): Promise<DeadLetterRecord[]>;
   removeDeadLetter(id: string): Promise<boolean>;
-  /** Forgets an inbox entry so that its event can be processed again (replay). */
-  resetInbox(key: string): Promise<void>;
   /** The status of an inbox entry, for inspection. */
   inboxStatus(key: string): Promise<{ readonly status: InboxStatus; readonly attempts: number; readonly errors: readonly AttemptError[] } | undefined>;
   /** Atomically applies the revision guard alone. */

@@ -3,6 +3,7 @@ import { err, ok } from "neverthrow";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   createInbox,
+  systemClock,
   createOutbox,
   createOutboxRelay,
   createRetryPolicy,
@@ -15,6 +16,29 @@ import {
 } from "../src/index.js";
 import { manualClock, workOrderEvent } from "./fixtures.js";
 
+/** The event without its `sequence`: the revision guard does not apply, only the inbox stands between it and a second effect. */
+function unsequenced(order: number): Event {
+  const { sequence: _sequence, ...rest } = workOrderEvent(order);
+  return rest as Event;
+}
+
+/** A promise and the function that resolves it. */
+function gate(): { readonly opened: Promise<void>; readonly open: () => void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function eventually(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await realSleep(20);
+  }
+}
+
 /** A store under test plus a way to write and count an effect through its transaction. */
 export interface StoreHarness<TTx> {
   readonly store: IdempotencyStore<TTx>;
@@ -22,6 +46,11 @@ export interface StoreHarness<TTx> {
   effect(tx: TTx, id: string): void | Promise<void>;
   /** How often each id's effect was applied. */
   effects(): Promise<Map<string, number>>;
+  /**
+   * The same store (same tables, keys) over its own connection where the store has connections
+   * (a second pool, a second client), so two inboxes race for real; the store itself otherwise.
+   */
+  peer(): Promise<IdempotencyStore<TTx>>;
   close(): Promise<void>;
 }
 
@@ -176,6 +205,18 @@ export function describeStoreContract<TTx>(name: string, open: () => Promise<Sto
       expect((await inbox.deadLetters())._unsafeUnwrap().map((l) => l.id)).toEqual([first.id]);
     });
 
+    it("counts every concurrent repeat of a raw payload, from two connections", async () => {
+      const peer = await h.peer();
+      const inboxes = [inboxOf(), createInbox<TTx, Event>(peer, { clock })];
+      const records = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => inboxes[i % 2]!.reject({ payload: "{torn", source: "urn:s", code: "unreadable_input", message: `copy ${i}` })),
+      );
+      const id = records[0]!._unsafeUnwrap().id;
+      const stored = await h.store.getDeadLetter(id);
+      expect(stored?.attempts).toBe(40);
+      expect(stored?.errors.map((e) => e.message).sort()).toEqual(Array.from({ length: 40 }, (_, i) => `copy ${i}`).sort());
+    });
+
     it("lists dead letters oldest first, with offset and limit", async () => {
       const inbox = inboxOf();
       const ids: string[] = [];
@@ -236,6 +277,159 @@ export function describeStoreContract<TTx>(name: string, open: () => Promise<Sto
       expect(outcome.deadLetter?.errors.at(-1)?.message).toMatchInlineSnapshot(`"3 attempt(s) ended without an outcome (the worker stopped or its lease expired); maxAttempts is 3"`);
     });
 
+    it("replays only what is dead: the raw record of an event processed since is a duplicate, the handler does not run again", async () => {
+      const inbox = inboxOf();
+      const e = unsequenced(40);
+      const raw = (await inbox.reject({ payload: JSON.stringify(e), code: "peer_down", message: "schema registry down" }))._unsafeUnwrap();
+      // The producer sends the event again and this time it is processed.
+      expect((await inbox.process(e, apply))._unsafeUnwrap()).toEqual({ outcome: "processed", attempts: 1 });
+      expect((await inbox.replay(raw.id, apply))._unsafeUnwrap()).toMatchObject({ outcome: "duplicate", reason: "already_processed" });
+      expect((await h.effects()).get(e.id)).toBe(1);
+      expect(await h.store.inboxStatus(inboxKey(e.source, e.id))).toMatchObject({ status: "processed", attempts: 1 });
+      // The record is settled: its event has its effect.
+      expect((await inbox.deadLetters())._unsafeUnwrap()).toEqual([]);
+    });
+
+    it("overlapping replays of one dead letter on two connections apply the effect once", async () => {
+      const peer = await h.peer();
+      const e = unsequenced(41);
+      const dead = (await inboxOf().process(e, () => err(permanent("SAP rejected the order"))))._unsafeUnwrap();
+      if (dead.outcome !== "failed" || dead.deadLetter === undefined) throw new Error(`expected a dead letter, got ${JSON.stringify(dead)}`);
+      const id = dead.deadLetter.id;
+      // B reads the record before A, having processed the event, removes it; B goes on after that.
+      const bRead = gate();
+      const aRemoving = gate();
+      const storeA: IdempotencyStore<TTx> = {
+        ...h.store,
+        removeDeadLetter: async (i) => {
+          aRemoving.open();
+          await bRead.opened;
+          return h.store.removeDeadLetter(i);
+        },
+      };
+      const storeB: IdempotencyStore<TTx> = {
+        ...peer,
+        getDeadLetter: async (i) => {
+          const record = await peer.getDeadLetter(i);
+          bRead.open();
+          await aRemoving.opened;
+          return record;
+        },
+      };
+      const options = { clock, sleep: (ms: number) => realSleep(Math.min(ms, 5)), busyPollMs: 2 };
+      const a = createInbox<TTx, Event>(storeA, options);
+      const b = createInbox<TTx, Event>(storeB, options);
+      const [ra, rb] = await Promise.all([a.replay(id, apply), b.replay(id, apply)]);
+      expect(ra._unsafeUnwrap()).toEqual({ outcome: "processed", attempts: 1 });
+      expect(rb._unsafeUnwrap()).toMatchObject({ outcome: "duplicate", reason: "already_processed" });
+      expect((await h.effects()).get(e.id)).toBe(1);
+      expect((await h.store.listDeadLetters({ limit: 10, offset: 0 })).map((l) => l.id)).toEqual([]);
+    });
+
+    it("many concurrent replays of one dead letter, from two connections, apply the effect once", async () => {
+      const peer = await h.peer();
+      const e = unsequenced(44);
+      const dead = (await inboxOf().process(e, () => err(permanent("SAP rejected the order"))))._unsafeUnwrap();
+      if (dead.outcome !== "failed" || dead.deadLetter === undefined) throw new Error(`expected a dead letter, got ${JSON.stringify(dead)}`);
+      const id = dead.deadLetter.id;
+      let runs = 0;
+      const slowApply = async (event: Event, { tx }: { tx: TTx }) => {
+        runs += 1;
+        await realSleep(5);
+        await h.effect(tx, event.id);
+      };
+      const options = { clock, sleep: (ms: number) => realSleep(Math.min(ms, 5)), busyPollMs: 2 };
+      const inboxes = [createInbox<TTx, Event>(h.store, options), createInbox<TTx, Event>(peer, options)];
+      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => inboxes[i % 2]!.replay(id, slowApply)));
+      const kinds = results.map((r) => (r.isOk() ? r.value.outcome : r.error.code));
+      expect(kinds.filter((k) => k === "processed")).toHaveLength(1);
+      expect(kinds.filter((k) => k !== "processed" && k !== "duplicate" && k !== "dead_letter_not_found")).toEqual([]);
+      expect(runs).toBe(1);
+      expect((await h.effects()).get(e.id)).toBe(1);
+    });
+
+    it(
+      "abandons a handler that never settles when its lease ends: other events go on, a later worker takes it over, the late handler's effects are not committed",
+      async () => {
+        const peer = await h.peer();
+        const e = workOrderEvent(42);
+        const f = workOrderEvent(43);
+        const leaseMs = 400;
+        const wake = gate();
+        const takenOver = gate();
+        const entered = gate();
+        let zombie: "waiting" | "refused" | "wrote" = "waiting";
+        const stuck = createInbox<TTx, Event>(h.store, { leaseMs, clock: systemClock, random: () => 0.5, sleep: () => takenOver.opened });
+        const hung = stuck.process(e, async (event, { tx }) => {
+          entered.open();
+          await wake.opened;
+          try {
+            await h.effect(tx, event.id);
+            zombie = "wrote";
+          } catch {
+            zombie = "refused";
+          }
+        });
+        await entered.opened;
+        // Another event on the same store is processed (at the latest once the stuck attempt's lease ends).
+        const other = createInbox<TTx, Event>(h.store, { leaseMs, clock: systemClock });
+        expect((await other.process(f, apply))._unsafeUnwrap()).toEqual({ outcome: "processed", attempts: 1 });
+        // At the end of its lease the attempt is abandoned and recorded as a failed, retryable attempt.
+        const key = inboxKey(e.source, e.id);
+        await eventually(async () => (await h.store.inboxStatus(key))?.status === "pending", 10 * leaseMs, "the stuck attempt to be abandoned");
+        const status = await h.store.inboxStatus(key);
+        expect(status?.errors.map((x) => [x.attempt, x.code, x.retryable])).toEqual([[1, "lease_expired", true]]);
+        expect(status?.errors[0]?.message).toMatchInlineSnapshot(`"the handler had not settled when the lease of 400 ms ended; the attempt was abandoned and its transaction rolled back"`);
+        // Another worker takes it over.
+        const later = createInbox<TTx, Event>(peer, { leaseMs, clock: systemClock });
+        expect((await later.process(e, apply))._unsafeUnwrap()).toEqual({ outcome: "processed", attempts: 2 });
+        takenOver.open();
+        expect((await hung)._unsafeUnwrap()).toMatchObject({ outcome: "duplicate", reason: "already_processed" });
+        // The abandoned handler settles late and tries to write through its transaction: nothing of it is kept.
+        wake.open();
+        await realSleep(100);
+        expect(zombie).not.toBe("waiting");
+        const effects = await h.effects();
+        expect([effects.get(e.id), effects.get(f.id)]).toEqual([1, 1]);
+      },
+      20_000,
+    );
+
+    it("a handler that throws or returns a value with no text form fails as a handler failure, described safely", async () => {
+      const inbox = inboxOf({ retry: createRetryPolicy({ maxAttempts: 2, baseDelayMs: 100 }) });
+      const hostile = {
+        toString(): string {
+          throw new Error("no text for you");
+        },
+      };
+      const thrown = (await inbox.process(workOrderEvent(45), () => {
+        throw Object.create(null);
+      }))._unsafeUnwrap();
+      const returned = (await inbox.process(workOrderEvent(46), () => err(hostile as never)))._unsafeUnwrap();
+      const erroring = (await inbox.process(workOrderEvent(47), () => {
+        const e = new Error("x");
+        Object.defineProperty(e, "message", { get: () => { throw new Error("no message"); } });
+        throw e;
+      }))._unsafeUnwrap();
+      const messages = [thrown, returned, erroring].map((o) => (o.outcome === "failed" ? o.errors.map((x) => `${x.attempt} ${x.code}: ${x.message}`) : o.outcome));
+      expect(messages).toMatchInlineSnapshot(`
+        [
+          [
+            "1 handler_threw: handler threw: [object Object] (no text form: converting it to a string threw)",
+            "2 handler_threw: handler threw: [object Object] (no text form: converting it to a string threw)",
+          ],
+          [
+            "1 handler_failed: handler returned err([object Object] (no text form: converting it to a string threw))",
+            "2 handler_failed: handler returned err([object Object] (no text form: converting it to a string threw))",
+          ],
+          [
+            "1 handler_threw: handler threw: [object Error] (no text form: converting it to a string threw)",
+            "2 handler_threw: handler threw: [object Error] (no text form: converting it to a string threw)",
+          ],
+        ]
+      `);
+    });
+
     it("outbox: adds in the caller's transaction; the relay publishes in order per partition and marks sent", async () => {
       const outbox = createOutbox<TTx, Event>(h.store, { clock });
       const a = [1, 2, 3].map((r) => workOrderEvent(20, r));
@@ -275,6 +469,25 @@ export function describeStoreContract<TTx>(name: string, open: () => Promise<Sto
       expect(order(b[0]!.partitionkey)).toEqual(["1", "2"]);
       expect(published.map((r) => r.eventId).sort()).toEqual([...a, ...b].map((e) => e.id).sort());
       expect(published.every((r) => r.seq > 0)).toBe(true);
+    });
+
+    it("outbox: a relay whose lease runs out during a round starts no more publishes in it", async () => {
+      const outbox = createOutbox<TTx, Event>(h.store, { clock });
+      await h.store.transaction(async (tx) => (await outbox.add(tx, [1, 2, 3].map((r) => workOrderEvent(32, r))))._unsafeUnwrap());
+      const published: number[] = [];
+      const relay = createOutboxRelay(h.store, {
+        clock,
+        owner: "slow",
+        leaseMs: 100,
+        publish: async (r) => {
+          published.push(Number(JSON.parse(r.payload).data.revision));
+          clock.advance(60);
+        },
+      });
+      expect((await relay.runOnce())._unsafeUnwrap()).toEqual({ leased: true, published: 2, failed: [] });
+      expect(published).toEqual([1, 2]);
+      expect((await relay.runOnce())._unsafeUnwrap()).toEqual({ leased: true, published: 1, failed: [] });
+      expect(published).toEqual([1, 2, 3]);
     });
 
     it("outbox: one relay holds the lease at a time; another resumes after it expires", async () => {

@@ -49,6 +49,8 @@ function deal(count: number, workers: number, seed: number, tag: string): { ids:
 
 interface Worker {
   readonly progress: () => number;
+  /** Whether the process has written a line starting with `prefix`. */
+  readonly said: (prefix: string) => boolean;
   readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null; summary: string }>;
   readonly kill: () => void;
 }
@@ -62,9 +64,11 @@ function start(script: string, config: object): Worker {
   children.add(child);
   let progress = 0;
   let summary = "";
+  const lines: string[] = [];
   let stderr = "";
   child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
     for (const line of chunk.split("\n")) {
+      lines.push(line);
       const m = /^(progress|published) (\d+)/.exec(line);
       if (m) progress = Number(m[2]);
       if (line.startsWith("done ")) summary = line.slice(5);
@@ -78,7 +82,7 @@ function start(script: string, config: object): Worker {
       resolve({ code, signal, summary });
     }),
   );
-  return { progress: () => progress, done, kill: () => child.kill("SIGKILL") };
+  return { progress: () => progress, said: (prefix) => lines.some((l) => l.startsWith(prefix)), done, kill: () => child.kill("SIGKILL") };
 }
 
 async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -87,6 +91,11 @@ async function until(condition: () => boolean, timeoutMs: number, what: string):
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** The sum of one count over the workers' summaries. */
+function total(summaries: readonly string[], name: string): number {
+  return summaries.map((s) => (JSON.parse(s) as Record<string, number>)[name] ?? 0).reduce((a, b) => a + b, 0);
 }
 
 async function allExitCleanly(workers: Worker[]): Promise<string[]> {
@@ -116,7 +125,10 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe("PostgreSQL inbox, 4 worker processes", () => {
+// Each test runs thousands of deliveries through child processes: generous bounds for a loaded machine.
+const FAULT_TIMEOUT = { timeout: 300_000 };
+
+describe("PostgreSQL inbox, 4 worker processes", FAULT_TIMEOUT, () => {
   async function prepare(prefix: string): Promise<void> {
     await migratePostgres(pool, prefix);
     await pool.query("CREATE TABLE IF NOT EXISTS effects (event_id text NOT NULL)");
@@ -157,7 +169,11 @@ describe("PostgreSQL inbox, 4 worker processes", () => {
     expect((await running[0]!.done).signal).toBe("SIGKILL");
     // The restarted worker gets its deliveries again (nothing was acknowledged for it).
     running[0] = start("worker.ts", configs[0]!);
-    await allExitCleanly(running);
+    const summaries = await allExitCleanly(running);
+    const restarted = JSON.parse(summaries[0]!) as Record<string, number>;
+    expect(restarted["duplicate"] ?? 0, `the redelivered events the killed worker had finished are absorbed as duplicates: ${summaries[0]}`).toBeGreaterThan(0);
+    const takenOver = (await pool.query(`SELECT count(*)::int AS n FROM ${prefix}inbox WHERE attempts > 1`)).rows[0] as { n: number };
+    expect(takenOver.n, "claims the killed worker held were taken over after their lease (attempt 2)").toBeGreaterThan(0);
     await check(ids, prefix);
   });
 
@@ -189,6 +205,7 @@ describe("PostgreSQL inbox, 4 worker processes", () => {
     const prefix = "d_";
     await migratePostgres(pool, prefix);
     await pool.query("CREATE TABLE broker (n bigserial PRIMARY KEY, event_id text NOT NULL, partition_key text NOT NULL, payload text NOT NULL)");
+    await pool.query("CREATE TABLE IF NOT EXISTS effects (event_id text NOT NULL)");
     await pool.query("TRUNCATE effects");
     const store = createPostgresStore(pool, { tablePrefix: prefix });
     const outbox = createOutbox(store);
@@ -198,8 +215,12 @@ describe("PostgreSQL inbox, 4 worker processes", () => {
       await store.transaction(async (tx) => (await outbox.add(tx, events.slice(i, i + 10)))._unsafeUnwrap());
     }
     const config = { pg: pgConfig(), tablePrefix: prefix, leaseMs: 1000 };
-    const first = start("relay.ts", config);
-    await until(() => first.progress() >= 400, 60_000, "the relay to publish 400");
+    // Eight batches of 50 published and marked sent, then 25 of the ninth published and not marked.
+    const first = start("relay.ts", { ...config, pauseAfter: 425 });
+    await until(() => first.said("paused 425"), 60_000, "the relay to publish 425 and pause");
+    const count = async (sql: string): Promise<number> => ((await pool.query(sql)).rows[0] as { n: number }).n;
+    const atKill = { published: await count("SELECT count(*)::int AS n FROM broker"), sent: await count(`SELECT count(*)::int AS n FROM ${prefix}outbox WHERE sent_at IS NOT NULL`) };
+    expect(atKill, "the kill lands between publishing records and marking them sent").toEqual({ published: 425, sent: 400 });
     first.kill();
     expect((await first.done).signal).toBe("SIGKILL");
     const second = start("relay.ts", config);
@@ -208,6 +229,8 @@ describe("PostgreSQL inbox, 4 worker processes", () => {
     const broker = (await pool.query("SELECT event_id, partition_key, payload FROM broker ORDER BY n")).rows as { event_id: string; partition_key: string; payload: string }[];
     const delivered = new Set(broker.map((r) => r.event_id));
     expect(delivered.size).toBe(events.length);
+    // The 25 published but unmarked records went out again after the restart.
+    expect(broker.length - events.length, "records published again after the restart").toBeGreaterThanOrEqual(atKill.published - atKill.sent);
     // Order per partition: the first delivery of each event comes in ascending revision.
     const seen = new Set<string>();
     const last = new Map<string, number>();
@@ -226,14 +249,16 @@ describe("PostgreSQL inbox, 4 worker processes", () => {
       outcomes[outcome.outcome] = (outcomes[outcome.outcome] ?? 0) + 1;
     }
     expect(outcomes["processed"]).toBe(events.length);
-    expect((outcomes["duplicate"] ?? 0) + events.length).toBe(broker.length);
+    // Every repeat publication was absorbed by the consumer's inbox.
+    expect(outcomes["duplicate"] ?? 0).toBe(broker.length - events.length);
+    expect(outcomes["duplicate"] ?? 0).toBeGreaterThanOrEqual(atKill.published - atKill.sent);
     const wrong = await pool.query("SELECT event_id FROM effects GROUP BY event_id HAVING count(*) <> 1");
     expect(wrong.rows).toEqual([]);
     expect((await pool.query("SELECT count(*)::int AS n FROM effects")).rows[0]).toEqual({ n: events.length });
   });
 });
 
-describe("Redis inbox, 4 worker processes", () => {
+describe("Redis inbox, 4 worker processes", FAULT_TIMEOUT, () => {
   let client: Awaited<ReturnType<typeof connectRedis>>;
   const prefixes: string[] = [];
   beforeAll(async () => {
@@ -252,6 +277,19 @@ describe("Redis inbox, 4 worker processes", () => {
     expect(ids.every((id) => counts.get(id) === 1)).toBe(true);
   }
 
+  /** Inbox entries that needed more than one attempt. */
+  async function retriedEntries(prefix: string): Promise<number> {
+    let cursor = "0";
+    let retried = 0;
+    do {
+      const [next, keys] = (await client.sendCommand(["SCAN", cursor, "MATCH", `${prefix}inbox:*`, "COUNT", "1000"])) as [string, string[]];
+      cursor = next;
+      const attempts = await Promise.all(keys.map((k) => client.sendCommand(["HGET", k, "attempts"])));
+      retried += attempts.filter((a) => Number(a) > 1).length;
+    } while (cursor !== "0");
+    return retried;
+  }
+
   const workers = (files: string[], prefix: string, name: string) =>
     files.map((deliveries, i) => ({ store: "redis", redisUrl, keyPrefix: prefix, deliveries, leaseMs: 1500, concurrency: 8, name: `${name}-${i}` }));
 
@@ -265,7 +303,10 @@ describe("Redis inbox, 4 worker processes", () => {
     running[0]!.kill();
     expect((await running[0]!.done).signal).toBe("SIGKILL");
     running[0] = start("worker.ts", configs[0]!);
-    await allExitCleanly(running);
+    const summaries = await allExitCleanly(running);
+    const restarted = JSON.parse(summaries[0]!) as Record<string, number>;
+    expect(restarted["duplicate"] ?? 0, `the redelivered events the killed worker had finished are absorbed as duplicates: ${summaries[0]}`).toBeGreaterThan(0);
+    expect(await retriedEntries(prefix), "claims the killed worker held were taken over after their lease (attempt 2)").toBeGreaterThan(0);
     await check(ids, prefix);
   });
 
@@ -286,8 +327,13 @@ describe("Redis inbox, 4 worker processes", () => {
       }
       await new Promise((res) => setTimeout(res, 100));
     }
-    expect(killed).toBeGreaterThan(0);
-    await allExitCleanly(running);
+    expect(killed, "the kill must have hit the workers' connections, or this test proves nothing").toBeGreaterThan(0);
+    const summaries = await allExitCleanly(running);
+    // A command in flight when its connection was killed fails the delivery with a store error;
+    // the worker retries the delivery, and the inbox keeps the effect to one.
+    const failures = total(summaries, "store_failed");
+    expect(failures, `some deliveries must have failed on a killed connection: ${summaries.join(" ")}`).toBeGreaterThan(0);
+    expect(total(summaries, "retried"), "every failed delivery was tried again").toBeGreaterThanOrEqual(failures);
     await check(ids, prefix);
   });
 });

@@ -52,6 +52,11 @@ export function createMemoryStore(): IdempotencyStore<MemoryTransaction> {
         inbox.set(r.key, { source: r.source, eventId: r.eventId, status: "processing", token: r.token, leaseUntil: r.now + r.leaseMs, attempts: 1, errors: [], firstSeen: r.now });
         return { kind: "claimed", attempt: 1, firstSeen: r.now };
       }
+      if (entry.status === "dead" && r.revive === true) {
+        // Replay: dead → processing in this one synchronous step, attempts and errors afresh.
+        Object.assign(entry, { status: "processing", token: r.token, leaseUntil: r.now + r.leaseMs, attempts: 1, errors: [] });
+        return { kind: "claimed", attempt: 1, firstSeen: entry.firstSeen };
+      }
       if (entry.status === "processed" || entry.status === "duplicate" || entry.status === "stale" || entry.status === "dead") return { kind: "done", status: entry.status };
       if (entry.status === "processing" && entry.leaseUntil > r.now) return { kind: "busy", leaseUntil: entry.leaseUntil };
       entry.status = "processing";
@@ -121,7 +126,6 @@ export function createMemoryStore(): IdempotencyStore<MemoryTransaction> {
     listDeadLetters: async ({ limit, offset }) =>
       [...deadLetters.values()].sort((a, b) => a.firstSeen - b.firstSeen || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).slice(offset, offset + limit),
     removeDeadLetter: async (id) => deadLetters.delete(id),
-    resetInbox: async (key) => void inbox.delete(key),
     inboxStatus: async (key) => {
       const entry = inbox.get(key);
       return entry === undefined ? undefined : { status: entry.status, attempts: entry.attempts, errors: [...entry.errors] };

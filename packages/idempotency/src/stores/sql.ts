@@ -16,8 +16,13 @@ export interface SqlDriver<TTx> {
   readonly name: string;
   /** Autocommit statements. */
   readonly session: SqlSession;
-  /** Runs `work` in a transaction; commits when it returns `commit: true`, rolls back otherwise or when it throws. */
-  transaction<T>(work: (session: SqlSession, tx: TTx) => Promise<{ readonly commit: boolean; readonly value: T }>): Promise<T>;
+  /**
+   * Runs `work` in a transaction; commits when it returns `commit: true`, rolls back otherwise or
+   * when it throws. `abandon: true` (with `commit: false`) says that a handler may still hold the
+   * transaction object: roll back without waiting for it, and leave it nothing to write through.
+   * The transaction object is not usable once the transaction has ended.
+   */
+  transaction<T>(work: (session: SqlSession, tx: TTx) => Promise<{ readonly commit: boolean; readonly value: T; readonly abandon?: boolean }>): Promise<T>;
   /** The session of a caller's transaction object. */
   sessionOf(tx: TTx): SqlSession;
   /**
@@ -97,15 +102,26 @@ function padRevision(revision: string): string {
 export function createSqlStore<TTx>(driver: SqlDriver<TTx>, t: SqlTables): IdempotencyStore<TTx> {
   const { session } = driver;
 
-  const upsertDeadLetter = async (s: SqlSession, record: DeadLetterRecord): Promise<void> => {
-    await s.run(
-      `INSERT INTO ${t.deadLetters} (id, kind, source, event_id, payload, errors, attempts, first_seen, last_seen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-       ON CONFLICT (id) DO UPDATE SET errors = EXCLUDED.errors, attempts = EXCLUDED.attempts, last_seen = EXCLUDED.last_seen`,
+  /**
+   * Inserts a fresh record, or appends its errors and attempts to the stored one, in one
+   * statement: two writers of one new record never overwrite each other's errors.
+   */
+  const upsertDeadLetter = async (s: SqlSession, record: DeadLetterRecord): Promise<DeadLetterRecord> => {
+    const d = t.deadLetters;
+    const rows = await s.all(
+      `INSERT INTO ${d} (id, kind, source, event_id, payload, errors, attempts, first_seen, last_seen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       ON CONFLICT (id) DO UPDATE SET
+         errors = CASE WHEN ${d}.errors = '[]' THEN EXCLUDED.errors WHEN EXCLUDED.errors = '[]' THEN ${d}.errors
+                  ELSE substr(${d}.errors, 1, length(${d}.errors) - 1) || ',' || substr(EXCLUDED.errors, 2) END,
+         attempts = ${d}.attempts + EXCLUDED.attempts, last_seen = EXCLUDED.last_seen,
+         first_seen = CASE WHEN EXCLUDED.first_seen < ${d}.first_seen THEN EXCLUDED.first_seen ELSE ${d}.first_seen END
+       RETURNING *`,
       [record.id, record.kind, record.source ?? null, record.eventId ?? null, record.payload, JSON.stringify(record.errors), record.attempts, record.firstSeen, record.lastSeen],
     );
+    return toRecord(rows[0]!);
   };
-  const readDeadLetter = async (s: SqlSession, id: string, lock: boolean): Promise<DeadLetterRecord | undefined> => {
-    const rows = await s.all(`SELECT * FROM ${t.deadLetters} WHERE id = $1 ${lock ? driver.forUpdate : ""}`, [id]);
+  const readDeadLetter = async (s: SqlSession, id: string): Promise<DeadLetterRecord | undefined> => {
+    const rows = await s.all(`SELECT * FROM ${t.deadLetters} WHERE id = $1`, [id]);
     return rows[0] === undefined ? undefined : toRecord(rows[0]);
   };
   const readRevision = async (s: SqlSession, key: string, lock: boolean): Promise<RevisionState | undefined> => {
@@ -130,17 +146,19 @@ export function createSqlStore<TTx>(driver: SqlDriver<TTx>, t: SqlTables): Idemp
       for (;;) {
         const rows = await session.all(
           `INSERT INTO ${t.inbox} (key, source, event_id, status, token, lease_until, attempts, errors, first_seen) VALUES ($1, $2, $3, 'processing', $4, $5, 1, '[]', $6)
-           ON CONFLICT (key) DO UPDATE SET status = 'processing', token = EXCLUDED.token, lease_until = EXCLUDED.lease_until, attempts = ${t.inbox}.attempts + 1
-           WHERE ${t.inbox}.status = 'pending' OR (${t.inbox}.status = 'processing' AND ${t.inbox}.lease_until <= $6)
+           ON CONFLICT (key) DO UPDATE SET status = 'processing', token = EXCLUDED.token, lease_until = EXCLUDED.lease_until,
+             attempts = CASE WHEN ${t.inbox}.status = 'dead' THEN 1 ELSE ${t.inbox}.attempts + 1 END,
+             errors = CASE WHEN ${t.inbox}.status = 'dead' THEN '[]' ELSE ${t.inbox}.errors END
+           WHERE ${t.inbox}.status = 'pending' OR (${t.inbox}.status = 'processing' AND ${t.inbox}.lease_until <= $6) OR (${t.inbox}.status = 'dead' AND $7 = 1)
            RETURNING attempts, first_seen`,
-          [r.key, r.source, r.eventId, r.token, r.now + r.leaseMs, r.now],
+          [r.key, r.source, r.eventId, r.token, r.now + r.leaseMs, r.now, r.revive === true ? 1 : 0],
         );
         const row = rows[0];
         if (row !== undefined) return { kind: "claimed", attempt: Number(row["attempts"]), firstSeen: Number(row["first_seen"]) };
         const current = (await session.all(`SELECT status, lease_until FROM ${t.inbox} WHERE key = $1`, [r.key]))[0];
         if (current === undefined) continue;
         const status = String(current["status"]);
-        if (FINAL.has(status)) return { kind: "done", status: status as "processed" | "duplicate" | "stale" | "dead" };
+        if (FINAL.has(status) && !(status === "dead" && r.revive === true)) return { kind: "done", status: status as "processed" | "duplicate" | "stale" | "dead" };
         const leaseUntil = Number(current["lease_until"]);
         if (status === "processing" && leaseUntil > r.now) return { kind: "busy", leaseUntil };
         // It became claimable between the two statements: try again.
@@ -161,7 +179,7 @@ export function createSqlStore<TTx>(driver: SqlDriver<TTx>, t: SqlTables): Idemp
             }
           }
           const error = await work(tx);
-          if (error !== undefined) return { commit: false, value: { kind: "handler_failed", error } as const };
+          if (error !== undefined) return { commit: false, abandon: r.signal?.aborted === true, value: { kind: "handler_failed", error } as const };
           if (r.guard !== undefined && !(await writeRevision(s, r.guard))) return { commit: false, value: { kind: "raced" } as const };
           return { commit: true, value: { kind: "processed" } as const };
         });
@@ -183,28 +201,25 @@ export function createSqlStore<TTx>(driver: SqlDriver<TTx>, t: SqlTables): Idemp
         );
         const row = rows[0];
         if (row === undefined) return { commit: false, value: undefined };
-        const merged = mergeDeadLetter(
-          await readDeadLetter(s, r.id, true),
+        const fresh = mergeDeadLetter(
+          undefined,
           { id: r.id, kind: "event", source: r.source, eventId: r.eventId, payload: r.payload },
           JSON.parse(String(row["errors"])) as AttemptError[],
           Number(row["attempts"]),
           r.now,
         );
-        const record = { ...merged, firstSeen: Math.min(merged.firstSeen, Number(row["first_seen"])) };
-        await upsertDeadLetter(s, record);
+        const record = await upsertDeadLetter(s, { ...fresh, firstSeen: Math.min(fresh.firstSeen, Number(row["first_seen"])) });
         return { commit: true, value: record };
       }),
     putRawDeadLetter: async (r) =>
       driver.transaction(async (s) => {
-        const record = mergeDeadLetter(await readDeadLetter(s, r.id, true), { id: r.id, kind: "raw", source: r.source, eventId: undefined, payload: r.payload }, [r.error], 1, r.now);
-        await upsertDeadLetter(s, record);
+        const record = await upsertDeadLetter(s, mergeDeadLetter(undefined, { id: r.id, kind: "raw", source: r.source, eventId: undefined, payload: r.payload }, [r.error], 1, r.now));
         return { commit: true, value: record };
       }),
-    getDeadLetter: (id) => readDeadLetter(session, id, false),
+    getDeadLetter: (id) => readDeadLetter(session, id),
     listDeadLetters: async ({ limit, offset }) =>
       (await session.all(`SELECT * FROM ${t.deadLetters} ORDER BY first_seen, id LIMIT $1 OFFSET $2`, [limit, offset])).map(toRecord),
     removeDeadLetter: async (id) => (await session.run(`DELETE FROM ${t.deadLetters} WHERE id = $1`, [id])) > 0,
-    resetInbox: async (key) => void (await session.run(`DELETE FROM ${t.inbox} WHERE key = $1`, [key])),
     inboxStatus: async (key) => {
       const row = (await session.all(`SELECT status, attempts, errors FROM ${t.inbox} WHERE key = $1`, [key]))[0];
       if (row === undefined) return undefined;

@@ -4,17 +4,22 @@ import pg from "pg";
 import { createOutboxRelay } from "../../src/index.js";
 import { createPostgresStore } from "../../src/postgres.js";
 
-const config = JSON.parse(process.env["FAULT_CONFIG"] ?? "{}") as { pg: pg.PoolConfig; tablePrefix: string; leaseMs: number };
+// `pauseAfter`: publish that many records, then start no more and say `paused <n>`, so that the
+// test kills the relay exactly between publishing records and marking them sent.
+const config = JSON.parse(process.env["FAULT_CONFIG"] ?? "{}") as { pg: pg.PoolConfig; tablePrefix: string; leaseMs: number; pauseAfter?: number };
 const pool = new pg.Pool({ ...config.pg, max: 4 });
 pool.on("error", () => undefined);
 const store = createPostgresStore(pool, { tablePrefix: config.tablePrefix });
+let started = 0;
 let published = 0;
 const relay = createOutboxRelay(store, {
   leaseMs: config.leaseMs,
   batchSize: 50,
   publish: async (record) => {
+    if (config.pauseAfter !== undefined && ++started > config.pauseAfter) await new Promise(() => undefined);
     await pool.query("INSERT INTO broker (event_id, partition_key, payload) VALUES ($1, $2, $3)", [record.eventId, record.partitionKey, record.payload]);
     if (++published % 50 === 0) process.stdout.write(`published ${published}\n`);
+    if (published === config.pauseAfter) process.stdout.write(`paused ${published}\n`);
   },
 });
 const controller = new AbortController();

@@ -46,6 +46,8 @@ async function consume<TTx>(store: IdempotencyStore<TTx>, effect: Effect<TTx>): 
         }
         // Not settled (the store is unreachable, or another worker still holds the claim): the
         // delivery is not acknowledged, so it is tried again, as a broker would redeliver it.
+        const why = result.isErr() ? "store_failed" : result.value.outcome === "failed" ? result.value.code : result.value.outcome;
+        counts[why] = (counts[why] ?? 0) + 1;
         counts["retried"] = (counts["retried"] ?? 0) + 1;
         await sleep(50);
       }
