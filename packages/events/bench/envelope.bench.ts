@@ -1,9 +1,13 @@
 /**
- * The three ratios of issue 3, measured in one process run (medians of several rounds).
- * Run: `node --import tsx --expose-gc bench/envelope.bench.ts` (or `npx tsx --expose-gc …`).
+ * The ratios of issue 3 (medians of interleaved rounds). The heap ratio is measured in a child
+ * process of its own; see README.md for why the timings must not share a heap with it.
+ * Run: `node --import tsx --expose-gc bench/envelope.bench.ts` (or `npx tsx --expose-gc …`);
+ * `--quick` for the shorter run the test command's gate reads (bench/src/gate.ts).
  */
+import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseEventData, type WorkOrder } from "@millwright/model";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
@@ -30,6 +34,9 @@ const validateWorkOrder = ajv.getSchema("https://schemas.millwright.dev/v1/entit
 if (validateWorkOrder === undefined) throw new Error("WorkOrder schema not found");
 
 let sink = 0;
+const quick = process.argv.includes("--quick");
+/** Calls per round of the timing loops. */
+const N = quick ? 8_000 : 20_000;
 
 function bare(): void {
   sink += JSON.stringify(JSON.parse(text)).length;
@@ -48,7 +55,11 @@ function sdk(): void {
   sink += JSON.stringify(event).length;
 }
 
-const structured = serializeEvent(createEvent({ type: TYPE, source: SOURCE, data: order, time: TIME })._unsafeUnwrap());
+// Decoded from bytes, as a body arrives from a transport: a flat string. serializeEvent returns a
+// concatenation (a cons string), which every character access would have to unwrap.
+const structured = new TextDecoder().decode(
+  new TextEncoder().encode(serializeEvent(createEvent({ type: TYPE, source: SOURCE, data: order, time: TIME })._unsafeUnwrap())),
+);
 
 function parseOurs(): void {
   const event = parseEvent(structured)._unsafeUnwrap();
@@ -61,7 +72,7 @@ function parseBare(): void {
 }
 
 /** Interleaves the measured functions round by round so drift hits all of them alike. */
-function compare(fns: Record<string, () => void>, n = 20_000, rounds = 9): Record<string, number> {
+function compare(fns: Record<string, () => void>, n = N, rounds = 9): Record<string, number> {
   for (const fn of Object.values(fns)) for (let i = 0; i < n; i++) fn();
   const samples: Record<string, number[]> = {};
   for (let r = 0; r < rounds; r++) {
@@ -110,8 +121,27 @@ function heapRatio(count: number, rounds = 3): { payloads: number; events: numbe
   return ratios[Math.floor(ratios.length / 2)] as { payloads: number; events: number };
 }
 
-// Heap first, in a fresh heap, before the timing loops leave garbage and compiled code behind.
-const heap = heapRatio(100_000);
+if (process.argv.includes("--heap-only")) {
+  process.stdout.write(`\n${JSON.stringify(heapRatio(100_000, quick ? 1 : 3))}\n`);
+  process.exit(0);
+}
+
+// The heap round keeps 100,000 events alive, which teaches V8 to pretenure the envelope's
+// allocation sites and leaves hundreds of MiB for the old generation to collect. In the same
+// process, the timings below would pay for that in some runs and not in others, and only on the
+// side that builds envelopes. So the heap round gets a fresh process of its own.
+function heapInChild(): { payloads: number; events: number } {
+  const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "--heap-only", ...(quick ? ["--quick"] : [])], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    maxBuffer: 64 << 20,
+  });
+  if (child.status !== 0) throw new Error(`heap round failed (exit ${String(child.status)})`);
+  // The last line: V8 tracing flags passed to this process print to the child's stdout too.
+  return JSON.parse(child.stdout.trim().split("\n").pop() ?? "") as { payloads: number; events: number };
+}
+
+const heap = heapInChild();
 const ingest = compare({ bare, ours, sdk });
 const parse = compare({ parseBare, parseOurs });
 
@@ -135,14 +165,5 @@ const result = {
   parseEventVsBare: parse["parseOurs"]! / parse["parseBare"]!,
   heap: { payloadBytes: heap.payloads, eventBytes: heap.events, ratio: heap.events / heap.payloads, count: 100_000 },
 };
-const check = process.argv.includes("--check");
 mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
-writeFileSync(join(ROOT, "bench", "results", check ? "events.quick.tmp.json" : "events.json"), `${JSON.stringify(result, null, 2)}\n`);
-if (check) {
-  // Gate the targets this design meets (15% noise margin). The two ingest targets are known
-  // misses, explained in docs/envelopes.md: data validation alone exceeds their budget.
-  if (result.parseEventVsBare > 1.5 * 1.15 || result.heap.ratio > 1.25 * 1.15) {
-    console.error("bench: parseEvent or heap target missed beyond the noise margin");
-    process.exit(1);
-  }
-}
+writeFileSync(join(ROOT, "bench", "results", quick ? "events.quick.tmp.json" : "events.json"), `${JSON.stringify(result, null, 2)}\n`);

@@ -9,6 +9,7 @@ import {
 } from "@millwright/model";
 import { err, ok, type Result } from "neverthrow";
 import { attributeError, dataError, type EventError } from "./errors.js";
+import { scanError, scanJsonText } from "./json-scan.js";
 import {
   forbiddenCharacterAt,
   isAbsoluteUri,
@@ -303,15 +304,21 @@ export function decodeUtf8(bytes: Uint8Array): string | undefined {
   }
 }
 
-/** Reads JSON data from text or bytes. */
+/**
+ * Reads JSON data from text or bytes (a binary-mode body, decoded `data_base64`), rejecting
+ * member names repeated in any object: `path` is where the text sits in the message.
+ */
 export function readJsonData(body: string | Uint8Array, path: string): Result<unknown, EventError> {
   const text = typeof body === "string" ? body : decodeUtf8(body);
   if (text === undefined) return err(attributeError("unreadable_input", path, "is UTF-8 text"));
+  let value: unknown;
   try {
-    return ok(JSON.parse(text) as unknown);
+    value = JSON.parse(text) as unknown;
   } catch (cause) {
     return err(attributeError("unreadable_input", path, `is JSON text (${cause instanceof Error ? cause.message : String(cause)})`));
   }
+  const finding = scanJsonText(text, 0);
+  return finding === undefined ? ok(value) : err(scanError(finding, path));
 }
 
 /** Reads the data of a structured event: `data`, or `data_base64` decoded (JSON format §3.1). */

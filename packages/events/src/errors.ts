@@ -6,6 +6,13 @@ export type EventErrorCode =
   | "unreadable_input"
   /** An attribute (JSON member or header) occurs more than once. */
   | "duplicate_attribute"
+  /**
+   * A member name occurs twice in one object of the data (at any depth; names compared after
+   * unescaping), which parsers resolve differently. `path` points at the second occurrence, or
+   * at an ancestor when that pointer would be longer than 1024 characters; `value` is the name,
+   * cut to 64 characters.
+   */
+  | "duplicate_member"
   /** An attribute name is not `^[a-z0-9]+$`. */
   | "invalid_attribute_name"
   /** An attribute is named `data`, which the specification reserves. */

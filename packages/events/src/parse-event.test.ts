@@ -161,3 +161,63 @@ describe("parseEventBatch", () => {
     expect(parseEventBatch("{}")._unsafeUnwrapErr().code).toBe("unreadable_input");
   });
 });
+
+describe("repeated member names at any depth (#15)", () => {
+  const text = serializeEvent(sampleEvent());
+  const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+  it("rejects a repeated name in the data, from text and from bytes, with its pointer", () => {
+    const repeated = text.replace('"data":{"orderId":"1000098",', '"data":{"orderId":"1000098","orderId":"1000099",');
+    expect(repeated).not.toBe(text);
+    expect(parseEvent(repeated)._unsafeUnwrapErr()).toMatchInlineSnapshot(`
+      {
+        "code": "duplicate_member",
+        "message": "/data/orderId: each member name occurs at most once in an object, compared after unescaping (got "orderId")",
+        "path": "/data/orderId",
+        "rule": "each member name occurs at most once in an object, compared after unescaping",
+        "value": "orderId",
+      }
+    `);
+    expect(parseEvent(bytes(repeated))._unsafeUnwrapErr()).toMatchObject({ code: "duplicate_member", path: "/data/orderId" });
+  });
+
+  it("finds repeats in nested objects and in objects inside arrays", () => {
+    const nested = text.replace('"site":{"id":"1710"}', '"site":{"id":"1710","id":"1711"}');
+    expect(parseEvent(nested)._unsafeUnwrapErr()).toMatchObject({ code: "duplicate_member", path: "/data/site/id" });
+    const inArray = text.replace('"operationId":"0020",', '"operationId":"0020","description":"x",');
+    expect(parseEvent(inArray)._unsafeUnwrapErr()).toMatchObject({ code: "duplicate_member", path: "/data/operations/1/description" });
+  });
+
+  it("compares names after unescaping", () => {
+    const escaped = text.replace('"data":{"orderId":"1000098",', '"data":{"\\u006frderId":"1000099","orderId":"1000098",');
+    expect(parseEvent(escaped)._unsafeUnwrapErr()).toMatchObject({ code: "duplicate_member", path: "/data/orderId", value: "orderId" });
+    const both = text.replace('"data":{"orderId":"1000098",', '"data":{"a\\/b":1,"a/\\u0062":2,"orderId":"1000098",');
+    expect(parseEvent(both)._unsafeUnwrapErr()).toMatchObject({ code: "duplicate_member", path: "/data/a~1b" });
+  });
+
+  it("is not fooled by braces, quotes and backslashes inside strings", () => {
+    const tricky = text.replace('"description":"Cut and weld"', '"description":"{\\"x\\":1,\\"x\\":2} \\\\\\" [\\\\"');
+    expect(JSON.parse(tricky)).toBeTruthy();
+    expect(parseEvent(tricky).isOk()).toBe(true);
+  });
+
+  it("bounds the repeated name in the value and the message", () => {
+    const long = "k".repeat(100_000);
+    const repeated = text.replace('"data":{"orderId":"1000098",', `"data":{"${long}":1,"${long}":2,"orderId":"1000098",`);
+    const error = parseEvent(repeated)._unsafeUnwrapErr();
+    expect(error.code).toBe("duplicate_member");
+    expect(String((error as { value?: unknown }).value).length).toBeLessThanOrEqual(64);
+    expect(error.message.length).toBeLessThan(300);
+    expect(error.path.length).toBeLessThanOrEqual(1024);
+  });
+
+  it("checks data_base64 after decoding and every event of a batch", () => {
+    const json = sampleJson();
+    const data = JSON.stringify(json["data"]).replace('{"orderId":"1000098",', '{"orderId":"1000098","orderId":"1",');
+    delete json["data"];
+    const withBase64 = JSON.stringify({ ...json, data_base64: Buffer.from(data).toString("base64") });
+    expect(parseEvent(withBase64)._unsafeUnwrapErr()).toMatchObject({ code: "duplicate_member", path: "/data_base64/orderId" });
+    const repeated = text.replace('"site":{"id":"1710"}', '"site":{"id":"1710","id":"1711"}');
+    expect(parseEventBatch(`[${text},${repeated}]`)._unsafeUnwrapErr()).toMatchObject({ code: "duplicate_member", path: "/1/data/site/id" });
+  });
+});

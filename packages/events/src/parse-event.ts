@@ -1,7 +1,7 @@
 import { err, ok, type Result } from "neverthrow";
 import { checkAttributes, decodeUtf8, finishEvent, memberPath, structuredData, type CanonicalEvent } from "./envelope.js";
 import { attributeError, type EventError } from "./errors.js";
-import { scanJsonText } from "./json-scan.js";
+import { scanError, scanJsonText } from "./json-scan.js";
 
 /** What {@link parseEvent} reads: a JS value (a parsed JSON object), JSON text, or UTF-8 bytes of JSON text. */
 export type EventInput = unknown;
@@ -10,25 +10,21 @@ function unreadable(path: string, rule: string): Result<never, EventError> {
   return err(attributeError("unreadable_input", path, rule));
 }
 
-/** Turns text or bytes into a JSON value, running the raw-text checks first. */
+/**
+ * Turns text or bytes into a JSON value, then runs the raw-text checks that `JSON.parse` cannot:
+ * repeated names at any depth, and attribute numbers that are not Integer literals.
+ */
 export function readJsonText(input: string | Uint8Array, eventDepth: 1 | 2): Result<unknown, EventError> {
   const text = typeof input === "string" ? input : decodeUtf8(input);
   if (text === undefined) return unreadable("", "is UTF-8 text");
-  const finding = scanJsonText(text, eventDepth);
-  if (finding !== undefined) {
-    const prefix = finding.index === -1 ? "" : `/${finding.index}`;
-    const path = memberPath(prefix)(finding.name);
-    return err(
-      finding.kind === "duplicate"
-        ? attributeError("duplicate_attribute", path, "each attribute occurs at most once")
-        : attributeError("invalid_attribute_type", path, "an Integer is written without fraction or exponent", finding.value),
-    );
-  }
+  let value: unknown;
   try {
-    return ok(JSON.parse(text) as unknown);
+    value = JSON.parse(text) as unknown;
   } catch (cause) {
     return unreadable("", `is JSON text (${cause instanceof Error ? cause.message : String(cause)})`);
   }
+  const finding = scanJsonText(text, eventDepth);
+  return finding === undefined ? ok(value) : err(scanError(finding, ""));
 }
 
 /** Checks one structured event object: the one validator, attributes then data. */
@@ -53,7 +49,8 @@ export function checkStructured(value: unknown, prefix: string): Result<Canonica
 /**
  * Reads a structured CloudEvent (JSON format) of a catalog type and checks every CloudEvents 1.0
  * rule and the data against the catalog. Never throws. Text and bytes are also checked for
- * repeated attributes, which `JSON.parse` alone would hide.
+ * member names repeated in any object (`duplicate_attribute` for the attributes,
+ * `duplicate_member` inside the data), which `JSON.parse` alone would hide.
  *
  * @param input - a parsed JSON object, JSON text, or UTF-8 bytes of JSON text
  * @returns the frozen envelope (the data is not copied), or the first rule broken

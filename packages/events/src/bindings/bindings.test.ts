@@ -130,3 +130,42 @@ describe("MQTT and NATS bindings", () => {
     expect(nats.toEvent({ data: serializeEvent(event) }).isOk()).toBe(true);
   });
 });
+
+describe("repeated member names in message bodies (#15)", () => {
+  const repeat = (body: unknown): string => {
+    const text = typeof body === "string" ? body : new TextDecoder().decode(body as Uint8Array);
+    const out = text.replace('"site":{"id":"1710"}', '"site":{"id":"1710","id":"1711"}');
+    expect(out).not.toBe(text);
+    return out;
+  };
+  const withBody = <T extends object>(message: T, field: keyof T, bytes: boolean): T => {
+    const text = repeat(message[field]);
+    return { ...message, [field]: bytes ? new TextEncoder().encode(text) : text };
+  };
+
+  it.each([
+    ["http", http, "body", "/body"],
+    ["kafka", kafka, "value", "/value"],
+    ["mqtt5", mqtt5, "payload", "/payload"],
+    ["mqtt3", mqtt3, "payload", "/payload"],
+    ["amqp", amqp, "body", "/body"],
+    ["nats", nats, "data", "/data"],
+  ] as const)("%s rejects them in binary and structured mode, from text and bytes", (name, binding, field, at) => {
+    for (const bytes of [false, true]) {
+      const structured = withBody(binding.structured(event) as never, field as never, bytes);
+      expect(binding.toEvent(structured)._unsafeUnwrapErr()).toMatchObject({ code: "duplicate_member", path: `${at}/data/site/id` });
+      if (name === "mqtt3") continue;
+      const binary = withBody(binding.binary(event) as never, field as never, bytes);
+      expect(binding.toEvent(binary)._unsafeUnwrapErr()).toMatchObject({ code: "duplicate_member", path: `${at}/site/id` });
+    }
+  });
+
+  it("http rejects them in a batch", () => {
+    const message = http.batch([event, event]);
+    const text = message.body as string;
+    const site = '"site":{"id":"1710"}';
+    const at = text.indexOf(site, text.indexOf('"specversion"', 1 + text.indexOf('"specversion"')));
+    const body = `${text.slice(0, at)}"site":{"id":"1710","id":"1"}${text.slice(at + site.length)}`;
+    expect(http.toEvent({ ...message, body })._unsafeUnwrapErr()).toMatchObject({ code: "duplicate_member", path: "/body/1/data/site/id" });
+  });
+});
