@@ -9,9 +9,9 @@ import {
   type AlignmentRule,
   type ReportError,
 } from "@millwright/alignment";
-import { parseEvent, type CanonicalEvent } from "@millwright/events";
+import type { CanonicalEvent } from "@millwright/events";
 import { err, ok, type Result } from "neverthrow";
-import { judgeRecord, openInput, readLines, type RecordIssue, type RecordResult } from "./validate.js";
+import { judgeLineBytes, openInput, readLineBytes, type RecordIssue, type RecordResult } from "./validate.js";
 
 /** What {@link alignNdjson} needs besides the input. */
 export interface AlignNdjsonOptions {
@@ -30,12 +30,6 @@ export interface AlignNdjsonResult {
   readonly report: Result<AlignmentReport, ReportError>;
   /** Lines (or items of batch lines) that were not usable events. */
   readonly invalid: number;
-}
-
-// A record the report cannot use: not a valid CloudEvent of the catalog, or one without a time.
-function issuesOf(text: string): readonly RecordIssue[] {
-  const issues = judgeRecord(text, {}).issues;
-  return issues.length > 0 ? issues : [{ code: "invalid_event", path: "", message: "not a usable event" }];
 }
 
 /**
@@ -66,28 +60,12 @@ export async function alignNdjson(input: NodeJS.ReadableStream, options: AlignNd
     }
   };
   let record = 0;
-  for await (const line of readLines(input)) {
+  for await (const bytes of readLineBytes(input)) {
     record += 1;
-    if (line.trim() === "") continue;
-    if (!line.trimStart().startsWith("[")) {
-      const parsed = parseEvent(line);
-      if (parsed.isOk()) await take(record, parsed.value, "");
-      else await reject(record, issuesOf(line));
-      continue;
-    }
-    let items: unknown;
-    try {
-      items = JSON.parse(line);
-    } catch (cause) {
-      await reject(record, [{ code: "invalid_json", path: "", message: `not JSON: ${(cause as Error).message}` }]);
-      continue;
-    }
-    const list = Array.isArray(items) ? items : [];
-    for (let i = 0; i < list.length; i++) {
-      const item: unknown = list[i];
-      const parsed = parseEvent(item);
-      if (parsed.isOk()) await take(record, parsed.value, `/${i}`);
-      else await reject(record, issuesOf(JSON.stringify(item)).map((issue) => ({ ...issue, path: `/${i}${issue.path}`, message: `item ${i} of the batch: ${issue.message}` })));
+    // Each event is judged from its own text, as validate judges it (a batch as a batch).
+    for (const verdict of judgeLineBytes(bytes, {})) {
+      if (verdict.event !== undefined) await take(record, verdict.event, verdict.item === undefined ? "" : `/${verdict.item}`);
+      else await reject(record, verdict.issues.length > 0 ? verdict.issues : [{ code: "invalid_event", path: "", message: "not a usable event" }]);
     }
   }
   return { report: builder.finish(), invalid };

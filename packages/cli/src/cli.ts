@@ -1,11 +1,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { dirname, isAbsolute, join, normalize } from "node:path";
 import { parseArgs } from "node:util";
 import { entityNames, type EntityName } from "@millwright/model";
 import { catalogRows, renderCatalog } from "./catalog.js";
 import { codegenLanguages, generateCode, type CodegenLanguage } from "./codegen.js";
 import { diffContracts, loadBundle, loadContract } from "./diff.js";
+import { boundText, escapeControls } from "./text.js";
 import { openInput, validateJsonDocument, validateNdjson, type RecordResult } from "./validate.js";
 
 const USAGE = `millwright — the Millwright contract on the command line
@@ -32,19 +33,46 @@ Usage:
       flat memory; lines that are not usable events are reported with their line numbers and
       left out (exit 2). Exit 1 if anything is breached.
 
-Exit codes: 0 all good, 1 invalid records, breaking changes or breaches, 2 usage or input errors.`;
+Exit codes: 0 all good, 1 invalid records, breaking changes or breaches, 2 usage or input errors,
+141 standard output was closed before the command finished (as by | head).`;
+
+/** The exit code when the reader of standard output goes away: 128 + SIGPIPE, as a Unix tool that the signal ends. */
+const EXIT_PIPE_CLOSED = 141;
+
+// A reader that stops early (| head) closes the pipe: the next write fails with EPIPE. That is the
+// end of the command, not a crash: stop quietly. Standard error may be a closed pipe too; what
+// would go there is lost either way.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(EXIT_PIPE_CLOSED);
+  throw error;
+});
+process.stderr.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+});
 
 type Writer = (line: string) => Promise<void>;
 
+// Everything printed passes through escapeControls: text from the input (file names, JSON.parse
+// messages that quote it, names from a schema bundle) cannot send escape sequences to a terminal.
 function writerFor(stream: NodeJS.WriteStream): Writer {
   return (line) =>
     new Promise((resolve) => {
-      if (stream.write(`${line}\n`)) resolve();
+      if (stream.write(`${escapeControls(line, true)}\n`)) resolve();
       else stream.once("drain", () => resolve());
     });
 }
 
 const out = writerFor(process.stdout);
+
+/** Writes one diagnostic line to standard error, escaped, with input-derived text cut. */
+function warn(line: string): void {
+  process.stderr.write(`${escapeControls(boundText(line, 2000))}\n`);
+}
+
+/** One line per issue: `file:record: code: message`, every part escaped and bounded. */
+function issueLine(source: string, record: number, code: string, message: string): string {
+  return escapeControls(`${boundText(source, 300)}:${record}: ${code}: ${boundText(message, 1000)}`);
+}
 
 async function validate(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -70,7 +98,7 @@ async function validate(args: string[]): Promise<number> {
     if (!r.valid) {
       invalid++;
       if (json) await out(JSON.stringify(r));
-      else for (const i of r.issues) await out(`${r.source}:${r.record}: ${i.code}: ${i.message}`);
+      else for (const i of r.issues) await out(issueLine(r.source, r.record, i.code, i.message));
     }
     if (showProgress && (records & 0x3ff) === 0 && Date.now() - lastProgress > 1000) {
       lastProgress = Date.now();
@@ -81,12 +109,12 @@ async function validate(args: string[]): Promise<number> {
   for (const name of positionals) {
     try {
       if (name !== "-" && name.endsWith(".json")) {
-        for (const r of validateJsonDocument(readFileSync(name, "utf8"), name, options)) await report(r);
+        for (const r of validateJsonDocument(readFileSync(name), name, options)) await report(r);
       } else {
         for await (const r of validateNdjson(openInput(name), name, options)) await report(r);
       }
     } catch (cause) {
-      process.stderr.write(`millwright: cannot read ${name}: ${(cause as Error).message}\n`);
+      warn(`millwright: cannot read ${name}: ${(cause as Error).message}`);
       return 2;
     }
   }
@@ -111,13 +139,15 @@ async function diff(args: string[]): Promise<number> {
   try {
     changes = diffContracts(loadContract(positionals[0]!), loadContract(positionals[1]!));
   } catch (cause) {
-    process.stderr.write(`millwright: ${(cause as Error).message}\n`);
+    warn(`millwright: ${(cause as Error).message}`);
     return 2;
   }
   const breaking = changes.filter((c) => c.severity === "breaking").length;
   if (values.format === "json") await out(JSON.stringify({ breaking, changes }, null, 2));
   else {
-    for (const c of changes) await out(`${c.severity === "breaking" ? "BREAKING  " : "compatible"}  ${c.where}: ${c.message} [${c.rule}]`);
+    for (const c of changes) {
+      await out(escapeControls(`${c.severity === "breaking" ? "BREAKING  " : "compatible"}  ${boundText(c.where, 300)}: ${boundText(c.message, 1000)} [${c.rule}]`));
+    }
     await out(`${changes.length} change(s), ${breaking} breaking`);
   }
   return breaking > 0 ? 1 : 0;
@@ -134,17 +164,24 @@ async function codegen(args: string[]): Promise<number> {
   try {
     bundle = loadBundle(values.schemas ?? createRequire(import.meta.url).resolve("@millwright/model/schemas/bundle.schema.json"));
   } catch (cause) {
-    process.stderr.write(`millwright: ${(cause as Error).message}\n`);
+    warn(`millwright: ${(cause as Error).message}`);
     return 2;
   }
   const types = values.types?.split(",").map((t) => t.trim()).filter((t) => t !== "");
   const result = await generateCode({ lang: values.lang as CodegenLanguage, bundle, ...(types === undefined ? {} : { types }) });
   if (result.isErr()) {
-    process.stderr.write(`millwright: ${result.error.message}\n`);
-    return result.error.code === "generator_failed" ? 2 : 1;
+    warn(`millwright: ${result.error.message}`);
+    // unknown_type is a usage error of this command; everything else is wrong input (the bundle) or a generator failure.
+    return result.error.code === "unknown_type" ? 1 : 2;
   }
   for (const file of result.value) {
-    const path = join(values.out, file.path);
+    // Generated paths come from type names; they stay inside --out whatever the generator made of them.
+    const relative = normalize(file.path);
+    if (isAbsolute(relative) || relative.split(/[\\/]/).includes("..")) {
+      warn(`millwright: the generator named a file outside --out (${file.path}); nothing more was written`);
+      return 2;
+    }
+    const path = join(values.out, relative);
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, file.content.endsWith("\n") ? file.content : `${file.content}\n`);
     await out(`wrote ${path}`);
@@ -153,7 +190,7 @@ async function codegen(args: string[]): Promise<number> {
 }
 
 function usage(problem?: string): number {
-  if (problem !== undefined) process.stderr.write(`millwright: ${problem}\n\n`);
+  if (problem !== undefined) process.stderr.write(`millwright: ${escapeControls(boundText(problem, 500))}\n\n`);
   process.stderr.write(`${USAGE}\n`);
   return 2;
 }
@@ -173,7 +210,7 @@ async function main(argv: string[]): Promise<number> {
       case "align": {
         // Loaded on demand: the other commands do not pay for the alignment engine at start-up.
         const { align } = await import("./align.js");
-        return await align(rest, { out, err: (line) => process.stderr.write(`${line}\n`), usage });
+        return await align(rest, { out, err: warn, usage });
       }
       case "--help":
       case "-h":

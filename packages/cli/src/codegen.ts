@@ -1,8 +1,10 @@
 import { err, ok, type Result } from "neverthrow";
-import { FetchingJSONSchemaStore, InputData, JSONSchemaInput, quicktype, quicktypeMultiFile } from "quicktype-core";
+import { InputData, JSONSchemaInput, JSONSchemaStore, quicktype, quicktypeMultiFile, type JSONSchema } from "quicktype-core";
 import { eventCatalog, isEventType } from "@millwright/model";
 import { emitTypes } from "./contract/typescript.js";
 import type { SchemaNode } from "./contract/schemas.js";
+import { prepareBundle, type BundleIssueCode } from "./codegen-input.js";
+import { boundText, previewValue } from "./text.js";
 
 /** The languages `codegen` writes. */
 export const codegenLanguages = ["ts", "csharp", "java", "python", "go"] as const;
@@ -14,10 +16,15 @@ export interface GeneratedFile {
   readonly content: string;
 }
 
-/** Why code could not be generated. */
+/** Why code could not be generated. Bundle problems name their place in the bundle (`path`) and the rule. */
 export interface CodegenError {
-  readonly code: "unknown_type" | "unknown_language" | "generator_failed";
+  readonly code: "unknown_type" | "unknown_language" | "generator_failed" | BundleIssueCode;
   readonly message: string;
+  /** A JSON Pointer into the bundle, for problems with the bundle. */
+  readonly path?: string;
+  /** The rule broken, in words, for problems with the bundle. */
+  readonly rule?: string;
+  /** The offending value (long text is cut). */
   readonly value?: unknown;
 }
 
@@ -44,14 +51,15 @@ function withoutFormats(node: unknown): unknown {
 }
 
 /** The definitions the given roots reach through `$ref`, so a subset carries nothing dangling. */
-function reachable(defs: Record<string, SchemaNode>, roots: readonly string[]): Record<string, SchemaNode> {
+function reachable(defs: Readonly<Record<string, SchemaNode>>, roots: readonly string[]): Record<string, SchemaNode> {
   const seen = new Set<string>();
   const visit = (node: unknown): void => {
     if (Array.isArray(node)) return node.forEach(visit);
     if (typeof node !== "object" || node === null) return;
     for (const [key, value] of Object.entries(node)) {
       if (key === "$ref" && typeof value === "string") {
-        const name = value.replace("#/$defs/", "");
+        // prepareBundle has rewritten every $ref to #/$defs/<Name>.
+        const name = value.slice("#/$defs/".length);
         if (!seen.has(name)) {
           seen.add(name);
           visit(defs[name]);
@@ -66,15 +74,13 @@ function reachable(defs: Record<string, SchemaNode>, roots: readonly string[]): 
   return Object.fromEntries([...seen].sort().map((name) => [name, defs[name] as SchemaNode]));
 }
 
-function resolveTypes(bundle: SchemaNode, requested: readonly string[] | undefined): Result<string[], CodegenError> {
-  const defs = bundle["$defs"] as Record<string, SchemaNode>;
-  const roots = ((bundle["anyOf"] as { $ref: string }[] | undefined) ?? []).map((r) => r.$ref.replace("#/$defs/", ""));
-  if (requested === undefined || requested.length === 0) return ok(roots);
+function resolveTypes(defs: Readonly<Record<string, SchemaNode>>, roots: readonly string[], requested: readonly string[] | undefined): Result<string[], CodegenError> {
+  if (requested === undefined || requested.length === 0) return ok([...roots]);
   const out: string[] = [];
   for (const name of requested) {
     const title = isEventType(name) ? eventCatalog[name].entity : name;
-    if (defs[title] === undefined) {
-      return err({ code: "unknown_type", value: name, message: `${name} is neither an entity, a schema title nor an event type of this catalog` });
+    if (!Object.hasOwn(defs, title)) {
+      return err({ code: "unknown_type", value: boundText(name, 200), message: `${previewValue(name)} is neither an entity, a schema title nor an event type of this catalog` });
     }
     if (!out.includes(title)) out.push(title);
   }
@@ -82,9 +88,24 @@ function resolveTypes(bundle: SchemaNode, requested: readonly string[] | undefin
 }
 
 /**
+ * quicktype's schema store for everything that is not one of the sources given to it: codegen
+ * reads nothing from outside the bundle, so every fetch is refused (quicktype's own store would
+ * read files and URLs).
+ */
+class BundleOnlyStore extends JSONSchemaStore {
+  override fetch(address: string): Promise<JSONSchema | undefined> {
+    return Promise.reject(new Error(`codegen reads no schema from outside the bundle (asked for ${previewValue(address)})`));
+  }
+}
+
+/**
  * Generates types for other services from the canonical schemas: TypeScript with
  * json-schema-to-typescript, C#, Java, Python and Go with quicktype. Type names are the schema
  * titles; timestamps, dates and decimals stay strings, exactly as the contract carries them.
+ *
+ * The bundle is checked first (see `prepareBundle`): a `$ref` that leaves the bundle (http(s),
+ * file or a path) is an error naming the ref and where it is, and nothing is fetched or read;
+ * names that are not identifiers and keywords the generators do not translate are errors too.
  *
  * @param options - the language, the bundle and optionally a subset of types
  * @returns the files to write
@@ -93,18 +114,20 @@ function resolveTypes(bundle: SchemaNode, requested: readonly string[] | undefin
  */
 export async function generateCode(options: CodegenOptions): Promise<Result<GeneratedFile[], CodegenError>> {
   if (!(codegenLanguages as readonly string[]).includes(options.lang)) {
-    return err({ code: "unknown_language", value: options.lang, message: `--lang must be one of ${codegenLanguages.join(", ")}` });
+    return err({ code: "unknown_language", value: boundText(String(options.lang), 200), message: `--lang must be one of ${codegenLanguages.join(", ")}` });
   }
-  const types = resolveTypes(options.bundle, options.types);
+  const prepared = prepareBundle(options.bundle, options.lang);
+  if (prepared.isErr()) return err(prepared.error);
+  const types = resolveTypes(prepared.value.defs, prepared.value.roots, options.types);
   if (types.isErr()) return err(types.error);
   try {
-    const defs = reachable(options.bundle["$defs"] as Record<string, SchemaNode>, types.value);
+    const defs = reachable(prepared.value.defs, types.value);
     if (options.lang === "ts") {
       const subset = { title: "CanonicalEntity", anyOf: types.value.map((t) => ({ $ref: `#/$defs/${t}` })), $defs: defs };
       return ok([{ path: "millwright.ts", content: await emitTypes(subset, `// ${BANNER}`) }]);
     }
     const plainDefs = withoutFormats(defs);
-    const input = new JSONSchemaInput(new FetchingJSONSchemaStore());
+    const input = new JSONSchemaInput(new BundleOnlyStore());
     for (const title of types.value) {
       // A bare root: a root title would name every source after itself.
       await input.addSource({ name: title, schema: JSON.stringify({ $ref: `#/$defs/${title}`, $defs: plainDefs }) });
@@ -131,6 +154,6 @@ export async function generateCode(options: CodegenOptions): Promise<Result<Gene
       }
     }
   } catch (cause) {
-    return err({ code: "generator_failed", message: `the ${options.lang} generator failed: ${(cause as Error).message}` });
+    return err({ code: "generator_failed", message: `the ${options.lang} generator failed: ${boundText((cause as Error).message, 500)}` });
   }
 }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { bundleSchemas } from "./contract/bundle.js";
 import { readSchemaFiles, type SchemaNode } from "./contract/schemas.js";
+import { boundText, previewValue } from "./text.js";
 
 /** One difference between two versions of the contract. */
 export interface SchemaChange {
@@ -26,7 +27,7 @@ export function loadBundle(location: string): SchemaNode & { readonly $defs: Rec
   if (!existsSync(location)) throw new Error(`${location}: no such file or folder`);
   const bundle = statSync(location).isDirectory()
     ? bundleSchemas(readSchemaFiles(location))
-    : (JSON.parse(readFileSync(location, "utf8")) as Node);
+    : (JSON.parse(readFileSync(location, "utf8").replace(/^\ufeff/, "")) as Node);
   const defs = bundle["$defs"];
   if (typeof defs !== "object" || defs === null) throw new Error(`${location}: not a schema bundle (no $defs)`);
   return bundle as SchemaNode & { readonly $defs: Record<string, Node> };
@@ -70,6 +71,17 @@ export function diffContracts(before: Record<string, Node>, after: Record<string
   return changes.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === "breaking" ? -1 : 1));
 }
 
+/** A schema value in a message: as written when it is short text, cut when it is long. */
+function shown(value: unknown): string {
+  return typeof value === "string" ? boundText(value, 200) : previewValue(value, 200);
+}
+
+/** Enum values in a message: JSON, each cut, and at most twenty of them. */
+function list(values: readonly unknown[]): string {
+  const head = values.slice(0, 20).map((v) => previewValue(v)).join(", ");
+  return values.length > 20 ? `${head} and ${values.length - 20} more` : head;
+}
+
 type Add = (severity: SchemaChange["severity"], where: string, rule: string, message: string) => void;
 
 const LOWER_BOUNDS = ["minLength", "minimum", "minItems", "minProperties"] as const;
@@ -85,7 +97,7 @@ function compareNode(a: Node, b: Node, where: string, add: Add): void {
   const refB = b["$ref"];
   if (refA !== refB) {
     if (refA !== undefined || refB !== undefined) {
-      add("breaking", where, "type_changed", `now ${String(refB ?? types(b)?.join("|"))} instead of ${String(refA ?? types(a)?.join("|"))}`);
+      add("breaking", where, "type_changed", `now ${shown(refB ?? types(b)?.join("|"))} instead of ${shown(refA ?? types(a)?.join("|"))}`);
       return;
     }
   }
@@ -99,13 +111,13 @@ function compareNode(a: Node, b: Node, where: string, add: Add): void {
   }
   compareEnum(a, b, where, add);
   if (JSON.stringify(a["const"]) !== JSON.stringify(b["const"])) {
-    if (b["const"] !== undefined) add("breaking", where, "const_changed", `must now equal ${JSON.stringify(b["const"])}`);
+    if (b["const"] !== undefined) add("breaking", where, "const_changed", `must now equal ${previewValue(b["const"])}`);
     else add("compatible", where, "const_removed", "no longer fixed to one value");
   }
   for (const keyword of ["pattern", "format"] as const) {
     if (a[keyword] !== b[keyword]) {
-      if (b[keyword] !== undefined) add("breaking", where, `${keyword}_changed`, `${keyword} is now ${String(b[keyword])}${a[keyword] === undefined ? "" : ` (was ${String(a[keyword])})`}: values valid before may be rejected`);
-      else add("compatible", where, `${keyword}_removed`, `${keyword} ${String(a[keyword])} was removed`);
+      if (b[keyword] !== undefined) add("breaking", where, `${keyword}_changed`, `${keyword} is now ${shown(b[keyword])}${a[keyword] === undefined ? "" : ` (was ${shown(a[keyword])})`}: values valid before may be rejected`);
+      else add("compatible", where, `${keyword}_removed`, `${keyword} ${shown(a[keyword])} was removed`);
     }
   }
   for (const keyword of LOWER_BOUNDS) bound(a, b, keyword, where, add, "lower");
@@ -134,13 +146,13 @@ function compareEnum(a: Node, b: Node, where: string, add: Add): void {
     return;
   }
   if (ea === undefined) {
-    add("breaking", where, "enum_added", `now limited to ${eb.map((v) => JSON.stringify(v)).join(", ")}`);
+    add("breaking", where, "enum_added", `now limited to ${list(eb)}`);
     return;
   }
   const removed = ea.filter((v) => !eb.includes(v));
   const added = eb.filter((v) => !ea.includes(v));
-  if (removed.length > 0) add("breaking", where, "enum_narrowed", `no longer allows ${removed.map((v) => JSON.stringify(v)).join(", ")}`);
-  if (added.length > 0) add("compatible", where, "enum_widened", `now also allows ${added.map((v) => JSON.stringify(v)).join(", ")}`);
+  if (removed.length > 0) add("breaking", where, "enum_narrowed", `no longer allows ${list(removed)}`);
+  if (added.length > 0) add("compatible", where, "enum_widened", `now also allows ${list(added)}`);
 }
 
 function bound(a: Node, b: Node, keyword: string, where: string, add: Add, side: "lower" | "upper"): void {
@@ -179,17 +191,17 @@ function compareProperties(a: Node, b: Node, where: string, add: Add): void {
 function compareOneOf(a: Node, b: Node, where: string, add: Add): void {
   const ba = ((a["oneOf"] as Node[] | undefined) ?? []).map((n) => JSON.stringify(n));
   const bb = ((b["oneOf"] as Node[] | undefined) ?? []).map((n) => JSON.stringify(n));
-  for (const branch of ba) if (!bb.includes(branch)) add("breaking", where, "variant_removed", `variant ${branch} was removed`);
-  for (const branch of bb) if (!ba.includes(branch)) add("compatible", where, "variant_added", `variant ${branch} was added`);
+  for (const branch of ba) if (!bb.includes(branch)) add("breaking", where, "variant_removed", `variant ${boundText(branch, 200)} was removed`);
+  for (const branch of bb) if (!ba.includes(branch)) add("compatible", where, "variant_added", `variant ${boundText(branch, 200)} was added`);
 }
 
 function compareAnnotations(a: Node, b: Node, where: string, add: Add): void {
   const ka = JSON.stringify(a["x-natural-key"]);
   const kb = JSON.stringify(b["x-natural-key"]);
-  if (ka !== kb) add("breaking", where, "natural_key_changed", `natural key is now ${kb} (was ${ka}); event ids derived from it change`);
+  if (ka !== kb) add("breaking", where, "natural_key_changed", `natural key is now ${boundText(String(kb), 200)} (was ${boundText(String(ka), 200)}); event ids derived from it change`);
   const typeA = (a["x-event"] as { type?: string } | undefined)?.type;
   const typeB = (b["x-event"] as { type?: string } | undefined)?.type;
-  if (typeA !== typeB && typeA !== undefined) add("breaking", where, "event_type_changed", `event type is now ${String(typeB)} (was ${typeA})`);
+  if (typeA !== typeB && typeA !== undefined) add("breaking", where, "event_type_changed", `event type is now ${shown(typeB)} (was ${shown(typeA)})`);
   const tA = (a["x-transitions"] ?? {}) as Record<string, string[]>;
   const tB = (b["x-transitions"] ?? {}) as Record<string, string[]>;
   for (const [from, tos] of Object.entries(tA)) {

@@ -91,6 +91,33 @@ describe("millwright align", () => {
     expect(page).not.toMatch(/<script|<link|src=|href=/);
   });
 
+  test("a batch line is judged from its items' own text, and as a batch: a fractional extension and a repeated event are left out", async () => {
+    const [released, started] = [breachLog[0] as string, breachLog[1] as string];
+    const fractional = `{"myext":1.0,${started.slice(1)}`;
+    const file = write("raw-batch.ndjson", [`[${released},${fractional}]`, `[${started},${started}]`, ...breachLog.slice(2)]);
+    const r = await millwright(["align", file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.replaceAll(dir, "<dir>").replace(/id "[^"]+"/, 'id "<id>"')).toMatchInlineSnapshot(`
+      "<dir>/raw-batch.ndjson:1: invalid_attribute_type: item 1 of the batch: /myext: an Integer is written without fraction or exponent (got "1.0")
+      <dir>/raw-batch.ndjson:2: duplicate_event: item 1 of the batch: /id: the event (source "urn:millwright:mes:line-fab", id "<id>") is item 0 of this batch already; a batch carries each event once (source + id identify an event)
+      millwright: 2 record(s) of <dir>/raw-batch.ndjson were not usable events and were left out (see above)
+      "
+    `);
+  });
+
+  test("a log that starts with a UTF-8 BOM is read without it; a line that is not UTF-8 is reported", async () => {
+    const bom = join(dir, "bom.ndjson");
+    writeFileSync(bom, `\ufeff${breachLog.join("\n")}\n`);
+    const clean = await millwright(["align", bom]);
+    expect(clean.stderr).toBe("");
+    expect(clean.code).toBe(1);
+    const bad = join(dir, "latin1.ndjson");
+    writeFileSync(bad, Buffer.concat([Buffer.from(`${breachLog.join("\n")}\n`), Buffer.from('{"specversion":"1.0","source":"urn:m\xfcller"}\n', "latin1")]));
+    const r = await millwright(["align", bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.replaceAll(dir, "<dir>").split("\n")[0]).toBe("<dir>/latin1.ndjson:5: unreadable_input: the line is not UTF-8 text");
+  });
+
   test("lines that are not usable events are reported with their line numbers and left out: the report still prints, exit 2", async () => {
     const untimed = JSON.parse(line("released", "1000300", "08:00"));
     delete untimed.time;

@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,12 +30,15 @@ const order = JSON.parse(readFileSync(join(root, "bench", "fixtures", "work-orde
 const event = serializeEvent(
   createEvent({ type: "dev.millwright.workorder.started.v1", source: "urn:test", data: order, time: "2026-03-02T06:12:40-08:00" })._unsafeUnwrap(),
 );
+const other = serializeEvent(
+  createEvent({ type: "dev.millwright.workorder.started.v1", source: "urn:test", data: { ...order, orderId: "1000999" }, time: "2026-03-02T06:12:40-08:00" })._unsafeUnwrap(),
+);
 const dir = mkdtempSync(join(tmpdir(), "millwright-cli-"));
 
 describe("millwright validate", () => {
   test("valid NDJSON: exit 0 and a summary", async () => {
     const file = join(dir, "ok.ndjson");
-    writeFileSync(file, `${event}\n${event}\r\n\n[${event},${event}]\n`);
+    writeFileSync(file, `${event}\n${event}\r\n\n[${event},${other}]\n`);
     const r = await millwright(["validate", file]);
     expect(r).toMatchObject({ code: 0 });
     expect(r.stdout.trim()).toBe("4 records: 4 valid, 0 invalid");
@@ -79,11 +82,110 @@ describe("millwright validate", () => {
   });
 
   test("usage errors exit 2", async () => {
-    expect((await millwright(["validate"])).code).toBe(2);
-    expect((await millwright(["validate", "--entity", "Nope", "x"])).code).toBe(2);
-    expect((await millwright(["validate", join(dir, "missing.ndjson")])).code).toBe(2);
-    expect((await millwright(["frobnicate"])).code).toBe(2);
-    expect((await millwright(["validate", "--colour", "x"])).code).toBe(2);
+    const runs = await Promise.all([
+      millwright(["validate"]),
+      millwright(["validate", "--entity", "Nope", "x"]),
+      millwright(["validate", join(dir, "missing.ndjson")]),
+      millwright(["frobnicate"]),
+      millwright(["validate", "--colour", "x"]),
+    ]);
+    expect(runs.map((r) => r.code)).toEqual([2, 2, 2, 2, 2]);
+  }, 180_000);
+});
+
+/** `event` with `member` written into its text after the opening brace: raw text, never re-serialised. */
+const withMember = (text: string, member: string): string => `{${member},${text.slice(1)}`;
+
+describe("millwright validate: batches are judged from their original text, as batches", () => {
+  test("a batch line whose events repeat a source + id: the repeat is invalid, naming both items", async () => {
+    const file = join(dir, "dup-batch.ndjson");
+    writeFileSync(file, `[${event},${event}]\n`);
+    const r = await millwright(["validate", file]);
+    expect(r.code).toBe(1);
+    expect(r.stdout.replaceAll(dir, "<dir>")).toMatchInlineSnapshot(`
+      "<dir>/dup-batch.ndjson:1: duplicate_event: item 1 of the batch: /id: the event (source "urn:test", id "${JSON.parse(event).id}") is item 0 of this batch already; a batch carries each event once (source + id identify an event)
+      2 records: 1 valid, 1 invalid
+      "
+    `);
+  });
+
+  test("a batch item with a non-integer extension value or a repeated attribute: invalid, as parseEvent judges the item's own text", async () => {
+    const file = join(dir, "raw-batch.ndjson");
+    writeFileSync(file, `[${event},${withMember(event, '"myext":1.0')},${withMember(event, '"subject":"x"')}]\n`);
+    const r = await millwright(["validate", "--format", "json", file]);
+    expect(r.code).toBe(1);
+    const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { record: number; issues: { code: string; path: string }[] });
+    expect(lines.slice(0, -1).map((l) => l.issues.map((i) => [i.code, i.path]))).toEqual([
+      [["invalid_attribute_type", "/1/myext"]],
+      [["duplicate_attribute", "/2/subject"]],
+    ]);
+    expect(lines.at(-1)).toEqual({ summary: { records: 3, valid: 1, invalid: 2 } });
+  });
+
+  test("a .json document that is a batch is judged the same way", async () => {
+    const file = join(dir, "batch.json");
+    writeFileSync(file, `[\n  ${event},\n  ${withMember(event, '"myext": 2.0')}\n]\n`);
+    const r = await millwright(["validate", file]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('batch.json:2: invalid_attribute_type: item 1 of the batch: /myext: an Integer is written without fraction or exponent (got "2.0")');
+    expect(r.stdout).toContain("2 records: 1 valid, 1 invalid");
+  });
+});
+
+describe("millwright validate: what reaches the terminal, BOMs, invalid UTF-8 and closed pipes", () => {
+  test("control characters from the input and the file name are escaped and long values are cut", async () => {
+    const file = join(dir, "evil\u001b]0;title\u0007.ndjson");
+    writeFileSync(file, `\u001b]2;pwned\u0007\u001b[2J${"x".repeat(100_000)}\n{"specversion":"1.0","id":"\u009b31m${"y".repeat(5000)}"}\n`);
+    const r = await millwright(["validate", file]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(r.stdout).toContain("evil\\u001b]0;title\\u0007.ndjson:1: unreadable_input:");
+    expect(r.stdout).toContain("\\u001b]2;pwned\\u0007");
+    for (const line of r.stdout.split("\n")) expect(line.length).toBeLessThan(1000);
+  });
+
+  test("a file that starts with a UTF-8 BOM (NDJSON, .json, standard input) is read without it", async () => {
+    const ndjson = join(dir, "bom.ndjson");
+    writeFileSync(ndjson, `\ufeff${event}\n${event}\n`);
+    const json = join(dir, "bom.json");
+    writeFileSync(json, `\ufeff${event}`);
+    const [a, b, c] = await Promise.all([millwright(["validate", ndjson]), millwright(["validate", json]), millwright(["validate", "-"], `\ufeff${event}\n`)]);
+    expect([a.code, b.code, c.code, a.stdout, b.stdout, c.stdout]).toEqual([0, 0, 0, "2 records: 2 valid, 0 invalid\n", "1 records: 1 valid, 0 invalid\n", "1 records: 1 valid, 0 invalid\n"]);
+  });
+
+  test("a BOM inside a file, and bytes that are not UTF-8, are invalid with a clear message", async () => {
+    const file = join(dir, "inner-bom.ndjson");
+    writeFileSync(file, Buffer.concat([Buffer.from(`${event}\n\ufeff${event}\n`), Buffer.from('{"specversion":"1.0","id":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}\n')]));
+    const r = await millwright(["validate", file]);
+    expect(r.code).toBe(1);
+    expect(r.stdout.replaceAll(dir, "<dir>")).toMatchInlineSnapshot(`
+      "<dir>/inner-bom.ndjson:2: unreadable_input: the line starts with a byte order mark (U+FEFF); only the start of a file may have one
+      <dir>/inner-bom.ndjson:3: unreadable_input: the line is not UTF-8 text
+      3 records: 1 valid, 2 invalid
+      "
+    `);
+  });
+
+  test("a reader that stops early (| head -1): the command exits quietly with 141, no EPIPE stack", async () => {
+    const file = join(dir, "many-bad.ndjson");
+    writeFileSync(file, `${'{"specversion":"2.0"}\n'.repeat(20_000)}`);
+    const child = spawn(process.execPath, ["--conditions=@millwright/source", "--import", "tsx", cli, "validate", file], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const first = await new Promise<string>((resolve) => {
+      let got = "";
+      child.stdout.setEncoding("utf8").on("data", (d: string) => {
+        got += d;
+        if (got.includes("\n")) {
+          child.stdout.destroy();
+          resolve(got.split("\n")[0]!);
+        }
+      });
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
+    expect(first).toContain("many-bad.ndjson:1: unsupported_specversion:");
+    expect(stderr).toBe("");
+    expect(code).toBe(141);
   });
 });
 

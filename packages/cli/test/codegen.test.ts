@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { generateCode, type GeneratedFile } from "../src/codegen.js";
+import { goBuildAndVet } from "./toolchains.js";
 
 const root = join(import.meta.dirname, "..", "..", "..");
 const bundle = JSON.parse(readFileSync(join(root, "packages/model/schemas/bundle.schema.json"), "utf8"));
@@ -62,6 +63,13 @@ describe("codegen", () => {
     const dir = write([file!]);
     execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "--noEmit", "--strict", join(dir, "millwright.ts")], { stdio: "pipe" });
   }, 60_000);
+
+  test("Go: the generated package for every entity builds and passes go vet (offline, a module of its own)", async () => {
+    const [file] = (await generateCode({ lang: "go", bundle }))._unsafeUnwrap();
+    expect(file!.path).toBe("millwright.go");
+    for (const entity of ENTITIES) expect(file!.content).toContain(`type ${entity} struct`);
+    goBuildAndVet(file!.content);
+  }, 180_000);
 
   test("C# and Go: the requested types are generated", async () => {
     const cs = (await generateCode({ lang: "csharp", bundle, types: ["Batch"] }))._unsafeUnwrap()[0]!.content;

@@ -30,7 +30,8 @@ export function readSchemaFiles(schemasDir: string): SchemaFile[] {
     }
     for (const name of names.filter((n) => n.endsWith(".schema.json")).sort()) {
       const path = join(schemasDir, group, name);
-      const schema = JSON.parse(readFileSync(path, "utf8")) as SchemaNode;
+      // A leading BOM (editors on Windows write one) is not part of the JSON text.
+      const schema = JSON.parse(readFileSync(path, "utf8").replace(/^\ufeff/, "")) as SchemaNode;
       files.push({
         file: relative(schemasDir, path).split("\\").join("/"),
         group,

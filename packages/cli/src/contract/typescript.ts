@@ -31,9 +31,13 @@ export async function emitTypes(bundle: SchemaNode, banner: string): Promise<str
     maxItems: -1,
     format: true,
     style: { printWidth: 110, singleQuote: false, trailingComma: "all" },
+    // Only refs inside the document are followed: json-schema-to-typescript's resolver would
+    // otherwise fetch http(s) refs and read files named by a $ref.
+    $refOptions: { resolve: { external: false, file: false, http: false } },
   });
   const rootDecl = /^export type MillwrightAllTypes =[\s\S]*?;\n/m;
   if (!rootDecl.test(compiled)) throw new Error("json-schema-to-typescript did not declare the temporary root");
+  for (const name of [rootTitle, ...rootRefs]) assertTypeName(name);
   const union = rootRefs.length === 0 ? "never" : rootRefs.map((r) => `  | ${r}`).join("\n");
   const source = compiled.replace(rootDecl, `export type ${rootTitle} =\n${union};\n`);
   const numbered = /\b([A-Z][A-Za-z]*?)\d+\b/.exec(source.replace(/\/\*\*[\s\S]*?\*\//g, ""));
@@ -52,6 +56,7 @@ function appendRefAliases(source: string, bundle: SchemaNode): string {
   const aliases: string[] = [];
   for (const [name, def] of Object.entries(defs)) {
     if (typeof def["$ref"] !== "string") continue;
+    assertTypeName(name);
     if (new RegExp(`^export (type|interface) ${name}\\b`, "m").test(source)) continue;
     const target = /^#\/\$defs\/([A-Za-z0-9]+)$/.exec(def["$ref"])?.[1];
     if (target === undefined) throw new Error(`${name}: $ref ${def["$ref"]} is not a bundle definition`);
@@ -103,6 +108,11 @@ function injectPropertyDocs(source: string, docs: Map<string, Map<string, string
     out.push(line);
   }
   return out.join("\n");
+}
+
+/** Names are written into the source as they are: anything but a plain identifier could be code. */
+function assertTypeName(name: string): void {
+  if (!/^[A-Za-z][A-Za-z0-9]*$/.test(name)) throw new Error(`${JSON.stringify(name).slice(0, 80)} is not a type name; it cannot be written into TypeScript`);
 }
 
 function isNode(value: unknown): value is SchemaNode {

@@ -1,0 +1,62 @@
+import { Readable } from "node:stream";
+import fc from "fast-check";
+import { describe, expect, test } from "vitest";
+import { arrayElementTexts, readLineBytes } from "./validate.js";
+
+/** The lines a reader must yield: split on LF, one CR before it dropped, a leading BOM dropped, no empty tail. */
+function expectedLines(bytes: Buffer): Buffer[] {
+  let all = bytes;
+  if (all[0] === 0xef && all[1] === 0xbb && all[2] === 0xbf) all = all.subarray(3);
+  const lines: Buffer[] = [];
+  let start = 0;
+  for (let i = all.indexOf(10); i !== -1; i = all.indexOf(10, start)) {
+    lines.push(all.subarray(start, i));
+    start = i + 1;
+  }
+  if (start < all.length) lines.push(all.subarray(start));
+  return lines.map((l) => (l[l.length - 1] === 13 ? l.subarray(0, -1) : l));
+}
+
+async function collect(chunks: readonly Buffer[]): Promise<string[]> {
+  const out: string[] = [];
+  for await (const line of readLineBytes(Readable.from(chunks))) out.push(line.toString("hex"));
+  return out;
+}
+
+describe("readLineBytes", () => {
+  test("yields the same lines however the bytes are cut into chunks (BOM, CRLF, multi-byte characters across cuts)", async () => {
+    const text = fc.array(fc.constantFrom("a", "\n", "\r\n", "\r", "é", "😀", "\ufeff", " ", "{}"), { maxLength: 40 }).map((parts) => parts.join(""));
+    await fc.assert(
+      fc.asyncProperty(fc.boolean(), text, fc.array(fc.nat(60), { maxLength: 6 }), async (bom, body, cuts) => {
+        const bytes = Buffer.from(`${bom ? "\ufeff" : ""}${body}`, "utf8");
+        const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+        const chunks: Buffer[] = [];
+        let from = 0;
+        for (const p of [...points, bytes.length]) {
+          if (p > from) chunks.push(bytes.subarray(from, p));
+          from = Math.max(from, p);
+        }
+        expect(await collect(chunks)).toEqual(expectedLines(bytes).map((l) => l.toString("hex")));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("arrayElementTexts", () => {
+  test("each element's text, as written, parses to that element (any JSON array, any spacing)", () => {
+    fc.assert(
+      fc.property(fc.array(fc.jsonValue({ maxDepth: 3 }), { maxLength: 6 }), fc.constantFrom(0, 1, 2, "\t"), (value, space) => {
+        const text = JSON.stringify(value, null, space);
+        const elements = arrayElementTexts(text);
+        expect(elements.map((e) => JSON.parse(e) as unknown)).toEqual(JSON.parse(text));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test("keeps an element's text exactly, including what re-serialising would change", () => {
+    expect(arrayElementTexts(' [ {"a":1.0,"a":2} , "x\\"]," ,\n[1 ,2] , -0e0 ]')).toEqual(['{"a":1.0,"a":2}', '"x\\"],"', "[1 ,2]", "-0e0"]);
+    expect(arrayElementTexts("[]")).toEqual([]);
+  });
+});
