@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Obtains the outside tools the tests use, when they are missing and this user may install them:
-# Debian's chromium (the HTML report renders in it), golang-go and mono-mcs (generated Go and C#
-# are compiled with them). Elsewhere it says what to install; the tests that need a missing tool
-# then fail loudly with the same advice, never skip.
+# Debian's chromium (the HTML report renders in it) and golang-go (generated Go is built and
+# vetted). Elsewhere it says what to install; the tests that need a missing tool then fail loudly
+# with the same advice, never skip.
 #   MILLWRIGHT_NO_INSTALL=1  never install, only report
 set -uo pipefail
 
@@ -19,9 +19,8 @@ need() {
 }
 need chromium chromium MILLWRIGHT_CHROMIUM
 need go golang-go
-need mcs mono-mcs
 
-[ "${#missing[@]}" -eq 0 ] && { echo "tools: chromium, go and mcs are present"; exit 0; }
+[ "${#missing[@]}" -eq 0 ] && { echo "tools: chromium and go are present"; exit 0; }
 
 as_root=()
 if [ "$(id -u)" -ne 0 ]; then
@@ -40,5 +39,5 @@ if may_install; then
 fi
 echo "tools: missing ${missing[*]} and cannot install them here (needs root or passwordless sudo with apt-get)." >&2
 echo "tools: install them yourself (Debian/Ubuntu: apt-get install ${missing[*]}; elsewhere a Chrome/Chromium" >&2
-echo "tools: binary in MILLWRIGHT_CHROMIUM, Go from go.dev, mono's mcs); the tests that need them will fail until then." >&2
+echo "tools: binary in MILLWRIGHT_CHROMIUM, Go from go.dev); the tests that need them will fail until then." >&2
 exit 0

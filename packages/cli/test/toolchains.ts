@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const INSTALL = "install the compilers with: apt-get install golang-go mono-mcs";
+const INSTALL = "install the compilers with: apt-get install golang-go";
 
 /**
  * Fails (never skips) when a compiler the codegen tests need is missing, saying how to install it.
