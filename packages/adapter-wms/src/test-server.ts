@@ -1,8 +1,8 @@
 // A test WMS on 127.0.0.1: accepts staging requests, simulates picking and staging, and sends
 // signed webhooks in its own vendor format, with injectable faults. For tests and demos only.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { signWebhook } from "./webhook.js";
+import { readBody, signWebhook } from "./webhook.js";
 import { parseWmsRequest, type StagingRequest, type WmsLocation } from "./wms-contract.js";
 import type { MappingTemplate } from "./wms-mapping.js";
 
@@ -110,34 +110,6 @@ function shuffle<T>(items: T[], seed: number): T[] {
 const MAX_REQUEST_BYTES = 1024 * 1024;
 const REQUEST_BODY_TIMEOUT_MS = 5000;
 
-/** Reads a request body of at most {@link MAX_REQUEST_BYTES} within the deadline; on failure it stops reading. */
-function readBody(req: IncomingMessage): Promise<string | "too_large" | "timeout" | "aborted"> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    const finish = (result: string | "too_large" | "timeout" | "aborted"): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      req.off("data", onData).off("end", onEnd).off("error", onGone).off("close", onClose);
-      if (result === "too_large" || result === "timeout") req.pause();
-      resolve(result);
-    };
-    const timer = setTimeout(() => finish("timeout"), REQUEST_BODY_TIMEOUT_MS);
-    const onData = (c: Buffer): void => {
-      size += c.length;
-      if (size > MAX_REQUEST_BYTES) finish("too_large");
-      else chunks.push(c);
-    };
-    const onEnd = (): void => finish(Buffer.concat(chunks, size).toString("utf8"));
-    const onGone = (): void => finish("aborted");
-    const onClose = (): void => {
-      if (!req.complete) finish("aborted");
-    };
-    req.on("data", onData).on("end", onEnd).on("error", onGone).on("close", onClose);
-  });
-}
 
 /** Answers JSON, serialised before the status goes out so that an answer always follows. */
 function answer(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -225,13 +197,14 @@ export async function startTestWms(options: TestWmsOptions): Promise<TestWms> {
 
   const server: Server = createServer((req, res) => {
     void (async () => {
-      const text = await readBody(req);
-      if (text === "aborted") return;
-      if (text === "too_large" || text === "timeout") {
-        const [status, error] = text === "too_large" ? [413, `the body exceeds ${MAX_REQUEST_BYTES} bytes`] : [408, `the body did not arrive within ${REQUEST_BODY_TIMEOUT_MS} ms`];
+      const read = await readBody(req, MAX_REQUEST_BYTES, REQUEST_BODY_TIMEOUT_MS);
+      if ("failed" in read) {
+        if (read.failed === "body_aborted") return;
+        const [status, error] = read.failed === "body_too_large" ? [413, `the body exceeds ${MAX_REQUEST_BYTES} bytes`] : [408, `the body did not arrive within ${REQUEST_BODY_TIMEOUT_MS} ms`];
         answer(res, status, { error }, { connection: "close" });
         return;
       }
+      const text = read.body.toString("utf8");
       let json: unknown;
       try {
         json = JSON.parse(text);

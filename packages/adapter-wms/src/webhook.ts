@@ -99,10 +99,14 @@ function preview(value: string): string {
   return printable.length > 80 ? `${printable.slice(0, 79)}…` : printable;
 }
 
-type BodyRead = { readonly body: Buffer } | { readonly failed: "body_too_large" | "body_timeout" | "body_aborted" };
+/** A body read by {@link readBody}: the bytes, or why it was not read whole. */
+export type BodyRead = { readonly body: Buffer } | { readonly failed: "body_too_large" | "body_timeout" | "body_aborted" };
 
-/** Reads at most `limit` bytes within `timeoutMs`; on failure it stops reading and keeps nothing. */
-function readBody(request: IncomingMessage, limit: number, timeoutMs: number): Promise<BodyRead> {
+/**
+ * Reads at most `limit` bytes within `timeoutMs`; on failure it stops reading and keeps nothing.
+ * Internal: the verifier and the test WMS share it; not exported from the package root.
+ */
+export function readBody(request: IncomingMessage, limit: number, timeoutMs: number): Promise<BodyRead> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
