@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildAlignmentReport, renderReportHtml, renderReportText } from "@millwright/alignment";
+import { parseMillwrightSource } from "@millwright/events";
 import { MONITOR_AT, plantRules, runPlant } from "./plant.js";
 import { orderTrace, startTracing } from "./tracing.js";
 import { publishEvents, transportNames, type TransportName } from "./transport.js";
@@ -54,7 +55,7 @@ console.log(`\nwrote ${summary.events.length} canonical events to examples/plant
 const story = orderTrace(tracing.spans(), summary.events, "1000123");
 await tracing.shutdown();
 if (story !== undefined) {
-  const systems = [...new Set(story.events.map((e) => e.source.split(":")[2] ?? e.source))];
+  const systems = [...new Set(story.events.map((e) => parseMillwrightSource(e.source)?.system ?? e.source))];
   console.log(`\nOrder 1000123 is one trace, ${story.traceId}: ${story.spans.length} spans (${[...new Set(story.spans)].join(", ")}),`);
   console.log(`  ${story.events.length} canonical events from ${systems.join(", ")} carry it in their traceparent`);
 }

@@ -1,9 +1,11 @@
 import { MILLWRIGHT_NAMESPACE, uuidV5 } from "@millwright/events";
 import type { MaterialMovement, ProductionConfirmation, QualityHold, StockType } from "@millwright/model";
 import { err, ok, type Result } from "neverthrow";
+import { alphaToInternal } from "./alpha.js";
 import type { SapAdapterConfig } from "./config.js";
+import { formatEdmTime, formatSapDate } from "./edm-time.js";
 import { describeValue } from "./errors.js";
-import { alphaToInternal, formatEdmTime, formatSapDate, formatTimestamp } from "./wire.js";
+import { formatTimestamp } from "./time-zone.js";
 
 /** Why a canonical record cannot become a SAP request body. */
 export interface SapBuildError {

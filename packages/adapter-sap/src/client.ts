@@ -1,5 +1,5 @@
 import { err, ok, ResultAsync, type Result } from "neverthrow";
-import { unwrapCollection, unwrapEntity, type ODataRecord } from "./wire.js";
+import { unwrapCollection, unwrapEntity, type ODataRecord } from "./odata-envelope.js";
 
 /** Supplies credentials per request, so tokens can rotate; never logged, never put into errors. */
 export type CredentialsProvider = () =>

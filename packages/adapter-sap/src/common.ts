@@ -1,7 +1,8 @@
 import type { Extensions, Quantity, SourceRef } from "@millwright/model";
 import type { SapAdapterConfig } from "./config.js";
+import { parseSapDate, toRevisionDigits } from "./edm-time.js";
 import { wireIssue, type SapWireIssue } from "./errors.js";
-import { parseSapDate, readNavigation, toRevisionDigits, type ODataRecord } from "./wire.js";
+import { readNavigation, type ODataRecord } from "./odata-envelope.js";
 
 const EXT_KEY = /^(?!__proto__$)[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const CUSTOMER = /^(ZZ1_|YY1_)/;

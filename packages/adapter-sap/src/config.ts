@@ -1,6 +1,6 @@
 import type { StockType, WorkOrderStatus } from "@millwright/model";
 import { err, ok, type Result } from "neverthrow";
-import { isTimeZone } from "./wire.js";
+import { isTimeZone } from "./time-zone.js";
 
 /** How one SAP movement type maps to a canonical MaterialMovement. */
 export interface MovementTypeRule {

@@ -1,5 +1,5 @@
+import { parseEdmTime, parseSapDate } from "./edm-time.js";
 import type { EdmxEntityType, EdmxFunctionImport, EdmxModel, EdmxProperty } from "./edmx.js";
-import { parseEdmTime, parseSapDate } from "./wire.js";
 
 /** One way a request body breaks the service's metadata. */
 export interface EdmxIssue {

@@ -13,29 +13,11 @@ export {
   type UsageDecisionRule,
 } from "./config.js";
 export type { SapInvalidEntityError, SapMappingError, SapMappingErrorCode, SapWireError, SapWireIssue } from "./errors.js";
-export {
-  alphaToExternal,
-  alphaToInternal,
-  formatEdmTime,
-  formatSapDate,
-  formatTimestamp,
-  isTimeZone,
-  localToUtc,
-  parseDecimal,
-  parseEdmTime,
-  parseFlag,
-  parseSapDate,
-  readNavigation,
-  stripMetadata,
-  toCalendarDate,
-  toRevisionDigits,
-  toTimestamp,
-  unwrapCollection,
-  unwrapEntity,
-  type Navigation,
-  type ODataPage,
-  type ODataRecord,
-} from "./wire.js";
+export { readNavigation, stripMetadata, unwrapCollection, unwrapEntity, type Navigation, type ODataPage, type ODataRecord } from "./odata-envelope.js";
+export { formatEdmTime, formatSapDate, parseEdmTime, parseSapDate, toCalendarDate, toRevisionDigits } from "./edm-time.js";
+export { formatTimestamp, isTimeZone, localToUtc, toTimestamp } from "./time-zone.js";
+export { alphaToExternal, alphaToInternal } from "./alpha.js";
+export { parseDecimal, parseFlag } from "./field-reader.js";
 export {
   entityTypeOf,
   parseEdmx,

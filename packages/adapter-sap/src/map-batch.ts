@@ -3,8 +3,8 @@ import { err, type Result } from "neverthrow";
 import { collectExtensions, defined, normaliseRevision, revisionOf, sourceRef } from "./common.js";
 import type { SapAdapterConfig } from "./config.js";
 import { invalidEntity, wireError, wireIssue, type SapMappingError, type SapWireIssue } from "./errors.js";
+import { createFieldReader } from "./field-reader.js";
 import { guard, toEntityRecord } from "./payload.js";
-import { createFieldReader } from "./wire.js";
 
 /**
  * Map one API_BATCH_SRV `Batch` entity to a validated canonical Batch. Only the property names

@@ -1,10 +1,12 @@
 import { parseMaterialMovement, type MaterialMovement, type StockLocation, type StockType } from "@millwright/model";
 import { err, ok, type Result } from "neverthrow";
+import { alphaToExternal, alphaToInternal } from "./alpha.js";
 import { collectExtensions, defined, expandedEntity, expandedRows, quantity, resolveUnit, sourceRef } from "./common.js";
 import type { MovementTypeRule, SapAdapterConfig } from "./config.js";
 import { invalidEntity, wireError, wireIssue, type SapMappingError, type SapWireIssue } from "./errors.js";
+import { createFieldReader } from "./field-reader.js";
+import type { ODataRecord } from "./odata-envelope.js";
 import { guard, toEntityRecord } from "./payload.js";
-import { alphaToExternal, alphaToInternal, createFieldReader, type ODataRecord } from "./wire.js";
 
 type Place = Omit<StockLocation, "stockType">;
 

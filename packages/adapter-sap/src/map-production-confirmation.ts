@@ -1,10 +1,11 @@
 import { parseProductionConfirmation, type ProductionConfirmation } from "@millwright/model";
 import { err, type Result } from "neverthrow";
+import { alphaToExternal, alphaToInternal } from "./alpha.js";
 import { collectExtensions, defined, expandedRows, quantity, resolveUnit, sourceRef } from "./common.js";
 import type { SapAdapterConfig } from "./config.js";
 import { invalidEntity, wireError, wireIssue, type SapMappingError, type SapWireIssue } from "./errors.js";
+import { createFieldReader } from "./field-reader.js";
 import { guard, toEntityRecord } from "./payload.js";
-import { alphaToExternal, alphaToInternal, createFieldReader } from "./wire.js";
 
 /** Options for mapping a confirmation. */
 export interface ConfirmationMapOptions {

@@ -1,10 +1,12 @@
 import { parseQualityHold, type QualityHold, type QualityHoldDisposition, type StockType } from "@millwright/model";
 import { err, type Result } from "neverthrow";
+import { alphaToExternal, alphaToInternal } from "./alpha.js";
 import { collectExtensions, defined, expandedEntity, normaliseRevision, quantity, resolveUnit, revisionOf, sourceRef } from "./common.js";
 import type { SapAdapterConfig, UsageDecisionRule } from "./config.js";
 import { invalidEntity, wireError, wireIssue, type SapMappingError, type SapWireIssue } from "./errors.js";
+import { createFieldReader, parseDecimal } from "./field-reader.js";
+import type { ODataRecord } from "./odata-envelope.js";
 import { guard, toEntityRecord } from "./payload.js";
-import { alphaToExternal, alphaToInternal, createFieldReader, parseDecimal, type ODataRecord } from "./wire.js";
 
 /** The SAP records that make up one hold. */
 export interface InspectionLotInput {

@@ -8,11 +8,13 @@ import {
   type WorkOrderStatus,
 } from "@millwright/model";
 import { err, ok, type Result } from "neverthrow";
+import { alphaToExternal, alphaToInternal } from "./alpha.js";
 import { collectExtensions, defined, expandedRows, quantity, resolveUnit, sourceRef } from "./common.js";
 import type { SapAdapterConfig } from "./config.js";
 import { invalidEntity, wireError, wireIssue, type SapMappingError, type SapWireIssue } from "./errors.js";
+import { createFieldReader, readText } from "./field-reader.js";
+import type { ODataRecord } from "./odata-envelope.js";
 import { guard, toEntityRecord } from "./payload.js";
-import { alphaToExternal, alphaToInternal, createFieldReader, readText, type ODataRecord } from "./wire.js";
 
 /** One row of `A_ProductionOrderStatus_2`: the status code (its key) and, for people, the short text. */
 export interface OrderStatusRow {

@@ -1,6 +1,6 @@
 import { err, ok, type Result } from "neverthrow";
 import { wireError, wireIssue, type SapMappingError, type SapWireIssue } from "./errors.js";
-import type { ODataRecord } from "./wire.js";
+import type { ODataRecord } from "./odata-envelope.js";
 
 /** Accept either a bare OData entity or its `{"d": {…}}` envelope; give the record and its JSON pointer. */
 export function toEntityRecord(payload: unknown): Result<{ record: ODataRecord; path: string }, SapWireIssue> {

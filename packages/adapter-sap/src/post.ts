@@ -6,8 +6,8 @@ import { buildConfirmationCreate, confirmationExternalId, type SapBuildError } f
 import type { SapClient, SapClientError } from "./client.js";
 import type { SapAdapterConfig } from "./config.js";
 import { describeValue } from "./errors.js";
+import type { ODataRecord } from "./odata-envelope.js";
 import { inSpan } from "./trace.js";
-import type { ODataRecord } from "./wire.js";
 
 /** The outcome of posting a confirmation: created now, or found already posted under the same key. */
 export interface PostedConfirmation {

@@ -1,7 +1,7 @@
 import type { CanonicalEvent } from "@millwright/events";
 import { describe, expect, it } from "vitest";
 import { at, brief, completed, confirmed, counted, holdEnded, holdPlaced, MINUTE, released, run, started, T0 } from "../test/fixtures.js";
-import { builtInRules, productionConfirmedRule, qualityHoldClosedRule, workOrderStartedRule } from "./built-in-rules.js";
+import { builtInRules, defaultSystemOf, productionConfirmedRule, qualityHoldClosedRule, workOrderStartedRule } from "./built-in-rules.js";
 import { createEngine } from "./engine.js";
 import type { AlignmentRule } from "./rule.js";
 import type { Finding } from "./finding.js";
@@ -160,5 +160,16 @@ describe("builtInRules", () => {
   it("applies per-rule options", () => {
     const [started] = builtInRules({ workOrderStarted: { deadlineMs: 1000 } });
     expect(started?.deadlineMs).toBe(1000);
+  });
+});
+
+describe("defaultSystemOf", () => {
+  it("reads the role from the system segment of a Millwright source", () => {
+    expect(["urn:millwright:sap:S4PCLNT100", "urn:millwright:wms", "urn:millwright:opcua:opc.tcp://line-4:4840", "urn:millwright:lims:lab-2"].map((s) => defaultSystemOf(s))).toEqual(["erp", "wms", "floor", "quality"]);
+    expect(["urn:millwright:SAP:S4", "urn:millwright:sap-x:S4", "urn:millwright:scanner:77", "https://sap.example.com/odata", "sap"].map((s) => defaultSystemOf(s))).toEqual([undefined, undefined, undefined, undefined, undefined]);
+  });
+
+  it("gives no role to a system named like a property every object has", () => {
+    expect(defaultSystemOf("urn:millwright:constructor:x")).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import type { CanonicalEvent } from "@millwright/events";
+import { parseMillwrightSource, type CanonicalEvent } from "@millwright/events";
 import type { MaterialMovement, QualityHold, StockType } from "@millwright/model";
 import { defineRule, type AlignmentRule, type Observation } from "./rule.js";
 
@@ -19,10 +19,10 @@ const ROLE_OF_SYSTEM: Readonly<Record<string, SystemRole>> = { sap: "erp", erp: 
 const HOLD_DECIDERS: ReadonlySet<SystemRole> = new Set(["erp", "floor", "quality"]);
 
 /**
- * The default classifier: the segment after `urn:millwright:` in the source, as the adapters write
- * it — `sap`/`erp`/`s4` → erp, `wms` → wms, `mes`/`opcua`/`line`/`scada` → floor, `qms`/`lims` →
- * quality; any other source plays no part, so the rules ignore its events. Pass your own
- * (`systems` in the rule options) when your sources are named otherwise.
+ * The default classifier: the system segment of a Millwright source (`parseMillwrightSource`), as
+ * the adapters write it — `sap`/`erp`/`s4` → erp, `wms` → wms, `mes`/`opcua`/`line`/`scada` →
+ * floor, `qms`/`lims` → quality; any other source plays no part, so the rules ignore its events.
+ * Pass your own (`systems` in the rule options) when your sources are named otherwise.
  *
  * @param source - a CloudEvents source
  * @returns the role, or undefined
@@ -30,8 +30,9 @@ const HOLD_DECIDERS: ReadonlySet<SystemRole> = new Set(["erp", "floor", "quality
  * defaultSystemOf("urn:millwright:sap:S4PCLNT100"); // "erp"
  */
 export function defaultSystemOf(source: string): SystemRole | undefined {
-  const m = /^urn:millwright:([a-z0-9]+)(?::|$)/.exec(source);
-  return m === null ? undefined : ROLE_OF_SYSTEM[m[1] as string];
+  const system = parseMillwrightSource(source)?.system;
+  // Own properties only: a system named `constructor` is not in the table.
+  return system !== undefined && Object.hasOwn(ROLE_OF_SYSTEM, system) ? ROLE_OF_SYSTEM[system] : undefined;
 }
 
 /** Options of the built-in rules that compare systems. */

@@ -230,5 +230,10 @@ describe("formatting", () => {
     expect(formatTime("2026-03-02T06:00:07-08:00")).toBe("2026-03-02 14:00:07 UTC");
     expect(systemOf("https://erp.example.com/sap/opu")).toEqual({ system: "erp.example.com", instance: "/sap/opu" });
     expect(systemOf("plant-7")).toEqual({ system: "plant-7", instance: "" });
+    expect(systemOf("urn:millwright:mes:line-fab")).toEqual({ system: "mes", instance: "line-fab" });
+    expect(systemOf("urn:millwright:opcua:opc.tcp://line-4:4840")).toEqual({ system: "opcua", instance: "opc.tcp://line-4:4840" });
+    expect(systemOf("urn:millwright:wms")).toEqual({ system: "wms", instance: "" });
+    // Not the convention (the system segment is lower-case letters and digits): shown whole.
+    expect(systemOf("urn:millwright:SAP:S4")).toEqual({ system: "urn:millwright:SAP:S4", instance: "" });
   });
 });

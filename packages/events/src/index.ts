@@ -5,6 +5,7 @@ export { serializeEvent, serializeEventBatch, eventAttributes } from "./serializ
 export type { CanonicalEvent, EventEnvelope, ExtensionValue } from "./envelope.js";
 export type { EventAttributeError, EventDataError, EventError, EventErrorCode } from "./errors.js";
 export { MILLWRIGHT_NAMESPACE, uuidV5 } from "./uuid.js";
+export { parseMillwrightSource, toMillwrightSource, type MillwrightSource } from "./millwright-source.js";
 export { encodeHeaderValue, decodeHeaderValue } from "./percent.js";
 export { BATCH_CONTENT_TYPE, STRUCTURED_CONTENT_TYPE, type Binding, type HeaderValue } from "./binding.js";
 export { http, type HttpBinding, type HttpMessage } from "./bindings/http.js";

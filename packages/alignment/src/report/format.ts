@@ -1,4 +1,5 @@
 // Small, pure formatting helpers shared by the text and HTML renderers.
+import { parseMillwrightSource } from "@millwright/events";
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
@@ -52,8 +53,8 @@ export interface SystemLabel {
 }
 
 /**
- * Splits an event `source` into the system and the instance that people recognise: the two parts
- * after `urn:millwright:`, the host of a URL, or the source itself.
+ * Splits an event `source` into the system and the instance that people recognise: the parts of a
+ * Millwright source (`parseMillwrightSource`), the host of a URL, or the source itself.
  *
  * @param source - the CloudEvents `source`
  * @returns the system and the instance (empty when there is none)
@@ -61,8 +62,8 @@ export interface SystemLabel {
  * systemOf("urn:millwright:mes:line-fab"); // { system: "mes", instance: "line-fab" }
  */
 export function systemOf(source: string): SystemLabel {
-  const urn = /^urn:millwright:([^:]+)(?::(.*))?$/.exec(source);
-  if (urn !== null) return { system: urn[1] ?? source, instance: urn[2] ?? "" };
+  const millwright = parseMillwrightSource(source);
+  if (millwright !== undefined) return millwright;
   const url = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]+)(.*)$/i.exec(source);
   if (url !== null) return { system: url[1] ?? source, instance: url[2] ?? "" };
   return { system: source, instance: "" };
