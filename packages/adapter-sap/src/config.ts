@@ -141,6 +141,20 @@ function configError(path: string, value: unknown, rule: string): SapConfigError
 }
 
 /**
+ * A code table as data: its own entries only, on an object without a prototype, so a code read
+ * from a payload that is named like a member of every object (`constructor`, `__proto__`,
+ * `toString`) finds nothing instead of a function.
+ */
+function table<TValue>(...parts: readonly (Readonly<Record<string, TValue>> | undefined)[]): Readonly<Record<string, TValue>> {
+  const out = Object.create(null) as Record<string, TValue>;
+  for (const part of parts) {
+    if (part === undefined) continue;
+    for (const key of Object.keys(part)) out[key] = part[key] as TValue;
+  }
+  return out;
+}
+
+/**
  * Check an adapter configuration and fill in the defaults (unit table, movement types, stock types).
  *
  * @param input - system name, plant time zone and optional tables
@@ -157,14 +171,14 @@ export function createSapConfig(input: SapAdapterConfigInput): Result<SapAdapter
   if (typeof input.timeZone !== "string" || !isTimeZone(input.timeZone)) {
     return err(configError("/timeZone", input.timeZone, "an IANA time zone known to Intl, e.g. Europe/Berlin"));
   }
-  const units = { ...DEFAULT_UNITS, ...input.units };
-  const isoUnits = { ...DEFAULT_ISO_UNITS, ...input.isoUnits };
+  const units = table(DEFAULT_UNITS, input.units);
+  const isoUnits = table(DEFAULT_ISO_UNITS, input.isoUnits);
   for (const [table, map] of [["units", units], ["isoUnits", isoUnits]] as const) {
     for (const [k, v] of Object.entries(map)) {
       if (!UNIT.test(v)) return err(configError(`/${table}/${k}`, v, "a UN/CEFACT Rec 20 code ^[A-Z0-9]{2,3}$"));
     }
   }
-  const outboundUnits = { ...input.outboundUnits };
+  const outboundUnits = table(input.outboundUnits);
   for (const [code, sap] of Object.entries(outboundUnits)) {
     if (!UNIT.test(code)) return err(configError(`/outboundUnits/${code}`, code, "keys are UN/CEFACT Rec 20 codes ^[A-Z0-9]{2,3}$"));
     if (typeof sap !== "string" || !SAP_UNIT.test(sap)) return err(configError(`/outboundUnits/${code}`, sap, "a SAP unit: 1-3 characters without spaces (MaxLength 3 of EntryUnit and ConfirmationUnit)"));
@@ -183,19 +197,21 @@ export function createSapConfig(input: SapAdapterConfigInput): Result<SapAdapter
     units,
     isoUnits,
     outboundUnits,
-    movementTypes: { ...DEFAULT_MOVEMENT_TYPES, ...input.movementTypes },
-    inventoryStockTypes: { "01": "unrestricted", "02": "quality_inspection", "07": "blocked", ...input.inventoryStockTypes },
-    inventoryUsabilityCodes: { ...input.inventoryUsabilityCodes },
+    movementTypes: table(DEFAULT_MOVEMENT_TYPES, input.movementTypes),
+    inventoryStockTypes: table<StockType>({ "01": "unrestricted", "02": "quality_inspection", "07": "blocked" }, input.inventoryStockTypes),
+    inventoryUsabilityCodes: table(input.inventoryUsabilityCodes),
     ...(input.extensions === undefined ? {} : { extensions: input.extensions }),
     deliveredIsCompleted: input.workOrder?.deliveredIsCompleted ?? false,
     onHoldUserStatuses: input.workOrder?.onHoldUserStatuses ?? [],
-    priorities: { ...input.workOrder?.priorities },
-    usageDecisionValuations: {
-      A: { status: "released", decision: "use" },
-      R: { status: "rejected", decision: "scrap" },
-      ...input.usageDecisionValuations,
-    },
-    usageDecisionCodes: { ...input.usageDecisionCodes },
+    priorities: table(input.workOrder?.priorities),
+    usageDecisionValuations: table<UsageDecisionRule>(
+      {
+        A: { status: "released", decision: "use" },
+        R: { status: "rejected", decision: "scrap" },
+      },
+      input.usageDecisionValuations,
+    ),
+    usageDecisionCodes: table(input.usageDecisionCodes),
     batchDeletionIsClosed: input.batchDeletionIsClosed ?? true,
   });
 }

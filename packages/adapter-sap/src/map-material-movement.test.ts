@@ -292,3 +292,17 @@ describe("mapConfirmationGoodsMovements", () => {
     );
   });
 });
+
+describe("code tables are looked up as data, not as object members", () => {
+  // A movement type or unit named like a member every object has must be unmapped, not "found".
+  for (const name of ["constructor", "__proto__", "toString", "hasOwnProperty"]) {
+    it(`GoodsMovementType ${JSON.stringify(name)} is unmapped`, () => {
+      const mapped = mapMaterialDocument(variant(name), config);
+      expect(mapped._unsafeUnwrapErr()).toMatchObject({ code: "unknown_movement_type" });
+    });
+    it(`EntryUnit ${JSON.stringify(name)} is unmapped`, () => {
+      const mapped = mapMaterialDocument(variant("321", { EntryUnit: name, EntryUnitISOCode: name, EntryUnitSAPCode: name }), config);
+      expect(mapped._unsafeUnwrapErr()).toMatchObject({ code: "unknown_unit" });
+    });
+  }
+});
