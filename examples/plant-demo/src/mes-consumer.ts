@@ -3,31 +3,9 @@
  * SQLite store, so a redelivered event (SAP delivers business events at least once) changes
  * nothing twice. The MES's own tables are written in the same transaction as the inbox record.
  */
-import { createRequire } from "node:module";
-import type { CanonicalEvent } from "@millwright/events";
+import { parseMillwrightSource, type CanonicalEvent } from "@millwright/events";
 import { createInbox, createOutbox, createOutboxRelay, type InboxOutcome, type Publisher, type RelayReport } from "@millwright/idempotency";
-import { createSqliteStore, type SqliteDatabase } from "@millwright/idempotency/sqlite";
-
-interface Database extends SqliteDatabase {
-  prepare(sql: string): {
-    run(...args: unknown[]): { readonly changes: number };
-    get(...args: unknown[]): unknown;
-    all(...args: unknown[]): unknown[];
-  };
-  close(): void;
-}
-
-/** node:sqlite where Node has it (22.13+), else better-sqlite3 12: either way no server. */
-function openDatabase(file: string): Database {
-  const require = createRequire(import.meta.url);
-  try {
-    const { DatabaseSync } = require("node:sqlite") as { DatabaseSync: new (file: string) => Database };
-    return new DatabaseSync(file);
-  } catch {
-    const BetterSqlite = require("better-sqlite3") as new (file: string) => Database;
-    return new BetterSqlite(file);
-  }
-}
+import { createSqliteStore, openSqliteDatabase } from "@millwright/idempotency/sqlite";
 
 /** What the MES knows at a point in time. */
 export interface MesState {
@@ -69,7 +47,10 @@ export interface MesConsumer {
 
 /** Opens (or creates) the MES's database and its inbox. */
 export function createMesConsumer(file: string): MesConsumer {
-  const db = openDatabase(file);
+  // better-sqlite3 where its addon loads, else node:sqlite (Node 22.13+): either way no server.
+  const opened = openSqliteDatabase(file);
+  if (opened.isErr()) throw new Error(`the MES database cannot be opened: ${opened.error.message}`, { cause: opened.error });
+  const db = opened.value;
   db.exec(`
     CREATE TABLE IF NOT EXISTS mes_orders (order_id TEXT PRIMARY KEY, status TEXT NOT NULL, revision TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS mes_counts (event_id TEXT PRIMARY KEY, good INTEGER NOT NULL, defective INTEGER NOT NULL);
@@ -98,10 +79,10 @@ export function createMesConsumer(file: string): MesConsumer {
           tx.prepare("INSERT INTO mes_holds (hold_id, status) VALUES (?, ?) ON CONFLICT (hold_id) DO UPDATE SET status = excluded.status")
             .run(data["holdId"], data["status"]);
         } else if (e.type.startsWith("dev.millwright.materialmovement.")) {
-          // The reporting system is the third part of the source URN (urn:millwright:<system>:…).
+          // The reporting system is the system segment of the source (urn:millwright:<system>:…).
           tx.prepare("INSERT INTO mes_movements (event_id, system, kind, material, batch, quantity, unit, to_stock_type, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)").run(
             e.id,
-            e.source.split(":")[2] ?? e.source,
+            parseMillwrightSource(e.source)?.system ?? e.source,
             data["kind"],
             data["material"]["id"],
             data["batchId"] ?? null,

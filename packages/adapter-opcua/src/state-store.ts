@@ -1,3 +1,4 @@
+import type { SqliteDatabase, SqliteStatement } from "@millwright/idempotency/sqlite";
 import type { AdapterEvent, LineState } from "./line-state.js";
 
 /**
@@ -46,33 +47,30 @@ export function createMemoryCounterStore(): CounterStateStore {
   };
 }
 
-/** The part of a SQLite statement the store uses: better-sqlite3's `Statement` or node:sqlite's `StatementSync`. */
-export interface CounterSqliteStatement {
-  all(...params: unknown[]): unknown[];
-  run(...params: unknown[]): unknown;
-}
+/** The part of a SQLite statement the store uses: the SQLite layer of `@millwright/idempotency/sqlite`. */
+export type CounterSqliteStatement = SqliteStatement;
 
-/** The part of a SQLite database the store uses: a better-sqlite3 `Database` or a node:sqlite `DatabaseSync`. */
-export interface CounterSqliteDatabase {
-  prepare(sql: string): CounterSqliteStatement;
-  exec(sql: string): unknown;
-}
+/** The part of a SQLite database the store uses: the SQLite layer of `@millwright/idempotency/sqlite`. */
+export type CounterSqliteDatabase = SqliteDatabase;
 
 /**
- * Creates a counter state store in a SQLite database, over the same driver shape as the
- * idempotency package's SQLite store (better-sqlite3 12 or node:sqlite `DatabaseSync`), so both
- * can share one file.
+ * Creates a counter state store in a SQLite database, over the idempotency package's SQLite
+ * layer (better-sqlite3 12 or node:sqlite `DatabaseSync`, as `openSqliteDatabase` picks), so the
+ * adapter and the idempotency store can share one file.
  *
  * @param db - an open database
  * @param tablePrefix - prefix of the table, default `millwright_`
  * @returns a durable store; each save is one statement, so atomic
  * @example
  * ```ts
- * import Database from "better-sqlite3";
- * const store = createSqliteCounterStore(new Database("millwright.db"));
+ * import { openSqliteDatabase } from "@millwright/idempotency/sqlite";
+ * const opened = openSqliteDatabase("millwright.db");
+ * if (opened.isOk()) {
+ *   const store = createSqliteCounterStore(opened.value);
+ * }
  * ```
  */
-export function createSqliteCounterStore(db: CounterSqliteDatabase, tablePrefix = "millwright_"): CounterStateStore {
+export function createSqliteCounterStore(db: SqliteDatabase, tablePrefix = "millwright_"): CounterStateStore {
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,32}$/.test(tablePrefix)) throw new TypeError(`tablePrefix must be a SQL identifier prefix, got ${JSON.stringify(tablePrefix)}`);
   const table = `${tablePrefix}opcua_line_state`;
   db.exec(`CREATE TABLE IF NOT EXISTS ${table} (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);

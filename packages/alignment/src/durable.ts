@@ -232,6 +232,54 @@ export function parseTombstone(row: { readonly operation: string; readonly rule:
   return ok({ rule, key, closedAtMs: ms });
 }
 
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * The table names of a SQL backend's prefix; a prefix that is not a plain identifier is a
+ * programmer error (it is spliced into SQL).
+ *
+ * @param caller - the function to name in the error
+ * @param tablePrefix - letters, digits and `_`, not starting with a digit
+ * @returns the states and tombstones table names
+ * @example
+ * backendTables("createSqliteBackend", "plant1710_"); // { states: "plant1710_states", tombstones: "plant1710_tombstones" }
+ */
+export function backendTables(caller: string, tablePrefix: string): { readonly states: string; readonly tombstones: string } {
+  if (!IDENTIFIER.test(tablePrefix)) throw new TypeError(`${caller}: tablePrefix must be letters, digits and _ (not starting with a digit), got ${JSON.stringify(tablePrefix)}`);
+  return { states: `${tablePrefix}states`, tombstones: `${tablePrefix}tombstones` };
+}
+
+function field(row: unknown, name: string): unknown {
+  return typeof row === "object" && row !== null ? (row as Record<string, unknown>)[name] : undefined;
+}
+
+/**
+ * Reads a backend's rows back as a snapshot: state rows with `rule`, `key` and `state` (JSON
+ * text), tombstone rows with `rule`, `key` and `closed_at_ms`, each checked as
+ * {@link parseKeyState} and {@link parseTombstone} do.
+ *
+ * @param rows - the operation reading them (for the error) and the rows of both tables
+ * @returns the snapshot, or the first `state_corrupt` error
+ * @example
+ * parseSnapshot({ operation: "sqlite.load", states: [], tombstones: [{ rule: "workorder-started", key: "1000123", closed_at_ms: 5 }] });
+ */
+export function parseSnapshot(rows: { readonly operation: string; readonly states: readonly unknown[]; readonly tombstones: readonly unknown[] }): Result<AlignmentSnapshot, StateCorruptError> {
+  const { operation } = rows;
+  const states: KeyState[] = [];
+  for (const row of rows.states) {
+    const parsed = parseKeyState({ operation, rule: String(field(row, "rule")), key: String(field(row, "key")), text: field(row, "state") });
+    if (parsed.isErr()) return err(parsed.error);
+    states.push(parsed.value);
+  }
+  const tombstones: Tombstone[] = [];
+  for (const row of rows.tombstones) {
+    const parsed = parseTombstone({ operation, rule: String(field(row, "rule")), key: String(field(row, "key")), closedAtMs: field(row, "closed_at_ms") });
+    if (parsed.isErr()) return err(parsed.error);
+    tombstones.push(parsed.value);
+  }
+  return ok({ states, tombstones });
+}
+
 function within<T>(maps: Map<string, Map<string, T>>, rule: string): Map<string, T> {
   let map = maps.get(rule);
   if (map === undefined) {

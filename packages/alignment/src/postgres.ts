@@ -1,38 +1,10 @@
 // @millwright/alignment/postgres: durable alignment state in PostgreSQL over node-postgres (`pg`,
 // an optional peer dependency).
+import { guardPgPool, withPgTransaction, type PgPool } from "@millwright/idempotency/postgres";
 import { err, ok, type Result } from "neverthrow";
-import {
-  parseKeyState,
-  parseTombstone,
-  serializeKeyState,
-  storeClosed,
-  toStoreFailed,
-  type AlignmentBackend,
-  type AlignmentChanges,
-  type AlignmentSnapshot,
-  type AlignmentStoreError,
-  type Tombstone,
-} from "./durable.js";
-import type { KeyState } from "./judge.js";
+import { backendTables, parseSnapshot, serializeKeyState, storeClosed, toStoreFailed, type AlignmentBackend, type AlignmentChanges, type AlignmentSnapshot, type AlignmentStoreError } from "./durable.js";
 
-/** The part of a `pg` client the backend uses (`pg.PoolClient`, `pg.Client`). */
-export interface PgQueryable {
-  query(text: string, values?: unknown[]): Promise<{ readonly rows: unknown[]; readonly rowCount: number | null }>;
-}
-
-/** A client checked out of a pool. */
-export interface PgPoolClient extends PgQueryable {
-  release(destroy?: boolean | Error): void;
-  on(event: "error", listener: (error: Error) => void): unknown;
-  removeListener(event: "error", listener: (error: Error) => void): unknown;
-}
-
-/** The part of a `pg.Pool` the backend uses; pass the pool itself. */
-export interface PgPool {
-  connect(): Promise<PgPoolClient>;
-  /** `pg.Pool` emits `connect` for each new client; the backend listens to guard it (see `guard`). */
-  on?(event: "connect", listener: (client: PgPoolClient) => void): unknown;
-}
+export type { PgPool, PgPoolClient, PgQueryable } from "@millwright/idempotency/postgres";
 
 /** How the PostgreSQL backend is set up. */
 export interface PostgresBackendOptions {
@@ -42,58 +14,11 @@ export interface PostgresBackendOptions {
   readonly migrate?: boolean;
 }
 
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Rows per statement: a batch of any size goes in a few array-valued statements, not one per key. */
 const CHUNK = 5_000;
 
-function tablesOf(caller: string, tablePrefix: string): { readonly states: string; readonly tombstones: string } {
-  if (!IDENTIFIER.test(tablePrefix)) throw new TypeError(`${caller}: tablePrefix must be letters, digits and _ (not starting with a digit), got ${JSON.stringify(tablePrefix)}`);
-  return { states: `${tablePrefix}states`, tombstones: `${tablePrefix}tombstones` };
-}
-
-/**
- * Runs `work` on one client of the pool inside BEGIN … COMMIT, one query at a time (pg 8
- * deprecates overlapping queries on one client). A client that failed is destroyed, not reused.
- */
-// pg emits `error` on a client whose connection is cut; unlistened, it ends the process. The pool
-// listens only while a client is idle and stops as it hands one out, so a FATAL message parsed from
-// the same socket read that completed the checkout is emitted before `await pool.connect()`
-// resumes. Every client keeps one listener for life: attached when the pool creates it, or at
-// checkout for clients created earlier. (The idempotency store's fault test found this.)
-const guarded = new WeakSet<PgPoolClient>();
-const ignore = (): void => undefined;
-function guard(client: PgPoolClient): PgPoolClient {
-  if (!guarded.has(client)) {
-    guarded.add(client);
-    client.on("error", ignore);
-  }
-  return client;
-}
-
-async function inTransaction<T>(pool: PgPool, begin: string, work: (client: PgQueryable) => Promise<T>): Promise<T> {
-  const client = guard(await pool.connect());
-  let broken = false;
-  // pg listens for errors only on idle clients: a connection cut while checked out would emit an
-  // unhandled `error` and end the process. Listen, and destroy the client afterwards.
-  const onError = (): void => void (broken = true);
-  client.on("error", onError);
-  try {
-    await client.query(begin);
-    const value = await work(client);
-    await client.query("COMMIT");
-    return value;
-  } catch (cause) {
-    broken = true;
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw cause;
-  } finally {
-    client.removeListener("error", onError);
-    client.release(broken);
-  }
-}
-
 function ddl(tablePrefix: string): string {
-  const t = tablesOf("migratePostgresBackend", tablePrefix);
+  const t = backendTables("migratePostgresBackend", tablePrefix);
   // `json`, not `jsonb`: the state is read back whole, and json keeps its text as written.
   // Closing times are `double precision`: any JS number the engine was given round-trips exactly.
   return `
@@ -105,7 +30,7 @@ function ddl(tablePrefix: string): string {
 
 async function migrate(pool: PgPool, tablePrefix: string): Promise<void> {
   const sql = ddl(tablePrefix);
-  await inTransaction(pool, "BEGIN", async (client) => {
+  await withPgTransaction(pool, "BEGIN", async (client) => {
     // Concurrent CREATE TABLE IF NOT EXISTS can still collide in the catalog: one at a time.
     await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`millwright-alignment:${tablePrefix}`]);
     await client.query(sql);
@@ -124,17 +49,13 @@ async function migrate(pool: PgPool, tablePrefix: string): Promise<void> {
  */
 export async function migratePostgresBackend(pool: PgPool, options: { readonly tablePrefix?: string } = {}): Promise<Result<void, AlignmentStoreError>> {
   const prefix = options.tablePrefix ?? "millwright_alignment_";
-  tablesOf("migratePostgresBackend", prefix);
+  backendTables("migratePostgresBackend", prefix);
   try {
     await migrate(pool, prefix);
     return ok(undefined);
   } catch (cause) {
     return err(toStoreFailed("postgres.migrate")(cause));
   }
-}
-
-function field(row: unknown, name: string): unknown {
-  return typeof row === "object" && row !== null ? (row as Record<string, unknown>)[name] : undefined;
 }
 
 function chunks<T>(items: readonly T[]): T[][] {
@@ -164,8 +85,8 @@ function chunks<T>(items: readonly T[]): T[][] {
  */
 export function createPostgresBackend(pool: PgPool, options: PostgresBackendOptions = {}): AlignmentBackend {
   const prefix = options.tablePrefix ?? "millwright_alignment_";
-  const t = tablesOf("createPostgresBackend", prefix);
-  pool.on?.("connect", guard);
+  const t = backendTables("createPostgresBackend", prefix);
+  guardPgPool(pool);
   let closed = false;
   let migrated = !(options.migrate ?? true);
   const inFlight = new Set<Promise<unknown>>();
@@ -202,7 +123,7 @@ export function createPostgresBackend(pool: PgPool, options: PostgresBackendOpti
         migrated = true;
       }
       // One snapshot for both tables.
-      rows = await inTransaction(pool, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", async (client) => {
+      rows = await withPgTransaction(pool, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", async (client) => {
         const states = (await client.query(sql.states)).rows;
         const tombstones = (await client.query(sql.tombstones)).rows;
         return { states, tombstones };
@@ -210,19 +131,7 @@ export function createPostgresBackend(pool: PgPool, options: PostgresBackendOpti
     } catch (cause) {
       return err(toStoreFailed(operation)(cause));
     }
-    const states: KeyState[] = [];
-    for (const row of rows.states) {
-      const parsed = parseKeyState({ operation, rule: String(field(row, "rule")), key: String(field(row, "key")), text: field(row, "state") });
-      if (parsed.isErr()) return err(parsed.error);
-      states.push(parsed.value);
-    }
-    const tombstones: Tombstone[] = [];
-    for (const row of rows.tombstones) {
-      const parsed = parseTombstone({ operation, rule: String(field(row, "rule")), key: String(field(row, "key")), closedAtMs: field(row, "closed_at_ms") });
-      if (parsed.isErr()) return err(parsed.error);
-      tombstones.push(parsed.value);
-    }
-    return ok({ states, tombstones });
+    return parseSnapshot({ operation, states: rows.states, tombstones: rows.tombstones });
   };
 
   const apply = async (changes: AlignmentChanges): Promise<Result<void, AlignmentStoreError>> => {
@@ -236,7 +145,7 @@ export function createPostgresBackend(pool: PgPool, options: PostgresBackendOpti
       return err(toStoreFailed(operation)(cause));
     }
     try {
-      await inTransaction(pool, "BEGIN", async (client) => {
+      await withPgTransaction(pool, "BEGIN", async (client) => {
         if (changes.purgeBeforeMs !== undefined) await client.query(sql.purge, [changes.purgeBeforeMs]);
         for (let i = 0; i < upserts.length; i += CHUNK) {
           const part = upserts.slice(i, i + CHUNK);

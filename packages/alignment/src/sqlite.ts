@@ -1,36 +1,11 @@
 // @millwright/alignment/sqlite: durable alignment state in SQLite, over better-sqlite3 12 (an
 // optional peer dependency) or Node's built-in `node:sqlite` (Node 22.13 and later).
+import { isInSqliteTransaction, type SqliteDatabase, type SqliteStatement } from "@millwright/idempotency/sqlite";
 import { err, ok, type Result } from "neverthrow";
-import {
-  parseKeyState,
-  parseTombstone,
-  serializeKeyState,
-  storeClosed,
-  toStoreFailed,
-  type AlignmentBackend,
-  type AlignmentChanges,
-  type AlignmentSnapshot,
-  type AlignmentStoreError,
-  type Tombstone,
-} from "./durable.js";
-import type { KeyState } from "./judge.js";
+import { backendTables, parseSnapshot, serializeKeyState, storeClosed, toStoreFailed, type AlignmentBackend, type AlignmentChanges, type AlignmentSnapshot, type AlignmentStoreError } from "./durable.js";
 
-/** The part of a statement the backend uses: better-sqlite3's `Statement` or node:sqlite's `StatementSync`. */
-export interface SqliteStatement {
-  run(...params: unknown[]): { readonly changes: number | bigint };
-  all(...params: unknown[]): unknown[];
-}
-
-/**
- * The part of a database the backend uses; pass the database itself: a better-sqlite3 `Database`
- * (which says `inTransaction`) or a node:sqlite `DatabaseSync` (which says `isTransaction`).
- */
-export interface SqliteDatabase {
-  prepare(sql: string): SqliteStatement;
-  exec(sql: string): unknown;
-  readonly inTransaction?: boolean;
-  readonly isTransaction?: boolean;
-}
+// The SQLite layer is the idempotency package's: one driver choice for every store in a process.
+export { openSqliteDatabase, type OpenedSqliteDatabase, type SqliteDatabase, type SqliteOpenError, type SqliteStatement } from "@millwright/idempotency/sqlite";
 
 /** How the SQLite backend is set up. */
 export interface SqliteBackendOptions {
@@ -47,16 +22,8 @@ export interface SqliteBackendOptions {
   readonly busyTimeoutMs?: number;
 }
 
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** The table names of a prefix; a prefix that is not a plain identifier is a programmer error. */
-function tablesOf(caller: string, tablePrefix: string): { readonly states: string; readonly tombstones: string } {
-  if (!IDENTIFIER.test(tablePrefix)) throw new TypeError(`${caller}: tablePrefix must be letters, digits and _ (not starting with a digit), got ${JSON.stringify(tablePrefix)}`);
-  return { states: `${tablePrefix}states`, tombstones: `${tablePrefix}tombstones` };
-}
-
 function ddl(tablePrefix: string): string {
-  const t = tablesOf("migrateSqliteBackend", tablePrefix);
+  const t = backendTables("migrateSqliteBackend", tablePrefix);
   // States keep a rowid: their JSON can be many kB, which WITHOUT ROWID tables store badly.
   return `
     CREATE TABLE IF NOT EXISTS ${t.states} (rule TEXT NOT NULL, key TEXT NOT NULL, state TEXT NOT NULL, PRIMARY KEY (rule, key));
@@ -72,8 +39,8 @@ function ddl(tablePrefix: string): string {
  * @param options - the table prefix (default `millwright_alignment_`)
  * @returns nothing, or why the database refused
  * @example
- * import Database from "better-sqlite3";
- * const migrated = migrateSqliteBackend(new Database("alignment.db"));
+ * const opened = openSqliteDatabase("alignment.db"); // better-sqlite3, else node:sqlite
+ * if (opened.isOk()) migrateSqliteBackend(opened.value);
  */
 export function migrateSqliteBackend(db: SqliteDatabase, options: { readonly tablePrefix?: string } = {}): Result<void, AlignmentStoreError> {
   const sql = ddl(options.tablePrefix ?? "millwright_alignment_");
@@ -83,14 +50,6 @@ export function migrateSqliteBackend(db: SqliteDatabase, options: { readonly tab
   } catch (cause) {
     return err(toStoreFailed("sqlite.migrate")(cause));
   }
-}
-
-function inTransaction(db: SqliteDatabase): boolean {
-  return db.inTransaction ?? db.isTransaction ?? false;
-}
-
-function field(row: unknown, name: string): unknown {
-  return typeof row === "object" && row !== null ? (row as Record<string, unknown>)[name] : undefined;
 }
 
 /**
@@ -104,15 +63,16 @@ function field(row: unknown, name: string): unknown {
  * @param options - table prefix, migration, WAL, busy timeout
  * @returns the backend, for `openDurableStore`
  * @example
- * import Database from "better-sqlite3";
  * import { openDurableStore } from "@millwright/alignment";
- * import { createSqliteBackend } from "@millwright/alignment/sqlite";
+ * import { createSqliteBackend, openSqliteDatabase } from "@millwright/alignment/sqlite";
  *
- * const opened = await openDurableStore(createSqliteBackend(new Database("alignment.db")));
+ * const db = openSqliteDatabase("alignment.db"); // better-sqlite3, else node:sqlite
+ * if (db.isErr()) throw new Error(db.error.message);
+ * const opened = await openDurableStore(createSqliteBackend(db.value));
  */
 export function createSqliteBackend(db: SqliteDatabase, options: SqliteBackendOptions = {}): AlignmentBackend {
   const prefix = options.tablePrefix ?? "millwright_alignment_";
-  const t = tablesOf("createSqliteBackend", prefix);
+  const t = backendTables("createSqliteBackend", prefix);
   let closed = false;
   let setUp = false;
   const statements = new Map<string, SqliteStatement>();
@@ -154,24 +114,12 @@ export function createSqliteBackend(db: SqliteDatabase, options: SqliteBackendOp
         stateRows = prepared(sql.states).all();
         tombstoneRows = prepared(sql.tombstones).all();
       } finally {
-        if (inTransaction(db)) db.exec("COMMIT");
+        if (isInSqliteTransaction(db)) db.exec("COMMIT");
       }
     } catch (cause) {
       return err(toStoreFailed(operation)(cause));
     }
-    const states: KeyState[] = [];
-    for (const row of stateRows) {
-      const parsed = parseKeyState({ operation, rule: String(field(row, "rule")), key: String(field(row, "key")), text: field(row, "state") });
-      if (parsed.isErr()) return err(parsed.error);
-      states.push(parsed.value);
-    }
-    const tombstones: Tombstone[] = [];
-    for (const row of tombstoneRows) {
-      const parsed = parseTombstone({ operation, rule: String(field(row, "rule")), key: String(field(row, "key")), closedAtMs: field(row, "closed_at_ms") });
-      if (parsed.isErr()) return err(parsed.error);
-      tombstones.push(parsed.value);
-    }
-    return ok({ states, tombstones });
+    return parseSnapshot({ operation, states: stateRows, tombstones: tombstoneRows });
   };
 
   const apply = (changes: AlignmentChanges): Result<void, AlignmentStoreError> => {
@@ -204,7 +152,7 @@ export function createSqliteBackend(db: SqliteDatabase, options: SqliteBackendOp
       return ok(undefined);
     } catch (cause) {
       try {
-        if (inTransaction(db)) db.exec("ROLLBACK");
+        if (isInSqliteTransaction(db)) db.exec("ROLLBACK");
       } catch {
         // The first error is the one to report; SQLite rolls back by itself when it can't.
       }

@@ -1,12 +1,13 @@
 // The durable-store contract on SQLite files, over each driver this Node can load, plus what is
 // particular to the SQLite backend (migration, prefixes, error messages).
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openDurableStore, type AlignmentBackend } from "../src/index.js";
-import { createSqliteBackend, migrateSqliteBackend, type SqliteDatabase } from "../src/sqlite.js";
+import { findSqliteDrivers } from "@millwright/idempotency/sqlite";
+import { createSqliteBackend, migrateSqliteBackend, openSqliteDatabase, type OpenedSqliteDatabase } from "../src/sqlite.js";
 import { describeDurableContract } from "./durable-contract.js";
 
 const dir = mkdtempSync(join(tmpdir(), "millwright-alignment-sqlite-"));
@@ -14,33 +15,18 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
 const nextFile = (): string => join(dir, `alignment-${++files}.db`);
 
-interface Db extends SqliteDatabase {
-  close(): void;
-}
-
 /*
  * Two drivers: better-sqlite3 12 (a native addon built for this Node at install) and node:sqlite
- * (built into Node 22.13+). Each Node runs the contract on the drivers it can load: Node 20 on
- * better-sqlite3, Node 22.13+ on node:sqlite, plus better-sqlite3 when its addon loads there.
- * None is skipped on the version it belongs to: there, a driver that does not load fails.
+ * (built into Node 22.13+). The contract runs on each driver this Node loads (the idempotency
+ * package's SQLite layer finds them): Node 20 on better-sqlite3, Node 22.13+ on node:sqlite, plus
+ * better-sqlite3 when its addon loads there. None is skipped: a Node on which neither loads fails
+ * the first test.
  */
-const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
-const nodeSqliteBelongs = major > 22 || (major === 22 && minor >= 13);
-const betterSqliteLoads = (() => {
-  try {
-    new Database(":memory:").close();
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const drivers: { name: string; open: (file: string) => Promise<Db> }[] = [];
-if (!nodeSqliteBelongs || betterSqliteLoads) drivers.push({ name: "better-sqlite3", open: async (file) => new Database(file) });
-if (nodeSqliteBelongs) {
-  // @types/node 20 has no node:sqlite; its shape is checked by the Db interface.
-  const moduleName = "node:sqlite";
-  drivers.push({ name: "node:sqlite", open: async (file) => new ((await import(moduleName)) as { DatabaseSync: new (file: string) => Db }).DatabaseSync(file) });
-}
+type Db = OpenedSqliteDatabase;
+const drivers = findSqliteDrivers().map((name) => ({ name, open: async (file: string): Promise<Db> => openSqliteDatabase(file, { driver: name })._unsafeUnwrap() }));
+it("finds a SQLite driver on this Node", () => {
+  expect(drivers.length, openSqliteDatabase(":memory:").match(() => "", (e) => e.message)).toBeGreaterThan(0);
+});
 
 const poisonTriggers = (prefix: string): string =>
   ["states", "tombstones"]

@@ -3,27 +3,20 @@
 import type { IdempotencyStore } from "./store.js";
 import { createMutex } from "./stores/common.js";
 import { createSqlStore, tablesFor, type Row, type SqlDriver, type SqlSession } from "./stores/sql.js";
+import { isInSqliteTransaction, type SqliteDatabase, type SqliteStatement } from "./sqlite-driver.js";
 
-/** The part of a statement the store uses: better-sqlite3's `Statement` or node:sqlite's `StatementSync`. */
-export interface SqliteStatement {
-  all(params: Readonly<Record<string, unknown>>): unknown[];
-  run(params: Readonly<Record<string, unknown>>): { readonly changes: number };
-}
-
-/**
- * The part of a database the store uses; pass the database itself: a better-sqlite3 `Database`
- * (which says `inTransaction`) or a node:sqlite `DatabaseSync` (which says `isTransaction`).
- */
-export interface SqliteDatabase {
-  prepare(sql: string): SqliteStatement;
-  exec(sql: string): unknown;
-  readonly inTransaction?: boolean;
-  readonly isTransaction?: boolean;
-}
-
-function inTransaction(db: SqliteDatabase): boolean {
-  return db.inTransaction ?? db.isTransaction ?? false;
-}
+export {
+  findSqliteDrivers,
+  isInSqliteTransaction,
+  openSqliteDatabase,
+  type OpenedSqliteDatabase,
+  type OpenedSqliteStatement,
+  type OpenSqliteOptions,
+  type SqliteDatabase,
+  type SqliteDriverName,
+  type SqliteOpenError,
+  type SqliteStatement,
+} from "./sqlite-driver.js";
 
 /** How the SQLite store is set up. */
 export interface SqliteStoreOptions {
@@ -104,7 +97,7 @@ function syncSession(db: SqliteDatabase): SqlSession {
     },
     run: (sql, params) => {
       try {
-        return Promise.resolve(prepared(db, sql).run(bind(params)).changes);
+        return Promise.resolve(Number(prepared(db, sql).run(bind(params)).changes));
       } catch (cause) {
         return Promise.reject(cause);
       }
@@ -119,7 +112,8 @@ function syncSession(db: SqliteDatabase): SqlSession {
  * @param tablePrefix - the prefix of the table names
  * @returns nothing; throws only if the database rejects the DDL
  * @example
- * migrateSqlite(new Database("millwright.db"), "millwright_");
+ * const opened = openSqliteDatabase("millwright.db");
+ * if (opened.isOk()) migrateSqlite(opened.value, "millwright_");
  */
 export function migrateSqlite(db: SqliteDatabase, tablePrefix = "millwright_"): void {
   const t = tablesFor(tablePrefix);
@@ -150,9 +144,9 @@ export function migrateSqlite(db: SqliteDatabase, tablePrefix = "millwright_"): 
  * @param options - table prefix, WAL, busy timeout
  * @returns the store
  * @example
- * import Database from "better-sqlite3";
- * const store = createSqliteStore(new Database("millwright.db"));
- * const inbox = createInbox(store);
+ * const opened = openSqliteDatabase("millwright.db"); // better-sqlite3, else node:sqlite
+ * if (opened.isErr()) throw new Error(opened.error.message);
+ * const inbox = createInbox(createSqliteStore(opened.value));
  */
 export function createSqliteStore<TDatabase extends SqliteDatabase>(db: TDatabase, options: SqliteStoreOptions = {}): IdempotencyStore<TDatabase> {
   const prefix = options.tablePrefix ?? "millwright_";
@@ -182,12 +176,12 @@ export function createSqliteStore<TDatabase extends SqliteDatabase>(db: TDatabas
           outcome = await work(inner, tx);
         } catch (cause) {
           revoke();
-          if (inTransaction(db)) db.exec("ROLLBACK");
+          if (isInSqliteTransaction(db)) db.exec("ROLLBACK");
           throw cause;
         }
         // Revoked before COMMIT/ROLLBACK: a handler still running (abandoned) cannot write after it.
         revoke();
-        if (inTransaction(db)) db.exec(outcome.commit ? "COMMIT" : "ROLLBACK");
+        if (isInSqliteTransaction(db)) db.exec(outcome.commit ? "COMMIT" : "ROLLBACK");
         return outcome.value;
       }),
     sessionOf: (tx) => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInbox, createMemoryStore, inboxKey, type MemoryTransaction } from "../src/index.js";
 import { createPostgresStore, migratePostgres, type PgPoolClient } from "../src/postgres.js";
 import { createRedisStore, type RedisTransaction } from "../src/redis.js";
-import { createSqliteStore, type SqliteDatabase } from "../src/sqlite.js";
+import { createSqliteStore, findSqliteDrivers, openSqliteDatabase, type OpenedSqliteDatabase } from "../src/sqlite.js";
 import { describeStoreContract } from "./contract.js";
 import { workOrderEvent } from "./fixtures.js";
 import { connectRedis, createTestDatabase, deletePrefix, pgSettings, uniqueSuffix } from "./services.js";
@@ -31,45 +31,20 @@ let files = 0;
 
 /*
  * SQLite runs on two drivers: better-sqlite3 12 (a native addon, built for this Node's ABI at
- * install) and node:sqlite (built into Node 22.13+). Each Node version runs the contract on the
- * drivers it can load: Node 20 on better-sqlite3, Node 22+ on node:sqlite, plus better-sqlite3
- * when its addon loads there. None is skipped on the version it belongs to.
+ * install) and node:sqlite (built into Node 22.13+). The contract runs on each driver this Node
+ * loads: Node 20 on better-sqlite3, Node 22.13+ on node:sqlite, plus better-sqlite3 when its addon
+ * loads there. None is skipped: a Node on which neither loads fails the test below.
  */
-interface Db extends SqliteDatabase {
-  prepare(sql: string): SqliteDatabase["prepare"] extends (sql: string) => infer S ? S & { run(...args: unknown[]): { readonly changes: number }; all(...args: unknown[]): unknown[] } : never;
-  close(): void;
-}
-const major = Number(process.versions.node.split(".")[0]);
-const drivers: { name: string; open: (file: string) => Promise<Db> }[] = [];
-// The addon loads when a database is opened, not at import: probe by opening one.
-const betterSqliteLoads = await import("better-sqlite3").then(
-  (m) => {
-    try {
-      new m.default(":memory:").close();
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  () => false,
-);
-if (major < 22 || betterSqliteLoads) {
-  drivers.push({ name: "sqlite (better-sqlite3)", open: async (file) => new (await import("better-sqlite3")).default(file) as unknown as Db });
-}
-if (major >= 22) {
-    // node:sqlite has no type declarations in @types/node 20; its shape is checked by the Db interface.
-  const sqliteModule = "node:sqlite";
-  drivers.push({
-    name: "sqlite (node:sqlite)",
-    open: async (file) => new ((await import(sqliteModule)) as { DatabaseSync: new (file: string) => Db }).DatabaseSync(file),
-  });
-}
+const drivers = findSqliteDrivers();
+it("finds a SQLite driver on this Node", () => {
+  expect(drivers.length, openSqliteDatabase(":memory:").match(() => "", (e) => e.message)).toBeGreaterThan(0);
+});
 
 for (const driver of drivers) {
-  describeStoreContract<Db>(driver.name, async () => {
-    const db = await driver.open(join(dir, `store-${++files}.db`));
+  describeStoreContract<OpenedSqliteDatabase>(`sqlite (${driver})`, async () => {
+    const db = openSqliteDatabase(join(dir, `store-${++files}.db`), { driver })._unsafeUnwrap();
     db.exec("CREATE TABLE effects (event_id TEXT NOT NULL)");
-    const store = createSqliteStore<Db>(db);
+    const store = createSqliteStore(db);
     return {
       store,
       effect: (tx, id) => void tx.prepare("INSERT INTO effects (event_id) VALUES (?)").run(id),
