@@ -1,5 +1,5 @@
 import type { CanonicalEvent } from "@millwright/events";
-import { event } from "@millwright/testing";
+import { event } from "@millwright/testing/arbitraries";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {

@@ -1,4 +1,6 @@
-// Public API of @millwright/testing. Register the matchers with `import "@millwright/testing/vitest"`.
+// Public API of @millwright/testing: matchers and builders, which need neither fast-check nor
+// vitest. Register the matchers with `import "@millwright/testing/vitest"`; the fast-check
+// arbitraries live on `@millwright/testing/arbitraries` so that fast-check is needed only there.
 export { millwrightMatchers, toBeCanonical, toBeCanonicalEvent, type MatcherResult } from "./matchers.js";
 export {
   buildAlignment,
@@ -12,20 +14,3 @@ export {
   buildWorkOrder,
   type Overrides,
 } from "./builders.js";
-export {
-  alignment,
-  batch,
-  decimal,
-  entity,
-  event,
-  identifier,
-  interval,
-  machineState,
-  materialMovement,
-  productionConfirmation,
-  productionCount,
-  qualityHold,
-  timestamp,
-  unit,
-  workOrder,
-} from "./arbitraries.js";

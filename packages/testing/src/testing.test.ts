@@ -29,6 +29,19 @@ describe("arbitraries generate only valid data", () => {
   });
 });
 
+// A consumer's property test runs 100 events under vitest's default 5 s timeout; generation must
+// leave almost all of that to the consumer's own code, on a loaded CI machine too.
+describe("a property over 100 generated events fits a default 5 s test", () => {
+  test.each(eventTypes)("%s", { timeout: 5_000 }, (type) => {
+    const start = performance.now();
+    fc.assert(
+      fc.property(event(type), (e) => parseEvent(e).isOk()),
+      { numRuns: 100 },
+    );
+    expect(performance.now() - start).toBeLessThan(1_500);
+  });
+});
+
 describe("builders", () => {
   test("every entity has a valid default", () => {
     for (const name of entityNames) expect(parseEntity(name, buildEntity(name)).isOk()).toBe(true);
