@@ -1,5 +1,4 @@
 import { writeFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import {
   builtInRules,
   createReportBuilder,
@@ -11,6 +10,8 @@ import {
 } from "@millwright/alignment";
 import type { CanonicalEvent } from "@millwright/events";
 import { err, ok, type Result } from "neverthrow";
+import { diagnostic, issueLines } from "./diagnostic.js";
+import { oneOf } from "./help.js";
 import { judgeLineBytes, openInput, readLineBytes, type RecordIssue, type RecordResult } from "./validate.js";
 
 /** What {@link alignNdjson} needs besides the input. */
@@ -48,15 +49,18 @@ export async function alignNdjson(input: NodeJS.ReadableStream, options: AlignNd
   const builder = createReportBuilder({ rules: options.rules ?? builtInRules(), ...(options.at === undefined ? {} : { at: options.at }) });
   const { source } = options;
   let invalid = 0;
-  const reject = async (record: number, issues: readonly RecordIssue[]): Promise<void> => {
+  const reject = async (record: number, issues: readonly RecordIssue[], item: number | undefined): Promise<void> => {
     invalid += 1;
-    await options.onInvalid?.({ source, record, valid: false, issues });
+    // Issues carry lines counted in the line that was judged: here, the record's own line.
+    const placed = issues.map((i) => (i.line === undefined ? i : { ...i, line: i.line + record - 1 }));
+    await options.onInvalid?.({ source, record, ...(item === undefined ? {} : { item }), valid: false, issues: placed });
   };
-  const take = async (record: number, event: CanonicalEvent, path: string): Promise<void> => {
+  const take = async (record: number, event: CanonicalEvent, item: number | undefined): Promise<void> => {
     const added = builder.add(event);
     if (added.isErr()) {
-      const where = path === "" ? "" : `item ${path.slice(1)} of the batch: `;
-      await reject(record, [{ code: added.error.code, path: path + added.error.path, message: `${where}${added.error.path}: ${added.error.message}` }]);
+      const where = item === undefined ? "" : ` (item ${item} of the batch)`;
+      const path = item === undefined ? added.error.path : `/${item}${added.error.path}`;
+      await reject(record, [{ code: added.error.code, path, message: `${added.error.path}: ${added.error.message}${where}` }], item);
     }
   };
   let record = 0;
@@ -64,8 +68,8 @@ export async function alignNdjson(input: NodeJS.ReadableStream, options: AlignNd
     record += 1;
     // Each event is judged from its own text, as validate judges it (a batch as a batch).
     for (const verdict of judgeLineBytes(bytes, {})) {
-      if (verdict.event !== undefined) await take(record, verdict.event, verdict.item === undefined ? "" : `/${verdict.item}`);
-      else await reject(record, verdict.issues.length > 0 ? verdict.issues : [{ code: "invalid_event", path: "", message: "not a usable event" }]);
+      if (verdict.event !== undefined) await take(record, verdict.event, verdict.item);
+      else await reject(record, verdict.issues.length > 0 ? verdict.issues : [{ code: "invalid_event", path: "", message: "not a usable event" }], verdict.item);
     }
   }
   return { report: builder.finish(), invalid };
@@ -86,6 +90,12 @@ export function parseAt(value: string): Result<number, string> {
   return Number.isNaN(ms) ? err(`--at ${JSON.stringify(value)} is not an RFC 3339 time with an offset, such as 2026-03-02T15:00:00Z`) : ok(ms);
 }
 
+/** The command line of `align`, read against its options. */
+export interface AlignArgs {
+  readonly values: Readonly<Record<string, string | boolean | undefined>>;
+  readonly positionals: readonly string[];
+}
+
 /** Where the command writes: the report to `out`, diagnostics to `err`. */
 export interface AlignIo {
   readonly out: (line: string) => Promise<void>;
@@ -97,21 +107,19 @@ export interface AlignIo {
  * `millwright align [--at <time>] [--html <file>] [--format text|json] <events.ndjson|->`: prints
  * the alignment report of a log and, with `--html`, writes it as a page.
  *
- * @param args - the arguments after `align`
+ * @param args - the options and positionals after `align`, read against its options
  * @param io - where to write
  * @returns the exit code: 0 nothing breached, 1 something breached, 2 usage or input errors
  * @example
- * const code = await align(["--html", "report.html", "events.ndjson"], io);
+ * const code = await align({ values: { html: "report.html", format: "text" }, positionals: ["events.ndjson"] }, io);
  */
-export async function align(args: string[], io: AlignIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { at: { type: "string" }, html: { type: "string" }, format: { type: "string", default: "text" } },
-  });
-  if (positionals.length !== 1) return io.usage("align needs exactly one file, or - for standard input");
-  const json = values.format === "json";
-  if (!json && values.format !== "text") return io.usage(`--format must be text or json, not ${values.format}`);
+export async function align(args: AlignArgs, io: AlignIo): Promise<number> {
+  const { positionals } = args;
+  const values = args.values as { at?: string; html?: string; format?: string };
+  if (positionals.length !== 1) return io.usage(`align needs exactly one file, or - for standard input (got ${positionals.length})`);
+  const shape = oneOf("format", String(values.format ?? "text"), ["text", "json"] as const);
+  if (shape.isErr()) return io.usage(shape.error);
+  const json = shape.value === "json";
   let at: number | undefined;
   if (values.at !== undefined) {
     const parsed = parseAt(values.at);
@@ -125,15 +133,15 @@ export async function align(args: string[], io: AlignIo): Promise<number> {
       source: name,
       ...(at === undefined ? {} : { at }),
       onInvalid: (r) => {
-        for (const issue of r.issues) io.err(`${r.source}:${r.record}: ${issue.code}: ${issue.message}`);
+        for (const line of issueLines(r)) io.err(line);
       },
     });
   } catch (cause) {
-    io.err(`millwright: cannot read ${name}: ${(cause as Error).message}`);
+    io.err(diagnostic(name, "unreadable_input", `cannot be read: ${(cause as Error).message}`));
     return 2;
   }
   if (result.report.isErr()) {
-    io.err(`millwright: ${name}: ${result.report.error.message}`);
+    io.err(diagnostic(name, result.report.error.code, result.report.error.message));
     return 2;
   }
   const report = result.report.value;
@@ -141,7 +149,7 @@ export async function align(args: string[], io: AlignIo): Promise<number> {
     try {
       writeFileSync(values.html, renderReportHtml(report));
     } catch (cause) {
-      io.err(`millwright: cannot write ${values.html}: ${(cause as Error).message}`);
+      io.err(diagnostic(values.html, "unwritable_output", `cannot be written: ${(cause as Error).message}`));
       return 2;
     }
   }

@@ -1,40 +1,15 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, isAbsolute, join, normalize } from "node:path";
-import { parseArgs } from "node:util";
 import { entityNames, type EntityName } from "@millwright/model";
 import { catalogRows, renderCatalog } from "./catalog.js";
-import { codegenLanguages, generateCode, type CodegenLanguage } from "./codegen.js";
+import { codegenLanguages, generateCode } from "./codegen.js";
+import { diagnostic, issueLines } from "./diagnostic.js";
 import { diffContracts, loadBundle, loadContract } from "./diff.js";
+import { commandHelp, commandNames, commands, oneOf, overviewHelp, readArgs, type CommandSpec, type ParsedArgs } from "./help.js";
+import { didYouMean } from "./suggest.js";
 import { boundText, escapeControls } from "./text.js";
 import { openInput, validateJsonDocument, validateNdjson, type RecordResult } from "./validate.js";
-
-const USAGE = `millwright — the Millwright contract on the command line
-
-Usage:
-  millwright validate [--entity <Name>] [--format text|json] [--progress] <file|->...
-      Validate CloudEvents (structured, or batches as JSON arrays) or, with --entity, plain
-      canonical records. .ndjson/.jsonl files and - (stdin) are read line by line in flat
-      memory; .json files are one document (an object or an array). Exit 1 if any record is
-      invalid.
-  millwright catalog [--format text|json]
-      Print the event catalog.
-  millwright codegen --out <dir> --lang ts|csharp|java|python|go [--types A,B] [--schemas <bundle|dir>]
-      Write types for other services from the canonical schemas (all entities, or the named
-      entities, schema titles or event types). Timestamps and decimals stay exact strings.
-  millwright diff <old> <new> [--format text|json]
-      Compare two versions of the contract (bundle files or schema folders). Exit 1 on a
-      breaking change.
-  millwright align [--at <time>] [--html <file>] [--format text|json] <events.ndjson|->
-      Judge a log of canonical events with the built-in alignment rules as of --at (RFC 3339
-      with an offset; default: the latest event in the log) and print, per rule, the keys open,
-      breached and resolved and the worst lateness, then each breach. --html also writes a
-      self-contained page with the tables and a timeline per work order. Read line by line in
-      flat memory; lines that are not usable events are reported with their line numbers and
-      left out (exit 2). Exit 1 if anything is breached.
-
-Exit codes: 0 all good, 1 invalid records, breaking changes or breaches, 2 usage or input errors,
-141 standard output was closed before the command finished (as by | head).`;
 
 /** The exit code when the reader of standard output goes away: 128 + SIGPIPE, as a Unix tool that the signal ends. */
 const EXIT_PIPE_CLOSED = 141;
@@ -69,26 +44,43 @@ function warn(line: string): void {
   process.stderr.write(`${escapeControls(boundText(line, 2000))}\n`);
 }
 
-/** One line per issue: `file:record: code: message`, every part escaped and bounded. */
-function issueLine(source: string, record: number, code: string, message: string): string {
-  return escapeControls(`${boundText(source, 300)}:${record}: ${code}: ${boundText(message, 1000)}`);
+type Values = Readonly<Record<string, string | boolean | undefined>>;
+
+/** What a command is given once its arguments are read: its options and positionals. */
+interface Invocation {
+  readonly values: Values;
+  readonly positionals: readonly string[];
 }
 
-async function validate(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { entity: { type: "string" }, format: { type: "string", default: "text" }, progress: { type: "boolean", default: false } },
-  });
-  if (positionals.length === 0) return usage("validate needs at least one file, or - for standard input");
-  const entity = values.entity;
-  if (entity !== undefined && !(entityNames as readonly string[]).includes(entity)) {
-    return usage(`--entity ${entity} is not an entity; one of ${entityNames.join(", ")}`);
+/** A usage error: what is wrong, then where to read how the command is used. Exit code 2. */
+function usage(problem: string, command?: string): number {
+  warn(diagnostic("millwright", "usage", problem));
+  process.stderr.write(command === undefined ? "Run `millwright --help` for the commands.\n" : `Run \`millwright ${command} --help\` for its options.\n`);
+  return 2;
+}
+
+/** An input that cannot be read (a missing file, a folder, a bundle that is not JSON). Exit code 2. */
+function unreadable(where: string, cause: unknown): number {
+  warn(diagnostic(where, "unreadable_input", `cannot be read: ${(cause as Error).message}`));
+  return 2;
+}
+
+function format(values: Values, command: string): "text" | "json" | number {
+  const checked = oneOf("format", String(values["format"]), ["text", "json"] as const);
+  return checked.isOk() ? checked.value : usage(checked.error, command);
+}
+
+async function validate({ values, positionals }: Invocation): Promise<number> {
+  if (positionals.length === 0) return usage("validate needs at least one file, or - for standard input", "validate");
+  const entity = values["entity"];
+  if (typeof entity === "string" && !(entityNames as readonly string[]).includes(entity)) {
+    return usage(`--entity ${JSON.stringify(entity)} is not an entity${didYouMean(entity, entityNames) || `; one of ${entityNames.join(", ")}`}`, "validate");
   }
-  const json = values.format === "json";
-  if (!json && values.format !== "text") return usage(`--format must be text or json, not ${values.format}`);
-  const options = entity === undefined ? {} : { entity: entity as EntityName };
-  const showProgress = values.progress === true || process.stderr.isTTY === true;
+  const shape = format(values, "validate");
+  if (typeof shape === "number") return shape;
+  const json = shape === "json";
+  const options = typeof entity === "string" ? { entity: entity as EntityName } : {};
+  const showProgress = values["progress"] === true || process.stderr.isTTY === true;
   let records = 0;
   let invalid = 0;
   const started = Date.now();
@@ -98,7 +90,7 @@ async function validate(args: string[]): Promise<number> {
     if (!r.valid) {
       invalid++;
       if (json) await out(JSON.stringify(r));
-      else for (const i of r.issues) await out(issueLine(r.source, r.record, i.code, i.message));
+      else for (const line of issueLines(r)) await out(line);
     }
     if (showProgress && (records & 0x3ff) === 0 && Date.now() - lastProgress > 1000) {
       lastProgress = Date.now();
@@ -114,8 +106,7 @@ async function validate(args: string[]): Promise<number> {
         for await (const r of validateNdjson(openInput(name), name, options)) await report(r);
       }
     } catch (cause) {
-      warn(`millwright: cannot read ${name}: ${(cause as Error).message}`);
-      return 2;
+      return unreadable(name, cause);
     }
   }
   if (showProgress) process.stderr.write("\n");
@@ -125,25 +116,28 @@ async function validate(args: string[]): Promise<number> {
   return invalid > 0 ? 1 : 0;
 }
 
-async function catalog(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { format: { type: "string", default: "text" } } });
+async function catalog({ values, positionals }: Invocation): Promise<number> {
+  if (positionals.length > 0) return usage(`catalog takes no file (got ${JSON.stringify(positionals[0])})`, "catalog");
+  const shape = format(values, "catalog");
+  if (typeof shape === "number") return shape;
   const rows = catalogRows();
-  await out(values.format === "json" ? JSON.stringify(rows, null, 2) : renderCatalog(rows));
+  await out(shape === "json" ? JSON.stringify(rows, null, 2) : renderCatalog(rows));
   return 0;
 }
 
-async function diff(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { format: { type: "string", default: "text" } } });
-  if (positionals.length !== 2) return usage("diff needs <old> and <new>");
+async function diff({ values, positionals }: Invocation): Promise<number> {
+  if (positionals.length !== 2) return usage(`diff needs <old> and <new> (got ${positionals.length} argument(s))`, "diff");
+  const shape = format(values, "diff");
+  if (typeof shape === "number") return shape;
   let changes;
   try {
-    changes = diffContracts(loadContract(positionals[0]!), loadContract(positionals[1]!));
+    changes = diffContracts(loadContract(positionals[0] as string), loadContract(positionals[1] as string));
   } catch (cause) {
-    warn(`millwright: ${(cause as Error).message}`);
+    warn(diagnostic("millwright", "unreadable_input", (cause as Error).message));
     return 2;
   }
   const breaking = changes.filter((c) => c.severity === "breaking").length;
-  if (values.format === "json") await out(JSON.stringify({ breaking, changes }, null, 2));
+  if (shape === "json") await out(JSON.stringify({ breaking, changes }, null, 2));
   else {
     for (const c of changes) {
       await out(escapeControls(`${c.severity === "breaking" ? "BREAKING  " : "compatible"}  ${boundText(c.where, 300)}: ${boundText(c.message, 1000)} [${c.rule}]`));
@@ -153,35 +147,37 @@ async function diff(args: string[]): Promise<number> {
   return breaking > 0 ? 1 : 0;
 }
 
-async function codegen(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { out: { type: "string" }, lang: { type: "string" }, types: { type: "string" }, schemas: { type: "string" } },
-  });
-  if (values.out === undefined || values.lang === undefined) return usage("codegen needs --out <dir> and --lang <language>");
-  if (!(codegenLanguages as readonly string[]).includes(values.lang)) return usage(`--lang must be one of ${codegenLanguages.join(", ")}`);
+async function codegen({ values, positionals }: Invocation): Promise<number> {
+  if (positionals.length > 0) return usage(`codegen takes no file (got ${JSON.stringify(positionals[0])}); the schemas come from --schemas`, "codegen");
+  const outDir = values["out"];
+  const lang = values["lang"];
+  if (typeof outDir !== "string" || typeof lang !== "string") return usage("codegen needs --out <dir> and --lang <language>", "codegen");
+  const language = oneOf("lang", lang, codegenLanguages);
+  if (language.isErr()) return usage(language.error, "codegen");
   let bundle: ReturnType<typeof loadBundle>;
+  const schemas = values["schemas"];
   try {
-    bundle = loadBundle(values.schemas ?? createRequire(import.meta.url).resolve("@millwright/model/schemas/bundle.schema.json"));
+    bundle = loadBundle(typeof schemas === "string" ? schemas : createRequire(import.meta.url).resolve("@millwright/model/schemas/bundle.schema.json"));
   } catch (cause) {
-    warn(`millwright: ${(cause as Error).message}`);
+    warn(diagnostic("millwright", "unreadable_input", (cause as Error).message));
     return 2;
   }
-  const types = values.types?.split(",").map((t) => t.trim()).filter((t) => t !== "");
-  const result = await generateCode({ lang: values.lang as CodegenLanguage, bundle, ...(types === undefined ? {} : { types }) });
+  const types = typeof values["types"] === "string" ? values["types"].split(",").map((t) => t.trim()).filter((t) => t !== "") : undefined;
+  const result = await generateCode({ lang: language.value, bundle, ...(types === undefined ? {} : { types }) });
   if (result.isErr()) {
-    warn(`millwright: ${result.error.message}`);
-    // unknown_type is a usage error of this command; everything else is wrong input (the bundle) or a generator failure.
-    return result.error.code === "unknown_type" ? 1 : 2;
+    // unknown_type names a --types value: a usage error; everything else is about the bundle or the generator.
+    if (result.error.code === "unknown_type") return usage(result.error.message, "codegen");
+    warn(diagnostic("millwright", result.error.code, result.error.message));
+    return 2;
   }
   for (const file of result.value) {
     // Generated paths come from type names; they stay inside --out whatever the generator made of them.
     const relative = normalize(file.path);
     if (isAbsolute(relative) || relative.split(/[\\/]/).includes("..")) {
-      warn(`millwright: the generator named a file outside --out (${file.path}); nothing more was written`);
+      warn(diagnostic("millwright", "unsafe_path", `the generator named a file outside --out (${file.path}); nothing more was written`));
       return 2;
     }
-    const path = join(values.out, relative);
+    const path = join(outDir, relative);
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, file.content.endsWith("\n") ? file.content : `${file.content}\n`);
     await out(`wrote ${path}`);
@@ -189,41 +185,58 @@ async function codegen(args: string[]): Promise<number> {
   return 0;
 }
 
-function usage(problem?: string): number {
-  if (problem !== undefined) process.stderr.write(`millwright: ${escapeControls(boundText(problem, 500))}\n\n`);
-  process.stderr.write(`${USAGE}\n`);
-  return 2;
+/** The version of this package, as published. */
+function version(): string {
+  return (createRequire(import.meta.url)("../package.json") as { version: string }).version;
 }
+
+type Run = (invocation: Invocation) => Promise<number>;
+
+const runners: Readonly<Record<string, Run>> = {
+  validate,
+  catalog,
+  diff,
+  codegen,
+  align: async ({ values, positionals }) => {
+    // Loaded on demand: the other commands do not pay for the alignment engine at start-up.
+    const { align } = await import("./align.js");
+    return await align({ values, positionals }, { out, err: warn, usage: (problem) => usage(problem, "align") });
+  },
+};
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  try {
-    switch (command) {
-      case "validate":
-        return await validate(rest);
-      case "catalog":
-        return await catalog(rest);
-      case "diff":
-        return await diff(rest);
-      case "codegen":
-        return await codegen(rest);
-      case "align": {
-        // Loaded on demand: the other commands do not pay for the alignment engine at start-up.
-        const { align } = await import("./align.js");
-        return await align(rest, { out, err: warn, usage });
-      }
-      case "--help":
-      case "-h":
-      case "help":
-        process.stdout.write(`${USAGE}\n`);
-        return 0;
-      default:
-        return usage(command === undefined ? undefined : `unknown command ${command}`);
-    }
-  } catch (cause) {
-    // parseArgs reports unknown options by throwing: a usage error, not a crash.
-    return usage((cause as Error).message);
+  if (command === undefined) {
+    process.stderr.write(`${overviewHelp()}\n`);
+    return 2;
   }
+  const isHelp = (arg: string | undefined): boolean => arg === "--help" || arg === "-h";
+  if (isHelp(command) || (command === "help" && (rest.length === 0 || isHelp(rest[0])))) {
+    await out(overviewHelp());
+    return 0;
+  }
+  if (command === "--version") {
+    await out(version());
+    return 0;
+  }
+  const name = command === "help" ? (rest[0] as string) : command;
+  const spec: CommandSpec | undefined = commands.find((c) => c.name === name);
+  if (spec === undefined) {
+    const what = name.startsWith("-") ? "option" : "command";
+    return usage(`unknown ${what} ${JSON.stringify(name)}${didYouMean(name, name.startsWith("-") ? ["--help", "--version"] : commandNames)}`);
+  }
+  if (command === "help") {
+    await out(commandHelp(spec));
+    return 0;
+  }
+  const parsed = readArgs(spec, rest);
+  if (parsed.isErr()) return usage(parsed.error, spec.name);
+  const args: ParsedArgs = parsed.value;
+  if (args.help) {
+    await out(commandHelp(spec));
+    return 0;
+  }
+  return await (runners[spec.name] as Run)({ values: args.values, positionals: args.positionals });
 }
 
 main(process.argv.slice(2)).then((code) => {

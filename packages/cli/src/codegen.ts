@@ -1,9 +1,10 @@
 import { err, ok, type Result } from "neverthrow";
 import { InputData, JSONSchemaInput, JSONSchemaStore, quicktype, quicktypeMultiFile, type JSONSchema } from "quicktype-core";
-import { eventCatalog, isEventType } from "@millwright/model";
+import { eventCatalog, eventTypes, isEventType } from "@millwright/model";
 import { emitTypes } from "./contract/typescript.js";
 import type { SchemaNode } from "./contract/schemas.js";
 import { prepareBundle, type BundleIssueCode } from "./codegen-input.js";
+import { didYouMean } from "./suggest.js";
 import { boundText, previewValue } from "./text.js";
 
 /** The languages `codegen` writes. */
@@ -80,7 +81,8 @@ function resolveTypes(defs: Readonly<Record<string, SchemaNode>>, roots: readonl
   for (const name of requested) {
     const title = isEventType(name) ? eventCatalog[name].entity : name;
     if (!Object.hasOwn(defs, title)) {
-      return err({ code: "unknown_type", value: boundText(name, 200), message: `${previewValue(name)} is neither an entity, a schema title nor an event type of this catalog` });
+      const hint = didYouMean(name, [...Object.keys(defs), ...eventTypes]);
+      return err({ code: "unknown_type", value: boundText(name, 200), message: `${previewValue(name)} is neither an entity, a schema title nor an event type of this catalog${hint}` });
     }
     if (!out.includes(title)) out.push(title);
   }

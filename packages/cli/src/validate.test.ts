@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { arrayElementTexts, readLineBytes } from "./validate.js";
+import { arrayElements, arrayElementTexts, readLineBytes } from "./validate.js";
 
 /** The lines a reader must yield: split on LF, one CR before it dropped, a leading BOM dropped, no empty tail. */
 function expectedLines(bytes: Buffer): Buffer[] {
@@ -50,6 +50,16 @@ describe("arrayElementTexts", () => {
         const text = JSON.stringify(value, null, space);
         const elements = arrayElementTexts(text);
         expect(elements.map((e) => JSON.parse(e) as unknown)).toEqual(JSON.parse(text));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test("each element's offset is where its text starts in the array's text", () => {
+    fc.assert(
+      fc.property(fc.array(fc.jsonValue({ maxDepth: 3 }), { maxLength: 6 }), fc.constantFrom(0, 2, "\t"), (value, space) => {
+        const text = JSON.stringify(value, null, space);
+        for (const e of arrayElements(text)) expect(text.slice(e.offset, e.offset + e.text.length)).toBe(e.text);
       }),
       { numRuns: 300 },
     );

@@ -1,22 +1,31 @@
 import { isUtf8 } from "node:buffer";
 import { createReadStream } from "node:fs";
-import { parseEvent, type CanonicalEvent, type EventError } from "@millwright/events";
-import { parseEntity, type EntityName, type ModelError } from "@millwright/model";
+import { parseEvent, type CanonicalEvent, type EventAttributeError, type EventError } from "@millwright/events";
+import { eventTypes, isEventType, parseEntity, parseEventData, type EntityName, type ModelError } from "@millwright/model";
+import { LineIndex, locatePointer, stringEnd } from "./locate.js";
+import { didYouMean } from "./suggest.js";
 import { boundText, previewValue } from "./text.js";
 
-/** One problem with one record: what, where (a JSON Pointer into the record) and why. */
+/** One problem with one record: what, where (a JSON Pointer into the record and a place in the text) and why. */
 export interface RecordIssue {
   readonly code: string;
   readonly path: string;
+  /** What is wrong, then the rule it breaks. */
   readonly message: string;
+  /** The 1-based line of the text where `path` lands (for a missing member: its object). */
+  readonly line?: number;
+  /** The 1-based column of that place, in UTF-16 code units as editors count. */
+  readonly column?: number;
 }
 
 /** The verdict on one record of an input. */
 export interface RecordResult {
   /** The file name, or `-` for standard input. */
   readonly source: string;
-  /** The 1-based line (NDJSON) or array index + 1 (a JSON array); 1 for a single JSON document. */
+  /** The 1-based line the record starts on: its NDJSON line, or its line in a `.json` document. */
   readonly record: number;
+  /** The record's 0-based index in its batch, when it is an item of a batch. */
+  readonly item?: number;
   readonly valid: boolean;
   /** The event type or entity name, when the record got far enough to have one. */
   readonly kind?: string;
@@ -40,18 +49,105 @@ export interface ValidateSummary {
 const MAX_MESSAGE = 500;
 const BOM = "\ufeff";
 
-function fromModel(error: ModelError, prefix: string): RecordIssue[] {
-  return error.issues.map((i) => ({ code: i.code, path: prefix + i.path, message: boundText(prefix === "" ? i.message : `${prefix}${i.message}`, MAX_MESSAGE) }));
+/** An issue while its record is judged: the place is an offset into the record's text. */
+interface Found {
+  readonly code: string;
+  readonly path: string;
+  readonly message: string;
+  readonly offset: number;
 }
 
-function fromEvent(error: EventError): RecordIssue[] {
-  if (error.code === "invalid_data") return fromModel(error.cause, error.path);
-  return [{ code: error.code, path: error.path, message: boundText(error.message, MAX_MESSAGE) }];
+// Issues about a member's name (unknown, repeated, badly named) point at the name, all others at the value.
+const NAME_CODES = new Set(["unknown_property", "invalid_key", "duplicate_member", "duplicate_attribute", "invalid_attribute_name", "reserved_attribute_name"]);
+
+function found(text: string, code: string, path: string, message: string): Found {
+  return { code, path, message: boundText(message, MAX_MESSAGE), offset: locatePointer(text, path, NAME_CODES.has(code) ? "name" : "value") };
+}
+
+function fromModel(text: string, error: ModelError, prefix: string): Found[] {
+  return error.issues.map((i) => found(text, i.code, prefix + i.path, prefix === "" ? i.message : `${prefix}${i.message}`));
+}
+
+/** Where JSON.parse stopped, when its message says (Node 20 does for some errors). */
+function notJson(cause: unknown, code: string): Found {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  const at = /at position (\d+)/.exec(message);
+  return { code, path: "", message: boundText(`the record is not JSON (${message})`, MAX_MESSAGE), offset: at === null ? 0 : Number(at[1]) };
+}
+
+const eventTypeList: readonly string[] = eventTypes;
+
+/** The last reference token of a pointer, unescaped. */
+function lastToken(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1).replace(/~1/g, "/").replace(/~0/g, "~");
+}
+
+/** The rule as the second half of a sentence that has said what is wrong. */
+function must(rule: string): string {
+  if (rule.startsWith("is ")) return `it must be ${rule.slice(3)}`;
+  return rule.startsWith("contains ") ? `it ${rule}` : rule;
+}
+
+/**
+ * An envelope error as a sentence that says what is wrong first, then the rule, and for an
+ * unknown type the catalog type it most likely meant.
+ */
+function envelopeMessage(e: EventAttributeError): string {
+  const depth = e.path.split("/").length - 1;
+  const what = e.path === "" ? "the record" : depth === 1 ? `attribute ${lastToken(e.path)}` : e.path;
+  const value = e.value === undefined ? "" : previewValue(e.value);
+  switch (e.code) {
+    case "unknown_event_type": {
+      const hint = didYouMean(String(e.value), eventTypeList);
+      return `type ${value} is not in the catalog${hint === "" ? "; `millwright catalog` lists the types" : hint}`;
+    }
+    case "unknown_event_version": {
+      const name = String(e.value);
+      const prefix = name.slice(0, name.lastIndexOf(".v") + 2);
+      const versions = eventTypeList.filter((t) => t.startsWith(prefix));
+      return `type ${value} is not in this version of the catalog, which has ${versions.map((t) => JSON.stringify(t)).join(", ")}`;
+    }
+    case "missing_attribute":
+      return `${what} is missing; ${e.rule}`;
+    case "invalid_attribute_name":
+      return `attribute name ${value} is not allowed; ${e.rule}`;
+    case "duplicate_attribute":
+      return `${what} is repeated; ${e.rule}`;
+    case "duplicate_member":
+      return `member ${value} is repeated in ${e.path.slice(0, e.path.lastIndexOf("/")) || "the record"}; ${e.rule}`;
+    default:
+      if (e.value === undefined) return e.rule.startsWith("is ") ? `${what} is not ${e.rule.slice(3)}` : `${what}: ${e.rule}`;
+      return `${what} is ${value}; ${must(e.rule)}`;
+  }
+}
+
+function fromEvent(text: string, error: EventError): Found[] {
+  if (error.code === "invalid_data") return fromModel(text, error.cause, error.path);
+  return [found(text, error.code, error.path, envelopeMessage(error))];
+}
+
+/**
+ * The data's issues when the envelope stopped `parseEvent` before it read the data: whenever the
+ * record names a catalog type and carries `data`, the data is judged against that type too.
+ */
+function dataIssues(text: string): Found[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return [];
+  const { type, data } = raw as { type?: unknown; data?: unknown };
+  if (typeof type !== "string" || !isEventType(type) || data === undefined || data === null) return [];
+  const parsed = parseEventData(type, data);
+  return parsed.isOk() ? [] : fromModel(text, parsed.error, "/data");
 }
 
 /** The verdict on one record of a line. */
 export interface LineVerdict {
   readonly kind?: string;
+  /** The issues; `line` and `column` are counted in the text that was judged. */
   readonly issues: readonly RecordIssue[];
   /** The event, when the record is a valid CloudEvent. */
   readonly event?: CanonicalEvent;
@@ -59,32 +155,58 @@ export interface LineVerdict {
   readonly item?: number;
 }
 
-function judge(text: string, options: ValidateOptions): LineVerdict {
+/** A verdict whose issues still carry offsets into the judged text. */
+interface Judged {
+  readonly kind?: string;
+  readonly issues: readonly Found[];
+  readonly event?: CanonicalEvent;
+  readonly item?: number;
+  /** Where the record starts in the judged text. */
+  readonly offset: number;
+}
+
+function judge(text: string, options: ValidateOptions): Judged {
+  const offset = skipJsonSpace(text);
   if (options.entity !== undefined) {
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch (cause) {
-      return { issues: [{ code: "invalid_json", path: "", message: boundText(`not JSON: ${(cause as Error).message}`, MAX_MESSAGE) }] };
+      return { issues: [notJson(cause, "invalid_json")], offset };
     }
     const result = parseEntity(options.entity, value);
-    return { kind: options.entity, issues: result.isOk() ? [] : fromModel(result.error, "") };
+    return { kind: options.entity, issues: result.isOk() ? [] : fromModel(text, result.error, ""), offset };
   }
   // The record's own text goes to parseEvent: its raw-text checks (repeated members, Integers
   // written with a fraction) see exactly what the producer wrote.
   const result = parseEvent(text);
-  if (result.isOk()) return { kind: result.value.type, issues: [], event: result.value };
+  if (result.isOk()) return { kind: result.value.type, issues: [], event: result.value, offset };
   if (result.error.code !== "unreadable_input" && !text.includes('"specversion"')) {
     const message = "the record is not a CloudEvent (it has no specversion); for plain canonical records pass --entity <Name>";
-    return { issues: [{ code: "not_an_event", path: "", message }] };
+    return { issues: [{ code: "not_an_event", path: "", message, offset }], offset };
   }
-  return { issues: fromEvent(result.error) };
+  if (result.error.code === "unreadable_input" && result.error.path === "" && /^is JSON text/.test(result.error.rule)) {
+    try {
+      JSON.parse(text);
+    } catch (cause) {
+      return { issues: [notJson(cause, "unreadable_input")], offset };
+    }
+  }
+  const issues = fromEvent(text, result.error);
+  return { issues: result.error.code === "invalid_data" ? issues : [...issues, ...dataIssues(text)], offset };
+}
+
+function skipJsonSpace(text: string): number {
+  const m = /^[\t\n\r ]*/.exec(text);
+  return m === null ? 0 : m[0].length;
 }
 
 /**
  * Judges one record given as JSON text: a CloudEvent (structured) checked with `parseEvent` on
- * exactly this text, or, with `options.entity`, a plain entity checked with `parseEntity`. Never
- * throws. Messages are cut to a bounded length.
+ * exactly this text, its data checked against its type even when the envelope is wrong too, or,
+ * with `options.entity`, a plain entity checked with `parseEntity`. Never throws. Messages say
+ * what is wrong before the rule and are cut to a bounded length; each issue has its line and
+ * column in `text`.
  *
  * @param text - the record's JSON text
  * @param options - the entity to expect for plain records
@@ -93,29 +215,33 @@ function judge(text: string, options: ValidateOptions): LineVerdict {
  * judgeRecord('{"specversion":"1.0", …}', {}).issues; // []
  */
 export function judgeRecord(text: string, options: ValidateOptions): { kind?: string; issues: readonly RecordIssue[] } {
-  const { kind, issues } = judge(text, options);
-  return kind === undefined ? { issues } : { kind, issues };
+  const judged = judge(text, options);
+  const issues = positioned(judged.issues, text);
+  return judged.kind === undefined ? { issues } : { kind: judged.kind, issues };
 }
 
-/** The end of the JSON string whose opening quote is at `start`: the index of its closing quote. */
-function stringEnd(text: string, start: number): number {
-  let j = start + 1;
-  for (;;) {
-    j = text.indexOf('"', j);
-    if (j === -1) return text.length;
-    let k = j - 1;
-    while (text.charCodeAt(k) === 92 /* \ */) k--;
-    if ((j - 1 - k) % 2 === 0) return j;
-    j++;
-  }
+function positioned(issues: readonly Found[], text: string, lines?: LineIndex): RecordIssue[] {
+  if (issues.length === 0) return [];
+  const index = lines ?? new LineIndex(text);
+  return issues.map((i) => ({ code: i.code, path: i.path, message: i.message, ...index.position(i.offset) }));
+}
+
+/** One element of a JSON array: its text exactly as written, and where it starts. */
+export interface ArrayElement {
+  readonly text: string;
+  /** The offset of the element's first character in the array's text. */
+  readonly offset: number;
 }
 
 /**
- * The text of each element of a JSON array, exactly as written. `text` must be valid JSON whose
- * value is an array.
+ * Each element of a JSON array, exactly as written, with its offset. `text` must be valid JSON
+ * whose value is an array.
+ *
+ * @param text - the array's JSON text
+ * @returns its elements in order
  */
-export function arrayElementTexts(text: string): string[] {
-  const out: string[] = [];
+export function arrayElements(text: string): ArrayElement[] {
+  const out: ArrayElement[] = [];
   let depth = 0;
   let start = -1;
   for (let i = text.indexOf("[") + 1; i < text.length; i++) {
@@ -131,32 +257,49 @@ export function arrayElementTexts(text: string): string[] {
       depth++;
     } else if (c === 125 /* } */ || c === 93 /* ] */) {
       if (depth === 0) {
-        if (start !== -1) out.push(text.slice(start, i).trimEnd());
+        if (start !== -1) out.push({ text: text.slice(start, i).trimEnd(), offset: start });
         break;
       }
       depth--;
     } else if (c === 44 /* , */ && depth === 0) {
-      out.push(text.slice(start, i).trimEnd());
+      out.push({ text: text.slice(start, i).trimEnd(), offset: start });
       start = -1;
     } else if (start === -1) start = i;
   }
   return out;
 }
 
+/**
+ * The text of each element of a JSON array, exactly as written. `text` must be valid JSON whose
+ * value is an array.
+ *
+ * @param text - the array's JSON text
+ * @returns the elements' texts in order
+ */
+export function arrayElementTexts(text: string): string[] {
+  return arrayElements(text).map((e) => e.text);
+}
+
 /** One verdict per element of a batch, or a single issue when the text is not a JSON array. */
-function judgeBatch(text: string, options: ValidateOptions): LineVerdict[] {
+function judgeBatch(text: string, options: ValidateOptions): Judged[] {
+  const offset = skipJsonSpace(text);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (cause) {
-    return [{ issues: [{ code: "invalid_json", path: "", message: boundText(`not JSON: ${(cause as Error).message}`, MAX_MESSAGE) }] }];
+    return [{ issues: [notJson(cause, "invalid_json")], offset }];
   }
-  if (!Array.isArray(value)) return [{ issues: [{ code: "invalid_json", path: "", message: "not a JSON array" }] }];
+  if (!Array.isArray(value)) return [{ issues: [{ code: "invalid_json", path: "", message: "the batch is not a JSON array", offset }], offset }];
   const seen = new Map<string, number>();
-  return arrayElementTexts(text).map((element, i): LineVerdict => {
-    const verdict = judge(element, options);
-    const where = `item ${i} of the batch: `;
-    const issues: RecordIssue[] = verdict.issues.map((issue) => ({ code: issue.code, path: `/${i}${issue.path}`, message: boundText(where + issue.message, MAX_MESSAGE) }));
+  return arrayElements(text).map((element, i): Judged => {
+    const verdict = judge(element.text, options);
+    const where = ` (item ${i} of the batch)`;
+    const issues: Found[] = verdict.issues.map((issue) => ({
+      code: issue.code,
+      path: `/${i}${issue.path}`,
+      message: boundText(issue.message + where, MAX_MESSAGE),
+      offset: element.offset + issue.offset,
+    }));
     const event = verdict.event;
     if (event !== undefined) {
       // CloudEvents: source + id identify an event, so one batch carries each event once.
@@ -164,16 +307,37 @@ function judgeBatch(text: string, options: ValidateOptions): LineVerdict[] {
       const first = seen.get(key);
       if (first === undefined) seen.set(key, i);
       else {
-        const message = `${where}/id: the event (source ${previewValue(event.source)}, id ${previewValue(event.id)}) is item ${first} of this batch already; a batch carries each event once (source + id identify an event)`;
-        issues.push({ code: "duplicate_event", path: `/${i}/id`, message: boundText(message, MAX_MESSAGE) });
+        const message = `the event (source ${previewValue(event.source)}, id ${previewValue(event.id)}) repeats item ${first} of this batch; a batch carries each event once (source + id identify an event)${where}`;
+        issues.push({ code: "duplicate_event", path: `/${i}/id`, message: boundText(message, MAX_MESSAGE), offset: element.offset + locatePointer(element.text, "/id") });
       }
     }
-    return { ...(verdict.kind === undefined ? {} : { kind: verdict.kind }), issues, ...(issues.length === 0 && event !== undefined ? { event } : {}), item: i };
+    return {
+      ...(verdict.kind === undefined ? {} : { kind: verdict.kind }),
+      issues,
+      ...(issues.length === 0 && event !== undefined ? { event } : {}),
+      item: i,
+      offset: element.offset,
+    };
   });
 }
 
-function toResult(source: string, record: number, verdict: LineVerdict): RecordResult {
-  return { source, record, valid: verdict.issues.length === 0, ...(verdict.kind === undefined ? {} : { kind: verdict.kind }), issues: verdict.issues };
+function toVerdict(judged: Judged, text: string, lines?: LineIndex): LineVerdict {
+  return {
+    ...(judged.kind === undefined ? {} : { kind: judged.kind }),
+    issues: positioned(judged.issues, text, lines),
+    ...(judged.event === undefined ? {} : { event: judged.event }),
+    ...(judged.item === undefined ? {} : { item: judged.item }),
+  };
+}
+
+function judgeText(text: string, options: ValidateOptions): Judged[] {
+  // JSON whitespace only: String#trim would also drop a BOM and other Unicode spaces, which JSON refuses.
+  const offset = skipJsonSpace(text);
+  if (offset === text.length) return [];
+  if (text.startsWith(BOM, offset)) {
+    return [{ issues: [{ code: "unreadable_input", path: "", message: "the line starts with a byte order mark (U+FEFF); only the start of a file may have one", offset }], offset }];
+  }
+  return text.startsWith("[", offset) ? judgeBatch(text, options) : [judge(text, options)];
 }
 
 /**
@@ -182,19 +346,17 @@ function toResult(source: string, record: number, verdict: LineVerdict): RecordR
  *
  * @param text - the line, without its line break
  * @param options - the entity to expect for plain records
- * @returns the verdict on each record of the line, with the event of each valid CloudEvent
+ * @returns the verdict on each record of the line, with the event of each valid CloudEvent; the
+ *   issues' lines and columns are counted in `text`
  */
 export function judgeLine(text: string, options: ValidateOptions): readonly LineVerdict[] {
-  // JSON whitespace only: String#trim would also drop a BOM and other Unicode spaces, which JSON refuses.
-  const trimmed = text.replace(/^[\t\n\r ]+/, "");
-  if (trimmed === "") return [];
-  if (trimmed.startsWith(BOM)) {
-    return [{ issues: [{ code: "unreadable_input", path: "", message: "the line starts with a byte order mark (U+FEFF); only the start of a file may have one" }] }];
-  }
-  return trimmed.startsWith("[") ? judgeBatch(text, options) : [judge(text, options)];
+  const judged = judgeText(text, options);
+  if (judged.every((j) => j.issues.length === 0)) return judged.map((j) => toVerdict(j, text));
+  const lines = new LineIndex(text);
+  return judged.map((j) => toVerdict(j, text, lines));
 }
 
-const NOT_UTF8: readonly LineVerdict[] = [{ issues: [{ code: "unreadable_input", path: "", message: "the line is not UTF-8 text" }] }];
+const NOT_UTF8: readonly LineVerdict[] = [{ issues: [{ code: "unreadable_input", path: "", message: "the line is not UTF-8 text", line: 1, column: 1 }] }];
 
 /**
  * Judges one line of NDJSON as read from a file: {@link judgeLine} on its text, or one invalid
@@ -296,11 +458,25 @@ export async function* validateNdjson(input: NodeJS.ReadableStream, source: stri
   }
 }
 
+/** A record's result; the verdict's lines, counted from the record's line, become the input's lines. */
+function toResult(source: string, record: number, verdict: LineVerdict): RecordResult {
+  const issues = record === 1 ? verdict.issues : verdict.issues.map((i) => (i.line === undefined ? i : { ...i, line: i.line + record - 1 }));
+  return {
+    source,
+    record,
+    ...(verdict.item === undefined ? {} : { item: verdict.item }),
+    valid: issues.length === 0,
+    ...(verdict.kind === undefined ? {} : { kind: verdict.kind }),
+    issues,
+  };
+}
+
 /**
  * Validates a whole JSON document: one record (an object) or several (an array, such as a
  * CloudEvents batch, `application/cloudevents-batch+json`, whose events are judged from their own
  * text and may not repeat). A leading byte order mark is dropped; bytes that are not UTF-8 are
- * one invalid record.
+ * one invalid record. Each record is reported on the line it starts on, each issue at the line and
+ * column its path lands on.
  *
  * @param input - the document, as text or as the file's bytes
  * @param source - the name to report
@@ -313,11 +489,13 @@ export function validateJsonDocument(input: string | Uint8Array, source: string,
   else {
     const bytes = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
     text = lineText(bytes);
-    if (text === undefined) return [toResult(source, 1, { issues: [{ code: "unreadable_input", path: "", message: "the document is not UTF-8 text" }] })];
+    if (text === undefined) return [toResult(source, 1, { issues: [{ code: "unreadable_input", path: "", message: "the document is not UTF-8 text", line: 1, column: 1 }] })];
   }
   if (text.startsWith(BOM)) text = text.slice(1);
-  if (/^[\t\n\r ]*\[/.test(text)) return judgeBatch(text, options).map((v, i) => toResult(source, i + 1, v));
-  return [toResult(source, 1, judge(text, options))];
+  const lines = new LineIndex(text);
+  const judged = /^[\t\n\r ]*\[/.test(text) ? judgeBatch(text, options) : [judge(text, options)];
+  // Lines are the document's own: each record is reported on the line it starts on.
+  return judged.map((j) => ({ ...toResult(source, 1, toVerdict(j, text, lines)), record: lines.position(j.offset).line }));
 }
 
 /** Opens a file for streaming, or standard input for `-`. */

@@ -98,8 +98,8 @@ describe("millwright align", () => {
     const r = await millwright(["align", file]);
     expect(r.code).toBe(2);
     expect(r.stderr.replaceAll(dir, "<dir>").replace(/id "[^"]+"/, 'id "<id>"')).toMatchInlineSnapshot(`
-      "<dir>/raw-batch.ndjson:1: invalid_attribute_type: item 1 of the batch: /myext: an Integer is written without fraction or exponent (got "1.0")
-      <dir>/raw-batch.ndjson:2: duplicate_event: item 1 of the batch: /id: the event (source "urn:millwright:mes:line-fab", id "<id>") is item 0 of this batch already; a batch carries each event once (source + id identify an event)
+      "<dir>/raw-batch.ndjson:1:2674: error[invalid_attribute_type]: attribute myext is "1.0"; an Integer is written without fraction or exponent (item 1 of the batch)
+      <dir>/raw-batch.ndjson:2:2690: error[duplicate_event]: the event (source "urn:millwright:mes:line-fab", id "<id>") repeats item 0 of this batch; a batch carries each event once (source + id identify an event) (item 1 of the batch)
       millwright: 2 record(s) of <dir>/raw-batch.ndjson were not usable events and were left out (see above)
       "
     `);
@@ -115,7 +115,7 @@ describe("millwright align", () => {
     writeFileSync(bad, Buffer.concat([Buffer.from(`${breachLog.join("\n")}\n`), Buffer.from('{"specversion":"1.0","source":"urn:m\xfcller"}\n', "latin1")]));
     const r = await millwright(["align", bad]);
     expect(r.code).toBe(2);
-    expect(r.stderr.replaceAll(dir, "<dir>").split("\n")[0]).toBe("<dir>/latin1.ndjson:5: unreadable_input: the line is not UTF-8 text");
+    expect(r.stderr.replaceAll(dir, "<dir>").split("\n")[0]).toBe("<dir>/latin1.ndjson:5:1: error[unreadable_input]: the line is not UTF-8 text");
   });
 
   test("lines that are not usable events are reported with their line numbers and left out: the report still prints, exit 2", async () => {
@@ -125,11 +125,11 @@ describe("millwright align", () => {
     const r = await millwright(["align", file]);
     expect(r.code).toBe(2);
     // JSON.parse's own wording differs between Node versions; the rest is ours and is pinned.
-    const stderr = r.stderr.replaceAll(dir, "<dir>").replace(/is JSON text \(.*\)$/m, "is JSON text (<JSON.parse message>)");
+    const stderr = r.stderr.replaceAll(dir, "<dir>").replace(/is not JSON \(.*\)$/m, "is not JSON (<JSON.parse message>)");
     expect(stderr).toMatchInlineSnapshot(`
-      "<dir>/dirty.ndjson:2: unreadable_input: the input: is JSON text (<JSON.parse message>)
-      <dir>/dirty.ndjson:3: missing_time: /time: event 35e869fe-ae4c-53ef-844b-61e14ea060c5 from urn:millwright:sap:S4PCLNT100 has no time; alignment needs when each fact happened
-      <dir>/dirty.ndjson:5: missing_attribute: item 1 of the batch: /id: id is required
+      "<dir>/dirty.ndjson:2:2: error[unreadable_input]: the record is not JSON (<JSON.parse message>)
+      <dir>/dirty.ndjson:3:1: error[missing_time]: /time: event 35e869fe-ae4c-53ef-844b-61e14ea060c5 from urn:millwright:sap:S4PCLNT100 has no time; alignment needs when each fact happened
+      <dir>/dirty.ndjson:5:2664: error[missing_attribute]: attribute id is missing; id is required (item 1 of the batch)
       millwright: 3 record(s) of <dir>/dirty.ndjson were not usable events and were left out (see above)
       "
     `);
@@ -144,8 +144,9 @@ describe("millwright align", () => {
       millwright(["align", "--format", "xml", "x.ndjson"]),
     ]);
     expect([none.code, two.code, at.code, format.code]).toEqual([2, 2, 2, 2]);
-    expect(at.stderr.split("\n")[0]).toBe('millwright: --at "2026-03-02 15:00" is not an RFC 3339 time with an offset, such as 2026-03-02T15:00:00Z');
-    expect(none.stderr).toContain("millwright align [--at <time>] [--html <file>] [--format text|json] <events.ndjson|->");
+    expect(at.stderr.split("\n")[0]).toBe('millwright: error[usage]: --at "2026-03-02 15:00" is not an RFC 3339 time with an offset, such as 2026-03-02T15:00:00Z');
+    expect(format.stderr.split("\n")[0]).toBe('millwright: error[usage]: --format must be text or json, not "xml"');
+    expect(none.stderr).toBe("millwright: error[usage]: align needs exactly one file, or - for standard input (got 0)\nRun `millwright align --help` for its options.\n");
   });
 
   test("input errors exit 2: a missing file, an empty log, an HTML file that cannot be written", async () => {
@@ -155,10 +156,10 @@ describe("millwright align", () => {
       millwright(["align", "--html", join(dir, "no", "such", "dir.html"), write("ok.ndjson", breachLog)]),
     ]);
     expect([missing.code, empty.code, html.code]).toEqual([2, 2, 2]);
-    expect(missing.stderr).toContain("millwright: cannot read");
+    expect(missing.stderr).toContain("missing.ndjson: error[unreadable_input]: cannot be read: ENOENT");
     expect(empty.stderr.replaceAll(dir, "<dir>")).toBe(
-      "millwright: <dir>/empty.ndjson: the log has no event with a usable time (0 read) and no report time (at) was given: there is no time to judge it at\n",
+      "<dir>/empty.ndjson: error[no_time]: the log has no event with a usable time (0 read) and no report time (at) was given: there is no time to judge it at\n",
     );
-    expect(html.stderr).toContain("millwright: cannot write");
+    expect(html.stderr).toContain("dir.html: error[unwritable_output]: cannot be written: ENOENT");
   });
 });

@@ -55,11 +55,12 @@ describe("millwright validate", () => {
     const r = await millwright(["validate", file]);
     expect(r.code).toBe(1);
     // JSON.parse's own wording differs between Node versions; the rest is ours and is pinned.
-    const stdout = r.stdout.replaceAll(dir, "<dir>").replace(/is JSON text \(.*\)$/m, "is JSON text (<JSON.parse message>)");
+    const stdout = r.stdout.replaceAll(dir, "<dir>").replace(/is not JSON \(.*\)$/m, "is not JSON (<JSON.parse message>)");
     expect(stdout).toMatchInlineSnapshot(`
-      "<dir>/bad.ndjson:2: unsupported_specversion: /specversion: is exactly "1.0" (got "2.0")
-      <dir>/bad.ndjson:3: unreadable_input: the input: is JSON text (<JSON.parse message>)
-      <dir>/bad.ndjson:4: invalid_value: /data/status: "in_progress" does not fit event type dev.millwright.workorder.released.v1, whose data has /status in "released"
+      "<dir>/bad.ndjson:2:16: error[unsupported_specversion]: attribute specversion is "2.0"; it must be exactly "1.0"
+      <dir>/bad.ndjson:2:518: error[negative_quantity]: /data/plannedQuantity/value: "-5" is negative; canonical quantities are not negative (the direction is said by the entity)
+      <dir>/bad.ndjson:3:2: error[unreadable_input]: the record is not JSON (<JSON.parse message>)
+      <dir>/bad.ndjson:4:478: error[invalid_value]: /data/status: "in_progress" does not fit event type dev.millwright.workorder.released.v1, whose data has /status in "released"
       4 records: 1 valid, 3 invalid
       "
     `);
@@ -78,7 +79,7 @@ describe("millwright validate", () => {
     expect(valid).toMatchObject({ code: 0 });
     const plain = await millwright(["validate", join(root, "schemas/examples/work-order/sap-production-order-in-progress.json")]);
     expect(plain.code).toBe(1);
-    expect(plain.stdout).toContain("not_an_event: the record is not a CloudEvent (it has no specversion); for plain canonical records pass --entity <Name>");
+    expect(plain.stdout).toContain("error[not_an_event]: the record is not a CloudEvent (it has no specversion); for plain canonical records pass --entity <Name>");
   });
 
   test("usage errors exit 2", async () => {
@@ -103,7 +104,7 @@ describe("millwright validate: batches are judged from their original text, as b
     const r = await millwright(["validate", file]);
     expect(r.code).toBe(1);
     expect(r.stdout.replaceAll(dir, "<dir>")).toMatchInlineSnapshot(`
-      "<dir>/dup-batch.ndjson:1: duplicate_event: item 1 of the batch: /id: the event (source "urn:test", id "${JSON.parse(event).id}") is item 0 of this batch already; a batch carries each event once (source + id identify an event)
+      "<dir>/dup-batch.ndjson:1:2676: error[duplicate_event]: the event (source "urn:test", id "${JSON.parse(event).id}") repeats item 0 of this batch; a batch carries each event once (source + id identify an event) (item 1 of the batch)
       2 records: 1 valid, 1 invalid
       "
     `);
@@ -127,7 +128,8 @@ describe("millwright validate: batches are judged from their original text, as b
     writeFileSync(file, `[\n  ${event},\n  ${withMember(event, '"myext": 2.0')}\n]\n`);
     const r = await millwright(["validate", file]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('batch.json:2: invalid_attribute_type: item 1 of the batch: /myext: an Integer is written without fraction or exponent (got "2.0")');
+    // Line 3, column 13 of the file: where the fractional Integer is written (not the item's index).
+    expect(r.stdout).toContain('batch.json:3:13: error[invalid_attribute_type]: attribute myext is "2.0"; an Integer is written without fraction or exponent (item 1 of the batch)');
     expect(r.stdout).toContain("2 records: 1 valid, 1 invalid");
   });
 });
@@ -139,7 +141,7 @@ describe("millwright validate: what reaches the terminal, BOMs, invalid UTF-8 an
     const r = await millwright(["validate", file]);
     expect(r.code).toBe(1);
     expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
-    expect(r.stdout).toContain("evil\\u001b]0;title\\u0007.ndjson:1: unreadable_input:");
+    expect(r.stdout).toMatch(/evil\\u001b\]0;title\\u0007\.ndjson:1:1: error\[unreadable_input\]:/);
     expect(r.stdout).toContain("\\u001b]2;pwned\\u0007");
     for (const line of r.stdout.split("\n")) expect(line.length).toBeLessThan(1000);
   });
@@ -159,8 +161,8 @@ describe("millwright validate: what reaches the terminal, BOMs, invalid UTF-8 an
     const r = await millwright(["validate", file]);
     expect(r.code).toBe(1);
     expect(r.stdout.replaceAll(dir, "<dir>")).toMatchInlineSnapshot(`
-      "<dir>/inner-bom.ndjson:2: unreadable_input: the line starts with a byte order mark (U+FEFF); only the start of a file may have one
-      <dir>/inner-bom.ndjson:3: unreadable_input: the line is not UTF-8 text
+      "<dir>/inner-bom.ndjson:2:1: error[unreadable_input]: the line starts with a byte order mark (U+FEFF); only the start of a file may have one
+      <dir>/inner-bom.ndjson:3:1: error[unreadable_input]: the line is not UTF-8 text
       3 records: 1 valid, 2 invalid
       "
     `);
@@ -183,7 +185,7 @@ describe("millwright validate: what reaches the terminal, BOMs, invalid UTF-8 an
       });
     });
     const code = await new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
-    expect(first).toContain("many-bad.ndjson:1: unsupported_specversion:");
+    expect(first).toContain("many-bad.ndjson:1:16: error[unsupported_specversion]:");
     expect(stderr).toBe("");
     expect(code).toBe(141);
   });

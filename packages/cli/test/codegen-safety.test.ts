@@ -100,7 +100,7 @@ describe("codegen refuses every $ref that leaves the bundle, before any generato
       (e: { code: number; stderr: string }) => e,
     );
     expect(failure?.code).toBe(2);
-    expect(failure?.stderr).toContain(`millwright: /$defs/Thing/properties/part/$ref: "${base}/part.schema.json?\\u001b[2J" points outside the bundle`);
+    expect(failure?.stderr).toContain(`millwright: error[external_ref]: /$defs/Thing/properties/part/$ref: "${base}/part.schema.json?\\u001b[2J" points outside the bundle`);
     expect(existsSync(join(dir, "out"))).toBe(false);
     expect(requests).toBe(0);
   }, 60_000);
