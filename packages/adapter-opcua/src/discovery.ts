@@ -1,7 +1,8 @@
 import { errAsync, ResultAsync } from "neverthrow";
-import { AttributeIds, BrowseDirection, NodeClass, OPCUAClient, resolveNodeId, type ClientSession, type ReferenceDescription } from "node-opcua";
+import type { ClientSession, ReferenceDescription } from "node-opcua";
 import type { SignalRole } from "./config.js";
 import type { AdapterError } from "./errors.js";
+import { loadNodeOpcua, type NodeOpcuaModule } from "./node-opcua.js";
 
 /** A node found while browsing: its id, browse path, and for variables the data type name. */
 export interface DiscoveredNode {
@@ -170,7 +171,16 @@ export interface DiscoverOptions {
   readonly maxNodes?: number;
 }
 
-async function browseAll(session: ClientSession, nodeId: string): Promise<ReferenceDescription[]> {
+/** One browse of one session: node-opcua, the session, and the names of type and data type nodes found so far. */
+interface Browse {
+  readonly opcua: NodeOpcuaModule;
+  readonly session: ClientSession;
+  // Per session: namespace indexes differ between servers.
+  readonly typeNames: Map<string, string>;
+}
+
+async function browseAll({ opcua, session }: Browse, nodeId: string): Promise<ReferenceDescription[]> {
+  const { BrowseDirection, NodeClass } = opcua;
   const result = await session.browse({ nodeId, browseDirection: BrowseDirection.Forward, referenceTypeId: "HierarchicalReferences", includeSubtypes: true, nodeClassMask: NodeClass.Object | NodeClass.Variable, resultMask: 63 });
   const references = [...(result.references ?? [])];
   let continuationPoint = result.continuationPoint;
@@ -199,23 +209,23 @@ export function discoverNodes(session: ClientSession, options: DiscoverOptions =
   const maxDepth = options.maxDepth ?? 6;
   const maxNodes = options.maxNodes ?? 5000;
   const run = async (): Promise<DiscoveredNode[]> => {
+    const opcua = await loadNodeOpcua();
+    const browse: Browse = { opcua, session, typeNames: new Map() };
     const found: DiscoveredNode[] = [];
     const seen = new Set<string>();
-    // Names of type and data type nodes, per session: namespace indexes differ between servers.
-    const typeNames = new Map<string, string>();
-    let frontier: { nodeId: string; path: string[] }[] = [{ nodeId: resolveNodeId(options.startNodeId ?? "i=85").toString(), path: [] }];
+    let frontier: { nodeId: string; path: string[] }[] = [{ nodeId: opcua.resolveNodeId(options.startNodeId ?? "i=85").toString(), path: [] }];
     for (let depth = 0; depth < maxDepth && frontier.length > 0 && found.length < maxNodes; depth++) {
       const next: { nodeId: string; path: string[] }[] = [];
       for (const parent of frontier) {
-        for (const ref of await browseAll(session, parent.nodeId)) {
+        for (const ref of await browseAll(browse, parent.nodeId)) {
           const nodeId = ref.nodeId.toString();
           if (seen.has(nodeId) || found.length >= maxNodes) continue;
           seen.add(nodeId);
           const path = [...parent.path, ref.browseName.name ?? ""];
-          const typeName = await typeDefinitionName(session, typeNames, ref);
-          if (ref.nodeClass === NodeClass.Object) found.push({ nodeId, path, nodeClass: "Object", typeDefinition: typeName, parentNodeId: parent.nodeId });
+          const typeName = await typeDefinitionName(browse, ref);
+          if (ref.nodeClass === opcua.NodeClass.Object) found.push({ nodeId, path, nodeClass: "Object", typeDefinition: typeName, parentNodeId: parent.nodeId });
           else {
-            const dataType = await dataTypeName(session, typeNames, nodeId);
+            const dataType = await dataTypeName(browse, nodeId);
             found.push({ nodeId, path, nodeClass: "Variable", typeDefinition: typeName, ...(dataType === undefined ? {} : { dataType }), parentNodeId: parent.nodeId });
           }
           next.push({ nodeId, path });
@@ -228,17 +238,18 @@ export function discoverNodes(session: ClientSession, options: DiscoverOptions =
   return ResultAsync.fromPromise(run(), (cause) => ({ code: "session_failed", message: `browsing failed: ${cause instanceof Error ? cause.message : String(cause)}`, cause }));
 }
 
-async function typeDefinitionName(session: ClientSession, typeNames: Map<string, string>, ref: ReferenceDescription): Promise<string> {
+async function typeDefinitionName({ opcua, session, typeNames }: Browse, ref: ReferenceDescription): Promise<string> {
   const id = ref.typeDefinition.toString();
   const cached = typeNames.get(id);
   if (cached !== undefined) return cached;
-  const dv = await session.read({ nodeId: ref.typeDefinition, attributeId: AttributeIds.BrowseName });
+  const dv = await session.read({ nodeId: ref.typeDefinition, attributeId: opcua.AttributeIds.BrowseName });
   const name = (dv.value.value as { name?: string } | null)?.name ?? id;
   typeNames.set(id, name);
   return name;
 }
 
-async function dataTypeName(session: ClientSession, typeNames: Map<string, string>, nodeId: string): Promise<string | undefined> {
+async function dataTypeName({ opcua, session, typeNames }: Browse, nodeId: string): Promise<string | undefined> {
+  const { AttributeIds } = opcua;
   const dv = await session.read({ nodeId, attributeId: AttributeIds.DataType });
   const typeId = dv.value.value as { toString(): string } | null;
   if (typeId === null) return undefined;
@@ -264,14 +275,16 @@ async function dataTypeName(session: ClientSession, typeNames: Map<string, strin
  * ```
  */
 export function discoverSignalConfig(endpointUrl: string, options: DiscoverOptions = {}): ResultAsync<DraftConfig, AdapterError> {
-  const client = OPCUAClient.create({ endpointMustExist: false, connectionStrategy: { maxRetry: 0, initialDelay: 100, maxDelay: 200 } });
-  return ResultAsync.fromPromise(client.connect(endpointUrl), (cause): AdapterError => ({ code: "connect_failed", message: `cannot connect to ${endpointUrl}: ${cause instanceof Error ? cause.message : String(cause)}`, cause }))
-    .andThen(() => ResultAsync.fromPromise(client.createSession(), (cause): AdapterError => ({ code: "session_failed", message: cause instanceof Error ? cause.message : String(cause), cause })))
-    .andThen((session) =>
-      discoverNodes(session, options)
-        .map(draftSignalConfig)
-        .andThen((draft) => ResultAsync.fromSafePromise(session.close().then(() => draft, () => draft))),
-    )
-    .andThen((draft) => ResultAsync.fromSafePromise(client.disconnect().then(() => draft, () => draft)))
-    .orElse((error) => ResultAsync.fromSafePromise(client.disconnect().catch(() => undefined)).andThen(() => errAsync(error)));
+  return ResultAsync.fromPromise(loadNodeOpcua(), (cause): AdapterError => ({ code: "connect_failed", message: `cannot load node-opcua: ${cause instanceof Error ? cause.message : String(cause)}`, cause })).andThen((opcua) => {
+    const client = opcua.OPCUAClient.create({ endpointMustExist: false, connectionStrategy: { maxRetry: 0, initialDelay: 100, maxDelay: 200 } });
+    return ResultAsync.fromPromise(client.connect(endpointUrl), (cause): AdapterError => ({ code: "connect_failed", message: `cannot connect to ${endpointUrl}: ${cause instanceof Error ? cause.message : String(cause)}`, cause }))
+      .andThen(() => ResultAsync.fromPromise(client.createSession(), (cause): AdapterError => ({ code: "session_failed", message: cause instanceof Error ? cause.message : String(cause), cause })))
+      .andThen((session) =>
+        discoverNodes(session, options)
+          .map(draftSignalConfig)
+          .andThen((draft) => ResultAsync.fromSafePromise(session.close().then(() => draft, () => draft))),
+      )
+      .andThen((draft) => ResultAsync.fromSafePromise(client.disconnect().then(() => draft, () => draft)))
+      .orElse((error) => ResultAsync.fromSafePromise(client.disconnect().catch(() => undefined)).andThen(() => errAsync(error)));
+  });
 }

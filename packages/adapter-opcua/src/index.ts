@@ -41,7 +41,8 @@ export {
   type CounterStateStore,
   type StoredLine,
 } from "./state-store.js";
-export { startOpcuaAdapter, toSignalReading, type AdapterOptions, type ConnectionStatus, type OpcuaAdapter } from "./runtime.js";
+export { startOpcuaAdapter, type AdapterOptions, type OpcuaAdapter } from "./runtime.js";
+export { toSignalReading, type ConnectionStatus } from "./connection.js";
 export {
   discoverNodes,
   discoverSignalConfig,
