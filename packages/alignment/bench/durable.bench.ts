@@ -7,7 +7,6 @@
  * bench creates its own database and drops it at the end.
  */
 import type { CanonicalEvent } from "@millwright/events";
-import Database from "better-sqlite3";
 import { ok } from "neverthrow";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
@@ -16,7 +15,8 @@ import { join } from "node:path";
 import pg from "pg";
 import { builtInRules, createEngine, createMemoryStore, openDurableStore, type AlignmentBackend, type AlignmentStore, type DurableAlignmentStore } from "../src/index.js";
 import { createPostgresBackend } from "../src/postgres.js";
-import { createSqliteBackend, type SqliteDatabase } from "../src/sqlite.js";
+import { findSqliteDrivers, openSqliteDatabase } from "@millwright/idempotency/sqlite";
+import { createSqliteBackend } from "../src/sqlite.js";
 import { completed, confirmed, counted, holdEnded, holdPlaced, MINUTE, released, started, T0 } from "../test/fixtures.js";
 
 const TOTAL = Number(process.argv[2] ?? 100_000);
@@ -160,21 +160,8 @@ const variants: Variant[] = [
 ];
 
 const dir = mkdtempSync(join(tmpdir(), "millwright-alignment-bench-"));
-const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
-const sqliteDrivers: { name: string; open: (file: string) => Promise<SqliteDatabase & { close(): void }> }[] = [];
-try {
-  new Database(":memory:").close();
-  sqliteDrivers.push({ name: "better-sqlite3", open: async (file) => new Database(file) });
-} catch {
-  // The addon is built for another Node: node:sqlite below stands in.
-}
-if (major > 22 || (major === 22 && minor >= 13)) {
-  const moduleName = "node:sqlite";
-  sqliteDrivers.push({
-    name: "node:sqlite",
-    open: async (file) => new ((await import(moduleName)) as { DatabaseSync: new (file: string) => SqliteDatabase & { close(): void } }).DatabaseSync(file),
-  });
-}
+// Every SQLite driver that loads on this Node, opened through the one shared helper.
+const sqliteDrivers = findSqliteDrivers().map((name) => ({ name, open: async (file: string) => openSqliteDatabase(file, { driver: name })._unsafeUnwrap() }));
 for (const driver of sqliteDrivers) {
   let file = "";
   const opened: { close(): void }[] = [];
