@@ -1,28 +1,11 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { createEvent, serializeEvent } from "@millwright/events";
 import { describe, expect, test } from "vitest";
 import { commandHelp, commands, overviewHelp, type CommandSpec } from "../src/help.js";
+import { millwright, root } from "./run-cli.js";
 
-const root = join(import.meta.dirname, "..", "..", "..");
-const cli = join(root, "packages", "cli", "src", "cli.ts");
-const run = promisify(execFile);
-
-/** Runs the real command (from source) and returns its exit code and output. */
-async function millwright(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = run(process.execPath, ["--conditions=@millwright/source", "--import", "tsx", cli, ...args], { cwd: root, maxBuffer: 1 << 26 });
-  if (input !== undefined) child.child.stdin?.end(input);
-  try {
-    const { stdout, stderr } = await child;
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 const order = JSON.parse(readFileSync(join(root, "bench", "fixtures", "work-order-2kb.json"), "utf8"));
 const event = JSON.parse(
