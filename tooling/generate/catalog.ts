@@ -1,4 +1,4 @@
-import type { SchemaFile, SchemaNode } from "./schemas.js";
+import type { SchemaFile, SchemaNode } from "@millwright/contract";
 
 /**
  * Emits the entity catalog: names, schema ids and natural keys of the entities, and every status
@@ -34,7 +34,8 @@ export function emitCatalog(files: readonly SchemaFile[], banner: string): strin
   return out.join("\n");
 }
 
-function transitionTables(files: readonly SchemaFile[]) {
+/** The status transition tables of the schemas (`x-transitions`), named `<Title><Property>Transitions`. */
+export function transitionTables(files: readonly SchemaFile[]) {
   const tables: { name: string; table: Record<string, string[]>; values: string[] }[] = [];
   const visit = (node: unknown, name: string): void => {
     if (typeof node !== "object" || node === null) return;

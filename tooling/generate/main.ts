@@ -1,13 +1,15 @@
 /**
- * `pnpm generate`: schemas/ → the generated files of @millwright/model.
+ * `pnpm generate`: schemas/ → the generated files of @millwright/model and @millwright/testing.
  *
  *   1. read every schema and check the house rules (ids, titles, descriptions, closed objects);
  *   2. compile them with ajv in strict mode (this also resolves every $ref);
  *   3. bundle them into one document (shared $defs once);
  *   4. TypeScript types from the bundle (json-schema-to-typescript);
- *   5. ajv standalone validators, rewritten to ES modules without require();
- *   6. zod schemas and the entity catalog;
- *   7. check every example: valid ones parse, invalid ones fail with the expected code and path.
+ *   5. ajv standalone validators (one per parsed contract), rewritten to ES modules without require();
+ *   6. zod schemas (every definition but event data, which is its entity's) and the entity catalog;
+ *   7. the per-entity registries: parsers, the public re-export lists, the narrowed WMS types,
+ *      the testing package's builders and arbitrary table (registries.ts);
+ *   8. check every example: valid ones parse, invalid ones fail with the expected code and path.
  *
  * With --check nothing is written: the command fails when a generated file differs from what the
  * schemas produce (drift), then checks the examples against the files on disk.
@@ -15,12 +17,18 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { bundleSchemas } from "./bundle.js";
+import { bundleSchemas, emitTypes, lintEvents, lintSchemaFiles, readSchemaFiles } from "@millwright/contract";
 import { emitCatalog } from "./catalog.js";
-import { emitEventDocs, emitEvents, lintEvents } from "./events.js";
+import { emitEventDocs, emitEvents } from "./events.js";
 import { checkExamples } from "./examples.js";
-import { lintSchemaFiles, readSchemaFiles } from "./schemas.js";
-import { emitTypes } from "./types.js";
+import {
+  emitModelPublic,
+  emitParsers,
+  emitTestingArbitraries,
+  emitTestingBuilders,
+  emitVariants,
+  emitZodPublic,
+} from "./registries.js";
 import { createAjv, emitValidators } from "./validators.js";
 import { emitZod } from "./zod.js";
 
@@ -49,15 +57,22 @@ async function main(): Promise<number> {
     return 1;
   }
   const entityTitles = files.filter((f) => f.group === "entities").map((f) => f.title);
+  const eventTitles = new Set(files.filter((f) => f.group === "events").map((f) => f.title));
   const validators = emitValidators(files, BANNER);
   const outputs = new Map<string, string>([
     ["schemas/bundle.schema.json", `${JSON.stringify(bundle, null, 2)}\n`],
     ["src/generated/types.ts", await emitTypes(bundle, BANNER)],
     ["src/generated/validators.js", validators.js],
     ["src/generated/validators.d.ts", validators.dts],
-    ["src/generated/zod.ts", emitZod(bundle, BANNER, entityTitles)],
+    ["src/generated/zod.ts", emitZod(bundle, BANNER, entityTitles, eventTitles)],
     ["src/generated/catalog.ts", emitCatalog(files, BANNER)],
     ["src/generated/events.ts", emitEvents(files, BANNER)],
+    ["src/generated/variants.ts", emitVariants(files, BANNER)],
+    ["src/generated/parsers.ts", emitParsers(files, BANNER)],
+    ["src/generated/public.ts", emitModelPublic(files, bundle, BANNER)],
+    ["src/generated/zod-public.ts", emitZodPublic(files, bundle, BANNER)],
+    ["../testing/src/generated/builders.ts", emitTestingBuilders(files, BANNER)],
+    ["../testing/src/generated/arbitraries.ts", emitTestingArbitraries(files, BANNER)],
     ["../../docs/events.md", emitEventDocs(files)],
   ]);
 

@@ -2,14 +2,15 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import standaloneModule from "ajv/dist/standalone/index.js";
 import { _ } from "ajv";
 import { formats } from "../../packages/model/src/formats.js";
-import type { SchemaFile } from "./schemas.js";
+import type { SchemaFile } from "@millwright/contract";
+import { contractEntries, parsedType, variantSchemas } from "./registries.js";
 
 // ajv's standalone module is CommonJS with a `default` property; under NodeNext the default
 // import is the whole module object.
 const standaloneCode = standaloneModule.default;
 
-/** The ajv options of the generated validators; the bench compiles its bare baseline with the same. */
-export const AJV_OPTIONS = {
+/** The ajv options of the generated validators. */
+const AJV_OPTIONS = {
   strict: true,
   // Conditional requirements name the parent's properties; the house lint checks every required
   // and conditional name against the declared properties instead.
@@ -43,9 +44,14 @@ const RUNTIME_REQUIRES: ReadonlyArray<{ pattern: RegExp; name: string; from: str
 ];
 
 /**
- * Compiles one standalone validator per entity (and per event data schema), as an ES module with
- * no `require()`: ajv's runtime helper and format references are rewritten to imports of the
- * model package's own modules.
+ * Compiles one standalone validator per contract that gets a parser (every entity, and every WMS
+ * schema no other schema references), as an ES module with no `require()`: ajv's runtime helper
+ * and format references are rewritten to imports of the model package's own modules.
+ *
+ * No validator is exported for an event data schema: each is a bare `$ref` to its entity, so its
+ * validator would be the entity's under another name, and `parseEventData` (the entity's parser
+ * plus the values the event type requires) is what checks event data. Nor for a referenced WMS
+ * building block (WmsLocation): it is checked inside the schemas that use it.
  *
  * @returns the JavaScript module text and its declaration file
  */
@@ -53,7 +59,8 @@ export function emitValidators(
   files: readonly SchemaFile[],
   banner: string,
 ): { js: string; dts: string; names: string[] } {
-  const targets = files.filter((f) => f.group !== "common");
+  const titles = new Set(contractEntries(files).map((e) => e.title));
+  const targets = files.filter((f) => titles.has(f.title));
   const ajv = createAjv(files, { standalone: true });
   for (const f of targets) ajv.getSchema(f.id);
   const exportsMap = Object.fromEntries(targets.map((f) => [`validate${f.title}`, f.id]));
@@ -78,11 +85,14 @@ export function emitValidators(
   if (leftover !== null) throw new Error(`ajv standalone code still has ${leftover[0]}; map it in RUNTIME_REQUIRES`);
   const js = `${banner}\n// @ts-nocheck\n${imports.join("\n")}\n${code}\n`;
   const names = Object.keys(exportsMap);
+  // A schema narrowed by a tag is checked with its conditional requirements: the guard proves the narrowed union.
+  const narrowed = new Set(variantSchemas(files).map((v) => v.title));
   const dts = [
     banner,
     'import type { ValidatorFunction } from "../validator-function.js";',
     'import type * as T from "./types.js";',
-    ...targets.map((f) => `export declare const validate${f.title}: ValidatorFunction<T.${f.title}>;`),
+    ...(narrowed.size > 0 ? ['import type * as N from "./variants.js";'] : []),
+    ...targets.map((f) => `export declare const validate${f.title}: ValidatorFunction<${parsedType(f.title, narrowed, "T", "N")}>;`),
     "",
   ].join("\n");
   return { js, dts, names };

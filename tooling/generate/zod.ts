@@ -1,4 +1,4 @@
-import { conditionalRules, type SchemaNode } from "./schemas.js";
+import { conditionalRules, type SchemaNode } from "@millwright/contract";
 
 /**
  * Emits zod 4 schemas for every bundled definition, as TypeScript source whose inferred types equal
@@ -8,10 +8,18 @@ import { conditionalRules, type SchemaNode } from "./schemas.js";
  * Semantics kept equal to JSON Schema: string lengths count code points, patterns use the `u` flag,
  * objects are strict, optional properties are exact (absent, never `undefined`), `oneOf` over a
  * `const` discriminator becomes a discriminated union.
+ *
+ * Event data definitions (`eventTitles`) get no schema: each is a bare `$ref` to its entity, so its
+ * schema would be the entity's under a second name. No other definition refers to them.
  */
-export function emitZod(bundle: SchemaNode, banner: string, entityTitles: readonly string[]): string {
+export function emitZod(
+  bundle: SchemaNode,
+  banner: string,
+  entityTitles: readonly string[],
+  eventTitles: ReadonlySet<string>,
+): string {
   const defs = bundle["$defs"] as Record<string, SchemaNode>;
-  const order = topologicalOrder(defs);
+  const order = topologicalOrder(defs).filter((name) => !eventTitles.has(name));
   const regexes = new Map<string, string>();
   const regexName = (pattern: string): string => {
     let name = regexes.get(pattern);

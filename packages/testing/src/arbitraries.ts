@@ -17,6 +17,9 @@ import {
   type WorkOrder,
 } from "@millwright/model";
 import fc from "fast-check";
+// The entity → arbitrary table is generated from schemas/; it calls the arbitraries below by name
+// (`workOrder` for WorkOrder) when first used, so the import cycle is harmless.
+import { entityArbitraries } from "./generated/arbitraries.js";
 
 /*
  * fast-check arbitraries of valid canonical entities and events, for users' property tests. Every
@@ -344,17 +347,6 @@ export const alignment: () => fc.Arbitrary<Alignment> = shared(() =>
     })) as unknown as fc.Arbitrary<Alignment>,
 );
 
-const ENTITY_ARBITRARIES: { readonly [K in EntityName]: () => fc.Arbitrary<EntityTypeMap[K]> } = {
-  WorkOrder: workOrder,
-  Batch: batch,
-  MaterialMovement: materialMovement,
-  QualityHold: qualityHold,
-  ProductionConfirmation: productionConfirmation,
-  MachineState: machineState,
-  ProductionCount: productionCount,
-  Alignment: alignment,
-};
-
 /**
  * An arbitrary of valid entities of the named kind.
  *
@@ -364,7 +356,7 @@ const ENTITY_ARBITRARIES: { readonly [K in EntityName]: () => fc.Arbitrary<Entit
  * fc.assert(fc.property(entity("WorkOrder"), (order) => myMapper(order).isOk()));
  */
 export function entity<K extends EntityName>(name: K): fc.Arbitrary<EntityTypeMap[K]> {
-  return ENTITY_ARBITRARIES[name]() as fc.Arbitrary<EntityTypeMap[K]>;
+  return entityArbitraries[name]() as fc.Arbitrary<EntityTypeMap[K]>;
 }
 
 /**

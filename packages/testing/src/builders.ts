@@ -12,6 +12,9 @@ import {
   type WorkOrder,
 } from "@millwright/model";
 
+// The per-entity shorthands (buildWorkOrder, …) are generated from schemas/ into
+// generated/builders.ts; the defaults below are fixtures and stay written by hand.
+
 /** Overrides for a fixture: any property, nested objects merged, arrays replaced. */
 export type Overrides<T> = { readonly [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? Overrides<T[K]> : T[K] };
 
@@ -140,21 +143,3 @@ export function buildEntity<K extends EntityName>(entity: K, overrides?: Overrid
   }
   return result.value;
 }
-
-/** {@link buildEntity} for a WorkOrder. */
-export const buildWorkOrder = (overrides?: Overrides<WorkOrder>): WorkOrder => buildEntity("WorkOrder", overrides);
-/** {@link buildEntity} for a Batch. */
-export const buildBatch = (overrides?: Overrides<Batch>): Batch => buildEntity("Batch", overrides);
-/** {@link buildEntity} for a MaterialMovement. */
-export const buildMaterialMovement = (overrides?: Overrides<MaterialMovement>): MaterialMovement => buildEntity("MaterialMovement", overrides);
-/** {@link buildEntity} for a QualityHold. */
-export const buildQualityHold = (overrides?: Overrides<QualityHold>): QualityHold => buildEntity("QualityHold", overrides);
-/** {@link buildEntity} for a ProductionConfirmation. */
-export const buildProductionConfirmation = (overrides?: Overrides<ProductionConfirmation>): ProductionConfirmation =>
-  buildEntity("ProductionConfirmation", overrides);
-/** {@link buildEntity} for a MachineState. */
-export const buildMachineState = (overrides?: Overrides<MachineState>): MachineState => buildEntity("MachineState", overrides);
-/** {@link buildEntity} for a ProductionCount. */
-export const buildProductionCount = (overrides?: Overrides<ProductionCount>): ProductionCount => buildEntity("ProductionCount", overrides);
-/** {@link buildEntity} for an Alignment finding. */
-export const buildAlignment = (overrides?: Overrides<Alignment>): Alignment => buildEntity("Alignment", overrides);

@@ -2,15 +2,6 @@
 // vitest. Register the matchers with `import "@millwright/testing/vitest"`; the fast-check
 // arbitraries live on `@millwright/testing/arbitraries` so that fast-check is needed only there.
 export { millwrightMatchers, toBeCanonical, toBeCanonicalEvent, type MatcherResult } from "./matchers.js";
-export {
-  buildAlignment,
-  buildBatch,
-  buildEntity,
-  buildMachineState,
-  buildMaterialMovement,
-  buildProductionConfirmation,
-  buildProductionCount,
-  buildQualityHold,
-  buildWorkOrder,
-  type Overrides,
-} from "./builders.js";
+export { buildEntity, type Overrides } from "./builders.js";
+// buildWorkOrder, buildBatch, …: one per entity, listed one by one in the generated file.
+export * from "./generated/builders.js";

@@ -4,7 +4,7 @@ import { entityNames, eventTypes, parseEntity } from "@millwright/model";
 import { describe, expect, test } from "vitest";
 import "./vitest.js";
 import { entity, event } from "./arbitraries.js";
-import { buildEntity, buildQualityHold, buildWorkOrder } from "./builders.js";
+import { buildEntity, buildQualityHold, buildWorkOrder } from "./index.js";
 import { toBeCanonical, toBeCanonicalEvent } from "./matchers.js";
 
 describe("arbitraries generate only valid data", () => {

@@ -84,12 +84,6 @@ export const AlignmentSchema = z.strictObject({
   "revision": RevisionSchema,
 });
 
-/** An expectation across systems was breached: a fulfilment is missing after its deadline, came late, or its quantities disagree. The data is the Alignment finding with its evidence. */
-export const AlignmentBreachedDataSchema = AlignmentSchema;
-
-/** A breached expectation ended: the missing fact arrived (fulfilled) or the monitor gave up waiting (abandoned). The data is the Alignment finding with its evidence. */
-export const AlignmentResolvedDataSchema = AlignmentSchema;
-
 /** A reference to a material (product, item) master record. */
 export const MaterialRefSchema = z.strictObject({
   "id": IdentifierSchema,
@@ -164,12 +158,6 @@ export const BatchSchema = z.strictObject({
   "extensions": ExtensionsSchema.exactOptional(),
 });
 
-/** A batch (material lot) was created. The data is the Batch as it stands after the fact (event-carried state). */
-export const BatchCreatedDataSchema = BatchSchema;
-
-/** A batch's disposition changed (for example restricted to unrestricted). The data is the Batch as it stands after the fact (event-carried state). */
-export const BatchStatusChangedDataSchema = BatchSchema;
-
 /** The readings of one cumulative counter at the start and end of a count window. */
 export const CounterReadingSchema = z.strictObject({
   "signal": IdentifierSchema,
@@ -216,9 +204,6 @@ export const MachineStateSchema = z.strictObject({
   "extensions": ExtensionsSchema.exactOptional(),
 });
 
-/** A machine or line entered a new state. The data is the MachineState as it stands after the fact (event-carried state). */
-export const MachineStateChangedDataSchema = MachineStateSchema;
-
 /** The usability of stock: unrestricted (free to use), quality_inspection (waiting for a quality decision) or blocked (must not be used). SAP InventoryStockType 01, 02 and 07 of the material document API; ISA-95 Disposition UnRestricted / Restricted; EPCIS disposition available for unrestricted (quality_inspection and blocked have no exact CBV disposition; see docs/model/README.md). */
 export const StockTypeSchema = z.enum(["unrestricted","quality_inspection","blocked"]);
 
@@ -255,12 +240,6 @@ export const MaterialMovementSchema = z.strictObject({
   "extensions": ExtensionsSchema.exactOptional(),
 });
 
-/** A goods movement was booked. The data is the MaterialMovement as it stands after the fact (event-carried state). */
-export const MaterialMovementPostedDataSchema = MaterialMovementSchema;
-
-/** A goods movement was reversed by a reversal posting. The data is the MaterialMovement as it stands after the fact (event-carried state). */
-export const MaterialMovementReversedDataSchema = MaterialMovementSchema;
-
 /** The floor's report of progress on a work order operation: good (yield), scrap and rework quantities, execution times, partial or final (SAP ProdnOrdConf2; ISA-95 OpSegmentResponse). Yield, scrap and rework are in one unit. */
 export const ProductionConfirmationSchema = z.strictObject({
   "confirmationId": IdentifierSchema,
@@ -284,9 +263,6 @@ export const ProductionConfirmationSchema = z.strictObject({
   "extensions": ExtensionsSchema.exactOptional(),
 });
 
-/** Progress on a work order operation was confirmed: yield, scrap, rework. The data is the ProductionConfirmation as it stands after the fact (event-carried state). */
-export const ProductionConfirmationConfirmedDataSchema = ProductionConfirmationSchema;
-
 /** Parts a machine made in a time window, as deltas of its cumulative counters (PackML ProdProcessedCount and ProdDefectiveCount; Machinery Jobs ProducedQuantity and GoodQuantity), attributed to the work order active at the source timestamp. Good and defective are in one unit. */
 export const ProductionCountSchema = z.strictObject({
   "equipment": EquipmentRefSchema,
@@ -301,9 +277,6 @@ export const ProductionCountSchema = z.strictObject({
   "sourceRefs": z.tuple([SourceRefSchema], SourceRefSchema).refine((items) => items.length <= 16, { message: "must have at most 16 items" }),
   "extensions": ExtensionsSchema.exactOptional(),
 });
-
-/** A machine counted good and defective parts in a time window. The data is the ProductionCount as it stands after the fact (event-carried state). */
-export const ProductionCountCountedDataSchema = ProductionCountSchema;
 
 /** The hold covers one batch. */
 export const QualityHoldBatchScopeSchema = z.strictObject({
@@ -352,12 +325,6 @@ export const QualityHoldSchema = z.strictObject({
   "sourceRefs": z.tuple([SourceRefSchema], SourceRefSchema).refine((items) => items.length <= 16, { message: "must have at most 16 items" }),
   "extensions": ExtensionsSchema.exactOptional(),
 });
-
-/** Material was placed on quality hold. The data is the QualityHold as it stands after the fact (event-carried state). */
-export const QualityHoldPlacedDataSchema = QualityHoldSchema;
-
-/** A quality hold ended with a decision (released or rejected) or was cancelled. The data is the QualityHold as it stands after the fact (event-carried state). */
-export const QualityHoldReleasedDataSchema = QualityHoldSchema;
 
 /** The planned, scheduled and actual start and end of a piece of work. Each end, when present with its start, is not before it. */
 export const ScheduleSchema = z.strictObject({
@@ -478,30 +445,6 @@ export const WorkOrderSchema = z.strictObject({
   "sourceRefs": z.tuple([SourceRefSchema], SourceRefSchema).refine((items) => items.length <= 16, { message: "must have at most 16 items" }),
   "extensions": ExtensionsSchema.exactOptional(),
 });
-
-/** A work order will not be executed (SAP DLFL). The data is the WorkOrder as it stands after the fact (event-carried state). */
-export const WorkOrderCancelledDataSchema = WorkOrderSchema;
-
-/** A work order was closed and is read-only (SAP CLSD). The data is the WorkOrder as it stands after the fact (event-carried state). */
-export const WorkOrderClosedDataSchema = WorkOrderSchema;
-
-/** No more work is expected on a work order (SAP CNF or TECO). The data is the WorkOrder as it stands after the fact (event-carried state). */
-export const WorkOrderCompletedDataSchema = WorkOrderSchema;
-
-/** A work order was created in its system of record (SAP CRTD). The data is the WorkOrder as it stands after the fact (event-carried state). */
-export const WorkOrderCreatedDataSchema = WorkOrderSchema;
-
-/** Execution of a work order was interrupted on purpose. The data is the WorkOrder as it stands after the fact (event-carried state). */
-export const WorkOrderHeldDataSchema = WorkOrderSchema;
-
-/** A work order was released for execution (SAP REL): MES may start it. The data is the WorkOrder as it stands after the fact (event-carried state). */
-export const WorkOrderReleasedDataSchema = WorkOrderSchema;
-
-/** A held work order was resumed. The data is the WorkOrder as it stands after the fact (event-carried state). */
-export const WorkOrderResumedDataSchema = WorkOrderSchema;
-
-/** Execution of a work order started on the floor. The data is the WorkOrder as it stands after the fact (event-carried state). */
-export const WorkOrderStartedDataSchema = WorkOrderSchema;
 
 /** The zod schema of every canonical entity, by entity name. */
 export const entitySchemas = {

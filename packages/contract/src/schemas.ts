@@ -1,24 +1,54 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 
-/** A JSON Schema node as read from disk; the generator only relies on the keywords it checks. */
+/**
+ * A JSON Schema node as read from disk; the generator only relies on the keywords it checks.
+ *
+ * @example
+ * const node: SchemaNode = { type: "string", description: "A key." };
+ */
 export type SchemaNode = { [keyword: string]: unknown };
 
-/** One schema file of `schemas/`. */
+/**
+ * One schema file of `schemas/`.
+ *
+ * @example
+ * const [first]: SchemaFile[] = readSchemaFiles("schemas");
+ * first?.title; // "BatchRef"
+ */
 export interface SchemaFile {
   /** Path relative to `schemas/`, with forward slashes: `entities/work-order.schema.json`. */
   readonly file: string;
-  /** `common`, `entities` or `events`. */
+  /** The folder below `schemas/`: `common`, `entities`, `events` or `wms`. */
   readonly group: string;
   readonly id: string;
   readonly title: string;
   readonly schema: SchemaNode;
 }
 
+/**
+ * The folders of `schemas/` that hold schema files, in reading order.
+ *
+ * @example
+ * SCHEMA_GROUPS.includes("entities"); // true
+ */
 export const SCHEMA_GROUPS = ["common", "entities", "events", "wms"] as const;
+/**
+ * The base of every schema `$id`: a file's `$id` is this base followed by its path below `schemas/`.
+ *
+ * @example
+ * `${ID_BASE}entities/batch.schema.json`;
+ */
 export const ID_BASE = "https://schemas.millwright.dev/v1/";
 
-/** Reads every `*.schema.json` file below the schema groups, sorted by path for determinism. */
+/**
+ * Reads every `*.schema.json` file below the schema groups, sorted by path for determinism.
+ *
+ * @param schemasDir - the `schemas/` folder
+ * @returns the files, common first, then entities, events and wms
+ * @example
+ * const files = readSchemaFiles(join(root, "schemas"));
+ */
 export function readSchemaFiles(schemasDir: string): SchemaFile[] {
   const files: SchemaFile[] = [];
   for (const group of SCHEMA_GROUPS) {
@@ -57,7 +87,11 @@ const KNOWN_KEYWORDS = new Set([
  * property, `additionalProperties: false` on every object with properties, only keywords the
  * generators understand, and unique titles.
  *
+ * @param files - the files read by `readSchemaFiles`
  * @returns one message per violation; empty when all is well
+ * @example
+ * const problems = lintSchemaFiles(readSchemaFiles("schemas"));
+ * if (problems.length > 0) console.error(problems.join("\n"));
  */
 export function lintSchemaFiles(files: readonly SchemaFile[]): string[] {
   const problems: string[] = [];
@@ -137,7 +171,12 @@ function walk(node: SchemaNode, file: string, pointer: string, problems: string[
   }
 }
 
-/** A conditional requirement: when the tag property has one of the values, these properties are required or forbidden. */
+/**
+ * A conditional requirement: when the tag property has one of the values, these properties are required or forbidden.
+ *
+ * @example
+ * const rule: ConditionalRule = { tag: "type", values: ["receipt"], required: ["to"], forbidden: [] };
+ */
 export interface ConditionalRule {
   readonly tag: string;
   readonly values: readonly unknown[];
@@ -147,7 +186,13 @@ export interface ConditionalRule {
 
 /**
  * Reads an object schema's `allOf` of conditional requirements (the one `allOf` shape the
- * generators translate, to zod refinements). Returns undefined when `allOf` has any other shape.
+ * generators translate, to zod refinements and narrowed types).
+ *
+ * @param node - an object schema
+ * @returns the rules in declaration order, or undefined when `allOf` is missing or has any other shape
+ * @example
+ * conditionalRules({ allOf: [{ if: { required: ["type"], properties: { type: { const: "a" } } }, then: { required: ["x"] } }] });
+ * // [{ tag: "type", values: ["a"], required: ["x"], forbidden: [] }]
  */
 export function conditionalRules(node: SchemaNode): ConditionalRule[] | undefined {
   const allOf = node["allOf"];
@@ -174,7 +219,18 @@ export function conditionalRules(node: SchemaNode): ConditionalRule[] | undefine
   return rules;
 }
 
-/** Resolves a `$ref` found in `file` to the target's bundle name (the title of the file or `$def`). */
+/**
+ * Resolves a `$ref` found in `file` to the target's bundle name (the title of the file or `$def`).
+ * Throws when the ref points at no file or no `$def`: the schemas are the program here, and a
+ * broken ref is a bug in them.
+ *
+ * @param ref - the `$ref` value
+ * @param file - the file it was found in
+ * @param byId - every schema file by `$id`
+ * @returns the title of the referenced schema
+ * @example
+ * refTarget("../common/identifier.schema.json", workOrderFile, byId); // "Identifier"
+ */
 export function refTarget(ref: string, file: SchemaFile, byId: ReadonlyMap<string, SchemaFile>): string {
   const [path = "", fragment] = ref.split("#");
   const target = path === "" ? file : byId.get(new URL(path, file.id).href);

@@ -7,7 +7,14 @@ import type { SchemaNode } from "./schemas.js";
  * The bundle is compiled once, so each shared type is declared once. A `$ref` with sibling keywords
  * (our property descriptions) would make json-schema-to-typescript declare a fresh copy of the
  * referenced type (Identifier1, Identifier2, …), so the siblings are removed before compiling and
- * the property descriptions are put back afterwards as TSDoc comments.
+ * the property descriptions are put back afterwards as TSDoc comments. Only refs inside the bundle
+ * are followed: nothing in it makes the compiler read the network or the file system.
+ *
+ * @param bundle - a bundle from `bundleSchemas`
+ * @param banner - the comment to put first in the file
+ * @returns the TypeScript source
+ * @example
+ * const source = await emitTypes(bundleSchemas(files), "// Generated. Do not edit.");
  */
 export async function emitTypes(bundle: SchemaNode, banner: string): Promise<string> {
   const docs = new Map<string, Map<string, string>>();

@@ -5,6 +5,12 @@ import { ID_BASE, refTarget, type SchemaFile, type SchemaNode } from "./schemas.
  * top-level `$defs` entry named by its title, and every `$ref` is rewritten to `#/$defs/<Title>`.
  * Shared types therefore exist once, which is what json-schema-to-typescript and the zod emitter need.
  * The root is `anyOf` the entities, so the bundle also validates "any canonical entity".
+ *
+ * @param files - the files read by `readSchemaFiles`
+ * @returns the bundle document
+ * @example
+ * const bundle = bundleSchemas(readSchemaFiles("schemas"));
+ * Object.keys(bundle.$defs as object); // ["Alignment", "AlignmentEvidence", …]
  */
 export function bundleSchemas(files: readonly SchemaFile[]): SchemaNode {
   const byId = new Map(files.map((f) => [f.id, f]));

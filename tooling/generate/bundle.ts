@@ -1,1 +1,0 @@
-export { bundleSchemas } from "../../packages/cli/src/contract/bundle.js";

@@ -1,1 +1,0 @@
-export { emitTypes } from "../../packages/cli/src/contract/typescript.js";
