@@ -1,20 +1,13 @@
+import { formatTimestamp, issue, type Issue } from "@millwright/adapter-kit";
 import { MILLWRIGHT_NAMESPACE, uuidV5 } from "@millwright/events";
 import type { MaterialMovement, ProductionConfirmation, QualityHold, StockType } from "@millwright/model";
 import { err, ok, type Result } from "neverthrow";
 import { alphaToInternal } from "./alpha.js";
 import type { SapAdapterConfig } from "./config.js";
 import { formatEdmTime, formatSapDate } from "./edm-time.js";
-import { describeValue } from "./errors.js";
-import { formatTimestamp } from "./time-zone.js";
 
-/** Why a canonical record cannot become a SAP request body. */
-export interface SapBuildError {
-  readonly code: "unsupported_record" | "unmapped_value" | "ambiguous_unit" | "too_long";
-  /** JSON pointer into the canonical record. */
-  readonly path: string;
-  readonly value?: unknown;
-  readonly rule: string;
-  readonly message: string;
+/** Why a canonical record cannot become a SAP request body: the kit's issue, its path a JSON Pointer into the canonical record. */
+export interface SapBuildError extends Issue<"unsupported_record" | "unmapped_value" | "ambiguous_unit" | "too_long"> {
   /** For `ambiguous_unit`: the SAP units the unit table maps the Rec 20 code to. */
   readonly candidates?: readonly string[];
 }
@@ -62,11 +55,6 @@ export interface MaterialDocumentCreate {
   readonly to_MaterialDocumentItem: { readonly results: readonly Readonly<Record<string, string>>[] };
 }
 
-function fail(code: SapBuildError["code"], path: string, value: unknown, rule: string): SapBuildError {
-  const shown = value === undefined ? "is missing" : `has value ${describeValue(value)}`;
-  return { code, path, ...(value === undefined ? {} : { value }), rule, message: `${path || "(root)"} ${shown}: ${rule}` };
-}
-
 /** Calendar date `YYYY-MM-DD` → `/Date(ms)/` at UTC midnight. */
 function sapDate(date: string): string {
   return formatSapDate(Date.parse(`${date}T00:00:00Z`));
@@ -90,17 +78,17 @@ const SAP_UNIT = /^\S{1,3}$/u;
 function sapUnit(config: SapAdapterConfig, code: string, path: string, given: string | undefined, option: string): Result<string, SapBuildError> {
   const mappedTo = (sap: string) => (Object.hasOwn(config.units, sap) ? config.units[sap] : undefined);
   if (given !== undefined) {
-    if (typeof given !== "string" || !SAP_UNIT.test(given)) return err(fail("unmapped_value", path, given, `${option} is a SAP unit of 1-3 characters`));
+    if (typeof given !== "string" || !SAP_UNIT.test(given)) return err(issue("unmapped_value", path, given, `${option} is a SAP unit of 1-3 characters`));
     const back = mappedTo(given);
-    if (back !== undefined && back !== code) return err(fail("unmapped_value", path, code, `${option} ${given} is the SAP unit of ${back} in the unit table, not of ${code}`));
+    if (back !== undefined && back !== code) return err(issue("unmapped_value", path, code, `${option} ${given} is the SAP unit of ${back} in the unit table, not of ${code}`));
     return ok(given);
   }
   if (Object.hasOwn(config.outboundUnits, code)) return ok(config.outboundUnits[code] as string);
   const candidates = Object.keys(config.units).filter((sap) => config.units[sap] === code);
   if (candidates.length === 1) return ok(candidates[0] as string);
-  if (candidates.length === 0) return err(fail("unmapped_value", path, code, "Rec 20 unit not in the configured unit table"));
+  if (candidates.length === 0) return err(issue("unmapped_value", path, code, "Rec 20 unit not in the configured unit table"));
   const rule = `${code} is the Rec 20 code of several SAP units (${candidates.join(", ")}): pass the unit SAP sent (${option}) or configure outboundUnits.${code}`;
-  return err({ ...fail("ambiguous_unit", path, code, rule), candidates });
+  return err({ ...issue("ambiguous_unit", path, code, rule), candidates });
 }
 
 /**
@@ -140,19 +128,19 @@ export function buildConfirmationCreate(
   options: ConfirmationBuildOptions = {},
 ): Result<ProdnOrdConf2Create, SapBuildError> {
   if (confirmation.reverses !== undefined) {
-    return err(fail("unsupported_record", "/reverses", confirmation.reverses, "a cancellation is posted with SAP's CancelProdnOrdConf function (buildConfirmationCancel), not as a create"));
+    return err(issue("unsupported_record", "/reverses", confirmation.reverses, "a cancellation is posted with SAP's CancelProdnOrdConf function (buildConfirmationCancel), not as a create"));
   }
   for (const field of ["scrapQuantity", "reworkQuantity"] as const) {
     const q = confirmation[field];
     if (q !== undefined && q.unit !== confirmation.yieldQuantity.unit) {
-      return err(fail("unsupported_record", `/${field}/unit`, q.unit, `ProdnOrdConf2 has one ConfirmationUnit: ${field} is in the unit of yieldQuantity (${confirmation.yieldQuantity.unit})`));
+      return err(issue("unsupported_record", `/${field}/unit`, q.unit, `ProdnOrdConf2 has one ConfirmationUnit: ${field} is in the unit of yieldQuantity (${confirmation.yieldQuantity.unit})`));
     }
   }
   const sap = sapUnit(config, confirmation.yieldQuantity.unit, "/yieldQuantity/unit", options.unit, "options.unit");
   if (sap.isErr()) return err(sap.error);
   const unit = sap.value;
   if (confirmation.text !== undefined && [...confirmation.text].length > 40) {
-    return err(fail("too_long", "/text", confirmation.text, "ConfirmationText is Edm.String MaxLength 40"));
+    return err(issue("too_long", "/text", confirmation.text, "ConfirmationText is Edm.String MaxLength 40"));
   }
   const body: Record<string, string | boolean> = {
     OrderID: confirmation.order.orderId,
@@ -203,8 +191,8 @@ function goodsMovementCode(m: MaterialMovement): string {
 function stockCode(config: SapAdapterConfig, type: StockType, path: string): Result<string, SapBuildError> {
   const candidates = Object.keys(config.inventoryStockTypes).filter((code) => config.inventoryStockTypes[code] === type);
   if (candidates.length === 1) return ok(candidates[0] as string);
-  if (candidates.length === 0) return err(fail("unmapped_value", path, type, "no InventoryStockType code is configured for this stock type (inventoryStockTypes)"));
-  return err({ ...fail("unmapped_value", path, type, `several InventoryStockType codes are configured for this stock type (${candidates.join(", ")}): the builder does not pick one`), candidates });
+  if (candidates.length === 0) return err(issue("unmapped_value", path, type, "no InventoryStockType code is configured for this stock type (inventoryStockTypes)"));
+  return err({ ...issue("unmapped_value", path, type, `several InventoryStockType codes are configured for this stock type (${candidates.join(", ")}): the builder does not pick one`), candidates });
 }
 
 /** The configured movement type whose rule produces this movement's kind and stock types; several matches are an error. */
@@ -217,14 +205,14 @@ function movementTypeOf(m: MaterialMovement, config: SapAdapterConfig, path: str
     .filter(([, rule]) => fixed(rule.from, m.from?.stockType) && fixed(rule.to, m.to?.stockType))
     .map(([type]) => type);
   if (candidates.length === 1) return ok(candidates[0] as string);
-  if (candidates.length === 0) return err(fail("unmapped_value", `${path}/kind`, m.kind, "no configured movement type gives this kind and these stock types"));
-  return err({ ...fail("unmapped_value", `${path}/sourceMovementType`, undefined, `several configured movement types give this kind and these stock types (${candidates.join(", ")}): set sourceMovementType`), candidates });
+  if (candidates.length === 0) return err(issue("unmapped_value", `${path}/kind`, m.kind, "no configured movement type gives this kind and these stock types"));
+  return err({ ...issue("unmapped_value", `${path}/sourceMovementType`, undefined, `several configured movement types give this kind and these stock types (${candidates.join(", ")}): set sourceMovementType`), candidates });
 }
 
 function buildItem(m: MaterialMovement, index: number, config: SapAdapterConfig, entryUnit: string | undefined): Result<Record<string, string>, SapBuildError> {
   const base = index < 0 ? "" : `/${index}`;
   if (m.reverses !== undefined) {
-    return err(fail("unsupported_record", `${base}/reverses`, m.reverses, "a reversal of a posted movement is posted with SAP's Cancel or CancelItem function (buildMaterialDocumentCancel), which keeps the link to the original; a create would post an unlinked movement"));
+    return err(issue("unsupported_record", `${base}/reverses`, m.reverses, "a reversal of a posted movement is posted with SAP's Cancel or CancelItem function (buildMaterialDocumentCancel), which keeps the link to the original; a create would post an unlinked movement"));
   }
   const movementType = movementTypeOf(m, config, base);
   if (movementType.isErr()) return err(movementType.error);
@@ -233,7 +221,7 @@ function buildItem(m: MaterialMovement, index: number, config: SapAdapterConfig,
   if (sap.isErr()) return err(sap.error);
   const unit = sap.value;
   const own = m.from ?? m.to;
-  if (own === undefined) return err(fail("unsupported_record", base, undefined, "a movement needs from or to"));
+  if (own === undefined) return err(issue("unsupported_record", base, undefined, "a movement needs from or to"));
   const item: Record<string, string> = {
     Material: m.material.id,
     Plant: own.site.id,
@@ -291,12 +279,12 @@ export function buildMaterialDocumentCreate(
   options: MaterialDocumentBuildOptions = {},
 ): Result<MaterialDocumentCreate, SapBuildError> {
   const first = movements[0];
-  if (first === undefined) return err(fail("unsupported_record", "", movements, "at least one movement"));
+  if (first === undefined) return err(issue("unsupported_record", "", movements, "at least one movement"));
   const code = goodsMovementCode(first);
   const items: Record<string, string>[] = [];
   for (const [i, m] of movements.entries()) {
-    if (goodsMovementCode(m) !== code) return err(fail("unsupported_record", `/${i}/kind`, m.kind, `every movement of one document has GoodsMovementCode ${code}`));
-    if (m.postingDate !== first.postingDate) return err(fail("unsupported_record", `/${i}/postingDate`, m.postingDate, "every movement of one document has one posting date"));
+    if (goodsMovementCode(m) !== code) return err(issue("unsupported_record", `/${i}/kind`, m.kind, `every movement of one document has GoodsMovementCode ${code}`));
+    if (m.postingDate !== first.postingDate) return err(issue("unsupported_record", `/${i}/postingDate`, m.postingDate, "every movement of one document has one posting date"));
     const item = buildItem(m, i, config, options.entryUnits?.[i]);
     if (item.isErr()) return err(item.error);
     items.push(item.value);
@@ -362,11 +350,11 @@ export function buildHoldTransferPosting(
   options: HoldPostingOptions,
 ): Result<MaterialDocumentCreate, SapBuildError> {
   const move = holdMovementType(hold);
-  if (move === undefined) return err(fail("unsupported_record", "/status", hold.status, "no stock transfer for this status and held stock type"));
+  if (move === undefined) return err(issue("unsupported_record", "/status", hold.status, "no stock transfer for this status and held stock type"));
   if (hold.scope.kind !== "batch" || hold.scope.location === undefined) {
-    return err(fail("unsupported_record", "/scope", hold.scope.kind, "a transfer posting needs batch scope with a location"));
+    return err(issue("unsupported_record", "/scope", hold.scope.kind, "a transfer posting needs batch scope with a location"));
   }
-  if (hold.quantity === undefined) return err(fail("unsupported_record", "/quantity", undefined, "a transfer posting needs the held quantity"));
+  if (hold.quantity === undefined) return err(issue("unsupported_record", "/quantity", undefined, "a transfer posting needs the held quantity"));
   const location = hold.scope.location;
   const sap = sapUnit(config, hold.quantity.unit, "/quantity/unit", options.unit, "options.unit");
   if (sap.isErr()) return err(sap.error);
@@ -433,11 +421,11 @@ const MOVEMENT_KEY = /^(\d{4})\/([0-9A-Z]{1,10})\/(\d{1,4})$/;
  */
 export function buildMaterialDocumentCancel(reversal: MaterialMovement, options: MaterialDocumentCancelOptions = {}): Result<SapFunctionImportRequest, SapBuildError> {
   if (reversal.reverses === undefined) {
-    return err(fail("unsupported_record", "/reverses", undefined, "a cancellation names the movement it reverses (reverses); post a reversal type on its own with buildMaterialDocumentCreate"));
+    return err(issue("unsupported_record", "/reverses", undefined, "a cancellation names the movement it reverses (reverses); post a reversal type on its own with buildMaterialDocumentCreate"));
   }
   const key = MOVEMENT_KEY.exec(reversal.reverses);
   if (key === null) {
-    return err(fail("unsupported_record", "/reverses", reversal.reverses, "reverses is the movementId of a SAP material document item, MaterialDocumentYear/MaterialDocument/MaterialDocumentItem (e.g. 2026/4900000123/0001)"));
+    return err(issue("unsupported_record", "/reverses", reversal.reverses, "reverses is the movementId of a SAP material document item, MaterialDocumentYear/MaterialDocument/MaterialDocumentItem (e.g. 2026/4900000123/0001)"));
   }
   const [, year = "", document = "", item = ""] = key;
   const head = { MaterialDocumentYear: stringLiteral(year), MaterialDocument: stringLiteral(alphaToInternal(document, 10)) };
@@ -480,24 +468,24 @@ export function buildConfirmationCancel(
   options: ConfirmationCancelOptions = {},
 ): Result<SapFunctionImportRequest, SapBuildError> {
   if (cancellation.reverses === undefined) {
-    return err(fail("unsupported_record", "/reverses", undefined, "a cancellation names the confirmation it cancels (reverses)"));
+    return err(issue("unsupported_record", "/reverses", undefined, "a cancellation names the confirmation it cancels (reverses)"));
   }
   let group: string;
   let count: string;
   if (options.cancels !== undefined) {
     ({ confirmationGroup: group, confirmationCount: count } = options.cancels);
     if (!CONFIRMATION_KEY.test(`${group}/${count}`)) {
-      return err(fail("unsupported_record", "/reverses", `${group}/${count}`, "options.cancels is a SAP key: ConfirmationGroup of up to 10 digits, ConfirmationCount of up to 8"));
+      return err(issue("unsupported_record", "/reverses", `${group}/${count}`, "options.cancels is a SAP key: ConfirmationGroup of up to 10 digits, ConfirmationCount of up to 8"));
     }
   } else {
     const key = CONFIRMATION_KEY.exec(cancellation.reverses);
     if (key === null) {
-      return err(fail("unsupported_record", "/reverses", cancellation.reverses, "reverses is the SAP key ConfirmationGroup/ConfirmationCount of the cancelled confirmation (e.g. 0000012345/00000003); pass options.cancels when it is another system's id"));
+      return err(issue("unsupported_record", "/reverses", cancellation.reverses, "reverses is the SAP key ConfirmationGroup/ConfirmationCount of the cancelled confirmation (e.g. 0000012345/00000003); pass options.cancels when it is another system's id"));
     }
     [, group = "", count = ""] = key;
   }
   if (cancellation.text !== undefined && [...cancellation.text].length > 40) {
-    return err(fail("too_long", "/text", cancellation.text, "ConfirmationText is Edm.String MaxLength 40"));
+    return err(issue("too_long", "/text", cancellation.text, "ConfirmationText is Edm.String MaxLength 40"));
   }
   return ok(
     functionImport("CancelProdnOrdConf", {

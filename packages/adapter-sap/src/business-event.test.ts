@@ -39,7 +39,7 @@ describe("SAP business events", () => {
     const missing = await handleProductionOrderEvent({ ...sapEvent, data: { ManufacturingOrder: "999" } }, options);
     expect(missing._unsafeUnwrapErr().code).toBe("http_error");
     const noKey = await handleProductionOrderEvent({ ...sapEvent, data: {} }, options);
-    expect(noKey._unsafeUnwrapErr().message).toMatchInlineSnapshot(`"/data/ManufacturingOrder has value undefined: the order number (String 12)"`);
+    expect(noKey._unsafeUnwrapErr().message).toMatchInlineSnapshot(`"/data/ManufacturingOrder is missing: the order number (String 12)"`);
   });
 
   it("reads a material document by its keys and emits one canonical event per item, the same ids on redelivery", async () => {
@@ -63,7 +63,7 @@ describe("SAP business events", () => {
     const wrongObject = await handleMaterialDocumentEvent(sapEvent, options);
     expect(wrongObject._unsafeUnwrapErr().message).toMatchInlineSnapshot(`"/type has value "sap.s4.beh.productionorder.v1.ProductionOrder.Released.v1": a material document event (sap.s4.beh.materialdocument…)"`);
     const noYear = await handleMaterialDocumentEvent({ ...documentEvent, data: { MaterialDocument: "4900000123" } }, options);
-    expect(noYear._unsafeUnwrapErr().message).toMatchInlineSnapshot(`"/data/MaterialDocumentYear has value undefined: the material document year (String 4)"`);
+    expect(noYear._unsafeUnwrapErr().message).toMatchInlineSnapshot(`"/data/MaterialDocumentYear is missing: the material document year (String 4)"`);
   });
 
   it("reads an inspection lot and its usage decision and emits the hold event for its status", async () => {

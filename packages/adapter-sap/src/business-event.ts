@@ -1,3 +1,4 @@
+import { issue, type Issue } from "@millwright/adapter-kit";
 import { createEvent, fromTraceHeaders, type CreatedEvent, type EventError } from "@millwright/events";
 import { isDateTime, type EventType, type WorkOrderStatus } from "@millwright/model";
 import { context as contextApi, SpanKind, type Attributes, type Context } from "@opentelemetry/api";
@@ -45,7 +46,7 @@ export interface BusinessEventTraceOptions {
 
 /** Why a SAP business event could not be turned into a canonical event. */
 export type SapBusinessEventError =
-  | { readonly code: "invalid_business_event"; readonly path: string; readonly value?: unknown; readonly rule: string; readonly message: string }
+  | Issue<"invalid_business_event">
   | { readonly code: "event_error"; readonly message: string; readonly cause: EventError }
   | SapClientError
   | SapMappingError;
@@ -66,10 +67,6 @@ function eventAttributes(event: SapBusinessEvent, extra: Attributes): Attributes
 
 const TYPE = /^sap\.s4\.beh\.([a-z0-9]+)\.(v\d+)\.([A-Za-z0-9]+)\.([A-Za-z0-9]+)\.(v\d+)$/;
 
-function invalid(path: string, value: unknown, rule: string): SapBusinessEventError {
-  return { code: "invalid_business_event", path, value, rule, message: `${path} has value ${JSON.stringify(value) ?? "undefined"}: ${rule}` };
-}
-
 /**
  * Split a SAP business event type such as `sap.s4.beh.productionorder.v1.ProductionOrder.Released.v1`.
  *
@@ -82,7 +79,7 @@ function invalid(path: string, value: unknown, rule: string): SapBusinessEventEr
  */
 export function parseSapEventType(type: unknown): Result<SapEventType, SapBusinessEventError> {
   const m = typeof type === "string" ? TYPE.exec(type) : null;
-  if (m === null) return err(invalid("/type", type, "sap.s4.beh.<object>.v<n>.<Entity>.<Action>.v<n>"));
+  if (m === null) return err(issue("invalid_business_event", "/type", type, "sap.s4.beh.<object>.v<n>.<Entity>.<Action>.v<n>"));
   const [, object = "", objectVersion = "", entity = "", action = "", actionVersion = ""] = m;
   return ok({ object, objectVersion, entity, action, actionVersion });
 }
@@ -133,11 +130,11 @@ export function handleProductionOrderEvent(
   const run = async (): Promise<Result<CreatedEvent, SapBusinessEventError>> => {
     const type = parseSapEventType(event.type);
     if (type.isErr()) return err(type.error);
-    if (type.value.object !== "productionorder") return err(invalid("/type", event.type, "a production order event (sap.s4.beh.productionorder…)"));
+    if (type.value.object !== "productionorder") return err(issue("invalid_business_event", "/type", event.type, "a production order event (sap.s4.beh.productionorder…)"));
     const data = event.data;
     const key = typeof data === "object" && data !== null ? (data as Record<string, unknown>)[options.keyProperty] : undefined;
     if (typeof key !== "string" || !/^[A-Za-z0-9]{1,12}$/.test(key)) {
-      return err(invalid(`/data/${options.keyProperty}`, key, "the order number (String 12)"));
+      return err(issue("invalid_business_event", `/data/${options.keyProperty}`, key, "the order number (String 12)"));
     }
     const attributes = eventAttributes(event, { "millwright.order.id": key });
     return inSpan("sap.productionorder.read", { parent: parentOf(event, options), kind: SpanKind.CONSUMER, attributes }, async (scope) => {
@@ -156,7 +153,7 @@ export function handleProductionOrderEvent(
         : /^\d{14}$/.test(revision)
           ? `${revision.slice(0, 4)}-${revision.slice(4, 6)}-${revision.slice(6, 8)}T${revision.slice(8, 10)}:${revision.slice(10, 12)}:${revision.slice(12, 14)}Z`
           : undefined;
-      if (time === undefined) return err(invalid("/time", event.time, "an RFC 3339 time, or an order revision YYYYMMDDhhmmss"));
+      if (time === undefined) return err(issue("invalid_business_event", "/time", event.time, "an RFC 3339 time, or an order revision YYYYMMDDhhmmss"));
       const created = createEvent({ type: WORK_ORDER_TYPES[order.value.status] as "dev.millwright.workorder.released.v1", source: options.source, data: order.value, time, ...scope.trace });
       return created.mapErr((cause): SapBusinessEventError => ({ code: "event_error", message: cause.message, cause }));
     });
@@ -200,15 +197,15 @@ export function handleMaterialDocumentEvent(
     const type = parseSapEventType(event.type);
     if (type.isErr()) return err(type.error);
     if (type.value.object !== "materialdocument") {
-      return err(invalid("/type", event.type, "a material document event (sap.s4.beh.materialdocument…)"));
+      return err(issue("invalid_business_event", "/type", event.type, "a material document event (sap.s4.beh.materialdocument…)"));
     }
     const data = (typeof event.data === "object" && event.data !== null ? event.data : {}) as Record<string, unknown>;
     const document = data["MaterialDocument"];
     const year = data["MaterialDocumentYear"];
     if (typeof document !== "string" || !DOCUMENT.test(document)) {
-      return err(invalid("/data/MaterialDocument", document, "the material document number (String 10)"));
+      return err(issue("invalid_business_event", "/data/MaterialDocument", document, "the material document number (String 10)"));
     }
-    if (typeof year !== "string" || !YEAR.test(year)) return err(invalid("/data/MaterialDocumentYear", year, "the material document year (String 4)"));
+    if (typeof year !== "string" || !YEAR.test(year)) return err(issue("invalid_business_event", "/data/MaterialDocumentYear", year, "the material document year (String 4)"));
     const attributes = eventAttributes(event, { "millwright.materialdocument.id": `${year}/${document}` });
     return inSpan("sap.materialdocument.read", { parent: parentOf(event, options), kind: SpanKind.CONSUMER, attributes }, async (scope) => {
       const row = await options.client.getEntity(
@@ -269,10 +266,10 @@ export function handleInspectionLotEvent(event: SapBusinessEvent, options: Inspe
   const run = async (): Promise<Result<CreatedEvent, SapBusinessEventError>> => {
     const type = parseSapEventType(event.type);
     if (type.isErr()) return err(type.error);
-    if (type.value.object !== "inspectionlot") return err(invalid("/type", event.type, "an inspection lot event (sap.s4.beh.inspectionlot…)"));
+    if (type.value.object !== "inspectionlot") return err(issue("invalid_business_event", "/type", event.type, "an inspection lot event (sap.s4.beh.inspectionlot…)"));
     const data = (typeof event.data === "object" && event.data !== null ? event.data : {}) as Record<string, unknown>;
     const key = data["InspectionLot"];
-    if (typeof key !== "string" || !INSPECTION_LOT.test(key)) return err(invalid("/data/InspectionLot", key, "the inspection lot number (String 12, digits)"));
+    if (typeof key !== "string" || !INSPECTION_LOT.test(key)) return err(issue("invalid_business_event", "/data/InspectionLot", key, "the inspection lot number (String 12, digits)"));
     const attributes = eventAttributes(event, { "millwright.inspectionlot.id": key });
     return inSpan("sap.inspectionlot.read", { parent: parentOf(event, options), kind: SpanKind.CONSUMER, attributes }, async (scope) => {
       const lot = await options.client.getEntity("A_InspectionLot", `'${key}'`, undefined, { headers: scope.headers });

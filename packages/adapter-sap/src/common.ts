@@ -1,7 +1,8 @@
+import { issue } from "@millwright/adapter-kit";
 import type { Extensions, Quantity, SourceRef } from "@millwright/model";
 import type { SapAdapterConfig } from "./config.js";
 import { parseSapDate, toRevisionDigits } from "./edm-time.js";
-import { wireIssue, type SapWireIssue } from "./errors.js";
+import type { SapWireIssue } from "./errors.js";
 import { readNavigation, type ODataRecord } from "./odata-envelope.js";
 
 const EXT_KEY = /^(?!__proto__$)[A-Za-z_][A-Za-z0-9_]{0,63}$/;
@@ -35,10 +36,10 @@ export function resolveUnit(config: SapAdapterConfig, fields: UnitFields, path: 
   if (sap !== undefined) {
     const mapped = config.units[sap];
     if (mapped !== undefined) return mapped;
-    issues.push(wireIssue("unknown_unit", path, sap, "SAP unit not in the configured unit table and no ISO code sent"));
+    issues.push(issue("unknown_unit", path, sap, "SAP unit not in the configured unit table and no ISO code sent"));
     return undefined;
   }
-  issues.push(wireIssue("missing_property", path, undefined, "a unit is required for this quantity"));
+  issues.push(issue("missing_property", path, undefined, "a unit is required for this quantity"));
   return undefined;
 }
 
@@ -61,16 +62,16 @@ export function expandedRows(record: ODataRecord, name: string, path: string, is
     case "expanded":
       return nav.rows.map((row, i) => ({ row, path: `${at}${nav.rowPaths[i] ?? ""}` }));
     case "incomplete":
-      issues.push(wireIssue("incomplete_navigation", `${at}/__next`, nav.next, `the server paged $expand=${name}: read the rest from __next before mapping; a partial list is not mapped`));
+      issues.push(issue("incomplete_navigation", `${at}/__next`, nav.next, `the server paged $expand=${name}: read the rest from __next before mapping; a partial list is not mapped`));
       return undefined;
     case "invalid":
-      issues.push(wireIssue("invalid_wire_value", `${at}${nav.path}`, nav.value, nav.rule));
+      issues.push(issue("invalid_wire_value", `${at}${nav.path}`, nav.value, nav.rule));
       return undefined;
     case "null":
-      issues.push(wireIssue("invalid_wire_value", at, null, `${name} is a to-many navigation: expanded it is {"results": […]}`));
+      issues.push(issue("invalid_wire_value", at, null, `${name} is a to-many navigation: expanded it is {"results": […]}`));
       return undefined;
     default:
-      if (required) issues.push(wireIssue("missing_property", at, undefined, `$expand=${name} is required`));
+      if (required) issues.push(issue("missing_property", at, undefined, `$expand=${name} is required`));
       return undefined;
   }
 }
@@ -85,17 +86,17 @@ export function expandedEntity(record: ODataRecord, name: string, path: string, 
   switch (nav.kind) {
     case "expanded": {
       if (nav.rows.length > 1) {
-        issues.push(wireIssue("invalid_wire_value", `${at}${nav.rowPaths[1] ?? ""}`, nav.rows[1], `${name} is a to-one navigation: it holds one entity`));
+        issues.push(issue("invalid_wire_value", `${at}${nav.rowPaths[1] ?? ""}`, nav.rows[1], `${name} is a to-one navigation: it holds one entity`));
         return undefined;
       }
       const row = nav.rows[0];
       return row === undefined ? undefined : { row, path: `${at}${nav.rowPaths[0] ?? ""}` };
     }
     case "incomplete":
-      issues.push(wireIssue("incomplete_navigation", `${at}/__next`, nav.next, `${name} is a to-one navigation: it is not paged`));
+      issues.push(issue("incomplete_navigation", `${at}/__next`, nav.next, `${name} is a to-one navigation: it is not paged`));
       return undefined;
     case "invalid":
-      issues.push(wireIssue("invalid_wire_value", `${at}${nav.path}`, nav.value, nav.rule));
+      issues.push(issue("invalid_wire_value", `${at}${nav.path}`, nav.value, nav.rule));
       return undefined;
     default:
       return undefined;
@@ -157,7 +158,7 @@ export function revisionOf(record: ODataRecord, name: string, path: string, issu
   if (typeof v === "string" && /^\d{14}$/.test(v)) return v;
   const ms = parseSapDate(v);
   if (ms !== undefined) return toRevisionDigits(ms);
-  issues.push(wireIssue("invalid_wire_value", `${path}/${name}`, v, "a change stamp is /Date(ms)/ or YYYYMMDDhhmmss"));
+  issues.push(issue("invalid_wire_value", `${path}/${name}`, v, "a change stamp is /Date(ms)/ or YYYYMMDDhhmmss"));
   return undefined;
 }
 

@@ -1,6 +1,6 @@
+import { isTimeZone, issue, type Issue } from "@millwright/adapter-kit";
 import type { StockType, WorkOrderStatus } from "@millwright/model";
 import { err, ok, type Result } from "neverthrow";
-import { isTimeZone } from "./time-zone.js";
 
 /** How one SAP movement type maps to a canonical MaterialMovement. */
 export interface MovementTypeRule {
@@ -92,14 +92,8 @@ export interface SapAdapterConfig {
   readonly batchDeletionIsClosed: boolean;
 }
 
-/** Why a configuration was rejected. */
-export interface SapConfigError {
-  readonly code: "invalid_config";
-  readonly path: string;
-  readonly value: unknown;
-  readonly rule: string;
-  readonly message: string;
-}
+/** Why a configuration was rejected: the adapter kit's issue, its path a JSON Pointer into the configuration input. */
+export type SapConfigError = Issue<"invalid_config">;
 
 /** SAP standard internal units (T006) to UN/CEFACT Rec 20. */
 export const DEFAULT_UNITS: Readonly<Record<string, string>> = {
@@ -136,10 +130,6 @@ const NAMESPACE = /^[a-z][a-z0-9-]{0,31}(\.[a-z][a-z0-9-]{0,31}){0,7}$/;
 const UNIT = /^[A-Z0-9]{2,3}$/;
 const SAP_UNIT = /^\S{1,3}$/u;
 
-function configError(path: string, value: unknown, rule: string): SapConfigError {
-  return { code: "invalid_config", path, value, rule, message: `${path} has value ${JSON.stringify(value)}: ${rule}` };
-}
-
 /**
  * A code table as data: its own entries only, on an object without a prototype, so a code read
  * from a payload that is named like a member of every object (`constructor`, `__proto__`,
@@ -166,30 +156,30 @@ function table<TValue>(...parts: readonly (Readonly<Record<string, TValue>> | un
  */
 export function createSapConfig(input: SapAdapterConfigInput): Result<SapAdapterConfig, SapConfigError> {
   if (typeof input.system !== "string" || input.system.trim() === "" || input.system !== input.system.trim()) {
-    return err(configError("/system", input.system, "a non-empty logical system name without surrounding spaces"));
+    return err(issue("invalid_config", "/system", input.system, "a non-empty logical system name without surrounding spaces"));
   }
   if (typeof input.timeZone !== "string" || !isTimeZone(input.timeZone)) {
-    return err(configError("/timeZone", input.timeZone, "an IANA time zone known to Intl, e.g. Europe/Berlin"));
+    return err(issue("invalid_config", "/timeZone", input.timeZone, "an IANA time zone known to Intl, e.g. Europe/Berlin"));
   }
   const units = table(DEFAULT_UNITS, input.units);
   const isoUnits = table(DEFAULT_ISO_UNITS, input.isoUnits);
   for (const [table, map] of [["units", units], ["isoUnits", isoUnits]] as const) {
     for (const [k, v] of Object.entries(map)) {
-      if (!UNIT.test(v)) return err(configError(`/${table}/${k}`, v, "a UN/CEFACT Rec 20 code ^[A-Z0-9]{2,3}$"));
+      if (!UNIT.test(v)) return err(issue("invalid_config", `/${table}/${k}`, v, "a UN/CEFACT Rec 20 code ^[A-Z0-9]{2,3}$"));
     }
   }
   const outboundUnits = table(input.outboundUnits);
   for (const [code, sap] of Object.entries(outboundUnits)) {
-    if (!UNIT.test(code)) return err(configError(`/outboundUnits/${code}`, code, "keys are UN/CEFACT Rec 20 codes ^[A-Z0-9]{2,3}$"));
-    if (typeof sap !== "string" || !SAP_UNIT.test(sap)) return err(configError(`/outboundUnits/${code}`, sap, "a SAP unit: 1-3 characters without spaces (MaxLength 3 of EntryUnit and ConfirmationUnit)"));
+    if (!UNIT.test(code)) return err(issue("invalid_config", `/outboundUnits/${code}`, code, "keys are UN/CEFACT Rec 20 codes ^[A-Z0-9]{2,3}$"));
+    if (typeof sap !== "string" || !SAP_UNIT.test(sap)) return err(issue("invalid_config", `/outboundUnits/${code}`, sap, "a SAP unit: 1-3 characters without spaces (MaxLength 3 of EntryUnit and ConfirmationUnit)"));
     const back = units[sap];
-    if (back !== undefined && back !== code) return err(configError(`/outboundUnits/${code}`, sap, `the unit table maps SAP unit ${sap} to ${back}, not to ${code}`));
+    if (back !== undefined && back !== code) return err(issue("invalid_config", `/outboundUnits/${code}`, sap, `the unit table maps SAP unit ${sap} to ${back}, not to ${code}`));
   }
   if (input.extensions !== undefined && !NAMESPACE.test(input.extensions.namespace)) {
-    return err(configError("/extensions/namespace", input.extensions.namespace, "a lower-case dotted namespace, e.g. sap"));
+    return err(issue("invalid_config", "/extensions/namespace", input.extensions.namespace, "a lower-case dotted namespace, e.g. sap"));
   }
   for (const [k, v] of Object.entries(input.workOrder?.priorities ?? {})) {
-    if (!Number.isInteger(v) || v < 1 || v > 999) return err(configError(`/workOrder/priorities/${k}`, v, "an integer 1-999"));
+    if (!Number.isInteger(v) || v < 1 || v > 999) return err(issue("invalid_config", `/workOrder/priorities/${k}`, v, "an integer 1-999"));
   }
   return ok({
     system: input.system,

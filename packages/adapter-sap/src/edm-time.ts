@@ -70,8 +70,8 @@ export function parseEdmTime(value: unknown): number | undefined {
   return h * 3600 + min * 60 + s;
 }
 
-/** Zero-pads a non-negative integer; shared with time-zone.ts and not part of the package root. */
-export function pad(n: number, width = 2): string {
+/** Zero-pads a non-negative integer. */
+function pad(n: number, width = 2): string {
   return String(n).padStart(width, "0");
 }
 

@@ -1,25 +1,19 @@
+import { issue, type Issue } from "@millwright/adapter-kit";
 import { parseEdmTime, parseSapDate } from "./edm-time.js";
 import type { EdmxEntityType, EdmxFunctionImport, EdmxModel, EdmxProperty } from "./edmx.js";
 
-/** One way a request body breaks the service's metadata. */
-export interface EdmxIssue {
-  readonly code:
-    | "unknown_entity_set"
-    | "unknown_property"
-    | "invalid_type"
-    | "too_long"
-    | "invalid_decimal"
-    | "unknown_function_import"
-    | "unknown_parameter"
-    | "missing_parameter"
-    | "invalid_method";
-  /** JSON pointer into the body. */
-  readonly path: string;
-  readonly value?: unknown;
-  /** The rule from the metadata, e.g. `Edm.String MaxLength 12`. */
-  readonly rule: string;
-  readonly message: string;
-}
+/** One way a request body breaks the service's metadata: the kit's issue, its path a JSON Pointer into the body and its rule from the metadata (e.g. `Edm.String MaxLength 12`). */
+export type EdmxIssue = Issue<
+  | "unknown_entity_set"
+  | "unknown_property"
+  | "invalid_type"
+  | "too_long"
+  | "invalid_decimal"
+  | "unknown_function_import"
+  | "unknown_parameter"
+  | "missing_parameter"
+  | "invalid_method"
+>;
 
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const INT_RANGES: Readonly<Record<string, readonly [number, number]>> = {
@@ -28,10 +22,6 @@ const INT_RANGES: Readonly<Record<string, readonly [number, number]>> = {
   "Edm.Int16": [-32768, 32767],
   "Edm.Int32": [-2147483648, 2147483647],
 };
-
-function issue(code: EdmxIssue["code"], path: string, value: unknown, rule: string): EdmxIssue {
-  return { code, path, value, rule, message: `${path} has value ${JSON.stringify(value)}: ${rule}` };
-}
 
 function checkDecimal(p: EdmxProperty, value: unknown, path: string): EdmxIssue | undefined {
   const rule = `Edm.Decimal Precision ${p.precision ?? "-"} Scale ${p.scale ?? "-"} as a JSON string`;
@@ -58,7 +48,7 @@ function checkDecimal(p: EdmxProperty, value: unknown, path: string): EdmxIssue 
  * checkProperty({ name: "OrderID", type: "Edm.String", nullable: false, maxLength: 12 }, "1000123", "/OrderID"); // undefined
  * ```
  */
-export function checkProperty(p: EdmxProperty, value: unknown, path: string): EdmxIssue | undefined {
+function checkProperty(p: EdmxProperty, value: unknown, path: string): EdmxIssue | undefined {
   if (value === null) return p.nullable ? undefined : issue("invalid_type", path, value, `${p.type} is not nullable`);
   switch (p.type) {
     case "Edm.String":

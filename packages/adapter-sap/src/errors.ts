@@ -1,3 +1,4 @@
+import type { Issue } from "@millwright/adapter-kit";
 import type { ContractName, ModelError } from "@millwright/model";
 
 /** What went wrong while reading or mapping a SAP payload. */
@@ -11,18 +12,12 @@ export type SapMappingErrorCode =
   | "unmapped_value"
   | "invalid_entity";
 
-/** One problem with a SAP wire value: which property, which value, which rule. */
-export interface SapWireIssue {
-  readonly code: Exclude<SapMappingErrorCode, "invalid_entity">;
-  /** RFC 6901 JSON Pointer into the SAP payload, e.g. `/to_ProductionOrderOperation/results/0/OpPlannedTotalQuantity`. */
-  readonly path: string;
-  /** The rule the value broke, in words. */
-  readonly rule: string;
-  /** A sentence for people naming the path, the value and the rule. */
-  readonly message: string;
-  /** The offending value (absent for a missing property). */
-  readonly value?: unknown;
-}
+/**
+ * One problem with a SAP wire value: which property (an RFC 6901 JSON Pointer into the SAP payload,
+ * e.g. `/to_ProductionOrderOperation/results/0/OpPlannedTotalQuantity`), which value, which rule.
+ * The adapter kit's one issue shape.
+ */
+export type SapWireIssue = Issue<Exclude<SapMappingErrorCode, "invalid_entity">>;
 
 /** The mapped record is not a valid canonical entity; the model's issues are kept unchanged. */
 export interface SapInvalidEntityError {
@@ -46,30 +41,6 @@ export function wireError(issues: readonly SapWireIssue[]): SapWireError {
   const first = issues[0];
   if (first === undefined) throw new Error("wireError needs at least one issue");
   return { ...first, issues };
-}
-
-/** Quote a value for an error message without dumping large payloads. */
-export function describeValue(value: unknown): string {
-  if (value === undefined) return "undefined";
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = Object.prototype.toString.call(value);
-  }
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
-/** Build a wire issue with a message that names the path, the value and the rule. */
-export function wireIssue(
-  code: SapWireIssue["code"],
-  path: string,
-  value: unknown,
-  rule: string,
-): SapWireIssue {
-  const shown = value === undefined ? "is missing" : `has value ${describeValue(value)}`;
-  const base = { code, path, rule, message: `${path || "(root)"} ${shown}: ${rule}` };
-  return value === undefined ? base : { ...base, value };
 }
 
 /** Wrap a model validation failure. */

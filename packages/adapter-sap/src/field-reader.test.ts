@@ -1,16 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { createFieldReader, parseDecimal, parseFlag } from "./field-reader.js";
+import { createFieldReader, parseFlag } from "./field-reader.js";
 
 describe("scalar wire values", () => {
-  it("reads Edm.Decimal strings exactly", () => {
-    expect(parseDecimal("500")).toBe("500");
-    expect(parseDecimal("0500.000")).toBe("500.000");
-    expect(parseDecimal("-0.500")).toBe("-0.500");
-    expect(parseDecimal("+1.5")).toBe("1.5");
-    expect(parseDecimal(500)).toBeUndefined();
-    expect(parseDecimal("1e3")).toBeUndefined();
-  });
-
   it("reads flags", () => {
     expect([parseFlag("X"), parseFlag(""), parseFlag(true), parseFlag(false), parseFlag(null), parseFlag("Y")]).toEqual([true, false, true, false, false, undefined]);
   });

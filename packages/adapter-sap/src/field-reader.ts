@@ -1,33 +1,9 @@
-// Scalar wire values (Edm.Decimal, ABAP flags, text) and the field reader that turns the properties
-// of one entity into canonical values, collecting an issue for every value of the wrong form.
+// SAP's wire forms on top of the adapter kit's field reader: ABAP flags, Edm.DateTime dates,
+// date + Edm.Time timestamps in the plant's time zone, and Edm.DateTimeOffset instants.
+import { composeTimestamp, FieldReader, type FieldRules } from "@millwright/adapter-kit";
 import { parseEdmTime, parseSapDate, toCalendarDate } from "./edm-time.js";
-import { wireIssue, type SapWireIssue } from "./errors.js";
+import type { SapWireIssue } from "./errors.js";
 import type { ODataRecord } from "./odata-envelope.js";
-import { composeTimestamp } from "./time-zone.js";
-
-const DECIMAL = /^([+-])?(\d{1,31})(?:\.(\d{1,15}))?$/;
-const CANONICAL_DECIMAL = /^-?(?:0|[1-9]\d{0,30})(?:\.\d{1,15})?$/;
-
-/**
- * Read an `Edm.Decimal` wire value (a JSON string such as `"500.000"`) as an exact canonical decimal string.
- * Leading zeros are removed and a `+` sign is dropped; the scale is kept as sent.
- *
- * @param value - the wire value
- * @returns the decimal string, or undefined when the value is not a decimal string
- * @example
- * ```ts
- * parseDecimal("0500.000"); // "500.000"
- * ```
- */
-export function parseDecimal(value: unknown): string | undefined {
-  if (typeof value !== "string") return undefined;
-  if (CANONICAL_DECIMAL.test(value)) return value;
-  const m = DECIMAL.exec(value.trim());
-  if (m === null) return undefined;
-  const int = (m[2] ?? "0").replace(/^0+(?=\d)/, "");
-  const frac = m[3];
-  return `${m[1] === "-" ? "-" : ""}${int}${frac === undefined ? "" : `.${frac}`}`;
-}
 
 /**
  * Read an ABAP flag (`'X'` set, `''` or blank not set) or an `Edm.Boolean`.
@@ -52,15 +28,86 @@ export function readText(value: unknown): string | undefined {
   return t === "" ? undefined : t;
 }
 
-/** Read a required or optional value from a record, collecting an issue for a wrong wire form. */
-export interface FieldReader {
-  readonly issues: SapWireIssue[];
-  text(name: string, required?: boolean): string | undefined;
-  decimal(name: string, required?: boolean): string | undefined;
-  flag(name: string): boolean;
-  date(name: string, required?: boolean): string | undefined;
-  timestamp(dateName: string, timeName: string): string | undefined;
-  instant(name: string): number | undefined;
+// The kit's text and decimal rules in OData's words.
+const EDM_RULES: FieldRules = {
+  text: "Edm.String is a JSON string",
+  decimal: 'Edm.Decimal is a JSON string such as "500.000"',
+  requiredDecimal: "required Edm.Decimal",
+};
+
+/**
+ * The field reader over one SAP record: the kit's `text` and `decimal`, plus SAP's flags, dates,
+ * timestamps and instants. Every value of the wrong form is one issue at its JSON Pointer.
+ */
+export class SapFieldReader extends FieldReader<SapWireIssue["code"]> {
+  constructor(
+    record: ODataRecord,
+    basePath: string,
+    private readonly timeZone: string,
+    issues: SapWireIssue[],
+  ) {
+    super(record, basePath, issues);
+  }
+
+  protected override get rules(): FieldRules {
+    return EDM_RULES;
+  }
+
+  /**
+   * Read an ABAP flag (see {@link parseFlag}); a value of another form is an issue and reads as false.
+   *
+   * @param name - the property
+   * @returns the flag
+   */
+  flag(name: string): boolean {
+    const v = this.record[name];
+    const f = parseFlag(v);
+    if (f === undefined) {
+      this.invalid(name, v, "a flag is 'X' or '' (or an Edm.Boolean)");
+      return false;
+    }
+    return f;
+  }
+
+  /**
+   * Read an `Edm.DateTime` date property as a calendar date.
+   *
+   * @param name - the property
+   * @param required - whether an absent value is an issue
+   * @returns `YYYY-MM-DD`, or undefined
+   */
+  date(name: string, required = false): string | undefined {
+    return this.field(name, toCalendarDate, { ...(required ? { required: "required Edm.DateTime" } : {}), form: "Edm.DateTime is /Date(ms)/" });
+  }
+
+  /**
+   * Read a date property and an `Edm.Time` property as one timestamp in the plant's time zone.
+   *
+   * @param dateName - the date property
+   * @param timeName - the time property (missing means midnight)
+   * @returns RFC 3339 with offset, or undefined
+   */
+  timestamp(dateName: string, timeName: string): string | undefined {
+    const dv = this.record[dateName];
+    if (dv === undefined || dv === null || dv === "") return undefined;
+    const day = parseSapDate(dv);
+    if (day === undefined) return this.invalid(dateName, dv, "Edm.DateTime is /Date(ms)/");
+    const tv = this.record[timeName];
+    const seconds = tv === undefined || tv === null || tv === "" ? 0 : parseEdmTime(tv);
+    if (seconds === undefined) return this.invalid(timeName, tv, "Edm.Time is PThhHmmMssS");
+    const ts = composeTimestamp(day, seconds, this.timeZone);
+    return ts === undefined ? this.invalid(dateName, dv, "date outside years 0001-9999") : ts;
+  }
+
+  /**
+   * Read an `Edm.DateTimeOffset` property as an instant.
+   *
+   * @param name - the property
+   * @returns ms since the epoch, or undefined
+   */
+  instant(name: string): number | undefined {
+    return this.field(name, parseSapDate, { form: "Edm.DateTimeOffset is /Date(ms)/ or /Date(ms+0000)/" });
+  }
 }
 
 /**
@@ -78,95 +125,6 @@ export interface FieldReader {
  * r.decimal("TotalQuantity", true); // "500"
  * ```
  */
-export function createFieldReader(record: ODataRecord, basePath: string, timeZone: string, issues: SapWireIssue[] = []): FieldReader {
-  return new RecordReader(record, basePath, timeZone, issues);
-}
-
-/**
- * The reader behind `createFieldReader`. A class rather than a closure object because a reader is
- * created for every operation and component row: shared methods keep that allocation small.
- */
-class RecordReader implements FieldReader {
-  constructor(
-    private readonly record: ODataRecord,
-    private readonly basePath: string,
-    private readonly timeZone: string,
-    readonly issues: SapWireIssue[],
-  ) {}
-
-  private at(name: string): string {
-    return `${this.basePath}/${name}`;
-  }
-
-  private missing(name: string, rule: string): undefined {
-    this.issues.push(wireIssue("missing_property", this.at(name), undefined, rule));
-    return undefined;
-  }
-
-  text(name: string, required = false): string | undefined {
-    const v = this.record[name];
-    if (typeof v === "string") {
-      const t = v.length > 0 && v.charCodeAt(0) > 32 && v.charCodeAt(v.length - 1) > 32 ? v : v.trim();
-      if (t !== "") return t;
-      return required ? this.missing(name, "required, must not be empty") : undefined;
-    }
-    if (v !== undefined && v !== null) {
-      this.issues.push(wireIssue("invalid_wire_value", this.at(name), v, "Edm.String is a JSON string"));
-      return undefined;
-    }
-    return required ? this.missing(name, "required, must not be empty") : undefined;
-  }
-
-  decimal(name: string, required = false): string | undefined {
-    const v = this.record[name];
-    if (v === undefined || v === null || v === "") return required ? this.missing(name, "required Edm.Decimal") : undefined;
-    const d = parseDecimal(v);
-    if (d === undefined) this.issues.push(wireIssue("invalid_wire_value", this.at(name), v, 'Edm.Decimal is a JSON string such as "500.000"'));
-    return d;
-  }
-
-  flag(name: string): boolean {
-    const v = this.record[name];
-    const f = parseFlag(v);
-    if (f === undefined) {
-      this.issues.push(wireIssue("invalid_wire_value", this.at(name), v, "a flag is 'X' or '' (or an Edm.Boolean)"));
-      return false;
-    }
-    return f;
-  }
-
-  date(name: string, required = false): string | undefined {
-    const v = this.record[name];
-    if (v === undefined || v === null || v === "") return required ? this.missing(name, "required Edm.DateTime") : undefined;
-    const d = toCalendarDate(v);
-    if (d === undefined) this.issues.push(wireIssue("invalid_wire_value", this.at(name), v, "Edm.DateTime is /Date(ms)/"));
-    return d;
-  }
-
-  timestamp(dateName: string, timeName: string): string | undefined {
-    const dv = this.record[dateName];
-    if (dv === undefined || dv === null || dv === "") return undefined;
-    const day = parseSapDate(dv);
-    if (day === undefined) {
-      this.issues.push(wireIssue("invalid_wire_value", this.at(dateName), dv, "Edm.DateTime is /Date(ms)/"));
-      return undefined;
-    }
-    const tv = this.record[timeName];
-    const seconds = tv === undefined || tv === null || tv === "" ? 0 : parseEdmTime(tv);
-    if (seconds === undefined) {
-      this.issues.push(wireIssue("invalid_wire_value", this.at(timeName), tv, "Edm.Time is PThhHmmMssS"));
-      return undefined;
-    }
-    const ts = composeTimestamp(day, seconds, this.timeZone);
-    if (ts === undefined) this.issues.push(wireIssue("invalid_wire_value", this.at(dateName), dv, "date outside years 0001-9999"));
-    return ts;
-  }
-
-  instant(name: string): number | undefined {
-    const v = this.record[name];
-    if (v === undefined || v === null || v === "") return undefined;
-    const ms = parseSapDate(v);
-    if (ms === undefined) this.issues.push(wireIssue("invalid_wire_value", this.at(name), v, "Edm.DateTimeOffset is /Date(ms)/ or /Date(ms+0000)/"));
-    return ms;
-  }
+export function createFieldReader(record: ODataRecord, basePath: string, timeZone: string, issues: SapWireIssue[] = []): SapFieldReader {
+  return new SapFieldReader(record, basePath, timeZone, issues);
 }

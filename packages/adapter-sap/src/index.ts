@@ -13,13 +13,16 @@ export {
   type UsageDecisionRule,
 } from "./config.js";
 export type { SapInvalidEntityError, SapMappingError, SapMappingErrorCode, SapWireError, SapWireIssue } from "./errors.js";
-export { readNavigation, stripMetadata, unwrapCollection, unwrapEntity, type Navigation, type ODataPage, type ODataRecord } from "./odata-envelope.js";
-export { formatEdmTime, formatSapDate, parseEdmTime, parseSapDate, toCalendarDate, toRevisionDigits } from "./edm-time.js";
-export { formatTimestamp, isTimeZone, localToUtc, toTimestamp } from "./time-zone.js";
+// Wire format: what a user needs to read SAP payloads and write SAP documents by hand.
+// The rest of the wire and EDMX machinery stays internal; the time-zone arithmetic is @millwright/adapter-kit's.
+export { readNavigation, unwrapCollection, unwrapEntity, type Navigation, type ODataPage, type ODataRecord } from "./odata-envelope.js";
+export { formatEdmTime, formatSapDate, toCalendarDate } from "./edm-time.js";
+export { toTimestamp } from "./time-zone.js";
 export { alphaToExternal, alphaToInternal } from "./alpha.js";
-export { parseDecimal, parseFlag } from "./field-reader.js";
+export { parseDecimal } from "@millwright/adapter-kit";
+export { parseFlag } from "./field-reader.js";
+// EDMX: check a request body or a function import call against a service's $metadata (yours too).
 export {
-  entityTypeOf,
   parseEdmx,
   type EdmxEntitySet,
   type EdmxEntityType,
@@ -29,7 +32,7 @@ export {
   type EdmxNavigation,
   type EdmxProperty,
 } from "./edmx.js";
-export { checkAgainstEdmx, checkFunctionImport, checkProperty, parseUriLiteral, type EdmxIssue, type FunctionImportCall } from "./edmx-check.js";
+export { checkAgainstEdmx, checkFunctionImport, type EdmxIssue, type FunctionImportCall } from "./edmx-check.js";
 export { deriveOperationStatus, deriveOrderStatus, mapProductionOrder, type OrderStatusInput, type OrderStatusRow } from "./map-work-order.js";
 export { mapConfirmationGoodsMovements, mapMaterialDocument, mapMaterialDocumentItem } from "./map-material-movement.js";
 export { mapBatch } from "./map-batch.js";

@@ -1,8 +1,9 @@
+import { issue } from "@millwright/adapter-kit";
 import { parseBatch, type Batch } from "@millwright/model";
 import { err, type Result } from "neverthrow";
 import { collectExtensions, defined, normaliseRevision, revisionOf, sourceRef } from "./common.js";
 import type { SapAdapterConfig } from "./config.js";
-import { invalidEntity, wireError, wireIssue, type SapMappingError, type SapWireIssue } from "./errors.js";
+import { invalidEntity, wireError, type SapMappingError, type SapWireIssue } from "./errors.js";
 import { createFieldReader } from "./field-reader.js";
 import { guard, toEntityRecord } from "./payload.js";
 
@@ -40,7 +41,7 @@ export function mapBatch(payload: unknown, config: SapAdapterConfig): Result<Bat
     issues.push(...r.issues);
     if (issues.length > 0) return err(wireError(issues));
     if (batchRaw === undefined || material === undefined) {
-      return err(wireError([wireIssue("missing_property", path, undefined, "Material and Batch are required")]));
+      return err(wireError([issue("missing_property", path, undefined, "Material and Batch are required")]));
     }
     const batchId = batchRaw.toUpperCase();
     const batch: Batch = {

@@ -1,9 +1,10 @@
+import { issue } from "@millwright/adapter-kit";
 import { parseMaterialMovement, type MaterialMovement, type StockLocation, type StockType } from "@millwright/model";
 import { err, ok, type Result } from "neverthrow";
 import { alphaToExternal, alphaToInternal } from "./alpha.js";
 import { collectExtensions, defined, expandedEntity, expandedRows, quantity, resolveUnit, sourceRef } from "./common.js";
 import type { MovementTypeRule, SapAdapterConfig } from "./config.js";
-import { invalidEntity, wireError, wireIssue, type SapMappingError, type SapWireIssue } from "./errors.js";
+import { invalidEntity, wireError, type SapMappingError, type SapWireIssue } from "./errors.js";
 import { createFieldReader } from "./field-reader.js";
 import type { ODataRecord } from "./odata-envelope.js";
 import { guard, toEntityRecord } from "./payload.js";
@@ -18,7 +19,7 @@ function stockType(
 ): StockType | undefined {
   if (code === undefined) return "unrestricted";
   const mapped = config.inventoryStockTypes[code];
-  if (mapped === undefined) issues.push(wireIssue("unmapped_value", path, code, "stock type code not in the configured inventoryStockTypes table"));
+  if (mapped === undefined) issues.push(issue("unmapped_value", path, code, "stock type code not in the configured inventoryStockTypes table"));
   return mapped;
 }
 
@@ -98,11 +99,11 @@ function mapItem(
   issues.push(...h.issues, ...r.issues);
   const rule = movementType === undefined ? undefined : config.movementTypes[movementType];
   if (movementType !== undefined && rule === undefined) {
-    issues.push(wireIssue("unknown_movement_type", `${path}/GoodsMovementType`, movementType, "movement type not in the configured movementTypes table"));
+    issues.push(issue("unknown_movement_type", `${path}/GoodsMovementType`, movementType, "movement type not in the configured movementTypes table"));
   }
   if (issues.length > 0) return err(wireError(issues));
   if (rule === undefined || year === undefined || doc === undefined || itemNo === undefined || material === undefined || postingDate === undefined || qty === undefined) {
-    return err(wireError([wireIssue("missing_property", path, undefined, "material document key, movement type, material, posting date and quantity are required")]));
+    return err(wireError([issue("missing_property", path, undefined, "material document key, movement type, material, posting date and quantity are required")]));
   }
   const referenced = reverses !== undefined;
   const swap = rule.reversal === true && rule.swapWhenUnreferenced === true && !referenced;
@@ -200,7 +201,7 @@ export function mapMaterialDocumentItem(
     const given = header === undefined ? undefined : toEntityRecord(header);
     if (given !== undefined && given.isErr()) return err(wireError([{ ...given.error, path: `/header${given.error.path}` }]));
     if (given === undefined) {
-      return err(wireError([wireIssue("missing_property", `${path}/to_MaterialDocumentHeader`, undefined, "the header (PostingDate) is required: pass it or $expand=to_MaterialDocumentHeader")]));
+      return err(wireError([issue("missing_property", `${path}/to_MaterialDocumentHeader`, undefined, "the header (PostingDate) is required: pass it or $expand=to_MaterialDocumentHeader")]));
     }
     return mapItem(config, given.value.record, `/header${given.value.path}`, record, path);
   });

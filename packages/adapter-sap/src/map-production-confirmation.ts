@@ -1,9 +1,10 @@
+import { issue } from "@millwright/adapter-kit";
 import { parseProductionConfirmation, type ProductionConfirmation } from "@millwright/model";
 import { err, type Result } from "neverthrow";
 import { alphaToExternal, alphaToInternal } from "./alpha.js";
 import { collectExtensions, defined, expandedRows, quantity, resolveUnit, sourceRef } from "./common.js";
 import type { SapAdapterConfig } from "./config.js";
-import { invalidEntity, wireError, wireIssue, type SapMappingError, type SapWireIssue } from "./errors.js";
+import { invalidEntity, wireError, type SapMappingError, type SapWireIssue } from "./errors.js";
 import { createFieldReader } from "./field-reader.js";
 import { guard, toEntityRecord } from "./payload.js";
 
@@ -66,11 +67,11 @@ export function mapProductionConfirmation(
       if (m !== "" && b !== "") outputBatch = { material: { id: m }, batchId: b, ...(p === "" ? {} : { site: { id: p } }) };
     }
     if (isReversal && options.reverses === undefined) {
-      issues.push(wireIssue("missing_property", `${path}/IsReversal`, true, "a reversal confirmation needs the cancelled confirmation id (options.reverses): SAP does not name it"));
+      issues.push(issue("missing_property", `${path}/IsReversal`, true, "a reversal confirmation needs the cancelled confirmation id (options.reverses): SAP does not name it"));
     }
     if (issues.length > 0) return err(wireError(issues));
     if (group === undefined || count === undefined || orderRaw === undefined || plant === undefined || yieldQty === undefined || postingDate === undefined) {
-      return err(wireError([wireIssue("missing_property", path, undefined, "ConfirmationGroup, ConfirmationCount, OrderID, Plant, ConfirmationYieldQuantity and PostingDate are required")]));
+      return err(wireError([issue("missing_property", path, undefined, "ConfirmationGroup, ConfirmationCount, OrderID, Plant, ConfirmationYieldQuantity and PostingDate are required")]));
     }
     const g = alphaToInternal(group, 10);
     const c = alphaToInternal(count, 8);

@@ -1,10 +1,11 @@
+import { issue, parseDecimal } from "@millwright/adapter-kit";
 import { parseQualityHold, type QualityHold, type QualityHoldDisposition, type StockType } from "@millwright/model";
 import { err, type Result } from "neverthrow";
 import { alphaToExternal, alphaToInternal } from "./alpha.js";
 import { collectExtensions, defined, expandedEntity, normaliseRevision, quantity, resolveUnit, revisionOf, sourceRef } from "./common.js";
 import type { SapAdapterConfig, UsageDecisionRule } from "./config.js";
-import { invalidEntity, wireError, wireIssue, type SapMappingError, type SapWireIssue } from "./errors.js";
-import { createFieldReader, parseDecimal } from "./field-reader.js";
+import { invalidEntity, wireError, type SapMappingError, type SapWireIssue } from "./errors.js";
+import { createFieldReader } from "./field-reader.js";
 import type { ODataRecord } from "./odata-envelope.js";
 import { guard, toEntityRecord } from "./payload.js";
 
@@ -47,7 +48,7 @@ function isPositive(value: unknown): boolean {
 export function mapInspectionLot(input: InspectionLotInput, config: SapAdapterConfig): Result<QualityHold, SapMappingError> {
   return guard(input, () => {
     if (typeof input !== "object" || input === null) {
-      return err(wireError([wireIssue("invalid_envelope", "", input, "expected { lot, usageDecision? }")]));
+      return err(wireError([issue("invalid_envelope", "", input, "expected { lot, usageDecision? }")]));
     }
     const entity = toEntityRecord(input.lot);
     if (entity.isErr()) return err(wireError([{ ...entity.error, path: `/lot${entity.error.path}` }]));
@@ -82,7 +83,7 @@ export function mapInspectionLot(input: InspectionLotInput, config: SapAdapterCo
     if (!cancelled && hasDecision) {
       const ud = input.usageDecision === undefined ? undefined : toEntityRecord(input.usageDecision);
       if (ud === undefined || ud.isErr()) {
-        issues.push(wireIssue("missing_property", "/usageDecision", undefined, "InspectionLotHasUsageDecision is set: the A_InspLotUsageDecision is required"));
+        issues.push(issue("missing_property", "/usageDecision", undefined, "InspectionLotHasUsageDecision is set: the A_InspLotUsageDecision is required"));
       } else {
         udRecord = ud.value.record;
         const upath = `/usageDecision${ud.value.path}`;
@@ -99,9 +100,9 @@ export function mapInspectionLot(input: InspectionLotInput, config: SapAdapterCo
           (code === undefined ? undefined : config.usageDecisionCodes[code]) ??
           (valuation === undefined ? undefined : config.usageDecisionValuations[valuation]);
         if (rule === undefined) {
-          issues.push(wireIssue("unmapped_value", `${upath}/InspLotUsageDecisionValuation`, valuation ?? "", "usage decision not in usageDecisionCodes or usageDecisionValuations"));
+          issues.push(issue("unmapped_value", `${upath}/InspLotUsageDecisionValuation`, valuation ?? "", "usage decision not in usageDecisionCodes or usageDecisionValuations"));
         } else if (decidedAt === undefined) {
-          issues.push(wireIssue("missing_property", `${upath}/InspectionLotUsageDecidedOn`, undefined, "a usage decision has a decision date"));
+          issues.push(issue("missing_property", `${upath}/InspectionLotUsageDecidedOn`, undefined, "a usage decision has a decision date"));
         } else {
           status = rule.status;
           const target: StockType | undefined =
@@ -121,7 +122,7 @@ export function mapInspectionLot(input: InspectionLotInput, config: SapAdapterCo
     }
     if (issues.length > 0) return err(wireError(issues));
     if (lotId === undefined || placedAt === undefined) {
-      return err(wireError([wireIssue("missing_property", `${path}/InspLotCreatedOnLocalDate`, undefined, "InspectionLot and its creation date are required")]));
+      return err(wireError([issue("missing_property", `${path}/InspLotCreatedOnLocalDate`, undefined, "InspectionLot and its creation date are required")]));
     }
     const heldStockType: StockType =
       input.heldStockType ?? (blockedOnReceipt ? "blocked" : placingType === undefined ? "unrestricted" : PLACING_MOVEMENTS[placingType] ?? "quality_inspection");

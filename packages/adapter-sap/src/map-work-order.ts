@@ -1,3 +1,4 @@
+import { issue } from "@millwright/adapter-kit";
 import {
   parseWorkOrder,
   type Schedule,
@@ -11,7 +12,7 @@ import { err, ok, type Result } from "neverthrow";
 import { alphaToExternal, alphaToInternal } from "./alpha.js";
 import { collectExtensions, defined, expandedRows, quantity, resolveUnit, sourceRef } from "./common.js";
 import type { SapAdapterConfig } from "./config.js";
-import { invalidEntity, wireError, wireIssue, type SapMappingError, type SapWireIssue } from "./errors.js";
+import { invalidEntity, wireError, type SapMappingError, type SapWireIssue } from "./errors.js";
 import { createFieldReader, readText } from "./field-reader.js";
 import type { ODataRecord } from "./odata-envelope.js";
 import { guard, toEntityRecord } from "./payload.js";
@@ -191,7 +192,7 @@ function mapComponent(ctx: Ctx, row: ODataRecord, path: string): WorkOrderCompon
 function stockTypeOf(ctx: Ctx, code: string | undefined, path: string) {
   if (code === undefined) return "unrestricted" as const;
   const mapped = ctx.config.inventoryUsabilityCodes[code];
-  if (mapped === undefined) ctx.issues.push(wireIssue("unmapped_value", path, code, "InventoryUsabilityCode not in the configured inventoryUsabilityCodes table"));
+  if (mapped === undefined) ctx.issues.push(issue("unmapped_value", path, code, "InventoryUsabilityCode not in the configured inventoryUsabilityCodes table"));
   return mapped;
 }
 
@@ -228,7 +229,7 @@ function mapOrder(payload: unknown, config: SapAdapterConfig): Result<WorkOrder,
   for (const f of ORDER_FLAGS) flags[f] = r.flag(f);
   if (!ORDER_FLAGS.some((f) => record[f] !== undefined)) {
     // Without the flags every order would look planned: the status rows' short texts cannot stand in (they are in the logon language).
-    ctx.issues.push(wireIssue("missing_property", `${path}/OrderIsReleased`, undefined, `the status flags (${ORDER_FLAGS.join(", ")}) are required to derive the status; do not $select them away`));
+    ctx.issues.push(issue("missing_property", `${path}/OrderIsReleased`, undefined, `the status flags (${ORDER_FLAGS.join(", ")}) are required to derive the status; do not $select them away`));
   }
   const unit = resolveUnit(config, { iso: r.text("ProductionUnitISOCode"), internal: r.text("ProductionUnitSAPCode"), unit: r.text("ProductionUnit") }, `${path}/ProductionUnit`, ctx.issues);
   const planned = quantity(r.decimal("TotalQuantity", true), unit);
@@ -317,7 +318,7 @@ function mapOrder(payload: unknown, config: SapAdapterConfig): Result<WorkOrder,
 
   if (ctx.issues.length > 0) return err(wireError(ctx.issues));
   if (orderId === undefined || plant === undefined || material === undefined || planned === undefined) {
-    return err(wireError([wireIssue("missing_property", path, undefined, "ManufacturingOrder, ProductionPlant, Material and TotalQuantity are required")]));
+    return err(wireError([issue("missing_property", path, undefined, "ManufacturingOrder, ProductionPlant, Material and TotalQuantity are required")]));
   }
   const fullSchedule: Schedule = {
     ...schedule,

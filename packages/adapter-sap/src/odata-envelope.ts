@@ -1,7 +1,8 @@
 // The OData V2 JSON envelope: single-entity and collection responses, navigation properties and
 // the `__metadata`/`__deferred` bookkeeping, read without knowing any entity type.
+import { issue } from "@millwright/adapter-kit";
 import { err, ok, type Result } from "neverthrow";
-import { wireIssue, type SapWireIssue } from "./errors.js";
+import type { SapWireIssue } from "./errors.js";
 
 /** One OData V2 entity as JSON: property names to wire values. */
 export type ODataRecord = Readonly<Record<string, unknown>>;
@@ -29,11 +30,11 @@ function isRecord(value: unknown): value is ODataRecord {
  */
 export function unwrapEntity(payload: unknown): Result<ODataRecord, SapWireIssue> {
   if (!isRecord(payload) || !isRecord(payload["d"])) {
-    return err(wireIssue("invalid_envelope", "/d", isRecord(payload) ? payload["d"] : payload, 'an OData V2 entity response is {"d": {…}}'));
+    return err(issue("invalid_envelope", "/d", isRecord(payload) ? payload["d"] : payload, 'an OData V2 entity response is {"d": {…}}'));
   }
   const d = payload["d"];
   if (Array.isArray(d["results"])) {
-    return err(wireIssue("invalid_envelope", "/d/results", "[…]", "expected one entity, got a collection"));
+    return err(issue("invalid_envelope", "/d/results", "[…]", "expected one entity, got a collection"));
   }
   return ok(d);
 }
@@ -50,18 +51,18 @@ export function unwrapEntity(payload: unknown): Result<ODataRecord, SapWireIssue
  * ```
  */
 export function unwrapCollection(payload: unknown): Result<ODataPage, SapWireIssue> {
-  if (!isRecord(payload)) return err(wireIssue("invalid_envelope", "", payload, 'an OData V2 collection response is {"d": {"results": […]}}'));
+  if (!isRecord(payload)) return err(issue("invalid_envelope", "", payload, 'an OData V2 collection response is {"d": {"results": […]}}'));
   const d = payload["d"];
   if (Array.isArray(d)) return toPage(d, undefined, undefined, "/d");
   if (!isRecord(d) || !Array.isArray(d["results"])) {
-    return err(wireIssue("invalid_envelope", "/d/results", isRecord(d) ? d["results"] : d, 'an OData V2 collection response is {"d": {"results": […]}}'));
+    return err(issue("invalid_envelope", "/d/results", isRecord(d) ? d["results"] : d, 'an OData V2 collection response is {"d": {"results": […]}}'));
   }
   return toPage(d["results"], d["__next"], d["__count"], "/d/results");
 }
 
 function toPage(rows: readonly unknown[], next: unknown, count: unknown, path: string): Result<ODataPage, SapWireIssue> {
   const bad = rows.findIndex((r) => !isRecord(r));
-  if (bad >= 0) return err(wireIssue("invalid_envelope", `${path}/${bad}`, rows[bad], "each row of a collection is an entity object"));
+  if (bad >= 0) return err(issue("invalid_envelope", `${path}/${bad}`, rows[bad], "each row of a collection is an entity object"));
   const n = typeof count === "string" && /^\d+$/.test(count) ? Number(count) : typeof count === "number" ? count : undefined;
   return ok({
     results: rows as readonly ODataRecord[],

@@ -1,6 +1,9 @@
 import { err } from "neverthrow";
 import { describe, expect, it } from "vitest";
-import { wireError, wireIssue } from "./errors.js";
+import { issue } from "@millwright/adapter-kit";
+import { fixture, testConfig } from "../test/helpers.js";
+import { wireError } from "./errors.js";
+import { mapProductionOrder } from "./map-work-order.js";
 import { guard } from "./payload.js";
 
 describe("guard", () => {
@@ -9,7 +12,7 @@ describe("guard", () => {
     Object.defineProperty(payload.d, "ManufacturingOrder", { enumerable: true, get: () => { throw new RangeError("boom"); } });
     const result = guard(payload, () => {
       void (payload.d as Record<string, unknown>)["ManufacturingOrder"];
-      return err(wireError([wireIssue("missing_property", "", undefined, "unreachable")]));
+      return err(wireError([issue("missing_property", "", undefined, "unreachable")]));
     });
     expect(result._unsafeUnwrapErr().message).toMatchInlineSnapshot(`"(root) is missing: the payload could not be read as JSON data (RangeError)"`);
   });
@@ -19,7 +22,7 @@ describe("guard", () => {
     revoke();
     const result = guard(proxy, () => {
       void (proxy as Record<string, unknown>)["d"];
-      return err(wireError([wireIssue("missing_property", "", undefined, "unreachable")]));
+      return err(wireError([issue("missing_property", "", undefined, "unreachable")]));
     });
     expect(result._unsafeUnwrapErr().code).toBe("invalid_envelope");
   });
@@ -31,5 +34,14 @@ describe("guard", () => {
         throw new TypeError("Cannot read properties of undefined (reading 'x')");
       }),
     ).toThrow(TypeError);
+  });
+
+  it("does not report a programming error inside a real mapper as bad input", () => {
+    // A hand-made configuration without an ISO unit table: reading it is a TypeError in the mapper, and
+    // the payload is a valid production order, so the error surfaces instead of becoming an issue.
+    const broken = { ...testConfig(), isoUnits: undefined } as unknown as ReturnType<typeof testConfig>;
+    const payload = fixture("production-order-1000123.json");
+    expect(mapProductionOrder(payload, testConfig()).isOk()).toBe(true);
+    expect(() => mapProductionOrder(payload, broken)).toThrow(TypeError);
   });
 });

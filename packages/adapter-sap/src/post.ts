@@ -1,3 +1,4 @@
+import { preview } from "@millwright/adapter-kit";
 import { traceContextOf, type CanonicalEvent } from "@millwright/events";
 import type { ProductionConfirmation } from "@millwright/model";
 import { context as contextApi, SpanKind, type Context } from "@opentelemetry/api";
@@ -5,7 +6,6 @@ import { err, ok, ResultAsync, type Result } from "neverthrow";
 import { buildConfirmationCreate, confirmationExternalId, type SapBuildError } from "./build.js";
 import type { SapClient, SapClientError } from "./client.js";
 import type { SapAdapterConfig } from "./config.js";
-import { describeValue } from "./errors.js";
 import type { ODataRecord } from "./odata-envelope.js";
 import { inSpan } from "./trace.js";
 
@@ -69,7 +69,7 @@ async function findByExternalId(client: SapClient, externalId: string, headers: 
       code: "invalid_response",
       method: "GET",
       path: ENTITY_SET,
-      message: `GET ${ENTITY_SET} with $filter ${filter} returned a confirmation with ExternalSystemConfirmation ${describeValue(found)}: the service did not apply the filter, so nothing is posted`,
+      message: `GET ${ENTITY_SET} with $filter ${filter} returned a confirmation with ExternalSystemConfirmation ${preview(found)}: the service did not apply the filter, so nothing is posted`,
     });
   }
   return ok(undefined);

@@ -6,7 +6,7 @@ import type { Result } from "neverthrow";
 import packageJson from "../package.json" with { type: "json" };
 
 /** The instrumentation scope of the adapter's spans. */
-export const TRACER_NAME = "@millwright/adapter-sap";
+const TRACER_NAME = "@millwright/adapter-sap";
 
 /** What a traced operation gets: the context of its span, and the W3C Trace Context naming that span. */
 export interface SpanScope {

@@ -18,7 +18,7 @@ export function clone<T>(value: T): T {
 }
 
 /** Resolve an RFC 6901 JSON Pointer in a JSON value; `undefined` when no such location exists. */
-export function resolvePointer(value: unknown, pointer: string): { readonly found: boolean; readonly value?: unknown } {
+function resolvePointer(value: unknown, pointer: string): { readonly found: boolean; readonly value?: unknown } {
   if (pointer === "") return { found: true, value };
   let current: unknown = value;
   for (const raw of pointer.slice(1).split("/")) {

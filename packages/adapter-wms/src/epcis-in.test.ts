@@ -67,11 +67,11 @@ describe("EPCIS in: GS1's example documents", () => {
     );
     expect(messages).toMatchInlineSnapshot(`
       [
-        "Example_9.6.1-ObjectEvent.jsonld: /epcisBody/eventList/0/bizLocation (bizStep shipping without bizLocation: the objects left the site (in transit), which no canonical movement records)",
-        "PersistentDisposition-example.jsonld: /epcisBody/eventList/0/readPoint (bizStep receiving at 9529999999993: no origin (neither a sourceList location nor a readPoint other than the bizLocation), so no place changed)",
-        "PersistentDisposition-example.jsonld: /epcisBody/eventList/1/disposition: "in_progress" (an inspection changes stock only with an outcome: conformant or available (release), non_conformant or unavailable (reject))",
-        "SensorDataExample1.jsonld: /epcisBody/eventList/0/disposition (an inspection changes stock only with an outcome: conformant or available (release), non_conformant or unavailable (reject))",
-        "object_event_all_possible_fields.jsonld: /epcisBody/eventList/0/action: "ADD" (action ADD with bizStep receiving has no canonical movement)",
+        "Example_9.6.1-ObjectEvent.jsonld: /epcisBody/eventList/0/bizLocation is missing: bizStep shipping without bizLocation: the objects left the site (in transit), which no canonical movement records",
+        "PersistentDisposition-example.jsonld: /epcisBody/eventList/0/readPoint is missing: bizStep receiving at 9529999999993: no origin (neither a sourceList location nor a readPoint other than the bizLocation), so no place changed",
+        "PersistentDisposition-example.jsonld: /epcisBody/eventList/1/disposition has value "in_progress": an inspection changes stock only with an outcome: conformant or available (release), non_conformant or unavailable (reject)",
+        "SensorDataExample1.jsonld: /epcisBody/eventList/0/disposition is missing: an inspection changes stock only with an outcome: conformant or available (release), non_conformant or unavailable (reject)",
+        "object_event_all_possible_fields.jsonld: /epcisBody/eventList/0/action has value "ADD": action ADD with bizStep receiving has no canonical movement",
       ]
     `);
   });
@@ -146,6 +146,14 @@ describe("EPCIS in: holds, identifiers and ids", () => {
     quantityList: [{ epcClass: "https://example.com/shop/01/4012345123456/10/B1?x=1", quantity: "5.5", uom: "KGM" }],
   };
 
+  it("does not report a programming error in the mapping as an unmapped event", () => {
+    // A configuration whose material table throws when read stands for a bug: the event is plain
+    // JSON data, so the error surfaces instead of becoming an `unmapped` outcome.
+    const broken = { system: "GS1-EXAMPLES", get materials(): never { throw new TypeError("materials is not readable"); } };
+    expect(mapEpcisEvent(holding, config).status).toBe("mapped");
+    expect(() => mapEpcisEvent(holding, broken)).toThrow(TypeError);
+  });
+
   it("holding → blocked status change, a placed QualityHold and a restricted Batch; the older id is the eventID", () => {
     const outcome = mapEpcisEvent(holding, config);
     expect(outcome.status).toBe("mapped");
@@ -168,7 +176,7 @@ describe("EPCIS in: holds, identifiers and ids", () => {
     expect(outcome.status === "unmapped" && outcome.error).toMatchInlineSnapshot(`
       {
         "code": "unknown_identifier",
-        "message": "/epcisBody/eventList/7/epcList/0: "urn:epc:id:sscc:4012345.0000000333" (an EPC or epcClass names a trade item (GTIN, LGTIN, SGTIN or its Digital Link))",
+        "message": "/epcisBody/eventList/7/epcList/0 has value "urn:epc:id:sscc:4012345.0000000333": an EPC or epcClass names a trade item (GTIN, LGTIN, SGTIN or its Digital Link)",
         "path": "/epcisBody/eventList/7/epcList/0",
         "rule": "an EPC or epcClass names a trade item (GTIN, LGTIN, SGTIN or its Digital Link)",
         "value": "urn:epc:id:sscc:4012345.0000000333",

@@ -1,4 +1,5 @@
 // EPCIS 2.0 events → canonical MaterialMovement, Batch and QualityHold (docs/adapters/epcis.md).
+import { issue, ReaderFailure, runMapper, type Issue } from "@millwright/adapter-kit";
 import {
   parseBatch,
   parseMaterialMovement,
@@ -62,14 +63,11 @@ export type EpcisEventErrorCode =
   /** The mapped record was rejected by its @millwright/model parser. */
   | "invalid_entity";
 
-/** One event that could not be mapped: where, what value, which rule. */
-export interface EpcisEventError {
-  readonly code: EpcisEventErrorCode;
-  /** JSON Pointer into the document (or into the event when mapped alone). */
-  readonly path: string;
-  readonly message: string;
-  readonly rule: string;
-  readonly value?: unknown;
+/**
+ * One event that could not be mapped: the adapter kit's issue (code, JSON Pointer into the document
+ * — or into the event when mapped alone —, message, rule, value), plus the model's error for `invalid_entity`.
+ */
+export interface EpcisEventError extends Issue<EpcisEventErrorCode> {
   /** The model's error, for `invalid_entity`. */
   readonly cause?: ModelError;
 }
@@ -96,12 +94,6 @@ export interface EpcisMappingReport {
   readonly outcomes: readonly EpcisEventOutcome[];
   /** Every record of every mapped event, in order. */
   readonly records: readonly CanonicalRecord[];
-}
-
-class Unmappable extends Error {
-  constructor(readonly error: EpcisEventError) {
-    super(error.message);
-  }
 }
 
 type Json = Record<string, unknown>;
@@ -240,16 +232,8 @@ class EventReader {
   }
 
   fail(code: EpcisEventErrorCode, member: string, rule: string, value?: unknown, cause?: ModelError): never {
-    const path = member === "" ? this.path : `${this.path}/${member}`;
-    const shown = value === undefined ? "" : `: ${JSON.stringify(value)?.slice(0, 80) ?? String(value)}`;
-    throw new Unmappable({
-      code,
-      path,
-      message: `${path}${shown} (${rule})`,
-      rule,
-      ...(value !== undefined ? { value } : {}),
-      ...(cause !== undefined ? { cause } : {}),
-    });
+    const found = issue(code, member === "" ? this.path : `${this.path}/${member}`, value, rule);
+    throw new ReaderFailure<EpcisEventError>([cause === undefined ? found : { ...found, cause }]);
   }
 
   ext(name: string): string | undefined {
@@ -688,15 +672,17 @@ export function mapEpcisEvent(
 ): EpcisEventOutcome {
   const path = context.path ?? "";
   if (!isRecord(event)) {
-    return { status: "unmapped", path, error: { code: "invalid_event", path, message: `${path || "the event"} is not a JSON object`, rule: "an event is an object", value: event } };
+    return { status: "unmapped", path, error: issue("invalid_event", path, event, "an event is a JSON object") };
   }
   const type = event["type"];
   if (typeof type !== "string") {
-    return { status: "unmapped", path, error: { code: "invalid_event", path: `${path}/type`, message: `${path}/type is missing`, rule: "an event has a type", value: type } };
+    return { status: "unmapped", path, error: issue("invalid_event", `${path}/type`, type, "an event has a type, a string") };
   }
-  let reader: EventReader | undefined;
-  try {
-    reader = new EventReader(event, path, config, context.hashOptions ?? {});
+  // The event id is known once the reader is built; an event refused after that still names it.
+  let eventId: string | undefined;
+  const mapped = runMapper<{ eventId: string; records: CanonicalRecord[] }, EpcisEventError, EpcisEventError>({ input: event, toError: (issues) => issues[0], unreadableCode: "invalid_event" }, () => {
+    const reader = new EventReader(event, path, config, context.hashOptions ?? {});
+    eventId = reader.eventId;
     let records: CanonicalRecord[];
     switch (type) {
       case "ObjectEvent":
@@ -711,17 +697,10 @@ export function mapEpcisEvent(
       default:
         return reader.fail("unsupported_event_type", "type", "ObjectEvent, AggregationEvent and TransformationEvent have canonical counterparts", type);
     }
-    return { status: "mapped", path, eventId: reader.eventId, eventType: type, records: validate(reader, records) };
-  } catch (cause) {
-    if (!(cause instanceof Unmappable)) throw cause;
-    return {
-      status: "unmapped",
-      path,
-      eventType: type,
-      ...(reader !== undefined ? { eventId: reader.eventId } : {}),
-      error: cause.error,
-    };
-  }
+    return ok({ eventId: reader.eventId, records: validate(reader, records) });
+  });
+  if (mapped.isOk()) return { status: "mapped", path, eventId: mapped.value.eventId, eventType: type, records: mapped.value.records };
+  return { status: "unmapped", path, eventType: type, ...(eventId !== undefined ? { eventId } : {}), error: mapped.error };
 }
 
 /**

@@ -2,8 +2,9 @@
 // signed webhooks in its own vendor format, with injectable faults. For tests and demos only.
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { readBody, signWebhook } from "./webhook.js";
-import { parseWmsRequest, type StagingRequest, type WmsLocation } from "./wms-contract.js";
+import { readBody } from "@millwright/adapter-kit";
+import { signWebhook } from "./webhook.js";
+import { parseWmsRequest, type HoldRequest, type StagingRequest, type WmsLocation } from "./wms-contract.js";
 import type { MappingTemplate } from "./wms-mapping.js";
 
 /** Faults the test WMS injects. */
@@ -16,6 +17,16 @@ export interface TestWmsFaults {
   readonly reorder?: boolean;
   /** The seed of the shuffle. */
   readonly seed?: number;
+  /**
+   * Refuse every staging request for these order ids for good: HTTP 422 `staging_refused`, on every
+   * attempt (a WMS that cannot stage the order: no such line, the order is locked).
+   */
+  readonly refuseStagingFor?: readonly string[];
+  /**
+   * Lose the next n hold confirmations: the block or unblock is applied, but its confirmation
+   * webhook is never sent (listed in `lostConfirmations`). Needs `confirmHoldRequests`.
+   */
+  readonly loseHoldConfirmations?: number;
 }
 
 /** Options of {@link startTestWms}. */
@@ -29,6 +40,12 @@ export interface TestWmsOptions {
   readonly now?: () => number;
   /** How often a failed webhook delivery (non-2xx) is retried; 3 by default. */
   readonly deliveryRetries?: number;
+  /**
+   * Confirm block and unblock requests with a STATUS task webhook (stock status AV → BL, BL → AV),
+   * as a WMS that reports stock status changes does. Off by default: the requests are accepted
+   * and confirm nothing.
+   */
+  readonly confirmHoldRequests?: boolean;
 }
 
 /** A running test WMS. */
@@ -37,6 +54,12 @@ export interface TestWms {
   readonly url: string;
   /** Every request body received, valid or not, in order. */
   readonly received: readonly unknown[];
+  /** Every request applied (its effect in the warehouse), once per request id, in order. */
+  readonly applied: readonly { readonly requestId: string; readonly type: string }[];
+  /** Every request refused for good (`refuseStagingFor`), with the answer's reason. */
+  readonly refused: readonly { readonly requestId: string; readonly reason: string }[];
+  /** Request ids whose hold confirmation was lost (`loseHoldConfirmations`), once per loss. */
+  readonly lostConfirmations: readonly string[];
   /** Every webhook delivery attempt: the vendor payload and the HTTP status the receiver answered. */
   readonly deliveries: readonly { readonly payload: unknown; readonly status: number }[];
   /** Resolves when every webhook of every accepted request has been delivered (or given up). */
@@ -60,6 +83,23 @@ export interface TestWmsTask {
 }
 
 /**
+ * The test WMS's confirmation of a block or unblock: the stock status of the held stock changed
+ * (`statusFrom` → `statusTo`: AV available, QI quality inspection, BL blocked) at `loc`.
+ */
+export interface TestWmsStatusTask {
+  readonly taskId: string;
+  readonly taskType: "STATUS";
+  readonly sku: string;
+  readonly lot?: string;
+  readonly qty: string;
+  readonly uom: string;
+  readonly loc: { readonly plant: string; readonly sloc?: string; readonly whse?: string; readonly bin?: string };
+  readonly statusFrom: "AV" | "QI" | "BL";
+  readonly statusTo: "AV" | "QI" | "BL";
+  readonly confirmedAt: string;
+}
+
+/**
  * The JSONata mapping from the test WMS's task payload to the WMS event contract: a worked example
  * of a declarative vendor mapping.
  *
@@ -68,7 +108,7 @@ export interface TestWmsTask {
  */
 export const testWmsMapping: MappingTemplate = {
   eventId: "taskId",
-  type: "$lookup({'PICK': 'pick', 'STAGE': 'stage_to_line'}, taskType)",
+  type: "$lookup({'PICK': 'pick', 'STAGE': 'stage_to_line', 'STATUS': 'stock_status_change'}, taskType)",
   occurredAt: "confirmedAt",
   material: { id: "sku" },
   batchId: "lot",
@@ -77,6 +117,9 @@ export const testWmsMapping: MappingTemplate = {
   to: { site: { id: "dst.plant" }, storageLocation: "dst.sloc", warehouse: "dst.whse", bin: "dst.bin" },
   order: { orderId: "orderNo" },
   stagingRequestId: "requestRef",
+  at: { site: { id: "loc.plant" }, storageLocation: "loc.sloc", warehouse: "loc.whse", bin: "loc.bin" },
+  fromStockType: "$lookup({'AV': 'unrestricted', 'QI': 'quality_inspection', 'BL': 'blocked'}, statusFrom)",
+  toStockType: "$lookup({'AV': 'unrestricted', 'QI': 'quality_inspection', 'BL': 'blocked'}, statusTo)",
 };
 
 const VENDOR_UNITS: Readonly<Record<string, string>> = { KGM: "KG", H87: "PC", MTR: "M" };
@@ -157,6 +200,28 @@ function tasksFor(request: StagingRequest, counter: { n: number }, confirmedAt: 
   return tasks;
 }
 
+function statusTaskFor(request: HoldRequest, counter: { n: number }, confirmedAt: string): TestWmsStatusTask {
+  counter.n += 1;
+  const place = request.location ?? { site: { id: "0000" } };
+  return {
+    taskId: `T-${String(counter.n).padStart(6, "0")}`,
+    taskType: "STATUS",
+    sku: request.material.id,
+    ...(request.batchId !== undefined ? { lot: request.batchId } : {}),
+    qty: request.quantity?.value ?? "0",
+    uom: request.quantity === undefined ? "PC" : (VENDOR_UNITS[request.quantity.unit] ?? request.quantity.unit),
+    loc: {
+      plant: place.site.id,
+      ...(place.storageLocation !== undefined ? { sloc: place.storageLocation } : {}),
+      ...(place.warehouse !== undefined ? { whse: place.warehouse } : {}),
+      ...(place.bin !== undefined ? { bin: place.bin } : {}),
+    },
+    statusFrom: request.type === "block" ? "AV" : "BL",
+    statusTo: request.type === "block" ? "BL" : "AV",
+    confirmedAt,
+  };
+}
+
 /**
  * Starts the test WMS on 127.0.0.1 with an ephemeral port.
  *
@@ -172,12 +237,17 @@ export async function startTestWms(options: TestWmsOptions): Promise<TestWms> {
   const retries = options.deliveryRetries ?? 3;
   const received: unknown[] = [];
   const deliveries: { payload: unknown; status: number }[] = [];
-  const accepted = new Set<string>();
+  // Request id → the confirmation of an applied hold request, re-sent when the same id comes again.
+  const accepted = new Map<string, TestWmsStatusTask | undefined>();
+  const applied: { requestId: string; type: string }[] = [];
+  const refused: { requestId: string; reason: string }[] = [];
+  const lostConfirmations: string[] = [];
   const counter = { n: 0 };
   let failuresLeft = faults.failRequests ?? 0;
+  let lossesLeft = faults.loseHoldConfirmations ?? 0;
   let work: Promise<void> = Promise.resolve();
 
-  const deliver = async (payload: TestWmsTask, trace: Readonly<Record<string, string>>): Promise<void> => {
+  const deliver = async (payload: TestWmsTask | TestWmsStatusTask, trace: Readonly<Record<string, string>>): Promise<void> => {
     for (let attempt = 0; attempt <= retries; attempt++) {
       const body = JSON.stringify(payload);
       const headers = { ...trace, "content-type": "application/json", ...signWebhook({ secret: options.secret, body, timestamp: now() / 1000 }) };
@@ -227,25 +297,50 @@ export async function startTestWms(options: TestWmsOptions): Promise<TestWms> {
         return;
       }
       const value = request.value;
-      if (accepted.has(value.requestId)) {
-        answer(res, 200, { status: "duplicate" });
-        return;
-      }
-      accepted.add(value.requestId);
-      answer(res, 202, { status: "accepted" });
-      if (value.type !== "staging_request") return;
-      let tasks = tasksFor(value, counter, new Date(now()).toISOString());
-      if (faults.duplicateEvery !== undefined && faults.duplicateEvery > 0) {
-        const every = faults.duplicateEvery;
-        tasks = tasks.flatMap((t, i) => ((i + 1) % every === 0 ? [t, t] : [t]));
-      }
-      if (faults.reorder === true) tasks = shuffle(tasks, faults.seed ?? 42);
       // The webhooks of a request continue its trace, as a traced WMS would.
       const trace: Record<string, string> = {};
       for (const name of ["traceparent", "tracestate"]) {
         const value = req.headers[name];
         if (typeof value === "string") trace[name] = value;
       }
+      // A hold confirmation goes out unless a loss is due; a lost one is listed, not sent.
+      const confirm = (task: TestWmsStatusTask, requestId: string) => {
+        if (lossesLeft > 0) {
+          lossesLeft -= 1;
+          lostConfirmations.push(requestId);
+          return;
+        }
+        work = work.then(() => deliver(task, trace));
+      };
+      if (accepted.has(value.requestId)) {
+        // The same request id again: no second effect; the stock status is reported again.
+        answer(res, 200, { status: "duplicate" });
+        const task = accepted.get(value.requestId);
+        if (task !== undefined) confirm(task, value.requestId);
+        return;
+      }
+      if (value.type === "staging_request" && (faults.refuseStagingFor ?? []).includes(value.order.orderId)) {
+        const reason = `order ${value.order.orderId} cannot be staged`;
+        refused.push({ requestId: value.requestId, reason });
+        answer(res, 422, { code: "staging_refused", message: reason });
+        return;
+      }
+      applied.push({ requestId: value.requestId, type: value.type });
+      if (value.type !== "staging_request") {
+        const task = options.confirmHoldRequests === true ? statusTaskFor(value, counter, new Date(now()).toISOString()) : undefined;
+        accepted.set(value.requestId, task);
+        answer(res, 202, { status: "accepted" });
+        if (task !== undefined) confirm(task, value.requestId);
+        return;
+      }
+      accepted.set(value.requestId, undefined);
+      answer(res, 202, { status: "accepted" });
+      let tasks = tasksFor(value, counter, new Date(now()).toISOString());
+      if (faults.duplicateEvery !== undefined && faults.duplicateEvery > 0) {
+        const every = faults.duplicateEvery;
+        tasks = tasks.flatMap((t, i) => ((i + 1) % every === 0 ? [t, t] : [t]));
+      }
+      if (faults.reorder === true) tasks = shuffle(tasks, faults.seed ?? 42);
       work = work.then(async () => {
         for (const task of tasks) await deliver(task, trace);
       });
@@ -256,6 +351,9 @@ export async function startTestWms(options: TestWmsOptions): Promise<TestWms> {
   return {
     url: `http://127.0.0.1:${port}`,
     received,
+    applied,
+    refused,
+    lostConfirmations,
     deliveries,
     idle: async () => {
       // New work may be queued while waiting: wait until the chain stops growing.

@@ -27,8 +27,8 @@ describe("signed webhooks", () => {
       {
         "code": "stale_timestamp",
         "header": "x-wms-timestamp",
-        "message": "x-wms-timestamp 1772399939 is more than 60 s from now (1772400000)",
-        "value": "1772399939",
+        "message": "x-wms-timestamp "1772399939" is more than 60 s from now (1772400000)",
+        "value": ""1772399939"",
       }
     `);
     expect(verifier.verify(signWebhook({ secret, body, timestamp: t0 + 61 }), body)._unsafeUnwrapErr().code).toBe("stale_timestamp");

@@ -2,6 +2,7 @@
 // freshness window and a replay cache.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
+import { preview, readBody } from "@millwright/adapter-kit";
 import { fromTraceHeaders } from "@millwright/events";
 import { ROOT_CONTEXT, type Context } from "@opentelemetry/api";
 import { err, ok, type Result } from "neverthrow";
@@ -89,52 +90,6 @@ export interface WebhookVerifier {
    * @returns the body as text, or why the webhook is rejected
    */
   readonly receive: (request: IncomingMessage) => Promise<Result<string, WebhookError>>;
-}
-
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-
-/** A header value as an error shows it: at most 80 characters, control characters escaped. */
-function preview(value: string): string {
-  const printable = value.slice(0, 481).replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-  return printable.length > 80 ? `${printable.slice(0, 79)}…` : printable;
-}
-
-/** A body read by {@link readBody}: the bytes, or why it was not read whole. */
-export type BodyRead = { readonly body: Buffer } | { readonly failed: "body_too_large" | "body_timeout" | "body_aborted" };
-
-/**
- * Reads at most `limit` bytes within `timeoutMs`; on failure it stops reading and keeps nothing.
- * Internal: the verifier and the test WMS share it; not exported from the package root.
- */
-export function readBody(request: IncomingMessage, limit: number, timeoutMs: number): Promise<BodyRead> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    const finish = (read: BodyRead): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      request.off("data", onData).off("end", onEnd).off("error", onGone).off("close", onClose);
-      if ("failed" in read) {
-        chunks.length = 0;
-        request.pause();
-      }
-      resolve(read);
-    };
-    const timer = setTimeout(() => finish({ failed: "body_timeout" }), timeoutMs);
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > limit) finish({ failed: "body_too_large" });
-      else chunks.push(chunk);
-    };
-    const onEnd = (): void => finish({ body: Buffer.concat(chunks, size) });
-    const onGone = (): void => finish({ failed: "body_aborted" });
-    const onClose = (): void => {
-      if (!request.complete) finish({ failed: "body_aborted" });
-    };
-    request.on("data", onData).on("end", onEnd).on("error", onGone).on("close", onClose);
-  });
 }
 
 function header(headers: WebhookHeaders, name: string): string | undefined {

@@ -1,4 +1,5 @@
 // Sending outbound requests (staging, block, unblock) to a WMS over HTTP, with retries.
+import { boundedText, preview } from "@millwright/adapter-kit";
 import { toTraceHeaders } from "@millwright/events";
 import { context as contextApi, SpanKind, SpanStatusCode, trace, type Context } from "@opentelemetry/api";
 import { ResultAsync, errAsync, okAsync } from "neverthrow";
@@ -36,13 +37,6 @@ export interface SendWmsRequestOptions {
 }
 
 const MAX_REDIRECTS = 5;
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-
-/** Text from the WMS as an error shows it: at most `max` characters, control characters escaped. */
-function bounded(text: string, max: number): string {
-  const printable = text.slice(0, max * 6 + 1).replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-  return printable.length > max ? `${printable.slice(0, max - 1)}…` : printable;
-}
 
 /**
  * POSTs with redirects handled here rather than by fetch, which would send the body and headers
@@ -64,7 +58,7 @@ async function postOnce(
     } catch {
       next = undefined;
     }
-    const shown = location === null ? "no Location" : `Location ${JSON.stringify(bounded(location, 120))}`;
+    const shown = location === null ? "no Location" : `Location ${preview(location, 120)}`;
     const refuse = (why: string): { status: number; text: string; refused: string } => ({ status: r.status, text: "", refused: `POST ${request.url} answered ${r.status} (${shown}); ${why}` });
     if (!request.followSameOrigin) return refuse("redirects are not followed unless followSameOriginRedirects is set");
     if (next === undefined || next.origin !== target.origin) return refuse("a redirect to another origin is never followed");
@@ -111,7 +105,7 @@ export function sendWmsRequest(request: WmsRequest, options: SendWmsRequestOptio
       .andThen(({ status, text, refused }) => {
         if (refused !== undefined) return errAsync<number, WmsClientError>({ code: "rejected", status, message: refused, body: "" });
         if (status >= 200 && status < 300) return okAsync(status);
-        if (status < 500) return errAsync<number, WmsClientError>({ code: "rejected", status, message: `POST ${options.url} answered ${status}`, body: bounded(text, 1000) });
+        if (status < 500) return errAsync<number, WmsClientError>({ code: "rejected", status, message: `POST ${options.url} answered ${status}`, body: boundedText(text, 1000) });
         return errAsync<number, WmsClientError>({ code: "unavailable", attempts: n, status, message: `POST ${options.url} answered ${status}` });
       })
       .orElse((error) => {

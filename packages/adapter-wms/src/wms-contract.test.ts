@@ -33,11 +33,13 @@ describe("WMS events → MaterialMovement", () => {
         "code": "invalid_wms_event",
         "issues": [
           {
+            "code": "missing_property",
             "message": "/from is required but missing",
             "path": "/from",
             "rule": "required",
           },
           {
+            "code": "unknown_property",
             "message": "/colour is not a known property (unknown properties are rejected; site-specific fields go in extensions)",
             "path": "/colour",
             "rule": "additionalProperties: false",
@@ -70,7 +72,7 @@ describe("outbound requests", () => {
 
   it("does not stage an order that is not released", () => {
     expect(createStagingRequest({ ...releasedOrder, status: "planned" }, { destination: line, requestedAt: "2026-03-02T05:00:00+01:00" })._unsafeUnwrapErr().message).toMatchInlineSnapshot(
-      `"/status: "planned" (only released or in_progress orders are staged)"`,
+      `"/status has value "planned": only released or in_progress orders are staged"`,
     );
   });
 

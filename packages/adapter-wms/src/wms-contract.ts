@@ -9,102 +9,58 @@ import {
   type MaterialMovement,
   type MaterialRef,
   type ModelError,
-  type OrderRef,
   type QualityHold,
-  type Quantity,
-  type Reason,
-  type SiteRef,
   type StockLocation,
   type StockType,
+  type WmsEvent,
+  type WmsLocation,
+  type WmsRequestByType,
+  type WmsRequestVariant,
   type WorkOrder,
 } from "@millwright/model";
+import { issue, type Issue } from "@millwright/adapter-kit";
 import { err, ok, type Result } from "neverthrow";
 
-/** A place in a warehouse (schemas/wms/wms-location.schema.json). */
-export interface WmsLocation {
-  readonly site: SiteRef;
-  readonly storageLocation?: string;
-  readonly warehouse?: string;
-  readonly bin?: string;
-}
+// The WMS contract's types are generated from schemas/wms/ by @millwright/model; this package uses
+// them as they are. `WmsRequest` is the schema's flat shape (every property optional but the three
+// every request has); `WmsRequestVariant` is the same contract narrowed by `type`, which is what
+// the validator proves and what code that builds or reads one request wants.
+export type { WmsEvent, WmsLocation, WmsRequest, WmsRequestVariant } from "@millwright/model";
 
-/** What a WMS event reports. */
-export type WmsEventType =
-  | "receipt"
-  | "putaway"
-  | "pick"
-  | "stage_to_line"
-  | "return_from_line"
-  | "transfer"
-  | "stock_status_change"
-  | "cycle_count_adjustment";
+/**
+ * What a WMS event reports.
+ *
+ * @example
+ * const type: WmsEventType = "stage_to_line";
+ */
+export type WmsEventType = WmsEvent["type"];
 
-/** One confirmed stock movement in the generic WMS contract (schemas/wms/wms-event.schema.json). */
-export interface WmsEvent {
-  readonly eventId: string;
-  readonly type: WmsEventType;
-  readonly occurredAt: string;
-  readonly material: MaterialRef;
-  readonly batchId?: string;
-  readonly quantity: Quantity;
-  readonly from?: WmsLocation;
-  readonly to?: WmsLocation;
-  readonly at?: WmsLocation;
-  readonly stockType?: StockType;
-  readonly fromStockType?: StockType;
-  readonly toStockType?: StockType;
-  readonly direction?: "increase" | "decrease";
-  readonly order?: OrderRef;
-  readonly stagingRequestId?: string;
-  readonly handlingUnit?: string;
-  readonly reason?: Reason;
-}
+/**
+ * Stage a released work order's components at the line (schemas/wms/wms-request.schema.json).
+ *
+ * @example
+ * const request: StagingRequest = createStagingRequest(order, options)._unsafeUnwrap();
+ */
+export type StagingRequest = WmsRequestByType["staging_request"];
 
-/** One component to stage. */
-export interface StagingLine {
-  readonly lineId: string;
-  readonly material: MaterialRef;
-  readonly batchId?: string;
-  readonly quantity: Quantity;
-  readonly source?: WmsLocation;
-}
+/**
+ * One component to stage.
+ *
+ * @example
+ * const [line]: readonly StagingLine[] = request.lines;
+ */
+export type StagingLine = StagingRequest["lines"][number];
 
-/** Stage a released work order's components at the line (schemas/wms/wms-request.schema.json). */
-export interface StagingRequest {
-  readonly requestId: string;
-  readonly type: "staging_request";
-  readonly requestedAt: string;
-  readonly order: OrderRef;
-  readonly destination: WmsLocation;
-  readonly requiredBy?: string;
-  readonly lines: readonly [StagingLine, ...StagingLine[]];
-}
+/**
+ * Keep stock of a quality hold from use (block) or release it (unblock).
+ *
+ * @example
+ * const request: HoldRequest = toHoldRequest(hold)._unsafeUnwrap();
+ */
+export type HoldRequest = WmsRequestByType["block" | "unblock"];
 
-/** Keep stock of a quality hold from use (block) or release it (unblock). */
-export interface HoldRequest {
-  readonly requestId: string;
-  readonly type: "block" | "unblock";
-  readonly requestedAt: string;
-  readonly holdId: string;
-  readonly material: MaterialRef;
-  readonly batchId?: string;
-  readonly location?: WmsLocation;
-  readonly quantity?: Quantity;
-  readonly reason?: Reason;
-}
-
-/** An outbound request to a WMS. */
-export type WmsRequest = StagingRequest | HoldRequest;
-
-/** One way a value breaks the contract. */
-export interface WmsContractIssue {
-  /** JSON Pointer into the checked value. */
-  readonly path: string;
-  readonly message: string;
-  /** The schema keyword and its argument. */
-  readonly rule: string;
-  readonly value?: unknown;
-}
+/** One way a value breaks the contract: the adapter kit's issue, with the model's code and the schema keyword and its argument as the rule. */
+export type WmsContractIssue = Issue<ModelError["issues"][number]["code"]>;
 
 /** Why a value is not a valid WMS event or request. */
 export interface WmsContractError {
@@ -113,13 +69,8 @@ export interface WmsContractError {
   readonly issues: readonly WmsContractIssue[];
 }
 
-/** Why no outbound request can be built. */
-export interface WmsRequestError {
-  readonly code: "order_not_released" | "nothing_to_stage" | "no_stock_effect" | "invalid_quantity";
-  readonly path: string;
-  readonly message: string;
-  readonly value?: unknown;
-}
+/** Why no outbound request can be built: the adapter kit's issue, its path a JSON Pointer into the canonical record. */
+export type WmsRequestError = Issue<"order_not_released" | "nothing_to_stage" | "no_stock_effect" | "invalid_quantity">;
 
 /**
  * Reads the value at an RFC 6901 JSON Pointer.
@@ -143,7 +94,7 @@ export function valueAt(input: unknown, pointer: string): unknown {
 
 /** The model's issues, in this package's error shape. */
 function contractError(error: ModelError, code: WmsContractError["code"]): WmsContractError {
-  const issues = error.issues.map((i) => ({ path: i.path, message: i.message, rule: i.rule, ...(i.value !== undefined ? { value: i.value } : {}) }));
+  const issues: readonly WmsContractIssue[] = error.issues;
   const what = code === "invalid_wms_event" ? "WMS event" : "WMS request";
   return { code, message: `not a valid ${what}: ${issues.slice(0, 3).map((i) => i.message).join("; ")}`, issues };
 }
@@ -158,7 +109,7 @@ function contractError(error: ModelError, code: WmsContractError["code"]): WmsCo
  */
 export function parseWmsEvent(input: unknown): Result<WmsEvent, WmsContractError> {
   // The contract's schema lives in schemas/wms/ and is compiled by @millwright/model's generator.
-  return parseWmsEventContract(input).map((e) => e as unknown as WmsEvent).mapErr((e) => contractError(e, "invalid_wms_event"));
+  return parseWmsEventContract(input).mapErr((e) => contractError(e, "invalid_wms_event"));
 }
 
 /**
@@ -169,8 +120,8 @@ export function parseWmsEvent(input: unknown): Result<WmsEvent, WmsContractError
  * @example
  * const request = parseWmsRequest(JSON.parse(body));
  */
-export function parseWmsRequest(input: unknown): Result<WmsRequest, WmsContractError> {
-  return parseWmsRequestContract(input).map((r) => r as unknown as WmsRequest).mapErr((e) => contractError(e, "invalid_wms_request"));
+export function parseWmsRequest(input: unknown): Result<WmsRequestVariant, WmsContractError> {
+  return parseWmsRequestContract(input).mapErr((e) => contractError(e, "invalid_wms_request"));
 }
 
 function stocked(place: WmsLocation, stockType: StockType): StockLocation {
@@ -253,7 +204,7 @@ export function createStagingRequest(
   options: { readonly destination: WmsLocation; readonly requestedAt: string },
 ): Result<StagingRequest, WmsRequestError> {
   if (order.status !== "released" && order.status !== "in_progress") {
-    return err({ code: "order_not_released", path: "/status", message: `/status: ${JSON.stringify(order.status)} (only released or in_progress orders are staged)`, value: order.status });
+    return err(issue("order_not_released", "/status", order.status, "only released or in_progress orders are staged"));
   }
   const lines: StagingLine[] = [];
   for (const [i, c] of order.components.entries()) {
@@ -261,7 +212,7 @@ export function createStagingRequest(
     let quantity = c.requiredQuantity;
     if (c.withdrawnQuantity !== undefined) {
       const rest = subtractQuantities(c.requiredQuantity, c.withdrawnQuantity);
-      if (rest.isErr()) return err({ code: "invalid_quantity", path: `/components/${i}/withdrawnQuantity`, message: `/components/${i}/withdrawnQuantity: ${rest.error.message}`, value: c.withdrawnQuantity });
+      if (rest.isErr()) return err(issue("invalid_quantity", `/components/${i}/withdrawnQuantity`, c.withdrawnQuantity, rest.error.message));
       quantity = rest.value;
     }
     const positive = compareQuantities(quantity, { value: "0", unit: quantity.unit });
@@ -277,7 +228,7 @@ export function createStagingRequest(
   }
   const [first, ...rest] = lines;
   if (first === undefined) {
-    return err({ code: "nothing_to_stage", path: "/components", message: "/components: every component is finally issued or fully withdrawn" });
+    return err(issue("nothing_to_stage", "/components", undefined, "a staging request needs a component that is not finally issued nor fully withdrawn"));
   }
   const requiredBy = order.schedule?.scheduledStart ?? order.schedule?.plannedStart;
   return ok({
@@ -301,7 +252,7 @@ export function createStagingRequest(
  */
 export function toHoldRequest(hold: QualityHold): Result<HoldRequest, WmsRequestError> {
   if (hold.status !== "placed" && hold.status !== "released") {
-    return err({ code: "no_stock_effect", path: "/status", message: `/status: ${JSON.stringify(hold.status)} (only placed and released holds change what the WMS may use)`, value: hold.status });
+    return err(issue("no_stock_effect", "/status", hold.status, "only placed and released holds change what the WMS may use"));
   }
   const scope = hold.scope;
   let material: MaterialRef | undefined;
@@ -321,7 +272,7 @@ export function toHoldRequest(hold: QualityHold): Result<HoldRequest, WmsRequest
     material = scope.material;
   }
   if (material === undefined) {
-    return err({ code: "no_stock_effect", path: "/scope/material", message: "/scope: an order-scope hold without a material names no stock" });
+    return err(issue("no_stock_effect", "/scope/material", undefined, "an order-scope hold names a material, else it names no stock"));
   }
   const released = hold.status === "released";
   return ok({

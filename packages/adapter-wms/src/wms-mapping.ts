@@ -1,9 +1,10 @@
 // Declarative vendor mappings: a template whose leaves are JSONata expressions turns a vendor's
 // webhook JSON into a contract WmsEvent. The output is validated against the contract, and each
 // issue is traced back to the vendor fields its expression read.
+import type { Issue } from "@millwright/adapter-kit";
 import jsonata from "jsonata";
 import { ResultAsync, err, ok, type Result } from "neverthrow";
-import { parseWmsEvent, valueAt, type WmsEvent } from "./wms-contract.js";
+import { parseWmsEvent, valueAt, type WmsContractIssue, type WmsEvent } from "./wms-contract.js";
 
 /** A mapping template: the contract's shape, with a JSONata expression (string) or a literal at each leaf. */
 export interface MappingTemplate {
@@ -29,18 +30,18 @@ export interface VendorMapping {
   readonly leaves: readonly Leaf[];
 }
 
-/** One way a mapped event breaks the contract, pointing into the vendor payload. */
-export interface VendorMappingIssue {
-  /** JSON Pointer into the mapped output. */
-  readonly path: string;
+/**
+ * One way a template or a mapped event fails: the adapter kit's issue (its path a JSON Pointer
+ * into the mapped output), pointing also into the vendor payload. The code is `invalid_template`
+ * or `expression_failed`, or the contract's own code for an output that breaks the contract.
+ */
+export interface VendorMappingIssue extends Issue<"invalid_template" | "expression_failed" | WmsContractIssue["code"]> {
   /** JSON Pointer into the vendor payload of the field the value came from, when the expression read one. */
   readonly vendorPath?: string;
   /** The vendor's value at `vendorPath`. */
   readonly vendorValue?: unknown;
   /** The expression that produced the output field. */
   readonly expression?: string;
-  readonly message: string;
-  readonly rule: string;
 }
 
 /** Why a template could not be compiled or a payload could not be mapped. */
@@ -92,7 +93,7 @@ function compile(template: MappingTemplate, base: string, leaves: Leaf[], proble
         leaves.push({ output, expression, source: value, reads: [...reads] });
       } catch (cause) {
         const message = (cause as { message?: string }).message ?? String(cause);
-        problems.push({ path: output, expression: value, message: `${output}: the expression does not compile: ${message}`, rule: "JSONata syntax" });
+        problems.push({ code: "invalid_template", path: output, expression: value, message: `${output}: the expression does not compile: ${message}`, rule: "JSONata syntax" });
       }
     } else if (typeof value === "object" && value !== null && LITERAL in value) {
       leaves.push({ output, literal: (value as Record<string, unknown>)[LITERAL], reads: [] });
@@ -184,6 +185,7 @@ export function applyVendorMapping(mapping: VendorMapping, payload: unknown): Re
             message: `mapping ${mapping.name}: ${leaf.output} = ${leaf.source ?? ""} failed: ${message}`,
             issues: [
               {
+                code: "expression_failed",
                 path: leaf.output,
                 ...(vendorPath !== undefined ? { vendorPath, vendorValue: valueAt(payload, vendorPath) } : {}),
                 ...(leaf.source !== undefined ? { expression: leaf.source } : {}),
@@ -207,6 +209,7 @@ export function applyVendorMapping(mapping: VendorMapping, payload: unknown): Re
       const vendorPath = leaf?.reads[0];
       const vendor = vendorPath === undefined ? "" : ` from vendor ${vendorPath} = ${JSON.stringify(valueAt(payload, vendorPath)) ?? "(absent)"}`;
       return {
+        code: issue.code,
         path: issue.path,
         ...(vendorPath !== undefined ? { vendorPath, vendorValue: valueAt(payload, vendorPath) } : {}),
         ...(leaf?.source !== undefined ? { expression: leaf.source } : {}),

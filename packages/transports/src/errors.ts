@@ -1,3 +1,5 @@
+import { boundedText } from "@millwright/adapter-kit";
+
 /** What went wrong in a transport; discriminated on `code`. */
 export type TransportErrorCode =
   | "connect_failed"
@@ -47,8 +49,6 @@ export function describeCause(cause: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
 }
 
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-
 /**
  * Renders untrusted input for an error reply or a log line: at most `max` characters, control
  * characters shown as `\uXXXX`, and nested values summarised rather than serialised (serialising
@@ -68,19 +68,4 @@ export function previewValue(value: unknown, max = 120): string {
   else if (typeof value === "object") text = "[object]";
   else text = `[${typeof value}]`;
   return boundedText(text, max);
-}
-
-/**
- * Bounds a message built from untrusted input: at most `max` characters, control characters
- * shown as `\uXXXX`.
- *
- * @param text - the message
- * @param max - the longest result. Default 300
- * @returns the printable, bounded message
- * @example
- * boundedText("line\nbreak"); // "line\\u000abreak"
- */
-export function boundedText(text: string, max = 300): string {
-  const printable = text.slice(0, max * 6 + 1).replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-  return printable.length > max ? `${printable.slice(0, max - 1)}…` : printable;
 }

@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { boundedText, readBody } from "@millwright/adapter-kit";
 import { http as httpBinding, type CanonicalEvent, type EventError, type HttpMessage } from "@millwright/events";
 import type { Handler } from "@millwright/idempotency";
 import { err, errAsync, ok, ResultAsync, type Result } from "neverthrow";
 import { createStatsCounter, createWorkPool, delay, settleDelivery, type DeliveryOutcome, type PublishOutcome, type Publisher, type SubscribeOptions, type Subscription } from "./core.js";
-import { boundedText, describeCause, previewValue, transportError, type TransportError } from "./errors.js";
+import { describeCause, previewValue, transportError, type TransportError } from "./errors.js";
 import { checkSignatureHeader, SIGNATURE_HEADER, signWebhook, verifyWebhook } from "./signature.js";
 
 export { SIGNATURE_HEADER, signWebhook, verifyWebhook, type SignatureError } from "./signature.js";
@@ -187,43 +188,6 @@ export interface WebhookReceiver extends Subscription {
   readonly listener: (request: IncomingMessage, response: ServerResponse) => void;
 }
 
-type BodyRead = { readonly body: Buffer } | { readonly failed: "too_large" | "timeout" | "aborted" };
-
-/** Reads at most `limit` bytes within `timeoutMs`; on failure it stops reading and keeps nothing. */
-function readBody(request: IncomingMessage, limit: number, timeoutMs: number): Promise<BodyRead> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    const finish = (read: BodyRead): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      request.off("data", onData);
-      request.off("end", onEnd);
-      request.off("error", onGone);
-      request.off("close", onClose);
-      if ("failed" in read) {
-        chunks.length = 0;
-        request.pause();
-      }
-      resolve(read);
-    };
-    const timer = setTimeout(() => finish({ failed: "timeout" }), timeoutMs);
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > limit) finish({ failed: "too_large" });
-      else chunks.push(chunk);
-    };
-    const onEnd = (): void => finish({ body: Buffer.concat(chunks, size) });
-    const onGone = (): void => finish({ failed: "aborted" });
-    const onClose = (): void => {
-      if (!request.complete) finish({ failed: "aborted" });
-    };
-    request.on("data", onData).on("end", onEnd).on("error", onGone).on("close", onClose);
-  });
-}
-
 /** What an error reply shows of an error value: its code, path and rule, a bounded message and a bounded preview of the value. */
 function errorBody(error: { readonly code: string; readonly path?: string; readonly rule?: string; readonly message: string; readonly value?: unknown }): Record<string, string> {
   return {
@@ -328,8 +292,8 @@ export function createWebhookReceiver<TTx>(options: WebhookReceiverOptions<TTx>,
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const read = await readBody(request, limit, bodyTimeoutMs);
     if ("failed" in read) {
-      if (read.failed === "too_large") return reply(response, 413, { code: "body_too_large", message: `the body exceeds ${limit} bytes` }, CLOSE);
-      if (read.failed === "timeout") return reply(response, 408, { code: "body_timeout", message: `the body did not arrive within ${bodyTimeoutMs} ms` }, CLOSE);
+      if (read.failed === "body_too_large") return reply(response, 413, { code: "body_too_large", message: `the body exceeds ${limit} bytes` }, CLOSE);
+      if (read.failed === "body_timeout") return reply(response, 408, { code: "body_timeout", message: `the body did not arrive within ${bodyTimeoutMs} ms` }, CLOSE);
       return;
     }
     const body = read.body;

@@ -1,18 +1,5 @@
 // Public API of @millwright/transports. Explicit named exports only: what is not listed here is internal.
 // Each transport is a subpath: ./http (node:http, no dependency), ./mqtt (mqtt), ./nats (@nats-io/*).
-export {
-  createStatsCounter,
-  createWorkPool,
-  settleDelivery,
-  type DeliveryInfo,
-  type DeliveryOutcome,
-  type PublishOutcome,
-  type Publisher,
-  type StatsCounter,
-  type SubscribeOptions,
-  type Subscription,
-  type SubscriptionStats,
-  type WorkPool,
-} from "./core.js";
+export type { DeliveryInfo, DeliveryOutcome, PublishOutcome, Publisher, SubscribeOptions, Subscription, SubscriptionStats } from "./core.js";
 export { transportError, type TransportError, type TransportErrorCode } from "./errors.js";
 export { SIGNATURE_HEADER, signWebhook, verifyWebhook, type SignatureError } from "./signature.js";

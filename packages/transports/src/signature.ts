@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { boundedText } from "@millwright/adapter-kit";
 import { err, ok, type Result } from "neverthrow";
-import { boundedText } from "./errors.js";
 
 /** The header that carries a webhook's signature: `t=<unix seconds>,n=<nonce>,v1=<hex HMAC-SHA256>`. */
 export const SIGNATURE_HEADER = "millwright-signature";

@@ -15,7 +15,7 @@ export interface FunctionImportStore {
 }
 
 /** One detail of an OData error: what, and where in the call. */
-export interface FunctionImportErrorDetail {
+interface FunctionImportErrorDetail {
   readonly code: string;
   readonly message: string;
   readonly target?: string;
