@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `pnpm test`: everything that decides whether a change is good, in the order that fails fastest.
-#   generate drift check -> build -> type checks -> unit and integration tests -> package checks
+#   generate drift check -> build -> API reports -> type checks -> unused code -> unit and integration
+#   tests -> package checks
 #   -> built packages in plain Node (ESM and CJS) -> bench gate -> the tests again on Node 24.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,9 +29,15 @@ node --conditions=@millwright/source --import tsx packages/cli/src/cli.ts diff c
 step "build: every package, ESM + CJS + types"
 turbo run build --output-logs=errors-only
 
+step "API reports: every entry point's public API matches its committed packages/*/api/*.api.md"
+tsx tooling/api-report/main.ts --check
+
 step "type checks"
 turbo run typecheck --output-logs=errors-only
 tsc -p tsconfig.json --noEmit
+
+step "unused files, exports and dependencies (knip)"
+knip --no-progress
 
 step "tests (unit, property, integration, type tests) on $(node --version)"
 vitest run

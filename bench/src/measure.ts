@@ -1,5 +1,5 @@
 /** A timed operation: how many iterations ran and how long they took. */
-export interface Sample {
+interface Sample {
   readonly iterations: number;
   readonly ms: number;
 }
@@ -33,7 +33,7 @@ export function compare(
   return Object.fromEntries(names.map((n) => [n, median(samples[n]!)]));
 }
 
-export function median(values: readonly number[]): number {
+function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 0 ? (sorted[mid - 1]! + sorted[mid]!) / 2 : sorted[mid]!;

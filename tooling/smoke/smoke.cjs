@@ -22,3 +22,18 @@ const created = events.createEvent({
 const message = events.http.binary(created);
 assert.equal(events.http.toEvent(message)._unsafeUnwrap().id, created.id);
 console.log(`smoke CJS events ok on ${process.version}`);
+
+// SQLite through the built CommonJS package, with every driver this Node can load.
+const sqlite = require(join(__dirname, "../../packages/idempotency/dist/sqlite.cjs"));
+const { mkdtempSync } = require("node:fs");
+const { tmpdir } = require("node:os");
+const sqliteDir = mkdtempSync(join(tmpdir(), "millwright-smoke-cjs-"));
+const drivers = sqlite.findSqliteDrivers();
+assert.ok(drivers.length > 0, "no SQLite driver loads");
+for (const driver of drivers) {
+  const db = sqlite.openSqliteDatabase(join(sqliteDir, `smoke-${driver.replace(":", "-")}.sqlite`), { driver })._unsafeUnwrap();
+  db.exec("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (42)");
+  assert.equal(db.prepare("SELECT x FROM t").get().x, 42);
+  db.close();
+}
+console.log(`smoke CJS sqlite ok on ${process.version} (${drivers.join(", ")})`);

@@ -39,3 +39,16 @@ const bin = new URL("../../packages/cli/dist/cli.js", import.meta.url).pathname;
 const output = execFileSync(process.execPath, [bin, "validate", `${dir}/events.ndjson`], { encoding: "utf8" });
 assert.equal(output.trim(), "2 records: 2 valid, 0 invalid");
 console.log(`smoke CLI ok on ${process.version}`);
+
+// SQLite through the built ESM package, with every driver this Node can load: the optional peer is
+// loaded with a require made for the package (a bundler shim once broke this in ESM only).
+const sqlite = await import(new URL("dist/sqlite.js", resolveFrom("idempotency")));
+const drivers = sqlite.findSqliteDrivers();
+assert.ok(drivers.length > 0, "no SQLite driver loads");
+for (const driver of drivers) {
+  const db = sqlite.openSqliteDatabase(`${dir}/smoke-${driver.replace(":", "-")}.sqlite`, { driver })._unsafeUnwrap();
+  db.exec("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (42)");
+  assert.equal(db.prepare("SELECT x FROM t").get().x, 42);
+  db.close();
+}
+console.log(`smoke ESM sqlite ok on ${process.version} (${drivers.join(", ")})`);

@@ -3,7 +3,7 @@
 // better-sqlite3 there when its addon loads).
 import { findSqliteDrivers, openSqliteDatabase, type OpenedSqliteDatabase, type SqliteDriverName } from "@millwright/idempotency/sqlite";
 
-export type TestDb = OpenedSqliteDatabase;
+type TestDb = OpenedSqliteDatabase;
 
 export interface SqliteDriver {
   readonly name: string;

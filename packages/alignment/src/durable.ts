@@ -223,7 +223,7 @@ export function parseKeyState(row: { readonly operation: string; readonly rule: 
  * @example
  * parseTombstone({ operation: "postgres.load", rule: "workorder-started", key: "1000123", closedAtMs: "1772431200000" });
  */
-export function parseTombstone(row: { readonly operation: string; readonly rule: string; readonly key: string; readonly closedAtMs: unknown }): Result<Tombstone, StateCorruptError> {
+function parseTombstone(row: { readonly operation: string; readonly rule: string; readonly key: string; readonly closedAtMs: unknown }): Result<Tombstone, StateCorruptError> {
   const { operation, rule, key, closedAtMs } = row;
   const ms = typeof closedAtMs === "number" ? closedAtMs : typeof closedAtMs === "bigint" || typeof closedAtMs === "string" ? Number(closedAtMs) : Number.NaN;
   if (!Number.isFinite(ms)) {

@@ -2,16 +2,7 @@
 export { defineRule, type AlignmentRule, type Observation, type ObservationRole } from "./rule.js";
 export type { BreachedFinding, BreachReason, Evidence, Finding, Resolution, ResolvedFinding } from "./finding.js";
 export type { AlignmentError } from "./errors.js";
-export {
-  compareObserved,
-  judgeKey,
-  labelsOf,
-  signedDifference,
-  type KeyState,
-  type ObservedEvent,
-  type QuantityCheck,
-  type Verdict,
-} from "./judge.js";
+export type { KeyState, ObservedEvent } from "./judge.js";
 export { createMemoryStore, type AlignmentStore } from "./store.js";
 export { createEngine, type AlignmentEngine, type EngineOptions, type IngestOutcome, type RuleOutcomes } from "./engine.js";
 export {
@@ -28,7 +19,9 @@ export {
   type BuiltInRuleOptions,
   type ConfirmationOptions,
   type DeadlineOptions,
+  type HoldOptions,
   type MovementOptions,
+  type StartOptions,
   type SystemClassifier,
   type SystemOptions,
   type SystemRole,
@@ -40,26 +33,20 @@ export {
   type AddOutcome,
   type AlignmentReport,
   type BuildReportInput,
-  type OrderTimeline,
-  type RejectedEvent,
   type ReportBuilder,
   type ReportError,
-  type ReportEventCounts,
   type ReportFinding,
   type ReportOptions,
   type ReportStatus,
-  type ReportTimelines,
   type RuleSummary,
-  type TimelineDue,
-  type TimelineEvent,
 } from "./report/report.js";
+export type { RejectedEvent, ReportEventCounts } from "./report/counts.js";
+export type { OrderTimeline, ReportTimelines, TimelineDue, TimelineEvent } from "./report/timelines.js";
 export { renderReportText, type TextReportOptions } from "./report/text.js";
 export { renderReportHtml, type HtmlReportOptions } from "./report/html.js";
 export { formatDuration, formatTime, shortType, systemOf, type SystemLabel } from "./report/format.js";
 export {
   openDurableStore,
-  parseKeyState,
-  serializeKeyState,
   type AlignmentBackend,
   type AlignmentChanges,
   type AlignmentSnapshot,

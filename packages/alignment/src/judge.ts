@@ -35,7 +35,7 @@ export interface KeyState {
 }
 
 /** The quantity comparison of a fulfilled quantity rule. */
-export type QuantityCheck =
+type QuantityCheck =
   | { readonly ok: true; readonly difference: string; readonly unit: string; readonly withinTolerance: boolean }
   | { readonly ok: false; readonly detail: string };
 

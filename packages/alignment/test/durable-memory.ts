@@ -2,7 +2,8 @@
 // same serialization as the SQL backends) and, like the test databases, rejects the rule
 // `poison` in the middle of a batch, leaving nothing of that batch behind.
 import { err, ok } from "neverthrow";
-import { parseKeyState, serializeKeyState, type AlignmentBackend, type AlignmentStoreError, type KeyState, type Tombstone } from "../src/index.js";
+import { parseKeyState, serializeKeyState } from "../src/durable.js";
+import type { AlignmentBackend, AlignmentStoreError, KeyState, Tombstone } from "../src/index.js";
 
 /** The "database" a memory backend writes to; it outlives the backends opened over it. */
 export interface MemoryDatabase {

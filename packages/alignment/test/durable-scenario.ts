@@ -6,13 +6,13 @@ import { expect } from "vitest";
 import { builtInRules, createEngine, openDurableStore, type AlignmentBackend, type AlignmentStore, type Finding } from "../src/index.js";
 import { completed, confirmed, counted, holdEnded, holdPlaced, MINUTE, released, started, T0 } from "./fixtures.js";
 
-export const scenarioRules = builtInRules({
+const scenarioRules = builtInRules({
   workOrderStarted: { deadlineMs: 120 * MINUTE },
   productionConfirmed: { deadlineMs: 60 * MINUTE, tolerance: "5" },
   qualityHoldClosed: { deadlineMs: 180 * MINUTE },
 });
 /** The final evaluation time, well after every event. */
-export const END = T0 + 2000 * MINUTE;
+const END = T0 + 2000 * MINUTE;
 
 const offset = fc.option(fc.integer({ min: 0, max: 600 }), { nil: undefined });
 const orderStory = fc.record({
@@ -49,7 +49,7 @@ export const scenarioLog: fc.Arbitrary<readonly CanonicalEvent[]> = fc
   });
 
 /** What can happen at a flush boundary. */
-export type BoundaryFate = "ok" | "crash-before-flush" | "flush-fails" | "crash-after-flush";
+type BoundaryFate = "ok" | "crash-before-flush" | "flush-fails" | "crash-after-flush";
 
 /** Where a run crashes: a tape of numbers 0–99 read one per event and one per boundary. */
 export interface CrashPlan {
@@ -102,7 +102,7 @@ export interface RunOutcome {
  * @param every - evaluate every `every` events
  * @returns the findings as JSON and the engine's store
  */
-export function referenceRun(log: readonly CanonicalEvent[], every: number): { findings: string[]; store: AlignmentStore } {
+function referenceRun(log: readonly CanonicalEvent[], every: number): { findings: string[]; store: AlignmentStore } {
   const engine = createEngine({ rules: scenarioRules });
   const at = clocks(log);
   const findings: string[] = [];

@@ -12,7 +12,7 @@ import { parseEventData, type WorkOrder } from "@millwright/model";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
 import { CloudEvent } from "cloudevents";
-import { createEvent, parseEvent, serializeEvent } from "../src/index.js";
+import { createEvent, ingestEvent, parseEvent, serializeEvent } from "../src/index.js";
 
 const ROOT = join(import.meta.dirname, "..", "..", "..");
 const SCHEMAS = join(ROOT, "schemas");
@@ -42,10 +42,9 @@ function bare(): void {
   sink += JSON.stringify(JSON.parse(text)).length;
 }
 
+/** Fact text to validated event text: parse, repeat check, data validation, envelope, text. */
 function ours(): void {
-  const data = JSON.parse(text) as WorkOrder;
-  const event = createEvent({ type: TYPE, source: SOURCE, data, time: TIME })._unsafeUnwrap();
-  sink += serializeEvent(event).length;
+  sink += ingestEvent({ type: TYPE, source: SOURCE, data: text, time: TIME })._unsafeUnwrap().text.length;
 }
 
 function sdk(): void {
@@ -148,7 +147,7 @@ const parse = compare({ parseBare, parseOurs });
 const rows: [string, string, string, string][] = [
   ["ingest: ours / bare JSON.parse+stringify", `${(ingest["ours"]! / 1000).toFixed(2)} µs / ${(ingest["bare"]! / 1000).toFixed(2)} µs`, (ingest["ours"]! / ingest["bare"]!).toFixed(2) + "×", "≤ 1.40×"],
   ["ingest: throughput ours / cloudevents SDK", `${(ingest["sdk"]! / 1000).toFixed(2)} µs (sdk)`, (ingest["sdk"]! / ingest["ours"]!).toFixed(2) + "×", "≥ 1.50×"],
-  ["parseEvent / JSON.parse + data validator", `${(parse["parseOurs"]! / 1000).toFixed(2)} µs / ${(parse["parseBare"]! / 1000).toFixed(2)} µs`, (parse["parseOurs"]! / parse["parseBare"]!).toFixed(2) + "×", "≤ 1.50×"],
+  ["parseEvent / JSON.parse + data validator", `${(parse["parseOurs"]! / 1000).toFixed(2)} µs / ${(parse["parseBare"]! / 1000).toFixed(2)} µs`, (parse["parseOurs"]! / parse["parseBare"]!).toFixed(2) + "×", "≤ 1.30×"],
   ["heap: 100k events / 100k payloads", `${(heap.events / 2 ** 20).toFixed(1)} MiB / ${(heap.payloads / 2 ** 20).toFixed(1)} MiB`, (heap.events / heap.payloads).toFixed(2) + "×", "≤ 1.25×"],
 ];
 console.log(`payload: ${text.length} bytes of JSON (WorkOrder); Node ${process.version}`);

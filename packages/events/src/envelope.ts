@@ -9,7 +9,7 @@ import {
 } from "@millwright/model";
 import { err, ok, type Result } from "neverthrow";
 import { attributeError, dataError, type EventError } from "./errors.js";
-import { scanError, scanJsonText } from "./json-scan.js";
+import { findRepeat, scanError } from "./json-scan.js";
 import {
   forbiddenCharacterAt,
   isAbsoluteUri,
@@ -293,6 +293,63 @@ export function checkAttributes(raw: Readonly<Record<string, unknown>>, options:
   return ok({ id, source, type, subject, time, datacontenttype, dataschema, partitionkey, sequence, traceparent, tracestate, extensions });
 }
 
+/** What {@link createEvent} puts into an envelope: the caller's values and those derived from valid data. */
+export interface CreatedValues {
+  /** The caller's id, or undefined when the id is derived (a UUID, valid by construction). */
+  readonly id: unknown;
+  readonly derivedId: string;
+  readonly source: unknown;
+  readonly type: EventType;
+  readonly subject: unknown;
+  readonly time: unknown;
+  readonly derived: DerivedAttributes;
+  readonly traceparent: unknown;
+  readonly tracestate: unknown;
+}
+
+const isPresent = (value: unknown): boolean => value !== undefined && value !== null;
+
+/**
+ * The attributes of an event {@link createEvent} builds without extensions, when every one of
+ * them is valid; undefined when any one may not be, and then {@link checkAttributes} must judge
+ * (and name the rule broken). It skips what `createEvent` makes itself and cannot be wrong:
+ * `specversion`, a derived `id` (a UUID), the catalog `type` and `dataschema`, the
+ * `datacontenttype` and the `sequence` of a valid revision. What comes from the caller or from
+ * the data (`source`, `time`, `subject`, `partitionkey`, an explicit `id`, trace context) gets
+ * the same checks as in `checkAttributes`.
+ */
+export function checkCreatedAttributes(v: CreatedValues): CheckedAttributes | undefined {
+  const { source, subject, time, traceparent, tracestate, derived } = v;
+  const id = v.id === undefined ? v.derivedId : v.id;
+  if (typeof id !== "string" || (v.id !== undefined && checkString(id, "", true) !== undefined)) return undefined;
+  if (typeof source !== "string" || checkString(source, "", true) !== undefined || !cachedUri(source, false)) return undefined;
+  if (typeof subject !== "string" || checkString(subject, "", true) !== undefined) return undefined;
+  if (typeof time !== "string" || checkString(time, "", true) !== undefined || !isTimestamp(time)) return undefined;
+  if (checkString(derived.partitionkey, "", true) !== undefined) return undefined;
+  if (derived.sequence.length === 0 || !cachedUri(derived.dataschema, true)) return undefined;
+  if (isPresent(traceparent)) {
+    if (typeof traceparent !== "string" || checkString(traceparent, "", true) !== undefined || "problem" in readTraceparent(traceparent)) return undefined;
+  }
+  if (isPresent(tracestate)) {
+    if (!isPresent(traceparent) || typeof tracestate !== "string" || checkString(tracestate, "", false) !== undefined) return undefined;
+    if (tracestateProblem(tracestate) !== undefined) return undefined;
+  }
+  return {
+    id,
+    source,
+    type: v.type,
+    subject,
+    time,
+    datacontenttype: "application/json",
+    dataschema: derived.dataschema,
+    partitionkey: derived.partitionkey,
+    sequence: derived.sequence,
+    traceparent: isPresent(traceparent) ? (traceparent as string) : undefined,
+    tracestate: isPresent(tracestate) ? (tracestate as string) : undefined,
+    extensions: undefined,
+  };
+}
+
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** Decodes UTF-8 bytes, rejecting invalid sequences. */
@@ -317,7 +374,7 @@ export function readJsonData(body: string | Uint8Array, path: string): Result<un
   } catch (cause) {
     return err(attributeError("unreadable_input", path, `is JSON text (${cause instanceof Error ? cause.message : String(cause)})`));
   }
-  const finding = scanJsonText(text, 0);
+  const finding = findRepeat(text, value, 0);
   return finding === undefined ? ok(value) : err(scanError(finding, path));
 }
 

@@ -68,7 +68,7 @@ export interface EventDataError {
 export type EventError = EventAttributeError | EventDataError;
 
 /** Renders a value for a message: JSON when short, cut with an ellipsis when long. */
-export function preview(value: unknown): string {
+function preview(value: unknown): string {
   let text: string;
   try {
     text = JSON.stringify(value) ?? String(value);

@@ -26,7 +26,7 @@ export interface ScanFinding {
 /** The longest pointer a finding carries; longer ones are cut back to an ancestor. */
 export const MAX_POINTER = 1024;
 /** The longest member name a finding carries. */
-export const MAX_NAME = 64;
+const MAX_NAME = 64;
 // Up to this many members an object is checked by comparing names pairwise in the text; past it,
 // by a Set, so that a hostile object of many members stays linear.
 const LINEAR_LIMIT = 16;
@@ -41,7 +41,7 @@ function isNumberChar(c: number): boolean {
 }
 
 /** Cuts a name for an error value, without splitting a surrogate pair. */
-export function boundedName(name: string): string {
+function boundedName(name: string): string {
   if (name.length <= MAX_NAME) return name;
   const end = MAX_NAME - 3;
   const cut = name.charCodeAt(end - 1) >= 0xd800 && name.charCodeAt(end - 1) <= 0xdbff ? end - 1 : end;
@@ -53,7 +53,7 @@ export function boundedName(name: string): string {
  * {@link MAX_POINTER} is cut back to the longest ancestor that fits, so an error never carries
  * unbounded input; the cut pointer still names an ancestor of the offending member.
  */
-export function boundedPointer(segments: readonly string[]): string {
+function boundedPointer(segments: readonly string[]): string {
   let path = "";
   for (const segment of segments) {
     const next = `${path}/${segment.replace(/~/g, "~0").replace(/\//g, "~1")}`;
@@ -308,4 +308,281 @@ export function scanError(finding: ScanFinding, prefix: string): EventAttributeE
     case "number":
       return attributeError("invalid_attribute_type", path, "an Integer is written without fraction or exponent", boundedName(finding.value));
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fast path: the same verdict from one light pass over the text and a count of the parsed keys.
+//
+// JSON.parse keeps one member per distinct name (compared after unescaping, as the scan compares
+// them), so the parsed value has exactly as many own keys as the text has member names when no
+// object repeats a name, and fewer when one does: a repeat drops at least its own name, and the
+// value it drops can only take more names away. Counting names in the text needs no name stored
+// and no depth tracked: a member name is the one string that is followed by `:`. The full scan
+// runs only when the counts differ (it then finds the repeat, its path and its name exactly as
+// before), when the counts cannot be trusted, or when an event has a number attribute (whose
+// literal the parsed value cannot show).
+// ---------------------------------------------------------------------------------------------
+
+const COLON = 58;
+// Past this nesting the key count gives up (the full scan is iterative and takes over).
+const MAX_COUNT_DEPTH = 256;
+
+/** Whether the parsed keys can be counted with `for…in`: nothing enumerable is inherited from Object.prototype. */
+function plainPrototype(): boolean {
+  for (const _ in Object.prototype) return false;
+  return true;
+}
+
+/** Own keys of every object in a parsed JSON value, or -1 past {@link MAX_COUNT_DEPTH}. */
+function countKeys(value: unknown, depth: number): number {
+  if (depth > MAX_COUNT_DEPTH) return -1;
+  let count = 0;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item === "object" && item !== null) {
+        const inner = countKeys(item, depth + 1);
+        if (inner < 0) return -1;
+        count += inner;
+      }
+    }
+    return count;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    count++;
+    const item = record[key];
+    if (typeof item === "object" && item !== null) {
+      const inner = countKeys(item, depth + 1);
+      if (inner < 0) return -1;
+      count += inner;
+    }
+  }
+  return count;
+}
+
+/** The number of own keys in every object of a value JSON.parse returned, or -1 when they cannot be counted. */
+export function parsedKeyCount(value: unknown): number {
+  if (typeof value !== "object" || value === null) return 0;
+  return plainPrototype() ? countKeys(value, 1) : -1;
+}
+
+/** The end of the string whose opening quote is at `open` (the index of its closing quote), or -1. */
+function stringEnd(text: string, open: number, backslash: number): number {
+  let j = text.indexOf('"', open + 1);
+  while (backslash < j) {
+    // An escape inside the string: this quote may be escaped.
+    let k = j - 1;
+    while (text.charCodeAt(k) === BACKSLASH) k--;
+    if ((j - 1 - k) % 2 === 0) break;
+    j = text.indexOf('"', j + 1);
+  }
+  return j;
+}
+
+/**
+ * The number of member names in JSON text that `JSON.parse` accepted, at every depth, or -1 if
+ * the text turns out not to be JSON. Outside strings it steps over characters (structure is
+ * dense); a string is skipped with `indexOf`, and a string followed by `:` is a member name.
+ */
+export function countMemberNames(text: string): number {
+  const n = text.length;
+  let names = 0;
+  let backslash = -1;
+  let i = 0;
+  while (i < n) {
+    if (text.charCodeAt(i) !== QUOTE) {
+      i++;
+      continue;
+    }
+    if (backslash < i) backslash = nextBackslash(text, i);
+    const j = stringEnd(text, i, backslash);
+    if (j === -1) return -1;
+    let k = j + 1;
+    let c = k < n ? text.charCodeAt(k) : 0;
+    while (c === 32 || c === 10 || c === 13 || c === 9) c = ++k < n ? text.charCodeAt(k) : 0;
+    if (c === COLON) {
+      names++;
+      k++;
+    }
+    i = k;
+  }
+  return names;
+}
+
+/**
+ * The length of `JSON.stringify(value)` for a value JSON.parse made, or -1 when the value has
+ * something the proof in {@link provablyCanonical} does not cover: a number other than an integer
+ * from -9 to 99, a member name that starts with a digit, or nesting past {@link MAX_COUNT_DEPTH}.
+ * Strings count as if they needed no escapes (the caller makes sure the text has none).
+ */
+function canonicalLength(value: unknown, depth: number): number {
+  if (typeof value === "string") return value.length + 2;
+  if (typeof value === "number") {
+    if (!Number.isInteger(value) || value <= -10 || value >= 100) return -1;
+    return value < 0 || value >= 10 ? 2 : 1; // -0 is written "0"
+  }
+  if (typeof value === "boolean") return value ? 4 : 5;
+  if (value === null) return 4;
+  if (typeof value !== "object" || depth > MAX_COUNT_DEPTH) return -1;
+  let length = 2;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const inner = canonicalLength(value[i], depth + 1);
+      if (inner < 0) return -1;
+      length += inner;
+    }
+    return value.length > 0 ? length + value.length - 1 : length;
+  }
+  const record = value as Record<string, unknown>;
+  let members = 0;
+  for (const key in record) {
+    const first = key.charCodeAt(0);
+    if (first >= 48 && first <= 57) return -1;
+    const inner = canonicalLength(record[key], depth + 1);
+    if (inner < 0) return -1;
+    length += key.length + 3 + inner;
+    members++;
+  }
+  return members > 0 ? length + members - 1 : length;
+}
+
+/**
+ * Whether text is exactly `JSON.stringify` of the value JSON.parse made of it, hence has no
+ * member name repeated anywhere, proven without reading the text: by its length.
+ *
+ * Take text without a backslash, without a lone surrogate, whose numbers are integers from -9 to
+ * 99 and whose member names do not start with a digit. Each part of such text is at least as
+ * long as `JSON.stringify` writes it: a string is its characters between quotes either way (none
+ * needs an escape: a quote, a backslash or a control character could only have been written
+ * escaped); a small integer has no shorter literal ("1e1" is longer than "10"; "-0" than "0");
+ * white space only adds; and a repeated member adds its name, its value and a comma, which
+ * `JSON.parse` drops. Member order is kept, as no name is an array index. So the text is exactly
+ * as long as `JSON.stringify(value)` only when every part is written exactly that way and nothing
+ * repeats; then it is that text, byte for byte.
+ *
+ * @param text - JSON text that `JSON.parse` accepts
+ * @param value - what `JSON.parse(text)` returned (not modified since)
+ * @returns true when proven; false says nothing (the caller reads the text)
+ */
+export function provablyCanonical(text: string, value: unknown): boolean {
+  if (text.indexOf("\\") !== -1 || !plainPrototype()) return false;
+  if (!(text as unknown as { isWellFormed(): boolean }).isWellFormed()) return false;
+  return canonicalLength(value, 1) === text.length;
+}
+
+/** Whether an event object (not `data`) has a member whose value is a number. */
+function hasNumberMember(value: unknown): boolean {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const record = value as Record<string, unknown>;
+  for (const key in record) if (key !== "data" && typeof record[key] === "number") return true;
+  return false;
+}
+
+/** Whether the events at `eventDepth` of a parsed value have a number attribute, which only the full scan can judge. */
+function hasNumberAttribute(value: unknown, eventDepth: 0 | 1 | 2): boolean {
+  if (eventDepth === 0) return false;
+  if (eventDepth === 1) return hasNumberMember(value);
+  // Depth 2: every object one level down, whatever holds it (the scan does not ask).
+  if (typeof value !== "object" || value === null) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (hasNumberMember(value[i])) return true;
+    return false;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key in record) if (hasNumberMember(record[key])) return true;
+  return false;
+}
+
+/**
+ * {@link scanJsonText}'s verdict for text and the value `JSON.parse` made of it, with the full
+ * scan only when something is found or cannot be ruled out cheaply (see the comment above).
+ *
+ * @param text - JSON text that `JSON.parse` accepts
+ * @param value - what `JSON.parse(text)` returned (not modified since)
+ * @param eventDepth - as for {@link scanJsonText}
+ * @returns the first finding in text order, or undefined: always the same as `scanJsonText(text, eventDepth)`
+ */
+export function findRepeat(text: string, value: unknown, eventDepth: 0 | 1 | 2): ScanFinding | undefined {
+  if (!hasNumberAttribute(value, eventDepth)) {
+    if (provablyCanonical(text, value)) return undefined;
+    const keys = parsedKeyCount(value);
+    if (keys >= 0 && keys === countMemberNames(text)) return undefined;
+  }
+  return scanJsonText(text, eventDepth);
+}
+
+/** Whether a number literal is written as `JSON.stringify` writes the number it stands for. */
+function canonicalNumber(text: string, start: number, end: number): boolean {
+  let i = start;
+  if (text.charCodeAt(i) === 45 /* - */) i++;
+  let digits = true;
+  for (let k = i; k < end; k++) {
+    const c = text.charCodeAt(k);
+    if (c < 48 || c > 57) {
+      digits = false;
+      break;
+    }
+  }
+  // An integer of up to 15 digits is exact and written as is; "-0" is written "0".
+  if (digits && end - i <= 15 && end > i) return !(i > start && end - i === 1 && text.charCodeAt(i) === 48);
+  const literal = text.slice(start, end);
+  return String(Number(literal)) === literal;
+}
+
+/**
+ * Reads data text that `JSON.parse` accepted in one pass: the number of member names at every
+ * depth (for {@link parsedKeyCount}), or -1 when the text is not exactly what `JSON.stringify`
+ * writes for its value, so that it cannot stand in for `JSON.stringify(JSON.parse(text))`.
+ *
+ * Canonical means: no whitespace between tokens; in strings, only the escapes `JSON.stringify`
+ * writes for `"`, `\` and the control characters it names (`\b \f \n \r \t`), and no lone
+ * surrogate; numbers as `Number#toString` writes them; no member name that starts with a digit
+ * (an array-index name would be moved to the front of its object). Anything else is refused, not
+ * judged: the caller then stringifies.
+ *
+ * @param text - JSON text that `JSON.parse` accepts
+ * @returns the number of member names, or -1
+ */
+export function canonicalMemberNames(text: string): number {
+  const n = text.length;
+  let names = 0;
+  let backslash = -1;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      if (backslash < i) backslash = nextBackslash(text, i);
+      const j = stringEnd(text, i, backslash);
+      if (j === -1) return -1;
+      // Escapes: only those JSON.stringify writes itself (\u and \/ are refused).
+      for (let b = backslash; b < j; ) {
+        const e = text.charCodeAt(b + 1);
+        if (e !== QUOTE && e !== BACKSLASH && e !== 98 && e !== 102 && e !== 110 && e !== 114 && e !== 116) return -1;
+        b = text.indexOf("\\", b + 2);
+        if (b === -1) b = n;
+      }
+      if (backslash < j) backslash = nextBackslash(text, j);
+      if (j + 1 < n && text.charCodeAt(j + 1) === COLON) {
+        const first = text.charCodeAt(i + 1);
+        if (first >= 48 && first <= 57) return -1;
+        names++;
+        i = j + 2;
+      } else {
+        i = j + 1;
+      }
+      continue;
+    }
+    if (c === 45 || (c >= 48 && c <= 57)) {
+      let j = i + 1;
+      while (j < n && isNumberChar(text.charCodeAt(j))) j++;
+      if (!canonicalNumber(text, i, j)) return -1;
+      i = j;
+      continue;
+    }
+    // Structure and the letters of true, false and null; whitespace is not canonical.
+    if (c <= 32) return -1;
+    i++;
+  }
+  return (text as unknown as { isWellFormed(): boolean }).isWellFormed() ? names : -1;
 }

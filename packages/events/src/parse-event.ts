@@ -1,7 +1,7 @@
 import { err, ok, type Result } from "neverthrow";
 import { checkAttributes, decodeUtf8, finishEvent, memberPath, structuredData, type CanonicalEvent } from "./envelope.js";
 import { attributeError, type EventError } from "./errors.js";
-import { scanError, scanJsonText } from "./json-scan.js";
+import { findRepeat, scanError } from "./json-scan.js";
 
 /** What {@link parseEvent} reads: a JS value (a parsed JSON object), JSON text, or UTF-8 bytes of JSON text. */
 export type EventInput = unknown;
@@ -14,7 +14,7 @@ function unreadable(path: string, rule: string): Result<never, EventError> {
  * Turns text or bytes into a JSON value, then runs the raw-text checks that `JSON.parse` cannot:
  * repeated names at any depth, and attribute numbers that are not Integer literals.
  */
-export function readJsonText(input: string | Uint8Array, eventDepth: 1 | 2): Result<unknown, EventError> {
+function readJsonText(input: string | Uint8Array, eventDepth: 1 | 2): Result<unknown, EventError> {
   const text = typeof input === "string" ? input : decodeUtf8(input);
   if (text === undefined) return unreadable("", "is UTF-8 text");
   let value: unknown;
@@ -23,12 +23,12 @@ export function readJsonText(input: string | Uint8Array, eventDepth: 1 | 2): Res
   } catch (cause) {
     return unreadable("", `is JSON text (${cause instanceof Error ? cause.message : String(cause)})`);
   }
-  const finding = scanJsonText(text, eventDepth);
+  const finding = findRepeat(text, value, eventDepth);
   return finding === undefined ? ok(value) : err(scanError(finding, ""));
 }
 
 /** Checks one structured event object: the one validator, attributes then data. */
-export function checkStructured(value: unknown, prefix: string): Result<CanonicalEvent, EventError> {
+function checkStructured(value: unknown, prefix: string): Result<CanonicalEvent, EventError> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return err(attributeError("unreadable_input", prefix, "is a JSON object (a structured CloudEvent)", value));
   }

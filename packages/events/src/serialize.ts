@@ -46,17 +46,38 @@ export function eventAttributes(event: CanonicalEvent): [name: string, value: st
  * const body = serializeEvent(event); // '{"specversion":"1.0","id":"…",…,"data":{…}}'
  */
 export function serializeEvent(event: CanonicalEvent): string {
-  const e = event as unknown as Record<string, string | undefined>;
-  let text = `{"specversion":"1.0","id":${JSON.stringify(event.id)},"source":${JSON.stringify(event.source)},"type":${JSON.stringify(event.type)}`;
+  return `${serializeAttributes(event)},"data":${JSON.stringify(event.data)}}`;
+}
+
+/**
+ * The text of {@link serializeEvent} up to, not including, `,"data":…}`: what an ingest writes
+ * around data text it has checked to be canonical.
+ *
+ * @param event - a canonical event
+ * @returns the opening brace and the attributes
+ * @example
+ * const body = `${serializeAttributes(event)},"data":${JSON.stringify(event.data)}}`; // === serializeEvent(event)
+ */
+export function serializeAttributes(event: CanonicalEvent): string {
+  const e = event as unknown as Record<string, unknown>;
+  let text = `{"specversion":"1.0","id":${quote(event.id)},"source":${quote(event.source)},"type":${quote(event.type)}`;
   for (let i = 4; i < ORDER.length; i++) {
     const name = ORDER[i] as string;
     const value = e[name];
-    if (value !== undefined) text += `,"${name}":${JSON.stringify(value)}`;
+    if (value !== undefined) text += `,"${name}":${quote(value)}`;
   }
   if (event.extensions !== undefined) {
     for (const name of Object.keys(event.extensions)) text += `,"${name}":${JSON.stringify(event.extensions[name])}`;
   }
-  return `${text},"data":${JSON.stringify(event.data)}}`;
+  return text;
+}
+
+// What JSON.stringify escapes in a string: quote, backslash, control characters and (lone) surrogates.
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** `JSON.stringify(value)`, without its cost for the common string that needs no escape (the text is the same). */
+function quote(value: unknown): string | undefined {
+  return typeof value === "string" && !NEEDS_ESCAPE.test(value) ? `"${value}"` : JSON.stringify(value);
 }
 
 /**

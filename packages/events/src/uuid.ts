@@ -8,7 +8,6 @@ export const MILLWRIGHT_NAMESPACE = "340c4b2c-6c3d-575c-9d84-05bc156864c5";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const namespaceBytes = new Map<string, Buffer>();
-const VARIANT = ["8", "9", "a", "b"] as const;
 let scratch = Buffer.allocUnsafe(1024);
 
 function bytesOf(namespace: string): Buffer {
@@ -37,8 +36,21 @@ export function uuidV5(namespace: string, name: string): string {
   if (scratch.length < needed) scratch = Buffer.allocUnsafe(Math.max(needed, scratch.length * 2));
   bytesOf(namespace).copy(scratch, 0);
   scratch.write(name, 16, "utf8");
-  const hex = hash("sha1", scratch.subarray(0, needed), "hex");
+  const digest = hash("sha1", scratch.subarray(0, needed), "buffer") as unknown as Buffer;
   // RFC 9562 §5.5: version 5 in the high nibble of byte 6, variant 10 in the high bits of byte 8.
-  const variant = VARIANT[parseInt(hex.charAt(16), 16) & 0x3] as string;
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  digest[6] = ((digest[6] as number) & 0x0f) | 0x50;
+  digest[8] = ((digest[8] as number) & 0x3f) | 0x80;
+  // Written into one buffer and read as one string: a flat 36-character string, not a tree of
+  // concatenations (an event keeps its id as long as it lives).
+  let at = 0;
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) text[at++] = 45; // -
+    const byte = digest[i] as number;
+    text[at++] = HEX[byte >> 4] as number;
+    text[at++] = HEX[byte & 0x0f] as number;
+  }
+  return text.toString("latin1", 0, 36);
 }
+
+const HEX = Buffer.from("0123456789abcdef", "latin1");
+const text = Buffer.alloc(36);

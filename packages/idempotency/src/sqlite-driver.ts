@@ -68,11 +68,13 @@ export type SqliteOpenError =
 
 type Constructor = new (file: string) => OpenedSqliteDatabase;
 
-// `require` in the CommonJS build; in the ESM build (and under vitest) one made for this module,
-// so that the optional peer is resolved from this package, not from the caller's folder.
+// A `require` made for this module, so that the optional peer is resolved from this package, not
+// from the caller's folder. Not `typeof require === "function" ? require : …`: the bundler turns
+// `require` in the ESM build into a shim that is a function and throws "Dynamic require … is not
+// supported" (tooling/smoke checks both builds open a database). `__filename` exists only in the
+// CommonJS build, where `import.meta.url` is empty.
 function requireHere(id: string): unknown {
-  const load = typeof require === "function" ? require : createRequire(import.meta.url);
-  return load(id);
+  return createRequire(typeof __filename === "string" ? __filename : import.meta.url)(id);
 }
 
 // What each driver's loading came to, once per process: the constructor, or why it did not load.

@@ -1,5 +1,6 @@
 import { findingDetails, formatDuration, formatTime, shortType, systemOf, whereOf } from "./format.js";
-import type { AlignmentReport, OrderTimeline, ReportFinding, TimelineDue } from "./report.js";
+import type { AlignmentReport, ReportFinding } from "./report.js";
+import type { OrderTimeline, TimelineDue } from "./timelines.js";
 
 /** Options of {@link renderReportHtml}. */
 export interface HtmlReportOptions {

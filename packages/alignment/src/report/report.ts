@@ -5,6 +5,8 @@ import type { AlignmentError } from "../errors.js";
 import { toEvidenceItem, type Evidence, type Finding } from "../finding.js";
 import { judgeKey, type KeyState } from "../judge.js";
 import type { AlignmentRule } from "../rule.js";
+import { countEvent, EMPTY_TALLY, toEventCounts, type RejectedEvent, type ReportEventCounts } from "./counts.js";
+import { createTimelineState, flagOrders, toReportTimelines, trackEvent, type KeyEvents, type PlacedDue, type ReportTimelines } from "./timelines.js";
 
 /**
  * Where a finding stands in the report. `breached`: still out of alignment at the report time
@@ -41,72 +43,6 @@ export interface RuleSummary {
   readonly worstLatenessMs?: number;
   /** The key with that lateness. */
   readonly worstKey?: string;
-}
-
-/** One event on a work order's timeline. */
-export interface TimelineEvent {
-  readonly id: string;
-  readonly time: string;
-  readonly type: string;
-  /** The CloudEvents `source`: the system that said it. */
-  readonly source: string;
-}
-
-/** A due time on a work order's timeline: an expectation of a rule, and where it stands. */
-export interface TimelineDue {
-  readonly rule: string;
-  readonly key: string;
-  readonly dueAt: string;
-  /** `open`: not due yet and not fulfilled. */
-  readonly status: ReportStatus | "open";
-  readonly latenessMs: number;
-  readonly reasons: readonly string[];
-}
-
-/** The timeline of one work order: its events (bounded) and the due times of the rules touching it. */
-export interface OrderTimeline {
-  readonly orderId: string;
-  /** In time order; at most `maxEventsPerOrder`, keeping triggers and fulfilments first. */
-  readonly events: readonly TimelineEvent[];
-  /** How many events of the order were read (more than `events.length` when capped). */
-  readonly eventCount: number;
-  readonly dues: readonly TimelineDue[];
-}
-
-/** The work order timelines and how they were bounded. */
-export interface ReportTimelines {
-  /** Breached orders first (worst lateness first), then resolved, then open, then the rest by time. */
-  readonly orders: readonly OrderTimeline[];
-  readonly maxOrders: number;
-  readonly maxEventsPerOrder: number;
-  /** Work orders whose timelines were kept but not shown, beyond `maxOrders`. */
-  readonly notShown: number;
-  /** Healthy work orders (no finding, every key met on time) whose timelines were dropped while reading, to bound memory. */
-  readonly dropped: number;
-  /** Events of work orders that were not tracked because too many orders were open or had findings. */
-  readonly untrackedEvents: number;
-}
-
-/** How many events the report read, used and left out. */
-export interface ReportEventCounts {
-  readonly read: number;
-  /** Events at least one rule reads. */
-  readonly used: number;
-  /** Events every rule that reads them had seen already (same source and id). */
-  readonly duplicates: number;
-  /** Events the engine refused (no usable `time`). */
-  readonly rejected: number;
-  /** Events later than the report time, left out. */
-  readonly afterAt: number;
-  readonly first?: string;
-  readonly last?: string;
-}
-
-/** An event the report refused, by id and source, with the reason. */
-export interface RejectedEvent {
-  readonly id: string;
-  readonly source: string;
-  readonly error: AlignmentError;
 }
 
 /** What {@link buildAlignmentReport} and {@link createReportBuilder} produce: plain data, JSON-safe. */
@@ -174,41 +110,8 @@ export interface ReportBuilder {
   readonly finish: () => Result<AlignmentReport, ReportError>;
 }
 
-interface TrackedEvent extends TimelineEvent {
-  readonly timeMs: number;
-  /** 2: a trigger or fulfilment of some rule; 1: read by some rule; 0: read by none. */
-  readonly priority: number;
-}
-
-interface TrackedOrder {
-  readonly orderId: string;
-  readonly events: TrackedEvent[];
-  eventCount: number;
-  firstMs: number;
-  flagged: boolean;
-}
-
-const MAX_REJECTED = 20;
-const eventKey = (source: string, id: string): string => `${source}\u0000${id}`;
 const ruleKey = (rule: string, key: string): string => `${rule}\u0000${key}`;
 const iso = (ms: number): string => new Date(ms).toISOString();
-
-function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** The work order an event is about: `data.orderId`, `data.order.orderId` or `data.scope.order.orderId`. */
-function orderIdOf(event: CanonicalEvent): string | undefined {
-  const data: unknown = event.data;
-  if (!isRecord(data)) return undefined;
-  if (typeof data["orderId"] === "string") return data["orderId"];
-  const order = data["order"];
-  if (isRecord(order) && typeof order["orderId"] === "string") return order["orderId"];
-  const scope = data["scope"];
-  const scoped = isRecord(scope) ? scope["order"] : undefined;
-  if (isRecord(scoped) && typeof scoped["orderId"] === "string") return scoped["orderId"];
-  return undefined;
-}
 
 /** Reads an optional field that other parts of the package may add to findings, without trusting its type. */
 function extraField(finding: Finding, name: string): unknown {
@@ -272,30 +175,10 @@ export function createReportBuilder(options: ReportOptions): ReportBuilder {
 
   // Findings per rule and key: a `missing` breach is replaced by its resolution.
   const findings = new Map<string, Finding[]>();
-  const tracked = new Map<string, TrackedOrder>();
-  const index = new Map<string, string>(); // event source+id → orderId, for kept timeline events
-  const rejected: RejectedEvent[] = [];
-  let read = 0;
-  let used = 0;
-  let rejectedCount = 0;
-  let duplicates = 0;
-  let afterAt = 0;
-  let firstMs = Infinity;
-  let lastMs = -Infinity;
+  const timelines = createTimelineState(rules, { maxOrders, maxEventsPerOrder, maxTrackedOrders });
+  let tally = EMPTY_TALLY;
   let lastCheck: number | undefined;
-  let dropped = 0;
-  let untrackedEvents = 0;
   let finished = false;
-
-  const ordersOf = (key: string, evidence: readonly { readonly id: string; readonly source: string }[]): Set<string> => {
-    const orders = new Set<string>();
-    if (tracked.has(key)) orders.add(key);
-    for (const e of evidence) {
-      const order = index.get(eventKey(e.source, e.id));
-      if (order !== undefined) orders.add(order);
-    }
-    return orders;
-  };
 
   const record = (finding: Finding): void => {
     const k = ruleKey(finding.rule, finding.key);
@@ -307,114 +190,44 @@ export function createReportBuilder(options: ReportOptions): ReportBuilder {
       if (finding.kind === "resolved" && last?.kind === "breached" && last.reasons.includes("missing")) list[list.length - 1] = finding;
       else list.push(finding);
     }
-    for (const order of ordersOf(finding.key, finding.evidence)) {
-      const t = tracked.get(order);
-      if (t !== undefined) t.flagged = true;
-    }
+    flagOrders(timelines, { key: finding.key, events: finding.evidence });
   };
 
-  const forget = (order: TrackedOrder): void => {
-    for (const e of order.events) index.delete(eventKey(e.source, e.id));
-    tracked.delete(order.orderId);
-  };
-
-  // Drops the timelines of orders that are healthy so far: no finding yet, and every key touching
-  // them closed or fulfilled on time with matching quantities. Runs when the tracked orders reach
-  // the limit, and again only after a quarter of the limit more, so it costs O(open keys) rarely.
-  let nextShrink = maxTrackedOrders;
-  const shrink = (nowMs: number): void => {
-    const live = new Set<string>();
+  // The open keys not (yet) fulfilled on time with matching quantities: their orders' timelines stay.
+  function* unhealthyKeys(nowMs: number): Iterable<KeyEvents> {
     for (const state of engine.store.open()) {
       const rule = byName.get(state.rule);
       const verdict = rule === undefined ? undefined : judgeKey(rule, state, nowMs);
       const quantity = verdict?.status === "fulfilled" ? verdict.quantity : undefined;
       const healthy = verdict?.status === "fulfilled" && verdict.latenessMs === 0 && (quantity === undefined || (quantity.ok && quantity.withinTolerance));
-      if (!healthy) for (const order of ordersOf(state.key, state.events)) live.add(order);
+      if (!healthy) yield state;
     }
-    for (const order of [...tracked.values()]) {
-      if (!order.flagged && !live.has(order.orderId)) {
-        forget(order);
-        dropped += 1;
-      }
-    }
-    nextShrink = tracked.size + Math.max(1, Math.ceil(maxTrackedOrders / 4));
-  };
-
-  const priorityOf = (event: CanonicalEvent): number => {
-    let priority = 0;
-    for (const rule of rules) {
-      const role = rule.observe(event)?.role;
-      if (role === "trigger" || role === "fulfilment") return 2;
-      if (role !== undefined) priority = 1;
-    }
-    return priority;
-  };
-
-  const track = (event: CanonicalEvent, timeMs: number): void => {
-    const orderId = orderIdOf(event);
-    if (orderId === undefined) return;
-    let order = tracked.get(orderId);
-    if (order === undefined) {
-      if (tracked.size >= maxTrackedOrders && tracked.size >= nextShrink) shrink(timeMs);
-      if (tracked.size >= maxTrackedOrders * 2) {
-        untrackedEvents += 1;
-        return;
-      }
-      order = { orderId, events: [], eventCount: 0, firstMs: timeMs, flagged: false };
-      tracked.set(orderId, order);
-    }
-    const k = eventKey(event.source, event.id);
-    if (index.has(k)) return; // a duplicate
-    order.eventCount += 1;
-    order.firstMs = Math.min(order.firstMs, timeMs);
-    const next: TrackedEvent = { id: event.id, time: event.time ?? iso(timeMs), type: event.type, source: event.source, timeMs, priority: priorityOf(event) };
-    let i = order.events.length;
-    while (i > 0 && (order.events[i - 1] as TrackedEvent).timeMs > timeMs) i--;
-    order.events.splice(i, 0, next);
-    index.set(k, orderId);
-    if (order.events.length > maxEventsPerOrder) {
-      // Drop the least important event nearest the middle: the start and the end of a work order
-      // and its triggers and fulfilments stay visible.
-      const lowest = Math.min(...order.events.map((e) => e.priority));
-      const middle = (order.events.length - 1) / 2;
-      let victim = -1;
-      for (let j = 0; j < order.events.length; j++) {
-        if ((order.events[j] as TrackedEvent).priority !== lowest) continue;
-        if (victim === -1 || Math.abs(j - middle) < Math.abs(victim - middle)) victim = j;
-      }
-      const [gone] = order.events.splice(victim, 1);
-      if (gone !== undefined) index.delete(eventKey(gone.source, gone.id));
-    }
-  };
+  }
 
   const add = (event: CanonicalEvent): Result<AddOutcome, AlignmentError> => {
     if (finished) throw new TypeError("ReportBuilder.add: the report is already finished");
-    read += 1;
     const timeMs = event.time === undefined ? Number.NaN : Date.parse(event.time);
     if (atMs !== undefined && timeMs > atMs) {
-      afterAt += 1;
+      tally = countEvent(tally, { kind: "after_at" });
       return ok({ included: false, matched: 0 });
     }
     const ingested = engine.ingest(event);
     if (ingested.isErr()) {
-      rejectedCount += 1;
-      if (rejected.length < MAX_REJECTED) rejected.push({ id: event.id, source: event.source, error: ingested.error });
+      tally = countEvent(tally, { kind: "rejected", event: { id: event.id, source: event.source, error: ingested.error } });
       return err(ingested.error);
     }
-    const { matched, duplicates: seen } = ingested.value;
-    if (matched > 0 && seen === matched) duplicates += 1;
-    else if (matched > 0) used += 1;
-    firstMs = Math.min(firstMs, timeMs);
-    lastMs = Math.max(lastMs, timeMs);
-    track(event, timeMs);
+    const { matched, duplicates } = ingested.value;
+    tally = countEvent(tally, { kind: "ingested", matched, duplicates, timeMs });
+    trackEvent(timelines, event, timeMs, unhealthyKeys);
     if (Number.isFinite(checkEveryMs)) {
+      const { lastMs } = tally;
       if (lastCheck === undefined) lastCheck = lastMs;
       else if (lastMs - lastCheck >= checkEveryMs) {
         for (const finding of engine.evaluate(lastMs)) record(finding);
         lastCheck = lastMs;
       }
     }
-    return ok({ included: true, matched: ingested.value.matched });
+    return ok({ included: true, matched });
   };
 
   const finish = (): Result<AlignmentReport, ReportError> => {
@@ -422,9 +235,9 @@ export function createReportBuilder(options: ReportOptions): ReportBuilder {
     if (givenAt !== undefined && atMs === undefined) {
       return err({ code: "invalid_at", path: "at", message: `at must be a valid time, got ${String(options.at)}`, value: options.at });
     }
-    const reportMs = atMs ?? (Number.isFinite(lastMs) ? lastMs : undefined);
+    const reportMs = atMs ?? (Number.isFinite(tally.lastMs) ? tally.lastMs : undefined);
     if (reportMs === undefined) {
-      return err({ code: "no_time", path: "at", message: `the log has no event with a usable time (${read} read) and no report time (at) was given: there is no time to judge it at`, value: undefined });
+      return err({ code: "no_time", path: "at", message: `the log has no event with a usable time (${tally.read} read) and no report time (at) was given: there is no time to judge it at`, value: undefined });
     }
     finished = true;
     for (const finding of engine.evaluate(reportMs)) record(finding);
@@ -484,57 +297,26 @@ export function createReportBuilder(options: ReportOptions): ReportBuilder {
     });
 
     // Timelines: the due times of every finding and open key touching each kept order.
-    const dues = new Map<string, TimelineDue[]>();
-    const addDue = (orders: Set<string>, due: TimelineDue): void => {
-      for (const order of orders) {
-        const list = dues.get(order) ?? [];
-        list.push(due);
-        dues.set(order, list);
-      }
-    };
+    const dues: PlacedDue[] = [];
     for (const f of reportFindings) {
       const { rule, key, dueAt, latenessMs } = f.finding;
-      addDue(ordersOf(key, f.finding.evidence), { rule, key, dueAt, status: f.status, latenessMs, reasons: f.reasons });
+      dues.push({ due: { rule, key, dueAt, status: f.status, latenessMs, reasons: f.reasons }, keyEvents: { key, events: f.finding.evidence } });
     }
     for (const { state, dueMs } of openDues) {
-      addDue(ordersOf(state.key, state.events), { rule: state.rule, key: state.key, dueAt: iso(dueMs), status: "open", latenessMs: 0, reasons: [] });
+      dues.push({ due: { rule: state.rule, key: state.key, dueAt: iso(dueMs), status: "open", latenessMs: 0, reasons: [] }, keyEvents: state });
     }
-    const rank = (order: TrackedOrder): readonly [number, number] => {
-      const list = dues.get(order.orderId) ?? [];
-      const worst = (status: TimelineDue["status"]): number => Math.max(-1, ...list.filter((d) => d.status === status).map((d) => d.latenessMs));
-      if (list.some((d) => d.status === "breached")) return [0, -worst("breached")];
-      if (list.some((d) => d.status === "resolved")) return [1, -worst("resolved")];
-      if (list.some((d) => d.status === "open")) return [2, order.firstMs];
-      return [3, order.firstMs];
-    };
-    const ranked = [...tracked.values()]
-      .map((order) => ({ order, rank: rank(order) }))
-      .sort((a, b) => a.rank[0] - b.rank[0] || a.rank[1] - b.rank[1] || a.order.firstMs - b.order.firstMs || (a.order.orderId < b.order.orderId ? -1 : 1));
-    const orders: OrderTimeline[] = ranked.slice(0, maxOrders).map(({ order }) => ({
-      orderId: order.orderId,
-      events: order.events.map(({ id, time, type, source }) => ({ id, time, type, source })),
-      eventCount: order.eventCount,
-      dues: (dues.get(order.orderId) ?? []).sort((a, b) => (a.dueAt < b.dueAt ? -1 : a.dueAt > b.dueAt ? 1 : 0)),
-    }));
 
     const count = (status: ReportStatus): number => reportFindings.filter((f) => f.status === status).length;
     return ok({
       at: iso(reportMs),
       atSource: atMs === undefined ? "latest-event" : "given",
       ...(Number.isFinite(checkEveryMs) ? { checkEveryMs } : {}),
-      events: {
-        read,
-        used,
-        duplicates,
-        rejected: rejectedCount,
-        afterAt,
-        ...(Number.isFinite(firstMs) ? { first: iso(firstMs), last: iso(lastMs) } : {}),
-      },
+      events: toEventCounts(tally),
       rules: summaries,
       totals: { open: [...open.values()].reduce((a, b) => a + b, 0), breached: count("breached"), resolved: count("resolved") },
       findings: reportFindings,
-      timelines: { orders, maxOrders, maxEventsPerOrder, notShown: Math.max(0, tracked.size - orders.length), dropped, untrackedEvents },
-      rejected,
+      timelines: toReportTimelines(timelines, dues),
+      rejected: tally.rejectedEvents,
     });
   };
 
