@@ -2,14 +2,17 @@
  * `pnpm demo`: the whole product at work in one process. SAP (an EDMX-driven test system), a line
  * on OPC UA (a node-opcua server with the PackML nodeset), a WMS (the test WMS with signed webhooks)
  * and the MES (with its SQLite inbox) work on order 1000123, and every fact travels as a canonical
- * event. One fact does not arrive: the WMS never hears that the hold was released.
+ * event. One fact does not arrive: the WMS never hears that the hold was released. The workflows
+ * (@millwright/workflows on a SQLite file) release the order after a planner's approval, withdraw
+ * the dispatch of an order the WMS cannot stage, and remediate the lost unblock when the alignment
+ * monitor finds it.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildAlignmentReport, renderReportHtml, renderReportText } from "@millwright/alignment";
 import { parseMillwrightSource } from "@millwright/events";
-import { MONITOR_AT, plantRules, runPlant } from "./plant.js";
+import { plantRules, REPORT_AT, runPlant } from "./plant.js";
 import { orderTrace, startTracing } from "./tracing.js";
 import { publishEvents, transportNames, type TransportName } from "./transport.js";
 
@@ -24,12 +27,14 @@ if (!(transportNames as readonly string[]).includes(transport)) {
 const here = dirname(fileURLToPath(import.meta.url));
 const outDir = join(here, "..", "out");
 mkdirSync(outDir, { recursive: true });
-for (const suffix of ["", "-wal", "-shm"]) rmSync(join(outDir, `mes.db${suffix}`), { force: true });
+// A fresh story every run: the MES's database and the workflow store start empty.
+for (const file of ["mes.db", "workflows.db"]) for (const suffix of ["", "-wal", "-shm"]) rmSync(join(outDir, `${file}${suffix}`), { force: true });
 
 console.log("Millwright plant demo: plant 1710, order 1000123, line FAB\n");
 const tracing = startTracing();
 const summary = await runPlant({
   mesDatabase: join(outDir, "mes.db"),
+  workflowsDatabase: join(outDir, "workflows.db"),
   sapOrder: JSON.parse(readFileSync(join(here, "..", "fixtures", "sap-production-order.json"), "utf8")) as unknown,
   log: (line) => console.log(line),
 });
@@ -48,7 +53,23 @@ console.log(`         stock of FG126/B260302A as reported: ${Object.entries(summ
 console.log(`         ${summary.mes.delivered} deliveries, ${summary.mes.duplicates} duplicate(s) absorbed, ${summary.mes.deadLetters} record(s) in the dead letters, ${summary.mes.outboxUnsent} unsent in the outbox`);
 console.log(`  LINE   made ${summary.line.good} good, ${summary.line.defective} defective; the OPC UA adapter counted ${summary.counted.good} good, ${summary.counted.defective} defective`);
 console.log(`  WMS    requests received: ${summary.wms.requests.join(", ")}; ${summary.wms.confirmedTasks} task confirmations; batch FG126/B260302A ${summary.wms.batchStock ?? "unknown"}`);
-if (summary.wms.lost.length > 0) console.log(`         never received: ${summary.wms.lost.join(", ")} (hold released, stock still blocked in the WMS)`);
+if (summary.wms.lost.length > 0) {
+  const again = summary.workflows.remediation.requestId;
+  console.log(`         never received: ${summary.wms.lost.join(", ")} (lost on the way)${again === undefined ? "" : `; the unblock sent again by the quality-hold workflow, ${again}, was applied`}`);
+}
+if (summary.wms.refused.length > 0) console.log(`         refused for good: ${summary.wms.refused.map((r) => `${r.requestId} (${r.reason})`).join(", ")}`);
+
+// What the workflows did, each with its history as the runtime recorded it.
+const { approval, compensation, remediation } = summary.workflows;
+const store = "examples/plant-demo/out/workflows.db";
+console.log(`\nWorkflows (@millwright/workflows), on SQLite: ${store}`);
+console.log(`  approval      ${approval.workflow} ${approval.instanceId} (${approval.key}): ${approval.state}; SAP confirms too few RM20, so it waited for the planner:`);
+for (const line of approval.timeline) console.log(`                  ${line}`);
+console.log(`  compensation  ${compensation.workflow} ${compensation.instanceId} (${compensation.key}): ${compensation.state}; the WMS refused staging for good:`);
+for (const line of compensation.timeline.slice(compensation.timeline.findIndex((l) => l.includes("request-staging")))) console.log(`                  ${line}`);
+console.log(`  remediation   ${remediation.workflow} ${remediation.instanceId} (${remediation.key}): ${remediation.state}; started by the breach ${remediation.rule} ${remediation.findingKey}:`);
+for (const line of remediation.timeline) console.log(`                  ${line}`);
+console.log(`  inspect an instance and its timeline in the store:\n    npx -y pnpm@10.34.9 millwright workflows show ${approval.instanceId} --store ${store}`);
 console.log(`\nwrote ${summary.events.length} canonical events to examples/plant-demo/out/events.ndjson;\ncheck them with: npx -y pnpm@10.34.9 millwright validate examples/plant-demo/out/events.ndjson`);
 
 // One order's path is one trace: SAP → MES → line → SAP.
@@ -60,13 +81,17 @@ if (story !== undefined) {
   console.log(`  ${story.events.length} canonical events from ${systems.join(", ")} carry it in their traceparent`);
 }
 
-// The alignment monitor ends the day: which workflows are out of step between the systems, and how late.
-const report = buildAlignmentReport({ events: summary.events, rules: plantRules(), at: Date.parse(MONITOR_AT) });
+// The alignment monitor after the remediation: which flows were out of step between the systems,
+// how late, and which of them are in step again.
+const report = buildAlignmentReport({ events: summary.events, rules: plantRules(), at: Date.parse(REPORT_AT) });
 if (report.isErr()) {
   console.error(`alignment report: ${report.error.message}`);
   process.exit(1);
 }
-console.log(`\nAlignment at ${MONITOR_AT} (plant time), by @millwright/alignment\n`);
+console.log(`\nAlignment at ${REPORT_AT} (plant time), after the remediation, by @millwright/alignment\n`);
 console.log(renderReportText(report.value));
+for (const finding of report.value.findings.filter((f) => f.status === "resolved" && f.finding.rule === remediation.rule && f.finding.key === remediation.findingKey)) {
+  console.log(`RESOLVED ${finding.finding.rule} ${finding.finding.key}: breached at noon (the lost unblock), remediated by workflow ${remediation.workflow} instance ${remediation.instanceId} (unblock request ${remediation.requestId ?? "?"})\n`);
+}
 writeFileSync(join(outDir, "alignment.html"), renderReportHtml(report.value, { title: "Plant 1710: alignment on 2026-03-02" }));
-console.log(`wrote examples/plant-demo/out/alignment.html; the same report from the log:\n  npx -y pnpm@10.34.9 millwright align --at ${MONITOR_AT} examples/plant-demo/out/events.ndjson`);
+console.log(`wrote examples/plant-demo/out/alignment.html; the same report from the log:\n  npx -y pnpm@10.34.9 millwright align --at ${REPORT_AT} examples/plant-demo/out/events.ndjson`);

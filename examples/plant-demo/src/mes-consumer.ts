@@ -8,7 +8,7 @@ import { createInbox, createOutbox, createOutboxRelay, type InboxOutcome, type P
 import { createSqliteStore, openSqliteDatabase } from "@millwright/idempotency/sqlite";
 
 /** What the MES knows at a point in time. */
-export interface MesState {
+interface MesState {
   orders: number;
   /** Each order the MES knows, with its status. */
   orderStatus: Record<string, string>;
@@ -26,6 +26,17 @@ export interface MesState {
   batchStock: Record<string, Record<string, string>>;
   deadLetters: number;
   outboxUnsent: number;
+  /** Dispatches to the floor the MES applied (once per idempotency key), with whether they were withdrawn. */
+  dispatches: { dispatchId: string; orderId: string; withdrawn: boolean }[];
+  /** Withdrawals the MES applied (once per idempotency key). */
+  withdrawals: number;
+}
+
+/** What the MES answers a dispatch or a withdrawal: the dispatch, and whether the key had been applied before. */
+interface MesDispatchReceipt {
+  readonly dispatchId: string;
+  readonly orderId: string;
+  readonly duplicate: boolean;
 }
 
 export interface MesConsumer {
@@ -38,6 +49,16 @@ export interface MesConsumer {
   confirm(event: CanonicalEvent): Promise<void>;
   /** One round of the outbox relay: publishes what the outbox holds, in order, and marks it sent. */
   relay(publish: Publisher): Promise<RelayReport>;
+  /**
+   * Takes a work order onto the floor's dispatch list, once per idempotency key: the same key again
+   * returns the first dispatch (`duplicate`), so a workflow's retried step dispatches once.
+   */
+  dispatch(orderId: string, idempotencyKey: string): MesDispatchReceipt;
+  /**
+   * Takes a dispatch back off the floor's list, once per idempotency key. `undefined`: no such
+   * dispatch (a permanent error for the caller).
+   */
+  withdraw(dispatchId: string, idempotencyKey: string): MesDispatchReceipt | undefined;
   /** Keeps a record that could not be read as an event, with why, in the dead letters. */
   reject(source: string, payload: string, code: string, message: string): Promise<void>;
   /** What the MES now knows: its order book, the parts it has counted, holds, stock facts and dead letters. */
@@ -57,6 +78,7 @@ export function createMesConsumer(file: string): MesConsumer {
     CREATE TABLE IF NOT EXISTS mes_holds (hold_id TEXT PRIMARY KEY, status TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS mes_confirmations (confirmation_id TEXT PRIMARY KEY, event_id TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS mes_movements (event_id TEXT PRIMARY KEY, system TEXT NOT NULL, kind TEXT NOT NULL, material TEXT NOT NULL, batch TEXT, quantity TEXT NOT NULL, unit TEXT NOT NULL, to_stock_type TEXT, occurred_at TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS mes_dispatches (dispatch_id TEXT PRIMARY KEY, order_id TEXT NOT NULL, idempotency_key TEXT NOT NULL UNIQUE, withdrawn_by TEXT UNIQUE);
     CREATE TABLE IF NOT EXISTS mes_batches (material TEXT NOT NULL, batch_id TEXT NOT NULL, quantity TEXT, unit TEXT, disposition TEXT NOT NULL, PRIMARY KEY (material, batch_id));
   `);
   const store = createSqliteStore(db);
@@ -111,6 +133,21 @@ export function createMesConsumer(file: string): MesConsumer {
       if (report.isErr()) throw new Error(`outbox relay failed: ${report.error.message}`);
       return report.value;
     },
+    dispatch: (orderId, idempotencyKey) => {
+      const known = db.prepare("SELECT dispatch_id, order_id FROM mes_dispatches WHERE idempotency_key = ?").get(idempotencyKey) as { dispatch_id: string; order_id: string } | undefined;
+      if (known !== undefined) return { dispatchId: known.dispatch_id, orderId: known.order_id, duplicate: true };
+      const n = db.prepare("SELECT count(*) AS n FROM mes_dispatches").get() as { n: number };
+      const dispatchId = `D-${String(Number(n.n) + 1).padStart(4, "0")}`;
+      db.prepare("INSERT INTO mes_dispatches (dispatch_id, order_id, idempotency_key) VALUES (?, ?, ?)").run(dispatchId, orderId, idempotencyKey);
+      return { dispatchId, orderId, duplicate: false };
+    },
+    withdraw: (dispatchId, idempotencyKey) => {
+      const row = db.prepare("SELECT order_id, withdrawn_by FROM mes_dispatches WHERE dispatch_id = ?").get(dispatchId) as { order_id: string; withdrawn_by: string | null } | undefined;
+      if (row === undefined) return undefined;
+      if (row.withdrawn_by !== null) return { dispatchId, orderId: row.order_id, duplicate: true };
+      db.prepare("UPDATE mes_dispatches SET withdrawn_by = ? WHERE dispatch_id = ?").run(idempotencyKey, dispatchId);
+      return { dispatchId, orderId: row.order_id, duplicate: false };
+    },
     reject: async (source, payload, code, message) => {
       const result = await inbox.reject({ source, payload, code, message });
       if (result.isErr()) throw new Error(`inbox store failed: ${result.error.message}`);
@@ -127,6 +164,7 @@ export function createMesConsumer(file: string): MesConsumer {
       // Timestamps carry offsets, so order by the instant, not the text.
       const stockFacts = (db.prepare("SELECT system, material, batch, to_stock_type, occurred_at FROM mes_movements WHERE batch IS NOT NULL AND to_stock_type IS NOT NULL AND kind IN ('produced', 'status_changed')").all() as { system: string; material: string; batch: string; to_stock_type: string; occurred_at: string }[])
         .sort((a, b) => Date.parse(a.occurred_at) - Date.parse(b.occurred_at));
+      const dispatches = db.prepare("SELECT dispatch_id, order_id, withdrawn_by FROM mes_dispatches ORDER BY dispatch_id").all() as { dispatch_id: string; order_id: string; withdrawn_by: string | null }[];
       const batchStock: Record<string, Record<string, string>> = {};
       for (const f of stockFacts) (batchStock[`${f.material}/${f.batch}`] ??= {})[f.system] = f.to_stock_type;
       return {
@@ -140,6 +178,8 @@ export function createMesConsumer(file: string): MesConsumer {
         batchStock,
         deadLetters: Number(dead.n),
         outboxUnsent: Number(unsent.n),
+        dispatches: dispatches.map((d) => ({ dispatchId: d.dispatch_id, orderId: d.order_id, withdrawn: d.withdrawn_by !== null })),
+        withdrawals: dispatches.filter((d) => d.withdrawn_by !== null).length,
       };
     },
     close: () => db.close(),

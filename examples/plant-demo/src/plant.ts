@@ -19,6 +19,13 @@
  *      blocks it. Quality releases it: SAP moves it back (321), but the unblock request to the WMS is
  *      lost (an injected fault), so the WMS keeps the batch blocked.
  *   5. A malformed record from a handheld scanner is rejected with every issue and kept as a dead letter.
+ *   6. The alignment monitor finds the lost unblock at noon; the breach starts the quality-hold
+ *      workflow, which sends the unblock again under its own idempotency key; the WMS applies it.
+ *
+ * The workflows (@millwright/workflows, on a SQLite file) carry the order release: SAP confirms too
+ * little of a component, so the order-release workflow waits for a planner's approval before it
+ * dispatches to the MES and asks the WMS to stage; a second order, which the WMS refuses to stage
+ * for good, has its MES dispatch withdrawn (the workflow's compensation).
  *
  * Every new fact carries its time in the story (2026-03-02, plant time UTC−8), in `AT` below.
  */
@@ -29,7 +36,7 @@ import { startTestSapServer, type TestSapServer } from "@millwright/adapter-sap/
 import { createMemoryCounterStore, parseAdapterConfig, startOpcuaAdapter, type AdapterEvent } from "@millwright/adapter-opcua";
 import { NODES, SimulatedLine } from "@millwright/adapter-opcua/test-server";
 import { createStagingRequest, gs1CheckDigit, toHoldRequest } from "@millwright/adapter-wms";
-import { builtInRules, type AlignmentRule } from "@millwright/alignment";
+import { builtInRules, createEngine, type AlignmentRule, type BreachedFinding } from "@millwright/alignment";
 import { createEvent, parseEvent, serializeEvent, traceContextOf, withTraceContext, type CanonicalEvent } from "@millwright/events";
 import { ROOT_CONTEXT, trace, type Context } from "@opentelemetry/api";
 import {
@@ -44,16 +51,21 @@ import {
   type ModelIssue,
   type ProductionConfirmation,
   type ProductionCount,
+  type QualityHold,
   type Quantity,
   type WorkOrder,
 } from "@millwright/model";
 import { createMesConsumer } from "./mes-consumer.js";
 import { toMaterialDocument, toMaterialDocumentCreated, toSapDecimal, type DocumentInput } from "./sap-documents.js";
-import { startPlantWms, WMS_SOURCE, type PlantWms, type VendorPlace, type VendorTask } from "./wms.js";
+import { startPlantWms, WMS_SOURCE, WMS_SYSTEM, type PlantWms, type VendorPlace, type VendorTask } from "./wms.js";
+import { instanceIdOf, type InstanceSnapshot } from "@millwright/workflows";
+import { plantClock, startPlantWorkflows, timelineOf, type PlantWorkflows } from "./workflows.js";
 
 export interface PlantOptions {
   /** Where the MES keeps its SQLite database (inbox, dead letters and its own tables). */
   readonly mesDatabase: string;
+  /** Where the workflow runtime keeps its SQLite store (instances, history, signals, timers). */
+  readonly workflowsDatabase: string;
   /** The SAP production order the demo system holds (an OData V2 `A_ProductionOrder_2` response). */
   readonly sapOrder: unknown;
   /** Lines of the timeline, as they happen. */
@@ -73,10 +85,25 @@ export interface PlantSummary {
     readonly batchStock?: string;
   };
   readonly mes: ReturnType<ReturnType<typeof createMesConsumer>["state"]> & { readonly delivered: number; readonly duplicates: number };
+  /** What the workflows did: one instance per behaviour, with its history as a timeline. */
+  readonly workflows: {
+    /** The SQLite file of the workflow store. */
+    readonly database: string;
+    /** Order 1000123: components short, the planner approved, dispatched and staged. */
+    readonly approval: WorkflowRun & { readonly decision: { readonly decision: string; readonly by?: string; readonly reason?: string } | undefined; readonly signalsRecorded: number };
+    /** Order 1000124: the WMS refused staging for good; the MES dispatch was withdrawn. */
+    readonly compensation: WorkflowRun;
+    /** The alignment breach for the lost unblock, remediated by the quality-hold workflow. */
+    readonly remediation: WorkflowRun & { readonly rule: string; readonly findingKey: string; readonly requestId?: string };
+  };
   readonly line: { readonly good: number; readonly defective: number };
   readonly wms: {
     /** The types of the requests the test WMS received, in order. */
     readonly requests: readonly string[];
+    /** The requests the test WMS applied (once per request id), in order. */
+    readonly applied: readonly { readonly requestId: string; readonly type: string }[];
+    /** The requests the test WMS refused for good. */
+    readonly refused: readonly { readonly requestId: string; readonly reason: string }[];
     /** Requests sent to the WMS that never reached it (the injected fault), by request id. */
     readonly lost: readonly string[];
     /** Task confirmations the WMS sent (webhooks the receiver accepted). */
@@ -92,8 +119,21 @@ export interface PlantSummary {
   readonly eventLines: readonly string[];
 }
 
+/** A workflow instance as the demo reports it. */
+interface WorkflowRun {
+  readonly workflow: string;
+  readonly instanceId: string;
+  readonly key: string;
+  readonly state: string;
+  readonly output?: unknown;
+  /** Its history, one line per entry (plant time). */
+  readonly timeline: readonly string[];
+}
+
 const SITE = { id: "1710" };
 const ORDER = "1000123";
+/** A second order, released in the morning; the WMS cannot stage it. */
+const REFUSED_ORDER = "1000124";
 const SAP_SOURCE = "urn:millwright:sap:S4PCLNT100";
 const MES_SOURCE = "urn:millwright:mes:line-fab";
 const QMS_SOURCE = "urn:millwright:qms:1710";
@@ -129,13 +169,25 @@ const AT = {
   wmsBlocked: "2026-03-02T08:07:10-08:00",
   holdReleased: "2026-03-02T09:40:00-08:00",
   movedToUnrestricted: "09:41:05",
+  /** The planner approves order 1000123 although SAP confirms too few flanges. */
+  approved: "2026-03-02T05:30:00-08:00",
+  /** SAP releases order 1000124; the WMS cannot stage it. */
+  secondRelease: "2026-03-02T05:45:00-08:00",
   /** When the alignment monitor looks at the day: noon, plant time. */
   monitor: "2026-03-02T12:00:00-08:00",
+  /** The quality-hold workflow sends the unblock again. */
+  remediated: "2026-03-02T12:01:00-08:00",
+  /** The alignment report after the remediation. */
+  report: "2026-03-02T12:15:00-08:00",
 } as const;
 const STORY_DAY = "2026-03-02";
 
 /** When the alignment monitor judges the story: noon on the story day, plant time. */
 export const MONITOR_AT = AT.monitor;
+/** When the final alignment report judges the story, after the remediation. */
+export const REPORT_AT = AT.report;
+/** The planner's decision the demo gives to the order-release workflow. */
+export const PLANNER_DECISION = { decision: "approve", by: "M. Okafor (planner, line FAB)", reason: "450 of 500 RM20 confirmed; today's run needs 120" } as const;
 
 /**
  * The alignment monitor's rules for this plant: the built-in ones, with MES given 36 h to start an
@@ -154,7 +206,7 @@ const utc = (local: string) => new Date(Date.parse(`${STORY_DAY}T${local}-08:00`
 /** A movement as people read it: "RM20 120 H87 consumed for order 1000123". */
 function describeMovement(m: MaterialMovement, system: string): string {
   const what = `${m.material.id}${m.batchId === undefined ? "" : ` batch ${m.batchId}`} ${showQuantity(m.quantity)}`;
-  const place = (p: MaterialMovement["from"]) => (p === undefined ? "?" : [p.storageLocation, p.warehouse, p.bin].filter((x) => x !== undefined).join("/"));
+  const place = (p: MaterialMovement["from"]) => (p === undefined ? "?" : [p.storageLocation, p.warehouse, p.bin].filter((x) => x !== undefined).join("/") || "(no bin given)");
   const how = m.sourceMovementType ?? (m.extensions?.["wms"] as { type?: string } | undefined)?.type ?? m.kind;
   switch (m.kind) {
     case "consumed":
@@ -190,13 +242,33 @@ export async function runPlant(options: PlantOptions): Promise<PlantSummary> {
   const mes = createMesConsumer(options.mesDatabase);
   let delivered = 0;
   let duplicates = 0;
+  let workflows: PlantWorkflows | undefined;
   const deliver = async (event: CanonicalEvent, what: string): Promise<void> => {
     events.push(event);
     const outcome = await mes.deliver(event);
     delivered++;
     if (outcome.outcome === "duplicate") duplicates++;
     log("MES", `${outcome.outcome === "duplicate" ? "absorbed duplicate" : outcome.outcome} ${event.type.replace("dev.millwright.", "")} ${what}`);
+    // The workflows hear the facts they start on or wait for: releases and stock movements. The hold
+    // events are not given to them: in this story the hold is carried out as the plant does it
+    // today, and the quality-hold workflow only remediates what the alignment monitor finds.
+    if (event.type === "dev.millwright.workorder.released.v1" || event.type === "dev.millwright.materialmovement.posted.v1") workflows?.hear(event);
   };
+  /** The story's time for the workflow runtime (its timers and history), ms since the epoch. */
+  let storyNow = Date.parse("2026-03-01T06:15:30Z");
+  const snapshot = async (id: string): Promise<InstanceSnapshot> => {
+    const got = await (workflows?.runtime.get(id) ?? Promise.reject(new Error("no workflow runtime")));
+    if (got.isErr()) throw new Error(`workflow instance ${id}: ${got.error.message}`);
+    return got.value;
+  };
+  const runOf = (s: InstanceSnapshot): WorkflowRun => ({
+    workflow: s.instance.workflow,
+    instanceId: s.instance.id,
+    key: s.instance.key,
+    state: s.instance.state,
+    ...(s.instance.output === undefined ? {} : { output: s.instance.output }),
+    timeline: timelineOf(s),
+  });
   const deliverMovement = (event: CanonicalEvent, system: string) => deliver(event, describeMovement(event.data as MaterialMovement, system));
 
   const sap: TestSapServer = await startTestSapServer({ services: [PO, CONF, MD].map((name) => ({ name, edmx: edmx(name) })) });
@@ -205,10 +277,33 @@ export async function runPlant(options: PlantOptions): Promise<PlantSummary> {
   try {
     // 1. SAP releases the order; its business event arrives twice.
     const order = stripMetadata((options.sapOrder as { d: unknown }).d) as Record<string, unknown>;
-    sap.seed(PO, "A_ProductionOrder_2", [order]);
+    // SAP confirms all 255 MTR of RM10 but only 450 of the 500 flanges RM20 as available; order
+    // 1000124 (the same product, 300 ST) is fully available.
+    sap.seed(PO, "A_ProductionOrder_2", [withAvailability(order, { RM10: "255.000", RM20: "450.000" }), secondOrder(order)]);
     // H87 (piece) comes from SAP's ST and PC alike: the order is in ST, so confirmations go back in ST.
     const config = createSapConfig({ system: "S4PCLNT100", timeZone: "America/Los_Angeles", extensions: { namespace: "sap" }, outboundUnits: { H87: "ST" } })._unsafeUnwrap();
     const orderClient = createSapClient({ serviceUrl: sap.serviceUrl(PO), baseDelayMs: 20 });
+    const documentClient = createSapClient({ serviceUrl: sap.serviceUrl(MD), baseDelayMs: 20 });
+
+    // The WMS (it cannot stage order 1000124: the test WMS's `refuseStagingFor`) and the workflow
+    // runtime on its SQLite file, on the story's clock.
+    const wmsSide = await startPlantWms({ startAt: Date.parse(AT.staged), onEvent: (event) => deliverMovement(event, "WMS"), faults: { refuseStagingFor: [REFUSED_ORDER] } });
+    plantWms = wmsSide;
+    let heldForRemediation: QualityHold | undefined;
+    const flow = startPlantWorkflows({
+      database: options.workflowsDatabase,
+      sap: { orders: orderClient, materialDocuments: documentClient, config },
+      mes,
+      wms: { url: `${wmsSide.wms.url}/requests`, system: WMS_SYSTEM, idle: () => wmsSide.wms.idle() },
+      lineSide: () => LINE_SIDE,
+      releasedHold: (finding: BreachedFinding) => {
+        if (heldForRemediation === undefined || finding.key !== `${BATCH.material}/${BATCH.batchId}`) throw new Error(`no released hold for ${finding.key}`);
+        return heldForRemediation;
+      },
+      now: () => storyNow,
+      log,
+    });
+    workflows = flow;
     log("SAP", `order ${ORDER} released; business event ProductionOrder.Released sent`);
     const sapEvent = {
       specversion: "1.0",
@@ -237,15 +332,41 @@ export async function runPlant(options: PlantOptions): Promise<PlantSummary> {
     line.clock = () => new Date(lineTime);
     const lineStarted = line.start();
     lineStarted.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
-    const wmsSide = await startPlantWms({ startAt: Date.parse(AT.staged), onEvent: (event) => deliverMovement(event, "WMS") });
-    plantWms = wmsSide;
     if (workOrder === undefined) throw new Error("no released work order");
     const releasedOrder: WorkOrder = workOrder;
-    const staging = createStagingRequest(workOrder, { destination: LINE_SIDE, requestedAt: sapEvent.time });
-    if (staging.isErr()) throw new Error(`WMS staging request: ${staging.error.message}`);
-    log("WMS", `staging request ${staging.value.requestId}: ${staging.value.lines.map((l) => `${l.material.id} ${showQuantity(l.quantity)}`).join(", ")} to line FAB`);
-    const stagingSent = await wmsSide.send(staging.value);
-    if (stagingSent.isErr()) throw new Error(`WMS: ${stagingSent.error.message}`);
+
+    // The order-release workflow checks the order against SAP's record: SAP confirms too few
+    // flanges, so it waits for the planner (signal planner-approval) before anything reaches the floor.
+    await flow.drive();
+    const releaseId = instanceIdOf("order-release", `${SITE.id}/${ORDER}`);
+    const checked = await snapshot(releaseId);
+    const references = checked.history.find((h) => h.type === "step-completed" && h.step === "check-references");
+    const short = ((references?.type === "step-completed" ? references.result : null) as { shortComponents?: { material: string; open: string; available: string }[] } | null)?.shortComponents ?? [];
+    log("WF", `order-release ${releaseId}: references checked in SAP; short: ${short.map((c) => `${c.material} (open ${c.open}, SAP confirms ${c.available})`).join(", ") || "none"}; ${checked.instance.state}, for signal planner-approval`);
+    storyNow = Date.parse(AT.approved);
+    const approved = await flow.runtime.signal(releaseId, "planner-approval", PLANNER_DECISION);
+    if (approved.isErr()) throw new Error(`planner approval: ${approved.error.message}`);
+    log("PLAN", `${PLANNER_DECISION.by} approves order ${ORDER} through the runtime API: "${PLANNER_DECISION.reason}"`);
+    await flow.drive();
+    const releaseRun = await snapshot(releaseId);
+    const releaseOutput = releaseRun.instance.output as { outcome?: string; stagingRequestId?: string } | undefined;
+    log("WF", `order-release ${releaseId} ${releaseRun.instance.state} (${releaseOutput?.outcome ?? "?"}): dispatched to the MES, staging request ${releaseOutput?.stagingRequestId ?? "?"} (its idempotency key) accepted by the WMS`);
+
+    // Order 1000124: released at 05:45, dispatched, but the WMS refuses to stage it for good. The
+    // workflow reports it and compensates: the MES dispatch is withdrawn. (This order only passes
+    // through the workflows; the story and its event log follow order 1000123.)
+    storyNow = Date.parse(AT.secondRelease);
+    const secondReleased = await handleProductionOrderEvent(
+      { ...sapEvent, id: "c41d9e2a-1000124-released", time: utc("05:45:00"), data: { ManufacturingOrder: REFUSED_ORDER } },
+      { client: orderClient, config, source: SAP_SOURCE, keyProperty: "ManufacturingOrder" },
+    );
+    if (secondReleased.isErr()) throw new Error(`SAP adapter: ${secondReleased.error.message}`);
+    log("SAP", `order ${REFUSED_ORDER} released; the order-release workflow takes it`);
+    flow.hear(secondReleased.value);
+    const refusedId = instanceIdOf("order-release", `${SITE.id}/${REFUSED_ORDER}`);
+    await flow.drive();
+    const refusedRun = await snapshot(refusedId);
+    log("WF", `order-release ${refusedId} ${refusedRun.instance.state}: staging refused for good by the WMS, so the dispatch was compensated (withdrawn)`);
 
     // 2. The MES dispatches the order to line FAB; the OPC UA adapter counts what the line makes.
     await lineStarted;
@@ -408,7 +529,6 @@ export async function runPlant(options: PlantOptions): Promise<PlantSummary> {
     // SAP posts the goods movements of the final confirmation: the backflush of RM20 (261) and the
     // automatic goods receipt of batch B260302A (101), from the quantities SAP stored. Each material
     // document is announced by a thin business event; the SAP adapter reads it and maps every item.
-    const documentClient = createSapClient({ serviceUrl: sap.serviceUrl(MD), baseDelayMs: 20 });
     const postDocument = async (input: Omit<DocumentInput, "year" | "postingDate" | "createdBy" | "plant">, what: string, eventId: string): Promise<void> => {
       const document = toMaterialDocument({ ...input, year: "2026", postingDate: STORY_DAY, createdBy: "MILLWRIGHT", plant: SITE.id });
       sap.seed(MD, "A_MaterialDocumentHeader", [...sap.rows(MD, "A_MaterialDocumentHeader"), document]);
@@ -478,30 +598,16 @@ export async function runPlant(options: PlantOptions): Promise<PlantSummary> {
       ({ movementType, material: BATCH.material, storageLocation: "171A", batch: BATCH.batchId, stockType: issuing, partnerStockType: receiving, quantity: toSapDecimal(good.value), unit: "ST" }) as const;
     const block = toHoldRequest(placed);
     if (block.isErr()) throw new Error(`WMS block request: ${block.error.message}`);
-    wmsSide.setClock(Date.parse(AT.holdPlaced));
-    const blockSent = await wmsSide.send(block.value);
-    if (blockSent.isErr()) throw new Error(`WMS: ${blockSent.error.message}`);
-    log("WMS", `block request ${block.value.requestId} accepted (HTTP ${blockSent.value})`);
     await postDocument(
       { document: "4900000302", createdAt: AT.movedToInspection, goodsMovementCode: "04", headerText: `Hold ${placed.holdId}`, items: [holdMove("322", "01", "02")] },
       `batch ${BATCH.batchId} moved to quality-inspection stock (322) for hold ${placed.holdId}`,
       "5d0e2b1a-7c43-4f2e-9a61-0c2f8e4b3302",
     );
-    wmsSide.setClock(Date.parse(AT.wmsBlocked));
-    await confirmAsWms({
-      taskId: "S-000001",
-      taskType: "STATUS",
-      sku: BATCH.material,
-      lot: BATCH.batchId,
-      qty: good.value,
-      uom: "PC",
-      loc: FG_BIN,
-      statusFrom: "AV",
-      statusTo: "BL",
-      hu: SSCC,
-      note: `Hold ${placed.holdId}`,
-      confirmedAt: new Date(Date.parse(AT.wmsBlocked)).toISOString(),
-    });
+    // The block request; the WMS applies it and confirms the stock status change (AV → BL) itself.
+    wmsSide.setClock(Date.parse(AT.wmsBlocked) - 1000);
+    const blockSent = await wmsSide.send(block.value);
+    if (blockSent.isErr()) throw new Error(`WMS: ${blockSent.error.message}`);
+    log("WMS", `block request ${block.value.requestId} accepted (HTTP ${blockSent.value})`);
 
     const releasedHold = parseQualityHold({
       ...hold,
@@ -509,6 +615,7 @@ export async function runPlant(options: PlantOptions): Promise<PlantSummary> {
       disposition: { decision: "use", decidedAt: AT.holdReleased, targetStockType: "unrestricted" },
       revision: "20260302174000",
     })._unsafeUnwrap();
+    heldForRemediation = releasedHold;
     await deliver(createEvent({ type: "dev.millwright.qualityhold.released.v1", source: QMS_SOURCE, time: AT.holdReleased, data: releasedHold })._unsafeUnwrap(), `batch ${BATCH.batchId} released for use`);
     const unblock = toHoldRequest(releasedHold);
     if (unblock.isErr()) throw new Error(`WMS unblock request: ${unblock.error.message}`);
@@ -534,6 +641,48 @@ export async function runPlant(options: PlantOptions): Promise<PlantSummary> {
     for (const issue of rejected) log("MES", `rejected scanner record: ${issue.code}: ${issue.message}`);
     if (parsed.isErr()) await mes.reject("urn:millwright:scanner:77", scanned, "invalid_entity", parsed.error.message);
 
+    // 6. Noon: the alignment monitor judges the day and finds the lost unblock. Its breach starts
+    // the quality-hold workflow (onBreach), which sends the unblock to the WMS again, under the
+    // step's idempotency key, and waits for the WMS to confirm the stock status change.
+    const monitor = createEngine({ rules: plantRules() });
+    for (const e of events) {
+      const ingested = monitor.ingest(e);
+      if (ingested.isErr()) throw new Error(`alignment: ${ingested.error.message}`);
+    }
+    const breaches = monitor.evaluate(Date.parse(AT.monitor)).filter((f): f is BreachedFinding => f.kind === "breached");
+    storyNow = Date.parse(AT.remediated);
+    wmsSide.setClock(Date.parse(AT.remediated));
+    const remediationIds: string[] = [];
+    for (const breach of breaches) {
+      log("ALIGN", `${plantClock(Date.parse(AT.monitor))} breach ${breach.rule} for ${breach.key}: ${breach.reasons.join(", ")}, ${Math.round(breach.latenessMs / 60_000)} min late`);
+      const started = await flow.runtime.deliverFinding(breach);
+      if (started.isErr()) throw new Error(`workflow runtime: ${started.error.message}`);
+      for (const instance of started.value.started) {
+        remediationIds.push(instance.id);
+        log("WF", `${instance.workflow} instance ${instance.id} started by the breach (key ${instance.key})`);
+      }
+    }
+    await flow.drive();
+    const remediationId = remediationIds[0];
+    if (remediationId === undefined) throw new Error("the breach started no remediation");
+    const remediationRun = await snapshot(remediationId);
+    const remediated = remediationRun.instance.output as { outcome?: string; wms?: { key?: string; by?: string } } | undefined;
+    log("WF", `${remediationRun.instance.workflow} ${remediationId} ${remediationRun.instance.state} (${remediated?.outcome ?? "?"}): unblock request ${remediated?.wms?.key ?? "?"} applied by the WMS, confirmed by its ${remediated?.wms?.by ?? "?"}`);
+    const approvalRun = await snapshot(releaseId);
+    const signalEntries = approvalRun.history.filter((h) => h.type === "signal-received" && h.name === "planner-approval");
+    const decision = signalEntries[0]?.type === "signal-received" ? (signalEntries[0].payload as { decision: string; by?: string; reason?: string }) : undefined;
+    const workflowSummary: PlantSummary["workflows"] = {
+      database: options.workflowsDatabase,
+      approval: { ...runOf(approvalRun), decision, signalsRecorded: signalEntries.length },
+      compensation: runOf(await snapshot(refusedId)),
+      remediation: {
+        ...runOf(remediationRun),
+        rule: breaches[0]?.rule ?? "",
+        findingKey: breaches[0]?.key ?? "",
+        ...(remediated?.wms?.key === undefined ? {} : { requestId: remediated.wms.key }),
+      },
+    };
+
     const sapConfirmations = sap.rows(CONF, "ProdnOrdConf2");
     const stored = sapConfirmations[0];
     const sapItems = sap
@@ -558,10 +707,13 @@ export async function runPlant(options: PlantOptions): Promise<PlantSummary> {
         ...(sapBatchStock === undefined ? {} : { batchStock: sapBatchStock }),
       },
       mes: { ...mes.state(), delivered, duplicates },
+      workflows: workflowSummary,
       line: { good: line.made.good, defective: line.made.defective },
       counted: { good: good.value, defective: defective.value },
       wms: {
         requests: wmsSide.wms.received.map((r) => String((r as { type?: unknown }).type)),
+        applied: wmsSide.wms.applied.map((a) => ({ requestId: a.requestId, type: a.type })),
+        refused: wmsSide.wms.refused.map((r) => ({ requestId: r.requestId, reason: r.reason })),
         lost,
         confirmedTasks: events.filter((e) => e.source === WMS_SOURCE).length,
         ...(wmsBatchStock === undefined ? {} : { batchStock: wmsBatchStock }),
@@ -572,6 +724,7 @@ export async function runPlant(options: PlantOptions): Promise<PlantSummary> {
       eventLines: events.map((e) => serializeEvent(e)),
     };
   } finally {
+    await workflows?.close();
     mes.close();
     await plantWms?.close();
     await line.stop();
@@ -579,7 +732,33 @@ export async function runPlant(options: PlantOptions): Promise<PlantSummary> {
   }
 }
 
+/** The SAP order row with `ConfirmedAvailableQuantity` set for the components named (by material). */
+function withAvailability(order: Record<string, unknown>, available: Readonly<Record<string, string>>): Record<string, unknown> {
+  const components = (order["to_ProductionOrderComponent"] as { results: Record<string, unknown>[] }).results;
+  return {
+    ...order,
+    to_ProductionOrderComponent: { results: components.map((c) => (available[String(c["Material"])] === undefined ? c : { ...c, ConfirmedAvailableQuantity: available[String(c["Material"])] })) },
+  };
+}
+
+/** Order 1000124 as SAP holds it: the same product and routing, 300 ST, every component available. */
+function secondOrder(order: Record<string, unknown>): Record<string, unknown> {
+  const renumber = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(renumber);
+    if (typeof value !== "object" || value === null) return value;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === "ManufacturingOrder" ? REFUSED_ORDER : renumber(v)]));
+  };
+  const copy = renumber(order) as Record<string, unknown>;
+  const components = (copy["to_ProductionOrderComponent"] as { results: Record<string, unknown>[] }).results;
+  return {
+    ...copy,
+    TotalQuantity: "300.000",
+    LastChangeDateTime: "20260302134500",
+    to_ProductionOrderComponent: { results: components.map((c) => ({ ...c, RequiredQuantity: c["Material"] === "RM20" ? "300.000" : c["RequiredQuantity"], ConfirmedAvailableQuantity: c["Material"] === "RM20" ? "300.000" : c["RequiredQuantity"] })) },
+  };
+}
+
 /** The quantity as people read it: "118 H87". */
-export function showQuantity(q: Quantity | undefined): string {
+function showQuantity(q: Quantity | undefined): string {
   return q === undefined ? "—" : `${q.value} ${q.unit}`;
 }

@@ -8,7 +8,7 @@
 import { formatEdmTime, formatSapDate } from "@millwright/adapter-sap";
 
 /** One item of a material document, as the demo needs it. */
-export interface DocumentItem {
+interface DocumentItem {
   /** GoodsMovementType (BWART): 101, 261, 321, 322 … */
   readonly movementType: string;
   readonly material: string;

@@ -4,11 +4,11 @@
  * mapping (applyVendorMapping), the WMS contract, the canonical MaterialMovement
  * (toMaterialMovement) and a canonical event, which the caller hands to the MES's inbox.
  *
- * The test WMS picks and stages for a staging request and sends those confirmations itself. It
- * accepts block and unblock requests but confirms nothing for them, and it has no goods receipts:
- * for the pallet received from production and the block of the held batch, `confirmAsWms` sends the
- * confirmation the WMS would send, in the test WMS's vendor format and signed like it, through the
- * same receiver and mapping.
+ * The test WMS picks and stages for a staging request and sends those confirmations itself, and
+ * confirms the stock status change of a block or unblock request it applies (STATUS tasks). It has
+ * no goods receipts: for the pallet received from production, `confirmAsWms` sends the confirmation
+ * the WMS would send, in the test WMS's vendor format and signed like it, through the same receiver
+ * and mapping.
  */
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -24,7 +24,7 @@ import {
   type WebhookError,
   type WmsRequest,
 } from "@millwright/adapter-wms";
-import { startTestWms, testWmsMapping, type TestWms } from "@millwright/adapter-wms/test-server";
+import { startTestWms, testWmsMapping, type TestWms, type TestWmsFaults } from "@millwright/adapter-wms/test-server";
 import { createEvent, type CanonicalEvent } from "@millwright/events";
 import type { Result } from "neverthrow";
 
@@ -38,7 +38,7 @@ export const WMS_SYSTEM = "TEST-WMS";
  * types a real WMS of this format also confirms: RECEIVE (a pallet received, `dst`) and STATUS (the
  * stock status of a bin changed, `loc`, `statusFrom` → `statusTo`: AV available, QI, BL blocked).
  */
-export const plantWmsMapping: MappingTemplate = {
+const plantWmsMapping: MappingTemplate = {
   ...testWmsMapping,
   type: "$lookup({'PICK': 'pick', 'STAGE': 'stage_to_line', 'RECEIVE': 'receipt', 'STATUS': 'stock_status_change'}, taskType)",
   at: { site: { id: "loc.plant" }, storageLocation: "loc.sloc", warehouse: "loc.whse", bin: "loc.bin" },
@@ -100,7 +100,12 @@ const SECRET = "plant-demo-wms-secret";
  * @example
  * const wms = await startPlantWms({ startAt: Date.parse("2026-03-02T05:40:00-08:00"), onEvent: async (e) => {} });
  */
-export async function startPlantWms(options: { readonly startAt: number; readonly onEvent: (event: CanonicalEvent) => Promise<void> }): Promise<PlantWms> {
+export async function startPlantWms(options: {
+  readonly startAt: number;
+  readonly onEvent: (event: CanonicalEvent) => Promise<void>;
+  /** Faults of the test WMS, e.g. `refuseStagingFor`. */
+  readonly faults?: TestWmsFaults;
+}): Promise<PlantWms> {
   // One clock for sender and receiver, as in the adapter's round trip: every reading by the WMS
   // advances it a second, so a redelivery is signed at a new timestamp.
   let clock = options.startAt;
@@ -140,7 +145,7 @@ export async function startPlantWms(options: { readonly startAt: number; readonl
   });
   await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
   const webhookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/webhooks`;
-  const wms = await startTestWms({ secret: SECRET, webhookUrl, now: () => (clock += 1000) });
+  const wms = await startTestWms({ secret: SECRET, webhookUrl, now: () => (clock += 1000), confirmHoldRequests: true, ...(options.faults === undefined ? {} : { faults: options.faults }) });
   return {
     wms,
     setClock: (ms) => {

@@ -1,4 +1,5 @@
-import { createReadStream, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { createReadStream, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { validateNdjson } from "@millwright/cli";
@@ -6,7 +7,7 @@ import { parseEvent, type CanonicalEvent } from "@millwright/events";
 import { compareQuantities, type Batch, type MaterialMovement, type Quantity } from "@millwright/model";
 import { beforeAll, describe, expect, test } from "vitest";
 import { buildAlignmentReport, createEngine } from "@millwright/alignment";
-import { MONITOR_AT, plantRules, runPlant, type PlantSummary } from "../src/plant.js";
+import { MONITOR_AT, PLANNER_DECISION, plantRules, REPORT_AT, runPlant, type PlantSummary } from "../src/plant.js";
 import { orderTrace, startTracing, type StoryTrace } from "../src/tracing.js";
 
 const fixtures = join(import.meta.dirname, "..", "fixtures");
@@ -29,6 +30,7 @@ beforeAll(async () => {
   const tracing = startTracing();
   summary = await runPlant({
     mesDatabase: join(dir, "mes.db"),
+    workflowsDatabase: join(dir, "workflows.db"),
     sapOrder: JSON.parse(readFileSync(join(fixtures, "sap-production-order.json"), "utf8")),
     log: (l) => lines.push(l),
   });
@@ -79,8 +81,8 @@ describe("the plant demo", () => {
     expect(count("workorder.released.v1", SAP)).toBe(2);
     expect(count("materialmovement.posted.v1", SAP)).toBe(4); // 261, 101, 322, 321
     expect(count("materialmovement.posted.v1", MES)).toBe(1); // consumption
-    expect(count("materialmovement.posted.v1", WMS)).toBe(6); // 2 picks, 2 stagings, the pallet received, the block
-    expect(count("materialmovement.posted.v1")).toBe(11);
+    expect(count("materialmovement.posted.v1", WMS)).toBe(7); // 2 picks, 2 stagings, the pallet received, the block, the remediated unblock
+    expect(count("materialmovement.posted.v1")).toBe(12);
     expect(count("materialmovement.reversed.v1")).toBe(0);
     expect(count("batch.created.v1", MES)).toBe(1);
     expect(count("qualityhold.placed.v1", QMS)).toBe(1);
@@ -89,7 +91,7 @@ describe("the plant demo", () => {
     // SAP's own record of it, read back after the post: the ERP side the alignment monitor compares.
     expect(count("productionconfirmation.confirmed.v1", SAP)).toBe(1);
     expect(count("productioncount.counted.v1")).toBeGreaterThanOrEqual(3);
-    expect(summary.mes.movements).toEqual({ mes: 1, sap: 4, wms: 6 });
+    expect(summary.mes.movements).toEqual({ mes: 1, sap: 4, wms: 7 });
     // Every event the MES got went through its inbox (the confirmation goes out through the outbox).
     expect(summary.mes.delivered).toBe(summary.events.length - 1);
     expect(summary.sap.goodsMovements).toEqual([
@@ -105,7 +107,7 @@ describe("the plant demo", () => {
     const kinds = (source: string) => movements(source).map((m) => `${m.kind}${m.sourceMovementType === undefined ? "" : ` ${m.sourceMovementType}`}`);
     expect(kinds(SAP)).toEqual(["consumed 261", "produced 101", "status_changed 322", "status_changed 321"]);
     expect(kinds(MES)).toEqual(["consumed"]);
-    expect(kinds(WMS)).toEqual(["transferred", "transferred", "transferred", "transferred", "produced", "status_changed"]);
+    expect(kinds(WMS)).toEqual(["transferred", "transferred", "transferred", "transferred", "produced", "status_changed", "status_changed"]);
 
     // Consumption: what the line used (118 good + 2 defective parts, one RM20 each) = SAP's goods issue.
     const consumed = one(movements(MES).filter((m) => m.kind === "consumed"), "MES consumption");
@@ -137,19 +139,20 @@ describe("the plant demo", () => {
     expect(one(staged, "RM20 staged").to?.bin).toBe(consumed.from?.bin);
   });
 
-  test("the hold reaches SAP stock and the WMS; the release reaches SAP only", () => {
+  test("the hold reaches SAP stock and the WMS; the release reaches SAP, and the WMS only through the remediation", () => {
     const toStock = (m: MaterialMovement) => `${m.from?.stockType ?? "-"} → ${m.to?.stockType ?? "-"}`;
     const heldBatch = (m: MaterialMovement) => m.kind === "status_changed" && m.material.id === "FG126" && m.batchId === "B260302A";
     expect(movements(SAP).filter(heldBatch).map(toStock)).toEqual(["unrestricted → quality_inspection", "quality_inspection → unrestricted"]);
-    // The WMS blocked the batch and never unblocked it: its unblock request was lost on the way.
-    expect(movements(WMS).filter(heldBatch).map(toStock)).toEqual(["unrestricted → blocked"]);
-    expect(summary.wms).toMatchObject({ requests: ["staging_request", "block"], lost: ["040000001234/unblock/20260302174000"], batchStock: "blocked" });
+    // The WMS blocked the batch; its unblock request was lost on the way, and the one the
+    // quality-hold workflow sent after the breach unblocked it.
+    expect(movements(WMS).filter(heldBatch).map(toStock)).toEqual(["unrestricted → blocked", "blocked → unrestricted"]);
+    expect(summary.wms).toMatchObject({ requests: ["staging_request", "staging_request", "block", "unblock"], lost: ["040000001234/unblock/20260302174000"], batchStock: "unrestricted" });
     expect(summary.sap.batchStock).toBe("unrestricted");
-    expect(summary.mes.batchStock).toEqual({ "FG126/B260302A": { sap: "unrestricted", wms: "blocked" } });
+    expect(summary.mes.batchStock).toEqual({ "FG126/B260302A": { sap: "unrestricted", wms: "unrestricted" } });
     expect(lines.join("\n")).toMatch(/WMS\s+unblock request 040000001234\/unblock\/20260302174000 LOST \(injected fault/);
   });
 
-  test("the stock facts happen on time in the story, except the WMS unblock, which never happens", () => {
+  test("the stock facts happen on time in the story, except the WMS unblock, which happens only after noon's breach", () => {
     const placed = summary.events.find((e) => e.type === "dev.millwright.qualityhold.placed.v1");
     const released = summary.events.find((e) => e.type === "dev.millwright.qualityhold.released.v1");
     const consumed = eventOf(MES, (m) => m.kind === "consumed");
@@ -180,7 +183,9 @@ describe("the plant demo", () => {
     }
     expect(at(toUnrestricted) - at(released)).toBeGreaterThan(0);
     expect(at(toUnrestricted) - at(released)).toBeLessThanOrEqual(5 * MINUTE);
-    expect(unblocked).toBeUndefined();
+    // The unblock lost at 09:40 happens at 12:01, after the monitor found the breach at noon.
+    expect(unblocked?.time).toBe("2026-03-02T20:01:01.000Z");
+    expect(at(unblocked)).toBeGreaterThan(Date.parse(MONITOR_AT));
     // Every new fact is on 2026-03-02.
     for (const e of [consumed, issued, batch, receivedSap, receivedWms, toInspection, blocked, toUnrestricted]) {
       expect(new Date(at(e)).toISOString().slice(0, 10)).toBe("2026-03-02");
@@ -196,10 +201,10 @@ describe("the plant demo", () => {
     expect(results.length).toBe(summary.events.length);
     expect(results.filter((r) => !r.valid)).toEqual([]);
   });
-  test("the alignment monitor finds the one misalignment: the WMS never unblocked the released batch", () => {
-    // Every rule had its work: each key closed on time, except the WMS unblock, still open.
+  test("at noon the alignment monitor finds the one misalignment: the WMS never unblocked the released batch", () => {
+    // What the monitor saw at noon: every rule had its work; each key closed on time, except the WMS unblock, still open.
     const engine = createEngine({ rules: plantRules() });
-    for (const e of summary.events) expect(engine.ingest(e).isOk()).toBe(true);
+    for (const e of summary.events.filter((e) => at(e) <= Date.parse(MONITOR_AT))) expect(engine.ingest(e).isOk()).toBe(true);
     const findings = engine.evaluate(Date.parse(MONITOR_AT));
     expect(engine.store.size()).toEqual({ open: 1, closed: 8 });
     expect(findings.map((f) => ({ kind: f.kind, rule: f.rule, key: f.key, site: f.site, latenessMin: f.latenessMs / MINUTE, reasons: f.kind === "breached" ? f.reasons : [] }))).toEqual([
@@ -210,6 +215,72 @@ describe("the plant demo", () => {
     const report = buildAlignmentReport({ events: summary.events, rules: plantRules(), at: Date.parse(MONITOR_AT) })._unsafeUnwrap();
     expect(report.totals).toEqual({ open: 0, breached: 1, resolved: 0 });
   });
+
+  test("remediation: the breach starts the quality-hold workflow, the WMS applies its unblock once, and the final report shows the breach RESOLVED", () => {
+    const { remediation } = summary.workflows;
+    expect(remediation).toMatchObject({ workflow: "quality-hold", rule: "qualityhold-unblocked-wms", findingKey: "FG126/B260302A", state: "completed" });
+    expect(remediation.key).toMatch(/^040000001234\/released\/remediation-/);
+    expect(remediation.output).toMatchObject({ action: "unblock", outcome: "confirmed", erp: { skipped: true }, wms: { confirmed: true, by: "event", resent: false } });
+    // At the WMS: the lost request never arrived; the workflow's unblock, keyed by its step's
+    // idempotency key, was applied exactly once. SAP got no second posting.
+    const unblocks = summary.wms.applied.filter((a) => a.type === "unblock");
+    expect(unblocks).toEqual([{ requestId: remediation.requestId, type: "unblock" }]);
+    expect(unblocks[0]?.requestId).not.toBe("040000001234/unblock/20260302174000");
+    expect(summary.sap.goodsMovements).toHaveLength(4);
+    // The final report: the breach is resolved, nothing is breached or open.
+    const report = buildAlignmentReport({ events: summary.events, rules: plantRules(), at: Date.parse(REPORT_AT) })._unsafeUnwrap();
+    expect(report.totals).toEqual({ open: 0, breached: 0, resolved: 1 });
+    expect(report.findings.map((f) => [f.status, f.finding.rule, f.finding.key])).toEqual([["resolved", "qualityhold-unblocked-wms", "FG126/B260302A"]]);
+    expect(lines.join("\n")).toContain(`quality-hold instance ${remediation.instanceId} started by the breach`);
+  });
+
+  test("compensation: the WMS refuses to stage order 1000124 for good, and its MES dispatch is withdrawn once", () => {
+    const { compensation } = summary.workflows;
+    expect(compensation).toMatchObject({ workflow: "order-release", key: "1710/1000124", state: "compensated" });
+    expect(summary.wms.refused).toEqual([{ requestId: expect.any(String), reason: "order 1000124 cannot be staged" }]);
+    // At the MES: one dispatch of each order; only 1000124's is withdrawn, once.
+    expect(summary.mes.dispatches).toEqual([
+      { dispatchId: "D-0001", orderId: "1000123", withdrawn: false },
+      { dispatchId: "D-0002", orderId: "1000124", withdrawn: true },
+    ]);
+    expect(summary.mes.withdrawals).toBe(1);
+    expect(compensation.timeline.filter((l) => l.includes("compensation of dispatch-to-mes completed"))).toHaveLength(1);
+    expect(compensation.timeline.some((l) => /step request-staging FAILED for good/.test(l))).toBe(true);
+    expect(lines.join("\n")).toMatch(/dispatch D-0002 of order 1000124 WITHDRAWN from line FAB/);
+  });
+
+  test("approval: components short, order 1000123 waits for planner-approval; the decision is recorded once and the order is dispatched and staged once", () => {
+    const { approval } = summary.workflows;
+    expect(approval).toMatchObject({ workflow: "order-release", key: "1710/1000123", state: "completed", signalsRecorded: 1 });
+    expect(approval.decision).toEqual(PLANNER_DECISION);
+    expect(approval.output).toMatchObject({
+      outcome: "staged",
+      approval: PLANNER_DECISION,
+      references: { shortComponents: [{ material: "RM20", open: "500.000", available: "450.000" }] },
+    });
+    const signalLine = approval.timeline.findIndex((l) => l.includes("signal planner-approval: approve"));
+    expect(approval.timeline[signalLine]).toContain(PLANNER_DECISION.reason);
+    // Nothing reached the floor before the decision: the dispatch step starts after it.
+    expect(approval.timeline.findIndex((l) => l.includes("step dispatch-to-mes started"))).toBeGreaterThan(signalLine);
+    // At the WMS: one staging request applied, the workflow's, under its idempotency key.
+    const staged = summary.wms.applied.filter((a) => a.type === "staging_request");
+    expect(staged).toEqual([{ requestId: (approval.output as { stagingRequestId: string }).stagingRequestId, type: "staging_request" }]);
+  });
+
+  test("the workflows run on a SQLite file, and `millwright workflows show <id> --store <file>` prints an instance's timeline", () => {
+    const file = summary.workflows.database;
+    expect(file).toBe(join(dir, "workflows.db"));
+    expect(existsSync(file)).toBe(true);
+    const root = join(import.meta.dirname, "..", "..", "..");
+    const shown = execFileSync(process.execPath, ["--conditions=@millwright/source", "--import", "tsx", join(root, "packages", "cli", "src", "cli.ts"), "workflows", "show", summary.workflows.approval.instanceId, "--store", file], {
+      cwd: root,
+      encoding: "utf8",
+      timeout: 90_000,
+    });
+    expect(shown).toContain(summary.workflows.approval.instanceId);
+    expect(shown).toContain("planner-approval");
+    expect(shown).toContain("completed");
+  }, 120_000);
   test("the order's path SAP → MES → line → SAP is one trace, carried by its events", () => {
     expect(story).toBeDefined();
     const spans = new Set(story?.spans);

@@ -15,7 +15,7 @@ import { oneOf } from "./help.js";
 import { judgeLineBytes, openInput, readLineBytes, type RecordIssue, type RecordResult } from "./validate.js";
 
 /** What {@link alignNdjson} needs besides the input. */
-export interface AlignNdjsonOptions {
+interface AlignNdjsonOptions {
   /** The name to report lines under (file name, or `-` for standard input). */
   readonly source: string;
   /** The rules to judge with (default: `builtInRules()`). */
@@ -27,7 +27,7 @@ export interface AlignNdjsonOptions {
 }
 
 /** What {@link alignNdjson} read: the report, or why there is none, and how many lines were left out. */
-export interface AlignNdjsonResult {
+interface AlignNdjsonResult {
   readonly report: Result<AlignmentReport, ReportError>;
   /** Lines (or items of batch lines) that were not usable events. */
   readonly invalid: number;
@@ -45,7 +45,7 @@ export interface AlignNdjsonResult {
  * @example
  * const { report, invalid } = await alignNdjson(openInput("events.ndjson"), { source: "events.ndjson" });
  */
-export async function alignNdjson(input: NodeJS.ReadableStream, options: AlignNdjsonOptions): Promise<AlignNdjsonResult> {
+async function alignNdjson(input: NodeJS.ReadableStream, options: AlignNdjsonOptions): Promise<AlignNdjsonResult> {
   const builder = createReportBuilder({ rules: options.rules ?? builtInRules(), ...(options.at === undefined ? {} : { at: options.at }) });
   const { source } = options;
   let invalid = 0;
@@ -85,7 +85,7 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[Zz]|
  * @example
  * parseAt("2026-03-02T15:00:00Z"); // ok(1772463600000)
  */
-export function parseAt(value: string): Result<number, string> {
+function parseAt(value: string): Result<number, string> {
   const ms = RFC3339.test(value) ? Date.parse(value) : Number.NaN;
   return Number.isNaN(ms) ? err(`--at ${JSON.stringify(value)} is not an RFC 3339 time with an offset, such as 2026-03-02T15:00:00Z`) : ok(ms);
 }

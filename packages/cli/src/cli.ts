@@ -204,6 +204,13 @@ const runners: Readonly<Record<string, Run>> = {
   },
 };
 
+/** `workflows` has subcommands, each with its own options: it reads its arguments itself. */
+async function runWorkflows(spec: CommandSpec, args: readonly string[]): Promise<number> {
+  // Loaded on demand, like align: the store drivers load only for this command.
+  const { workflows } = await import("./workflows.js");
+  return await workflows(args, commandHelp(spec), { out, err: warn, usage });
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined) {
@@ -229,6 +236,7 @@ async function main(argv: string[]): Promise<number> {
     await out(commandHelp(spec));
     return 0;
   }
+  if (spec.name === "workflows") return await runWorkflows(spec, rest);
   const parsed = readArgs(spec, rest);
   if (parsed.isErr()) return usage(parsed.error, spec.name);
   const args: ParsedArgs = parsed.value;

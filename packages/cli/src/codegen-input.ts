@@ -1,5 +1,5 @@
 import { err, ok, type Result } from "neverthrow";
-import type { SchemaNode } from "./contract/schemas.js";
+import type { SchemaNode } from "@millwright/contract";
 import { boundText, escapeControls, previewValue } from "./text.js";
 
 // A bundle given to `codegen --schemas` is untrusted input. The generators behind codegen resolve
@@ -26,10 +26,10 @@ export interface PreparedBundle {
 }
 
 /** A type name: it becomes a class, struct or interface name in every language. */
-export const TYPE_NAME = /^[A-Z][A-Za-z0-9]{0,127}$/;
+const TYPE_NAME = /^[A-Z][A-Za-z0-9]{0,127}$/;
 const TYPE_NAME_RULE = "is not a type name: a letter A-Z, then letters and digits (at most 128 characters)";
 /** A property name: generators write it into string literals, struct tags and identifiers. */
-export const PROPERTY_NAME = /^[A-Za-z][A-Za-z0-9_]{0,127}$/;
+const PROPERTY_NAME = /^[A-Za-z][A-Za-z0-9_]{0,127}$/;
 const PROPERTY_NAME_RULE = "is not a property name: a letter, then letters, digits and _ (at most 128 characters)";
 
 // Characters no generator writes safely into a string literal of every language (a raw CR ends a Java
@@ -75,7 +75,7 @@ function bounded(value: unknown): unknown {
  * even inside comments (a `\u002a/` ends a comment), so for Java a backslash is written as the
  * HTML entity Javadoc shows as a backslash.
  */
-export function cleanDescription(text: string, lang: string): string {
+function cleanDescription(text: string, lang: string): string {
   const lines = text
     .replace(/\r\n?|[\u0085\u2028\u2029]/g, "\n")
     .replace(/\t/g, " ")

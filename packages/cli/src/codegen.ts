@@ -1,8 +1,7 @@
 import { err, ok, type Result } from "neverthrow";
 import { InputData, JSONSchemaInput, JSONSchemaStore, quicktype, quicktypeMultiFile, type JSONSchema } from "quicktype-core";
 import { eventCatalog, eventTypes, isEventType } from "@millwright/model";
-import { emitTypes } from "./contract/typescript.js";
-import type { SchemaNode } from "./contract/schemas.js";
+import { emitTypes, type SchemaNode } from "@millwright/contract";
 import { prepareBundle, type BundleIssueCode } from "./codegen-input.js";
 import { didYouMean } from "./suggest.js";
 import { boundText, previewValue } from "./text.js";

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { bundleSchemas } from "./contract/bundle.js";
-import { readSchemaFiles, type SchemaNode } from "./contract/schemas.js";
+import { bundleSchemas, readSchemaFiles, type SchemaNode } from "@millwright/contract";
 import { boundText, previewValue } from "./text.js";
 
 /** One difference between two versions of the contract. */

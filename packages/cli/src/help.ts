@@ -109,6 +109,32 @@ export const commands: readonly CommandSpec[] = [
     examples: ["millwright align events.ndjson", "millwright align --at 2026-03-02T15:00:00Z --html report.html events.ndjson"],
     exits: ["nothing is breached", "a rule is breached", "usage error, an input cannot be read, or a line is not a usable event"],
   },
+  {
+    name: "workflows",
+    synopsis: "millwright workflows <list|show|signal|retry|cancel> --store <file|url> [options]",
+    summary: "list, show, signal, retry or cancel workflow instances",
+    description: [
+      "Operate the workflow instances in a SQLite file or a PostgreSQL database (postgres://…):",
+      "  list    list instances, newest first",
+      "  show    print an instance and its history as a timeline",
+      "  signal  give a person's decision (--decision approve|reject) to an instance",
+      "  retry   run a failed (dead-lettered) instance's compensations again",
+      "  cancel  cancel an instance (--reason): compensate its completed steps",
+      "signal, retry and cancel are stored for the workers, which act on them; the workflows' code",
+      "is not needed. millwright workflows <subcommand> --help prints a subcommand's options.",
+    ].join("\n"),
+    options: [
+      { name: "store", type: "string", value: "<file|url>", description: "a SQLite file, or a postgres:// URL (default: $MILLWRIGHT_WORKFLOWS_STORE)" },
+      { name: "table-prefix", type: "string", value: "<prefix>", description: "the prefix of the store's tables", default: "millwright_wf_" },
+      FORMAT,
+    ],
+    examples: [
+      "millwright workflows list --store ./wf.sqlite --state waiting",
+      "millwright workflows show --store ./wf.sqlite 6f1c2e0a-…",
+      "millwright workflows signal --store ./wf.sqlite 6f1c2e0a-… planner-approval --decision approve --by j.doe",
+    ],
+    exits: ["done", "no such instance, or it does not take the request", "usage error, or the store cannot be opened or read"],
+  },
 ];
 
 /** The command names, for "did you mean". */

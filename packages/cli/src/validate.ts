@@ -38,13 +38,6 @@ export interface ValidateOptions {
   readonly entity?: EntityName;
 }
 
-/** What a whole run found. */
-export interface ValidateSummary {
-  readonly records: number;
-  readonly valid: number;
-  readonly invalid: number;
-}
-
 /** The longest message a record's issue carries: values are cut, never printed whole. */
 const MAX_MESSAGE = 500;
 const BOM = "\ufeff";
@@ -349,7 +342,7 @@ function judgeText(text: string, options: ValidateOptions): Judged[] {
  * @returns the verdict on each record of the line, with the event of each valid CloudEvent; the
  *   issues' lines and columns are counted in `text`
  */
-export function judgeLine(text: string, options: ValidateOptions): readonly LineVerdict[] {
+function judgeLine(text: string, options: ValidateOptions): readonly LineVerdict[] {
   const judged = judgeText(text, options);
   if (judged.every((j) => j.issues.length === 0)) return judged.map((j) => toVerdict(j, text));
   const lines = new LineIndex(text);
@@ -436,7 +429,7 @@ export async function* readLineBytes(input: NodeJS.ReadableStream): AsyncGenerat
  * Decodes one line: its text, or undefined when the bytes are not UTF-8 (decoding would replace
  * them and hide the fault).
  */
-export function lineText(bytes: Buffer): string | undefined {
+function lineText(bytes: Buffer): string | undefined {
   return isUtf8(bytes) ? bytes.toString("utf8") : undefined;
 }
 

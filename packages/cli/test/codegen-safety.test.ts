@@ -7,7 +7,6 @@ import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { codegenLanguages, generateCode, type GeneratedFile } from "../src/codegen.js";
-import { emitTypes } from "../src/contract/typescript.js";
 import { goBuildAndVet } from "./toolchains.js";
 
 // The bundle is untrusted input to `millwright codegen --schemas`: nothing in it may make a generator
@@ -163,14 +162,6 @@ describe("codegen refuses every $ref that leaves the bundle, before any generato
     const rootRef = smallBundle();
     props(rootRef, "Thing")["part"] = { $ref: "#" };
     expect((await generateCode({ lang: "ts", bundle: rootRef }))._unsafeUnwrapErr()).toMatchObject({ code: "unresolved_ref", value: "#" });
-  });
-
-  test("emitTypes (which the build tooling calls directly) follows no external ref either: no request reaches the server", async () => {
-    requests = 0;
-    const bundle = smallBundle();
-    props(bundle, "Thing")["part"] = { $ref: `${base}/part.schema.json` };
-    await emitTypes(bundle, "// test").catch(() => undefined);
-    expect(requests).toBe(0);
   });
 
   test("refs relative to the bundle's own $id are followed as local refs, in every language", async () => {

@@ -26,11 +26,12 @@ describe("millwright --help, <command> --help and --version", () => {
       Usage: millwright <command> [options]
 
       Commands:
-        validate  check CloudEvents or canonical records against the catalog
-        catalog   print the event catalog
-        diff      compare two versions of the contract; exit 1 on a breaking change
-        codegen   write types for other languages from the canonical schemas
-        align     judge a log of events with the alignment rules; exit 1 on a breach
+        validate   check CloudEvents or canonical records against the catalog
+        catalog    print the event catalog
+        diff       compare two versions of the contract; exit 1 on a breaking change
+        codegen    write types for other languages from the canonical schemas
+        align      judge a log of events with the alignment rules; exit 1 on a breach
+        workflows  list, show, signal, retry or cancel workflow instances
 
       Options:
         -h, --help     show this help (millwright <command> --help: the command's options)

@@ -11,7 +11,7 @@ const INSTALL = "install the compilers with: apt-get install golang-go";
  * @param command - the compiler's command
  * @param versionArgs - arguments that make it print its version and exit 0
  */
-export function requireTool(command: string, versionArgs: readonly string[]): void {
+function requireTool(command: string, versionArgs: readonly string[]): void {
   try {
     execFileSync(command, versionArgs, { stdio: "pipe" });
   } catch (cause) {

@@ -1,0 +1,448 @@
+// @millwright/workflows/sqlite: the embedded workflow store, one file, no server, over
+// better-sqlite3 12 or Node's built-in node:sqlite (through @millwright/idempotency/sqlite).
+import { isInSqliteTransaction, type SqliteDatabase, type SqliteStatement } from "@millwright/idempotency/sqlite";
+import type {
+  AppendOutcome,
+  Claim,
+  InstanceFilter,
+  InstanceRecord,
+  InstanceSnapshot,
+  InstanceUpdate,
+  Lease,
+  NewInstance,
+  PendingSignal,
+  SignalOutcome,
+  StoredEvent,
+  WorkflowDeadLetter,
+  WorkflowStore,
+} from "./store.js";
+import type { HistoryEntry, HistoryEntryInput, InstanceState, JsonValue } from "./types.js";
+
+export { findSqliteDrivers, openSqliteDatabase, type OpenedSqliteDatabase, type SqliteDatabase, type SqliteDriverName } from "@millwright/idempotency/sqlite";
+
+/** How the SQLite workflow store is set up. */
+export interface SqliteWorkflowStoreOptions {
+  /** Prefix of the store's tables. Default `millwright_wf_`. */
+  readonly tablePrefix?: string;
+  /**
+   * Switches the database to WAL with synchronous=NORMAL. Default true. The durability trade-off:
+   * a commit is not fsynced (the WAL is, at each checkpoint), so a crash of the process loses
+   * nothing, but a power loss or an OS crash may lose the last transactions — steps whose records
+   * are lost run again, with the same idempotency key, so their effects stay once at the peer.
+   * Give `false` and set `PRAGMA synchronous = FULL` yourself when that is not acceptable
+   * (every commit then waits for the disk).
+   */
+  readonly wal?: boolean;
+  /** How long to wait for another process's write lock, in ms. Default 5000. */
+  readonly busyTimeoutMs?: number;
+}
+
+const FINISHED_SQL = "('completed', 'compensated', 'failed', 'cancelled')";
+const PREFIX_PATTERN = /^[a-z_][a-z0-9_]{0,40}$/;
+
+interface InstanceRow {
+  id: string;
+  workflow: string;
+  version: number;
+  key: string;
+  input: string;
+  state: string;
+  output: string | null;
+  failure: string | null;
+  trace: string | null;
+  wake_at: number | null;
+  woken_at: number | null;
+  deadline_at: number | null;
+  waiting_for: string;
+  lease_owner: string | null;
+  lease_until: number;
+  lease_token: number;
+  created_at: number;
+  updated_at: number;
+  last_seq: number;
+}
+
+function toRecord(row: InstanceRow): InstanceRecord {
+  return {
+    id: row.id,
+    workflow: row.workflow,
+    version: Number(row.version),
+    key: row.key,
+    input: JSON.parse(row.input) as JsonValue,
+    state: row.state as InstanceState,
+    ...(row.output === null ? {} : { output: JSON.parse(row.output) as JsonValue }),
+    ...(row.failure === null ? {} : { failure: JSON.parse(row.failure) as InstanceRecord["failure"] & object }),
+    ...(row.trace === null ? {} : { trace: JSON.parse(row.trace) as InstanceRecord["trace"] & object }),
+    wakeAt: row.wake_at === null ? null : Number(row.wake_at),
+    wokenAt: row.woken_at === null ? null : Number(row.woken_at),
+    deadlineAt: row.deadline_at === null ? null : Number(row.deadline_at),
+    waitingFor: JSON.parse(row.waiting_for) as string[],
+    leaseOwner: row.lease_owner,
+    leaseUntil: Number(row.lease_until),
+    leaseToken: Number(row.lease_token),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+/**
+ * Creates the tables of the SQLite workflow store if they are missing.
+ *
+ * @param db - a better-sqlite3 or node:sqlite database
+ * @param tablePrefix - the prefix of the table names
+ * @returns nothing; throws only if the database rejects the DDL (or the prefix is not `[a-z_][a-z0-9_]*`)
+ * @example
+ * const opened = openSqliteDatabase("workflows.db");
+ * if (opened.isOk()) migrateWorkflowSqlite(opened.value);
+ */
+export function migrateWorkflowSqlite(db: SqliteDatabase, tablePrefix = "millwright_wf_"): void {
+  if (!PREFIX_PATTERN.test(tablePrefix)) throw new TypeError(`migrateWorkflowSqlite: tablePrefix is ${JSON.stringify(tablePrefix)}: a prefix is [a-z_][a-z0-9_]*, at most 41 characters`);
+  const p = tablePrefix;
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS ${p}instances (id TEXT PRIMARY KEY, workflow TEXT NOT NULL, version INTEGER NOT NULL, key TEXT NOT NULL,
+      input TEXT NOT NULL, state TEXT NOT NULL, output TEXT, failure TEXT, trace TEXT, wake_at INTEGER, woken_at INTEGER, deadline_at INTEGER,
+      waiting_for TEXT NOT NULL DEFAULT '[]', lease_owner TEXT, lease_until INTEGER NOT NULL DEFAULT 0, lease_token INTEGER NOT NULL DEFAULT 0,
+      created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, last_seq INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS ${p}instances_wake ON ${p}instances (wake_at) WHERE wake_at IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS ${p}instances_created ON ${p}instances (created_at DESC, id);
+    CREATE INDEX IF NOT EXISTS ${p}instances_state ON ${p}instances (state);
+    CREATE TABLE IF NOT EXISTS ${p}history (instance_id TEXT NOT NULL, seq INTEGER NOT NULL, entry TEXT NOT NULL, PRIMARY KEY (instance_id, seq)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS ${p}signals (seq INTEGER PRIMARY KEY AUTOINCREMENT, instance_id TEXT NOT NULL, name TEXT NOT NULL, payload TEXT NOT NULL, delivered_at INTEGER NOT NULL);
+    CREATE INDEX IF NOT EXISTS ${p}signals_instance ON ${p}signals (instance_id, seq);
+    CREATE TABLE IF NOT EXISTS ${p}events (seq INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL,
+      event TEXT NOT NULL, received_at INTEGER NOT NULL, UNIQUE (source, id));
+    CREATE INDEX IF NOT EXISTS ${p}events_type ON ${p}events (type, received_at);
+    CREATE TABLE IF NOT EXISTS ${p}waits (event_type TEXT NOT NULL, instance_id TEXT NOT NULL, PRIMARY KEY (event_type, instance_id)) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS ${p}waits_instance ON ${p}waits (instance_id);
+    CREATE TABLE IF NOT EXISTS ${p}dead_letters (instance_id TEXT PRIMARY KEY, at INTEGER NOT NULL, letter TEXT NOT NULL) WITHOUT ROWID;
+  `);
+  // A file made before instances.last_seq (the last history seq, kept on the row so a write need
+  // not look up MAX(seq)) gets the column, filled from the history, once.
+  const columns = db.prepare(`PRAGMA table_info(${p}instances)`).all() as { name: string }[];
+  if (!columns.some((c) => c.name === "last_seq")) {
+    db.exec(`ALTER TABLE ${p}instances ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;
+      UPDATE ${p}instances SET last_seq = COALESCE((SELECT MAX(seq) FROM ${p}history h WHERE h.instance_id = ${p}instances.id), 0);`);
+  }
+}
+
+/**
+ * Creates the embedded workflow store over a SQLite database: instances, history, signals,
+ * events and dead letters in one file. Timers are an indexed `wake_at` column, so waiting
+ * instances cost rows, not memory; claims run in one `BEGIN IMMEDIATE` transaction, so several
+ * processes on one file never claim the same instance. Give the store its own connection (its
+ * transactions are synchronous and must not interleave with another store's open transaction).
+ *
+ * @param db - an open better-sqlite3 `Database` or node:sqlite `DatabaseSync` (the caller closes it)
+ * @param options - table prefix, WAL, busy timeout
+ * @returns the store
+ * @example
+ * import { createSqliteWorkflowStore, openSqliteDatabase } from "@millwright/workflows/sqlite";
+ * const opened = openSqliteDatabase("workflows.db"); // better-sqlite3, else node:sqlite
+ * if (opened.isErr()) throw new Error(opened.error.message);
+ * const store = createSqliteWorkflowStore(opened.value);
+ */
+export function createSqliteWorkflowStore(db: SqliteDatabase, options: SqliteWorkflowStoreOptions = {}): WorkflowStore {
+  const p = options.tablePrefix ?? "millwright_wf_";
+  db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+  if (options.wal ?? true) db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
+  migrateWorkflowSqlite(db, p);
+
+  const statements = new Map<string, SqliteStatement>();
+  const sql = (text: string): SqliteStatement => {
+    let statement = statements.get(text);
+    if (statement === undefined) statements.set(text, (statement = db.prepare(text)));
+    return statement;
+  };
+  const all = <T>(text: string, ...params: unknown[]): T[] => sql(text).all(...params) as T[];
+  const run = (text: string, ...params: unknown[]): number => Number(sql(text).run(...params).changes);
+  // Synchronous work in one write transaction: nothing else of this process runs in between.
+  const transaction = <T>(work: () => T): Promise<T> => {
+    try {
+      db.exec("BEGIN IMMEDIATE");
+      let value: T;
+      try {
+        value = work();
+      } catch (cause) {
+        if (isInSqliteTransaction(db)) db.exec("ROLLBACK");
+        throw cause;
+      }
+      db.exec("COMMIT");
+      return Promise.resolve(value);
+    } catch (cause) {
+      return Promise.reject(cause instanceof Error ? cause : new Error(String(cause)));
+    }
+  };
+  const read = <T>(work: () => T): Promise<T> => {
+    try {
+      return Promise.resolve(work());
+    } catch (cause) {
+      return Promise.reject(cause instanceof Error ? cause : new Error(String(cause)));
+    }
+  };
+  const instance = (id: string): InstanceRow | undefined => all<InstanceRow>(`SELECT * FROM ${p}instances WHERE id = ?`, id)[0];
+  const json = (value: unknown): string => JSON.stringify(value);
+
+  const createOne = (input: NewInstance): { instance: InstanceRecord; created: boolean } => {
+    const existing = instance(input.id);
+        if (existing !== undefined) return { instance: toRecord(existing), created: false };
+        const row: InstanceRow = {
+          id: input.id,
+          workflow: input.workflow,
+          version: input.version,
+          key: input.key,
+          input: json(input.input),
+          state: "running",
+          output: null,
+          failure: null,
+          trace: input.trace === undefined ? null : json(input.trace),
+          wake_at: input.now,
+          woken_at: null,
+          deadline_at: input.deadlineAt,
+          waiting_for: "[]",
+          lease_owner: null,
+          lease_until: 0,
+          lease_token: 0,
+          created_at: input.now,
+          updated_at: input.now,
+          last_seq: 1,
+        };
+        run(
+          `INSERT INTO ${p}instances (id, workflow, version, key, input, state, trace, wake_at, deadline_at, waiting_for, lease_owner, lease_until, lease_token, created_at, updated_at, last_seq)
+           VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, '[]', NULL, 0, 0, ?, ?, 1)`,
+          row.id,
+          row.workflow,
+          row.version,
+          row.key,
+          row.input,
+          row.trace,
+          row.wake_at,
+          row.deadline_at,
+          row.created_at,
+          row.updated_at,
+        );
+        const started: HistoryEntryInput = { type: "started", at: input.now, version: input.version, input: input.input, ...(input.trace === undefined ? {} : { trace: input.trace }) };
+        run(`INSERT INTO ${p}history (instance_id, seq, entry) VALUES (?, 1, ?)`, input.id, json(started));
+        // The record of the row just written, without reading it back.
+        return { instance: toRecord(row), created: true };
+  };
+
+  return {
+    createInstance(input: NewInstance) {
+      return transaction(() => createOne(input));
+    },
+
+    createInstances(inputs: readonly NewInstance[]) {
+      return transaction(() => inputs.map(createOne));
+    },
+
+    claimDue({ workerId, now, leaseMs, limit }) {
+      return transaction(() => {
+        const rows = all<InstanceRow>(
+          `SELECT * FROM ${p}instances WHERE wake_at IS NOT NULL AND wake_at <= ? AND (lease_owner IS NULL OR lease_until <= ?) ORDER BY wake_at, id LIMIT ?`,
+          now,
+          now,
+          Math.max(0, Math.floor(limit)),
+        );
+        return rows.map((row): Claim => {
+          const token = Number(row.lease_token) + 1;
+          run(`UPDATE ${p}instances SET lease_owner = ?, lease_until = ?, lease_token = ?, woken_at = NULL WHERE id = ?`, workerId, now + leaseMs, token, row.id);
+          const claimed = toRecord({ ...row, lease_owner: workerId, lease_until: now + leaseMs, lease_token: token, woken_at: null });
+          return { lease: { instanceId: row.id, workerId, token, until: now + leaseMs }, instance: claimed, recovered: row.lease_owner !== null };
+        });
+      });
+    },
+
+    renewLease(lease: Lease, now, leaseMs) {
+      return transaction(() => {
+        const changed = run(`UPDATE ${p}instances SET lease_until = ? WHERE id = ? AND lease_owner = ? AND lease_token = ?`, now + leaseMs, lease.instanceId, lease.workerId, lease.token);
+        return changed === 1 ? { ...lease, until: now + leaseMs } : undefined;
+      });
+    },
+
+    appendHistory(lease, entries, update: InstanceUpdate, now): Promise<AppendOutcome> {
+      return transaction((): AppendOutcome => {
+        // A step's write (entries, at most an unchanged state): the fence, the seq and the update in
+        // one statement. Any other case, or a fence that does not match, goes the general way below.
+        if (
+          update.wakeAt === undefined &&
+          update.eventsSeen === undefined &&
+          update.waitingFor === undefined &&
+          update.output === undefined &&
+          update.failure === undefined &&
+          update.release === undefined &&
+          update.consumedSignals === undefined &&
+          update.deadLetter === undefined
+        ) {
+          const fenced =
+            update.state === undefined
+              ? all<{ last_seq: number }>(
+                  `UPDATE ${p}instances SET updated_at = ?, last_seq = last_seq + ? WHERE id = ? AND lease_owner = ? AND lease_token = ? RETURNING last_seq`,
+                  now, entries.length, lease.instanceId, lease.workerId, lease.token,
+                )[0]
+              : all<{ last_seq: number }>(
+                  `UPDATE ${p}instances SET updated_at = ?, last_seq = last_seq + ? WHERE id = ? AND lease_owner = ? AND lease_token = ? AND state = ? RETURNING last_seq`,
+                  now, entries.length, lease.instanceId, lease.workerId, lease.token, update.state,
+                )[0];
+          if (fenced !== undefined) {
+            const last = Number(fenced.last_seq);
+            let seq = last - entries.length;
+            for (const entry of entries) run(`INSERT INTO ${p}history (instance_id, seq, entry) VALUES (?, ?, ?)`, lease.instanceId, ++seq, json(entry));
+            return { ok: true, lastSeq: last };
+          }
+        }
+        // Only the columns the fence and the update need (not the input, output and trace).
+        const row = all<Pick<InstanceRow, "state" | "woken_at" | "lease_owner" | "lease_token" | "last_seq">>(
+          `SELECT state, woken_at, lease_owner, lease_token, last_seq FROM ${p}instances WHERE id = ?`,
+          lease.instanceId,
+        )[0];
+        if (row === undefined || row.lease_owner !== lease.workerId || Number(row.lease_token) !== lease.token) {
+          return { ok: false, code: "lease_lost", owner: row?.lease_owner ?? null };
+        }
+        // The last seq is kept on the instance row (written in this same transaction), not looked up.
+        let seq = Number(row.last_seq);
+        for (const entry of entries) run(`INSERT INTO ${p}history (instance_id, seq, entry) VALUES (?, ?, ?)`, lease.instanceId, ++seq, json(entry));
+        const sets: string[] = ["updated_at = ?"];
+        const params: unknown[] = [now];
+        const set = (column: string, value: unknown) => {
+          sets.push(`${column} = ?`);
+          params.push(value);
+        };
+        if (entries.length > 0) set("last_seq", seq);
+        // An unchanged state is not written: the state index is left alone.
+        if (update.state !== undefined && update.state !== row.state) set("state", update.state);
+        if (update.wakeAt !== undefined) {
+          const finished = ["completed", "compensated", "failed", "cancelled"].includes(update.state ?? row.state);
+          const woken = finished || row.woken_at === null ? null : Number(row.woken_at);
+          set("wake_at", woken === null ? update.wakeAt : Math.min(update.wakeAt ?? woken, woken));
+        }
+        if (update.eventsSeen !== undefined && !["completed", "compensated", "failed", "cancelled"].includes(update.state ?? row.state)) {
+          // An event that arrived after the run read the events, before this write: due now.
+          const missed = Object.entries(update.eventsSeen).some(
+            ([type, seen]) =>
+              all(`SELECT 1 FROM ${p}events e JOIN ${p}instances i ON i.id = ? WHERE e.type = ? AND e.seq > ? AND e.received_at >= i.created_at LIMIT 1`, lease.instanceId, type, seen).length > 0,
+          );
+          if (missed) {
+            const i = sets.findIndex((s) => s.startsWith("wake_at"));
+            if (i >= 0) params[i] = params[i] === null ? now : Math.min(Number(params[i]), now);
+            else set("wake_at", now);
+          }
+        }
+        if (update.waitingFor !== undefined) {
+          set("waiting_for", json(update.waitingFor));
+          run(`DELETE FROM ${p}waits WHERE instance_id = ?`, lease.instanceId);
+          for (const type of new Set(update.waitingFor)) run(`INSERT INTO ${p}waits (event_type, instance_id) VALUES (?, ?)`, type, lease.instanceId);
+        }
+        if (update.output !== undefined) set("output", json(update.output));
+        if (update.failure !== undefined) set("failure", update.failure === null ? null : json(update.failure));
+        if (update.release === true) {
+          set("lease_owner", null);
+          set("lease_until", 0);
+        }
+        run(`UPDATE ${p}instances SET ${sets.join(", ")} WHERE id = ?`, ...params, lease.instanceId);
+        for (const signal of update.consumedSignals ?? []) run(`DELETE FROM ${p}signals WHERE seq = ? AND instance_id = ?`, signal, lease.instanceId);
+        if (update.deadLetter === null) run(`DELETE FROM ${p}dead_letters WHERE instance_id = ?`, lease.instanceId);
+        else if (update.deadLetter !== undefined) {
+          run(`INSERT OR REPLACE INTO ${p}dead_letters (instance_id, at, letter) VALUES (?, ?, ?)`, lease.instanceId, update.deadLetter.at, json(update.deadLetter));
+        }
+        return { ok: true, lastSeq: seq };
+      });
+    },
+
+    load(instanceId): Promise<InstanceSnapshot | undefined> {
+      return read(() => {
+        const row = instance(instanceId);
+        if (row === undefined) return undefined;
+        const history = all<{ seq: number; entry: string }>(`SELECT seq, entry FROM ${p}history WHERE instance_id = ? ORDER BY seq`, instanceId).map(
+          (h) => ({ ...(JSON.parse(h.entry) as HistoryEntryInput), seq: Number(h.seq) }) as HistoryEntry,
+        );
+        const signals = all<{ seq: number; name: string; payload: string; delivered_at: number }>(
+          `SELECT seq, name, payload, delivered_at FROM ${p}signals WHERE instance_id = ? ORDER BY seq`,
+          instanceId,
+        ).map((s): PendingSignal => ({ seq: Number(s.seq), instanceId, name: s.name, payload: JSON.parse(s.payload) as JsonValue, deliveredAt: Number(s.delivered_at) }));
+        return { instance: toRecord(row), history, signals };
+      });
+    },
+
+    list(filter: InstanceFilter = {}) {
+      return read(() => {
+        const where: string[] = [];
+        const params: unknown[] = [];
+        if (filter.state !== undefined) {
+          where.push("state = ?");
+          params.push(filter.state);
+        }
+        if (filter.workflow !== undefined) {
+          where.push("workflow = ?");
+          params.push(filter.workflow);
+        }
+        const clause = where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`;
+        return all<InstanceRow>(`SELECT * FROM ${p}instances ${clause} ORDER BY created_at DESC, id LIMIT ?`, ...params, filter.limit ?? 100).map(toRecord);
+      });
+    },
+
+    countByState() {
+      return read(() => {
+        const counts: Partial<Record<InstanceState, number>> = {};
+        for (const row of all<{ state: InstanceState; n: number }>(`SELECT state, COUNT(*) AS n FROM ${p}instances GROUP BY state`)) counts[row.state] = Number(row.n);
+        return counts;
+      });
+    },
+
+    deliverSignal({ instanceId, name, payload }, now): Promise<SignalOutcome> {
+      return transaction((): SignalOutcome => {
+        const row = instance(instanceId);
+        if (row === undefined) return "not_found";
+        const finished = ["completed", "compensated", "failed", "cancelled"].includes(row.state);
+        if (finished && !(row.state === "failed" && name === "$retry")) return "finished";
+        run(`INSERT INTO ${p}signals (instance_id, name, payload, delivered_at) VALUES (?, ?, ?, ?)`, instanceId, name, json(payload), now);
+        run(
+          `UPDATE ${p}instances SET wake_at = CASE WHEN wake_at IS NULL OR wake_at > ? THEN ? ELSE wake_at END,
+             woken_at = CASE WHEN woken_at IS NULL OR woken_at > ? THEN ? ELSE woken_at END WHERE id = ?`,
+          now, now, now, now, instanceId,
+        );
+        return "delivered";
+      });
+    },
+
+    deliverEvent(event: { readonly source: string; readonly id: string; readonly type: string; readonly event: JsonValue }, now) {
+      return transaction(() => {
+        const stored = run(`INSERT OR IGNORE INTO ${p}events (source, id, type, event, received_at) VALUES (?, ?, ?, ?, ?)`, event.source, event.id, event.type, json(event.event), now);
+        if (stored === 0) return { stored: false, woken: 0 };
+        const woken = run(
+          `UPDATE ${p}instances SET wake_at = CASE WHEN wake_at IS NULL OR wake_at > ? THEN ? ELSE wake_at END,
+             woken_at = CASE WHEN woken_at IS NULL OR woken_at > ? THEN ? ELSE woken_at END
+           WHERE id IN (SELECT instance_id FROM ${p}waits WHERE event_type = ?) AND state NOT IN ${FINISHED_SQL}`,
+          now,
+          now,
+          now,
+          now,
+          event.type,
+        );
+        return { stored: true, woken };
+      });
+    },
+
+    eventsFor(instanceId, type) {
+      return read(() =>
+        all<{ seq: number; source: string; id: string; type: string; event: string; received_at: number }>(
+          `SELECT e.seq, e.source, e.id, e.type, e.event, e.received_at FROM ${p}events e JOIN ${p}instances i ON i.id = ?
+           WHERE e.type = ? AND e.received_at >= i.created_at ORDER BY e.seq`,
+          instanceId,
+          type,
+        ).map((e): StoredEvent => ({ seq: Number(e.seq), source: e.source, id: e.id, type: e.type, event: JSON.parse(e.event) as JsonValue, receivedAt: Number(e.received_at) })),
+      );
+    },
+
+    pruneEvents(before) {
+      return transaction(() => {
+        const oldest = all<{ oldest: number | null }>(`SELECT MIN(created_at) AS oldest FROM ${p}instances WHERE state NOT IN ${FINISHED_SQL}`)[0]?.oldest;
+        const limit = oldest === null || oldest === undefined ? before : Math.min(before, Number(oldest));
+        return run(`DELETE FROM ${p}events WHERE received_at < ?`, limit);
+      });
+    },
+
+    deadLetters(limit = 100) {
+      return read(() => all<{ letter: string }>(`SELECT letter FROM ${p}dead_letters ORDER BY at, instance_id LIMIT ?`, limit).map((r) => JSON.parse(r.letter) as WorkflowDeadLetter));
+    },
+  };
+}
