@@ -16,6 +16,7 @@ import type {
   WorkflowDeadLetter,
   WorkflowStore,
 } from "./store.js";
+import { FINISHED_SQL, isFinishedState } from "./store.js";
 import type { HistoryEntry, HistoryEntryInput, InstanceState, JsonValue } from "./types.js";
 
 export { guardPgPool, type PgPool } from "@millwright/idempotency/postgres";
@@ -26,8 +27,6 @@ export interface PostgresWorkflowStoreOptions {
   readonly tablePrefix?: string;
 }
 
-const FINISHED = ["completed", "compensated", "failed", "cancelled"] as const;
-const FINISHED_SQL = "('completed', 'compensated', 'failed', 'cancelled')";
 const PREFIX_PATTERN = /^[a-z_][a-z0-9_]{0,40}$/;
 
 function checkPrefix(where: string, tablePrefix: string): string {
@@ -315,7 +314,7 @@ export function createPostgresWorkflowStore(pool: PgPool, options: PostgresWorkf
       return withPgTransaction(pool, "BEGIN", async (client): Promise<SignalOutcome> => {
         const row = (await client.query(`SELECT state FROM ${p}instances WHERE id = $1 FOR UPDATE`, [instanceId])).rows[0] as { state: string } | undefined;
         if (row === undefined) return "not_found";
-        const finished = (FINISHED as readonly string[]).includes(row.state);
+        const finished = isFinishedState(row.state);
         if (finished && !(row.state === "failed" && name === "$retry")) return "finished";
         await client.query(`INSERT INTO ${p}signals (instance_id, name, payload, delivered_at) VALUES ($1, $2, $3, $4)`, [instanceId, name, json(payload), now]);
         await client.query(`UPDATE ${p}instances SET wake_at = LEAST(COALESCE(wake_at, $2), $2), woken_at = LEAST(COALESCE(woken_at, $2), $2) WHERE id = $1`, [instanceId, now]);

@@ -16,6 +16,7 @@ import type {
   WorkflowDeadLetter,
   WorkflowStore,
 } from "./store.js";
+import { FINISHED_SQL, isFinishedState } from "./store.js";
 import type { HistoryEntry, HistoryEntryInput, InstanceState, JsonValue } from "./types.js";
 
 export { findSqliteDrivers, openSqliteDatabase, type OpenedSqliteDatabase, type SqliteDatabase, type SqliteDriverName } from "@millwright/idempotency/sqlite";
@@ -37,7 +38,6 @@ export interface SqliteWorkflowStoreOptions {
   readonly busyTimeoutMs?: number;
 }
 
-const FINISHED_SQL = "('completed', 'compensated', 'failed', 'cancelled')";
 const PREFIX_PATTERN = /^[a-z_][a-z0-9_]{0,40}$/;
 
 interface InstanceRow {
@@ -311,11 +311,11 @@ export function createSqliteWorkflowStore(db: SqliteDatabase, options: SqliteWor
         // An unchanged state is not written: the state index is left alone.
         if (update.state !== undefined && update.state !== row.state) set("state", update.state);
         if (update.wakeAt !== undefined) {
-          const finished = ["completed", "compensated", "failed", "cancelled"].includes(update.state ?? row.state);
+          const finished = isFinishedState(update.state ?? row.state);
           const woken = finished || row.woken_at === null ? null : Number(row.woken_at);
           set("wake_at", woken === null ? update.wakeAt : Math.min(update.wakeAt ?? woken, woken));
         }
-        if (update.eventsSeen !== undefined && !["completed", "compensated", "failed", "cancelled"].includes(update.state ?? row.state)) {
+        if (update.eventsSeen !== undefined && !isFinishedState(update.state ?? row.state)) {
           // An event that arrived after the run read the events, before this write: due now.
           const missed = Object.entries(update.eventsSeen).some(
             ([type, seen]) =>
@@ -392,7 +392,7 @@ export function createSqliteWorkflowStore(db: SqliteDatabase, options: SqliteWor
       return transaction((): SignalOutcome => {
         const row = instance(instanceId);
         if (row === undefined) return "not_found";
-        const finished = ["completed", "compensated", "failed", "cancelled"].includes(row.state);
+        const finished = isFinishedState(row.state);
         if (finished && !(row.state === "failed" && name === "$retry")) return "finished";
         run(`INSERT INTO ${p}signals (instance_id, name, payload, delivered_at) VALUES (?, ?, ?, ?)`, instanceId, name, json(payload), now);
         run(

@@ -3,6 +3,17 @@
 // them passes test/store-conformance.ts.
 import type { FailureRecord, HistoryEntry, HistoryEntryInput, InstanceState, JsonValue, TraceCarrier } from "./types.js";
 
+/** The states an instance never leaves (except `failed`, which `retry` reopens): one list for every store. */
+const FINISHED_STATES: readonly InstanceState[] = ["completed", "compensated", "failed", "cancelled"];
+
+/** Whether a state is finished (see {@link FINISHED_STATES}); stores use it, users read `state`. */
+export function isFinishedState(state: string): boolean {
+  return (FINISHED_STATES as readonly string[]).includes(state);
+}
+
+/** The finished states as an SQL list, `('completed', …)`, for `state [NOT] IN …`. */
+export const FINISHED_SQL = `(${FINISHED_STATES.map((s) => `'${s}'`).join(", ")})`;
+
 /** An instance as the store keeps it: one row. */
 export interface InstanceRecord {
   /** UUIDv5 of the workflow name and the instance key (see `instanceIdOf`): one instance per (workflow, key). */

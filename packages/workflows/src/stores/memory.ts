@@ -13,10 +13,10 @@ import type {
   WorkflowDeadLetter,
   WorkflowStore,
 } from "../store.js";
+import { isFinishedState } from "../store.js";
 import type { HistoryEntry, HistoryEntryInput, InstanceState, JsonValue } from "../types.js";
 
 /** States after which only `$retry` (to a `failed` instance) makes an instance due again. */
-const FINISHED: ReadonlySet<InstanceState> = new Set(["completed", "compensated", "failed", "cancelled"]);
 
 /** Deep copy of stored JSON, so callers never share objects with the store. */
 function copy<T>(value: T): T {
@@ -114,11 +114,11 @@ export function createMemoryWorkflowStore(): WorkflowStore {
       let next: InstanceRecord = { ...row, updatedAt: now };
       if (update.state !== undefined) next = { ...next, state: update.state };
       if (update.wakeAt !== undefined) {
-        const woken = FINISHED.has(next.state) ? null : next.wokenAt;
+        const woken = isFinishedState(next.state) ? null : next.wokenAt;
         next = { ...next, wakeAt: woken === null ? update.wakeAt : Math.min(update.wakeAt ?? woken, woken) };
       }
       if (update.waitingFor !== undefined) next = { ...next, waitingFor: [...update.waitingFor] };
-      if (update.eventsSeen !== undefined && !FINISHED.has(next.state)) {
+      if (update.eventsSeen !== undefined && !isFinishedState(next.state)) {
         const seen = update.eventsSeen;
         const missed = events.some((e) => seen[e.type] !== undefined && e.seq > (seen[e.type] as number) && e.receivedAt >= row.createdAt);
         if (missed) next = { ...next, wakeAt: next.wakeAt === null ? now : Math.min(next.wakeAt, now) };
@@ -162,7 +162,7 @@ export function createMemoryWorkflowStore(): WorkflowStore {
     deliverSignal({ instanceId, name, payload }, now): Promise<SignalOutcome> {
       const row = instances.get(instanceId);
       if (row === undefined) return Promise.resolve("not_found");
-      if (FINISHED.has(row.state) && !(row.state === "failed" && name === "$retry")) return Promise.resolve("finished");
+      if (isFinishedState(row.state) && !(row.state === "failed" && name === "$retry")) return Promise.resolve("finished");
       const list = signals.get(instanceId) ?? [];
       list.push({ seq: ++signalSeq, instanceId, name, payload: copy(payload), deliveredAt: now });
       signals.set(instanceId, list);
@@ -177,7 +177,7 @@ export function createMemoryWorkflowStore(): WorkflowStore {
       events.push({ seq: ++eventSeq, source: event.source, id: event.id, type: event.type, event: copy(event.event), receivedAt: now });
       let woken = 0;
       for (const row of instances.values()) {
-        if (!FINISHED.has(row.state) && row.waitingFor.includes(event.type)) {
+        if (!isFinishedState(row.state) && row.waitingFor.includes(event.type)) {
           instances.set(row.id, wakeNow(row, now));
           woken += 1;
         }
@@ -193,7 +193,7 @@ export function createMemoryWorkflowStore(): WorkflowStore {
 
     pruneEvents(before) {
       let oldest = before;
-      for (const row of instances.values()) if (!FINISHED.has(row.state)) oldest = Math.min(oldest, row.createdAt);
+      for (const row of instances.values()) if (!isFinishedState(row.state)) oldest = Math.min(oldest, row.createdAt);
       const keep = events.filter((e) => e.receivedAt >= oldest);
       const removed = events.length - keep.length;
       for (const e of events) if (e.receivedAt < oldest) eventKeys.delete(`${e.source}\u0000${e.id}`);
