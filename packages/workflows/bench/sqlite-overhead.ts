@@ -2,8 +2,10 @@
 // against a bare loop that calls the same step functions and records each step's result as one
 // row in one transaction (the least a durable loop can do). Rounds alternate, in one process, on
 // the same pragmas (WAL, synchronous=NORMAL). Issue 14's target: engine ≤ 3× bare per step.
+// A last, untimed pass per side counts the pages each commit writes, from the WAL file itself
+// (checkpoints off): every commit appends one frame per page it changed.
 // Run: node --conditions=@millwright/source --import tsx bench/sqlite-overhead.ts [--instances 2000] [--rounds 3]
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createWorkflowRuntime, defineWorkflow, type WorkflowStore } from "../src/index.js";
@@ -27,11 +29,30 @@ const stepFunctions = [
 
 const dir = mkdtempSync(join(tmpdir(), "millwright-sqlite-overhead-"));
 let files = 0;
+let walFile: string | undefined;
+let countWal = false;
 function open(): OpenedSqliteDatabase {
-  const opened = openSqliteDatabase(join(dir, `db-${files++}.sqlite`), driver === undefined ? {} : { driver });
+  const file = join(dir, `db-${files++}.sqlite`);
+  const opened = openSqliteDatabase(file, driver === undefined ? {} : { driver });
   if (opened.isErr()) throw new Error(opened.error.message);
   opened.value.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
+  if (countWal) opened.value.exec("PRAGMA wal_autocheckpoint = 0");
+  walFile = `${file}-wal`;
   return opened.value;
+}
+
+/** Frames and commit frames in the WAL file (header 32 bytes; per frame a 24-byte header, whose second word is non-zero on a commit's last frame, and the page). */
+function walFrames(): { frames: number; commits: number } {
+  const wal = readFileSync(walFile!);
+  if (wal.length < 32) return { frames: 0, commits: 0 };
+  const pageSize = wal.readUInt32BE(8);
+  let frames = 0;
+  let commits = 0;
+  for (let at = 32; at + 24 + pageSize <= wal.length; at += 24 + pageSize) {
+    frames += 1;
+    if (wal.readUInt32BE(at + 4) !== 0) commits += 1;
+  }
+  return { frames, commits };
 }
 
 // CPU time (user + system) of this process over a measurement: on a loaded machine the wall time
@@ -59,21 +80,30 @@ async function bare(): Promise<number> {
     }
   }
   const ms = performance.now() - t0;
+  if (countWal) wal.bare = walFrames();
   (db as unknown as { close(): void }).close();
   return ms;
 }
 
-// Store calls by method in the last engine round, to show where the engine's time goes.
+const wal: { bare?: { frames: number; commits: number }; engine?: { frames: number; commits: number } } = {};
+
+// Store calls by method in the last engine round, and the time spent inside them (the SQLite
+// store does its work synchronously in the call), to show where the engine's time goes.
 let calls: Record<string, number> = {};
+let storeMs = 0;
 function countCalls(store: WorkflowStore): WorkflowStore {
   calls = {};
+  storeMs = 0;
   return new Proxy(store, {
     get(target, key: string) {
       const value = target[key as keyof WorkflowStore] as unknown;
       if (typeof value !== "function") return value;
       return (...params: unknown[]) => {
         calls[key] = (calls[key] ?? 0) + 1;
-        return (value as (...p: unknown[]) => unknown).apply(target, params);
+        const t0 = performance.now();
+        const result = (value as (...p: unknown[]) => unknown).apply(target, params);
+        storeMs += performance.now() - t0;
+        return result;
       };
     },
   });
@@ -98,6 +128,7 @@ async function engine(): Promise<{ ms: number; startMs: number }> {
   const startMs = performance.now() - t0;
   const runs = (await runtime.runDue())._unsafeUnwrap();
   const ms = performance.now() - t0;
+  if (countWal) wal.engine = walFrames();
   const counts = await store.countByState();
   if (counts.completed !== instances) throw new Error(`engine: ${JSON.stringify(counts)} after ${runs} runs, expected ${instances} completed`);
   (db as unknown as { close(): void }).close();
@@ -124,7 +155,14 @@ try {
     );
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
-  console.log(`store calls per instance (engine): ${Object.entries(calls).map(([k, v]) => `${k} ${(v / instances).toFixed(2)}`).join(", ")}`);
+  console.log(
+    `store calls per instance (engine, last round): ${Object.entries(calls).map(([k, v]) => `${k} ${(v / instances).toFixed(2)}`).join(", ")}; inside the store ${((storeMs * 1000) / (instances * 3)).toFixed(1)} µs/step of ${engineUs.at(-1)!.toFixed(1)}`,
+  );
+  countWal = true;
+  await bare();
+  await engine();
+  const perCommit = (w: { frames: number; commits: number } | undefined) => (w === undefined || w.commits === 0 ? "?" : `${(w.frames / w.commits).toFixed(2)} pages/commit, ${(w.commits / instances).toFixed(2)} commits/instance`);
+  console.log(`WAL (untimed pass, checkpoints off): bare ${perCommit(wal.bare)}; engine ${perCommit(wal.engine)}`);
   console.log(`median: bare ${median(bareUs).toFixed(1)} µs/step, engine ${median(engineUs).toFixed(1)} µs/step, ratio ${(median(engineUs) / median(bareUs)).toFixed(2)} (target ≤ 3)`);
   console.log(`median cpu: bare ${median(bareCpu).toFixed(1)} µs/step, engine ${median(engineCpu).toFixed(1)} µs/step, ratio ${(median(engineCpu) / median(bareCpu)).toFixed(2)}; load average ${(await import("node:os")).loadavg().map((l) => l.toFixed(1)).join(" ")}`);
 } finally {

@@ -40,6 +40,9 @@ export interface SqliteWorkflowStoreOptions {
 
 const PREFIX_PATTERN = /^[a-z_][a-z0-9_]{0,40}$/;
 
+/** `(?, ?, ?)` one to four times: the VALUES of a log insert of that many entries. */
+const LOG_VALUES = [1, 2, 3, 4].map((n) => Array.from({ length: n }, () => "(?, ?, ?)").join(", "));
+
 interface InstanceRow {
   id: string;
   workflow: string;
@@ -60,6 +63,8 @@ interface InstanceRow {
   created_at: number;
   updated_at: number;
   last_seq: number;
+  /** The instance's number in the history log (given at creation, never reused). */
+  num: number;
 }
 
 function toRecord(row: InstanceRow): InstanceRecord {
@@ -86,7 +91,18 @@ function toRecord(row: InstanceRow): InstanceRecord {
 }
 
 /**
- * Creates the tables of the SQLite workflow store if they are missing.
+ * Creates the tables of the SQLite workflow store if they are missing, and brings a file written
+ * by an earlier layout up to date (in one transaction: another process opening the same file at
+ * the same time waits, then finds it done).
+ *
+ * The layout keeps a step's write to about one page per b-tree: the history is an append-only
+ * log (integer key in insert order) with a small index on (instance number, seq), where the
+ * instance number is an integer given at creation; the instances have no index on `state`
+ * (counting and filtering by state scan), and their creation index grows at its end.
+ * A file from 0.1 (history keyed by the instance's UUID, `instances_state`, a descending
+ * creation index) has its history copied into the log, in order, and the old table and indexes
+ * dropped: stop the 0.1 processes that share the file first (their writes would find no history table).
+ * Called inside a transaction of the caller's, it runs in that transaction.
  *
  * @param db - a better-sqlite3 or node:sqlite database
  * @param tablePrefix - the prefix of the table names
@@ -98,15 +114,18 @@ function toRecord(row: InstanceRow): InstanceRecord {
 export function migrateWorkflowSqlite(db: SqliteDatabase, tablePrefix = "millwright_wf_"): void {
   if (!PREFIX_PATTERN.test(tablePrefix)) throw new TypeError(`migrateWorkflowSqlite: tablePrefix is ${JSON.stringify(tablePrefix)}: a prefix is [a-z_][a-z0-9_]*, at most 41 characters`);
   const p = tablePrefix;
-  db.exec(`
+  const own = !isInSqliteTransaction(db);
+  if (own) db.exec("BEGIN IMMEDIATE");
+  try {
+    db.exec(`
     CREATE TABLE IF NOT EXISTS ${p}instances (id TEXT PRIMARY KEY, workflow TEXT NOT NULL, version INTEGER NOT NULL, key TEXT NOT NULL,
       input TEXT NOT NULL, state TEXT NOT NULL, output TEXT, failure TEXT, trace TEXT, wake_at INTEGER, woken_at INTEGER, deadline_at INTEGER,
       waiting_for TEXT NOT NULL DEFAULT '[]', lease_owner TEXT, lease_until INTEGER NOT NULL DEFAULT 0, lease_token INTEGER NOT NULL DEFAULT 0,
-      created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, last_seq INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+      created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, last_seq INTEGER NOT NULL DEFAULT 0, num INTEGER) WITHOUT ROWID;
     CREATE INDEX IF NOT EXISTS ${p}instances_wake ON ${p}instances (wake_at) WHERE wake_at IS NOT NULL;
-    CREATE INDEX IF NOT EXISTS ${p}instances_created ON ${p}instances (created_at DESC, id);
-    CREATE INDEX IF NOT EXISTS ${p}instances_state ON ${p}instances (state);
-    CREATE TABLE IF NOT EXISTS ${p}history (instance_id TEXT NOT NULL, seq INTEGER NOT NULL, entry TEXT NOT NULL, PRIMARY KEY (instance_id, seq)) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS ${p}instances_created_at ON ${p}instances (created_at, id DESC);
+    CREATE TABLE IF NOT EXISTS ${p}log (pos INTEGER PRIMARY KEY, num INTEGER NOT NULL, seq INTEGER NOT NULL, entry TEXT NOT NULL);
+    CREATE UNIQUE INDEX IF NOT EXISTS ${p}log_instance ON ${p}log (num, seq);
     CREATE TABLE IF NOT EXISTS ${p}signals (seq INTEGER PRIMARY KEY AUTOINCREMENT, instance_id TEXT NOT NULL, name TEXT NOT NULL, payload TEXT NOT NULL, delivered_at INTEGER NOT NULL);
     CREATE INDEX IF NOT EXISTS ${p}signals_instance ON ${p}signals (instance_id, seq);
     CREATE TABLE IF NOT EXISTS ${p}events (seq INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL,
@@ -116,12 +135,25 @@ export function migrateWorkflowSqlite(db: SqliteDatabase, tablePrefix = "millwri
     CREATE INDEX IF NOT EXISTS ${p}waits_instance ON ${p}waits (instance_id);
     CREATE TABLE IF NOT EXISTS ${p}dead_letters (instance_id TEXT PRIMARY KEY, at INTEGER NOT NULL, letter TEXT NOT NULL) WITHOUT ROWID;
   `);
-  // A file made before instances.last_seq (the last history seq, kept on the row so a write need
-  // not look up MAX(seq)) gets the column, filled from the history, once.
-  const columns = db.prepare(`PRAGMA table_info(${p}instances)`).all() as { name: string }[];
-  if (!columns.some((c) => c.name === "last_seq")) {
-    db.exec(`ALTER TABLE ${p}instances ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;
-      UPDATE ${p}instances SET last_seq = COALESCE((SELECT MAX(seq) FROM ${p}history h WHERE h.instance_id = ${p}instances.id), 0);`);
+    const columns = db.prepare(`PRAGMA table_info(${p}instances)`).all() as { name: string }[];
+    const has = (name: string) => columns.some((c) => c.name === name);
+    const oldHistory = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).all(`${p}history`).length > 0;
+    // A 0.1 file: the columns the log needs, then its history copied in (instances numbered in
+    // creation order), then the old table and indexes gone.
+    if (!has("last_seq")) db.exec(`ALTER TABLE ${p}instances ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0`);
+    if (!has("num")) db.exec(`ALTER TABLE ${p}instances ADD COLUMN num INTEGER`);
+    if (oldHistory) {
+      db.exec(`
+      UPDATE ${p}instances SET num = n.k FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY created_at, id) AS k FROM ${p}instances) AS n WHERE n.id = ${p}instances.id;
+      INSERT INTO ${p}log (num, seq, entry) SELECT i.num, h.seq, h.entry FROM ${p}history h JOIN ${p}instances i ON i.id = h.instance_id ORDER BY i.num, h.seq;
+      UPDATE ${p}instances SET last_seq = COALESCE((SELECT MAX(seq) FROM ${p}log l WHERE l.num = ${p}instances.num), 0);
+      DROP TABLE ${p}history;`);
+    }
+    db.exec(`DROP INDEX IF EXISTS ${p}instances_state; DROP INDEX IF EXISTS ${p}instances_created;`);
+    if (own) db.exec("COMMIT");
+  } catch (cause) {
+    if (own && isInSqliteTransaction(db)) db.exec("ROLLBACK");
+    throw cause;
   }
 }
 
@@ -182,48 +214,63 @@ export function createSqliteWorkflowStore(db: SqliteDatabase, options: SqliteWor
   const instance = (id: string): InstanceRow | undefined => all<InstanceRow>(`SELECT * FROM ${p}instances WHERE id = ?`, id)[0];
   const json = (value: unknown): string => JSON.stringify(value);
 
+  // The log rows of a write: one statement per count of entries (a step writes one to three).
+  const appendLog = (num: number, firstSeq: number, entries: readonly HistoryEntryInput[]): void => {
+    for (let i = 0; i < entries.length; i += 4) {
+      const chunk = Math.min(4, entries.length - i);
+      const params: unknown[] = [];
+      for (let j = 0; j < chunk; j++) params.push(num, firstSeq + i + j, json(entries[i + j]));
+      run(`INSERT INTO ${p}log (num, seq, entry) VALUES ${LOG_VALUES[chunk - 1]}`, ...params);
+    }
+  };
+
   const createOne = (input: NewInstance): { instance: InstanceRecord; created: boolean } => {
-    const existing = instance(input.id);
-        if (existing !== undefined) return { instance: toRecord(existing), created: false };
-        const row: InstanceRow = {
-          id: input.id,
-          workflow: input.workflow,
-          version: input.version,
-          key: input.key,
-          input: json(input.input),
-          state: "running",
-          output: null,
-          failure: null,
-          trace: input.trace === undefined ? null : json(input.trace),
-          wake_at: input.now,
-          woken_at: null,
-          deadline_at: input.deadlineAt,
-          waiting_for: "[]",
-          lease_owner: null,
-          lease_until: 0,
-          lease_token: 0,
-          created_at: input.now,
-          updated_at: input.now,
-          last_seq: 1,
-        };
-        run(
-          `INSERT INTO ${p}instances (id, workflow, version, key, input, state, trace, wake_at, deadline_at, waiting_for, lease_owner, lease_until, lease_token, created_at, updated_at, last_seq)
-           VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, '[]', NULL, 0, 0, ?, ?, 1)`,
-          row.id,
-          row.workflow,
-          row.version,
-          row.key,
-          row.input,
-          row.trace,
-          row.wake_at,
-          row.deadline_at,
-          row.created_at,
-          row.updated_at,
-        );
-        const started: HistoryEntryInput = { type: "started", at: input.now, version: input.version, input: input.input, ...(input.trace === undefined ? {} : { trace: input.trace }) };
-        run(`INSERT INTO ${p}history (instance_id, seq, entry) VALUES (?, 1, ?)`, input.id, json(started));
-        // The record of the row just written, without reading it back.
-        return { instance: toRecord(row), created: true };
+    const inputJson = json(input.input);
+    const traceJson = input.trace === undefined ? null : json(input.trace);
+    // The instance number is the log's next one: the log index's last key plus one, in this same
+    // write transaction, so numbers are never reused.
+    const inserted = all<{ num: number }>(
+      `INSERT INTO ${p}instances (id, workflow, version, key, input, state, trace, wake_at, deadline_at, waiting_for, lease_owner, lease_until, lease_token, created_at, updated_at, last_seq, num)
+       VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, '[]', NULL, 0, 0, ?, ?, 1, COALESCE((SELECT MAX(num) FROM ${p}log), 0) + 1) ON CONFLICT (id) DO NOTHING RETURNING num`,
+      input.id,
+      input.workflow,
+      input.version,
+      input.key,
+      inputJson,
+      traceJson,
+      input.now,
+      input.deadlineAt,
+      input.now,
+      input.now,
+    )[0];
+    if (inserted === undefined) {
+      const existing = instance(input.id);
+      if (existing === undefined) throw new Error(`createInstance: instance ${input.id} conflicted on insert and is not there`);
+      return { instance: toRecord(existing), created: false };
+    }
+    // The started entry as JSON.stringify writes it, with the input and trace already serialized once.
+    const started = `{"type":"started","at":${JSON.stringify(input.now)},"version":${JSON.stringify(input.version)},"input":${inputJson}${traceJson === null ? "" : `,"trace":${traceJson}`}}`;
+    run(`INSERT INTO ${p}log (num, seq, entry) VALUES (?, 1, ?)`, inserted.num, started);
+    // The record of the row just written, without reading it back.
+    const record: InstanceRecord = {
+      id: input.id,
+      workflow: input.workflow,
+      version: input.version,
+      key: input.key,
+      input: input.input,
+      state: "running",
+      ...(input.trace === undefined ? {} : { trace: input.trace }),
+      wakeAt: input.now,
+      wokenAt: null,
+      deadlineAt: input.deadlineAt,
+      waitingFor: [],
+      leaseOwner: null,
+      leaseUntil: 0,
+      leaseToken: 0,
+      createdAt: input.now,
+      updatedAt: input.now,
+    };
+    return { instance: record, created: true };
   };
 
   return {
@@ -261,90 +308,65 @@ export function createSqliteWorkflowStore(db: SqliteDatabase, options: SqliteWor
 
     appendHistory(lease, entries, update: InstanceUpdate, now): Promise<AppendOutcome> {
       return transaction((): AppendOutcome => {
-        // A step's write (entries, at most an unchanged state): the fence, the seq and the update in
-        // one statement. Any other case, or a fence that does not match, goes the general way below.
-        if (
-          update.wakeAt === undefined &&
-          update.eventsSeen === undefined &&
-          update.waitingFor === undefined &&
-          update.output === undefined &&
-          update.failure === undefined &&
-          update.release === undefined &&
-          update.consumedSignals === undefined &&
-          update.deadLetter === undefined
-        ) {
-          const fenced =
-            update.state === undefined
-              ? all<{ last_seq: number }>(
-                  `UPDATE ${p}instances SET updated_at = ?, last_seq = last_seq + ? WHERE id = ? AND lease_owner = ? AND lease_token = ? RETURNING last_seq`,
-                  now, entries.length, lease.instanceId, lease.workerId, lease.token,
-                )[0]
-              : all<{ last_seq: number }>(
-                  `UPDATE ${p}instances SET updated_at = ?, last_seq = last_seq + ? WHERE id = ? AND lease_owner = ? AND lease_token = ? AND state = ? RETURNING last_seq`,
-                  now, entries.length, lease.instanceId, lease.workerId, lease.token, update.state,
-                )[0];
-          if (fenced !== undefined) {
-            const last = Number(fenced.last_seq);
-            let seq = last - entries.length;
-            for (const entry of entries) run(`INSERT INTO ${p}history (instance_id, seq, entry) VALUES (?, ?, ?)`, lease.instanceId, ++seq, json(entry));
-            return { ok: true, lastSeq: last };
-          }
+        // The fence, the seq and the whole instance update in one statement; the entries then go
+        // to the end of the log under the instance's number.
+        const sets = ["updated_at = ?", "last_seq = last_seq + ?"];
+        const params: unknown[] = [now, entries.length];
+        if (update.state !== undefined) {
+          sets.push("state = ?");
+          params.push(update.state);
         }
-        // Only the columns the fence and the update need (not the input, output and trace).
-        const row = all<Pick<InstanceRow, "state" | "woken_at" | "lease_owner" | "lease_token" | "last_seq">>(
-          `SELECT state, woken_at, lease_owner, lease_token, last_seq FROM ${p}instances WHERE id = ?`,
-          lease.instanceId,
-        )[0];
-        if (row === undefined || row.lease_owner !== lease.workerId || Number(row.lease_token) !== lease.token) {
-          return { ok: false, code: "lease_lost", owner: row?.lease_owner ?? null };
-        }
-        // The last seq is kept on the instance row (written in this same transaction), not looked up.
-        let seq = Number(row.last_seq);
-        for (const entry of entries) run(`INSERT INTO ${p}history (instance_id, seq, entry) VALUES (?, ?, ?)`, lease.instanceId, ++seq, json(entry));
-        const sets: string[] = ["updated_at = ?"];
-        const params: unknown[] = [now];
-        const set = (column: string, value: unknown) => {
-          sets.push(`${column} = ?`);
-          params.push(value);
-        };
-        if (entries.length > 0) set("last_seq", seq);
-        // An unchanged state is not written: the state index is left alone.
-        if (update.state !== undefined && update.state !== row.state) set("state", update.state);
         if (update.wakeAt !== undefined) {
-          const finished = isFinishedState(update.state ?? row.state);
-          const woken = finished || row.woken_at === null ? null : Number(row.woken_at);
-          set("wake_at", woken === null ? update.wakeAt : Math.min(update.wakeAt ?? woken, woken));
+          // A signal or an event that woke the instance during the lease keeps an unfinished one due.
+          sets.push(`wake_at = CASE WHEN COALESCE(?, state) IN ${FINISHED_SQL} OR woken_at IS NULL THEN ? ELSE MIN(COALESCE(?, woken_at), woken_at) END`);
+          params.push(update.state ?? null, update.wakeAt, update.wakeAt);
         }
-        if (update.eventsSeen !== undefined && !isFinishedState(update.state ?? row.state)) {
+        if (update.waitingFor !== undefined) {
+          sets.push("waiting_for = ?");
+          params.push(json(update.waitingFor));
+        }
+        if (update.output !== undefined) {
+          sets.push("output = ?");
+          params.push(json(update.output));
+        }
+        if (update.failure !== undefined) {
+          sets.push("failure = ?");
+          params.push(update.failure === null ? null : json(update.failure));
+        }
+        if (update.release === true) sets.push("lease_owner = NULL", "lease_until = 0");
+        const fenced = all<{ last_seq: number; num: number; state: string }>(
+          `UPDATE ${p}instances SET ${sets.join(", ")} WHERE id = ? AND lease_owner = ? AND lease_token = ? RETURNING last_seq, num, state`,
+          ...params,
+          lease.instanceId,
+          lease.workerId,
+          lease.token,
+        )[0];
+        if (fenced === undefined) {
+          const holder = all<{ lease_owner: string | null }>(`SELECT lease_owner FROM ${p}instances WHERE id = ?`, lease.instanceId)[0];
+          return { ok: false, code: "lease_lost", owner: holder?.lease_owner ?? null };
+        }
+        const last = Number(fenced.last_seq);
+        if (entries.length > 0) appendLog(Number(fenced.num), last - entries.length + 1, entries);
+        if (update.waitingFor !== undefined) {
+          run(`DELETE FROM ${p}waits WHERE instance_id = ?`, lease.instanceId);
+          for (const type of new Set(update.waitingFor)) run(`INSERT INTO ${p}waits (event_type, instance_id) VALUES (?, ?)`, type, lease.instanceId);
+        }
+        if (update.eventsSeen !== undefined && !isFinishedState(fenced.state)) {
           // An event that arrived after the run read the events, before this write: due now.
           const missed = Object.entries(update.eventsSeen).some(
             ([type, seen]) =>
               all(`SELECT 1 FROM ${p}events e JOIN ${p}instances i ON i.id = ? WHERE e.type = ? AND e.seq > ? AND e.received_at >= i.created_at LIMIT 1`, lease.instanceId, type, seen).length > 0,
           );
           if (missed) {
-            const i = sets.findIndex((s) => s.startsWith("wake_at"));
-            if (i >= 0) params[i] = params[i] === null ? now : Math.min(Number(params[i]), now);
-            else set("wake_at", now);
+            run(`UPDATE ${p}instances SET wake_at = CASE WHEN ? AND wake_at IS NOT NULL THEN MIN(wake_at, ?) ELSE ? END WHERE id = ?`, update.wakeAt === undefined ? 0 : 1, now, now, lease.instanceId);
           }
         }
-        if (update.waitingFor !== undefined) {
-          set("waiting_for", json(update.waitingFor));
-          run(`DELETE FROM ${p}waits WHERE instance_id = ?`, lease.instanceId);
-          for (const type of new Set(update.waitingFor)) run(`INSERT INTO ${p}waits (event_type, instance_id) VALUES (?, ?)`, type, lease.instanceId);
-        }
-        if (update.output !== undefined) set("output", json(update.output));
-        if (update.failure !== undefined) set("failure", update.failure === null ? null : json(update.failure));
-        if (update.release === true) {
-          set("lease_owner", null);
-          set("lease_until", 0);
-        }
-        run(`UPDATE ${p}instances SET ${sets.join(", ")} WHERE id = ?`, ...params, lease.instanceId);
         for (const signal of update.consumedSignals ?? []) run(`DELETE FROM ${p}signals WHERE seq = ? AND instance_id = ?`, signal, lease.instanceId);
         if (update.deadLetter === null) run(`DELETE FROM ${p}dead_letters WHERE instance_id = ?`, lease.instanceId);
         else if (update.deadLetter !== undefined) {
           run(`INSERT OR REPLACE INTO ${p}dead_letters (instance_id, at, letter) VALUES (?, ?, ?)`, lease.instanceId, update.deadLetter.at, json(update.deadLetter));
         }
-        return { ok: true, lastSeq: seq };
+        return { ok: true, lastSeq: last };
       });
     },
 
@@ -352,7 +374,7 @@ export function createSqliteWorkflowStore(db: SqliteDatabase, options: SqliteWor
       return read(() => {
         const row = instance(instanceId);
         if (row === undefined) return undefined;
-        const history = all<{ seq: number; entry: string }>(`SELECT seq, entry FROM ${p}history WHERE instance_id = ? ORDER BY seq`, instanceId).map(
+        const history = all<{ seq: number; entry: string }>(`SELECT seq, entry FROM ${p}log WHERE num = ? ORDER BY seq`, row.num).map(
           (h) => ({ ...(JSON.parse(h.entry) as HistoryEntryInput), seq: Number(h.seq) }) as HistoryEntry,
         );
         const signals = all<{ seq: number; name: string; payload: string; delivered_at: number }>(
