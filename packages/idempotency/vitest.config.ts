@@ -1,4 +1,5 @@
 import { defineProject } from "vitest/config";
+import { firstPassOnly } from "../../tooling/vitest-passes.js";
 
 export default defineProject({
   resolve: { conditions: ["@millwright/source"] },
@@ -8,6 +9,8 @@ export default defineProject({
   test: {
     name: "idempotency",
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+    // Kill-and-restart tests run on the first Node only (tooling/vitest-passes.ts).
+    exclude: firstPassOnly(["test/fault.test.ts"]),
     // Store and fault tests talk to real PostgreSQL and Redis and start child processes.
     testTimeout: 60_000,
     hookTimeout: 60_000,

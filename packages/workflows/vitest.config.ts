@@ -1,4 +1,5 @@
 import { defineProject } from "vitest/config";
+import { firstPassOnly } from "../../tooling/vitest-passes.js";
 
 export default defineProject({
   resolve: { conditions: ["@millwright/source"] },
@@ -8,5 +9,7 @@ export default defineProject({
   test: {
     name: "workflows",
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+    // Kill-and-restart tests run on the first Node only (tooling/vitest-passes.ts).
+    exclude: firstPassOnly(["test/kill/**", "test/pg-workers.test.ts"]),
   },
 });

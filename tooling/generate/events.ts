@@ -65,6 +65,12 @@ export function emitEventDocs(files: readonly SchemaFile[]): string {
       `| \`${e.type}\` | [${e.title}](../schemas/${e.file}) (${e.entity}) | \`${e.subject}\` | ${e.partitionKey.map((p) => `\`${p}\``).join(" + ")} | ${e.ordering} | ${requires || "—"} |`,
     );
   }
+  const deprecated = entries.filter((e) => e.deprecated !== undefined);
+  if (deprecated.length > 0) {
+    out.push("", "## Deprecated types", "");
+    for (const e of deprecated) out.push(`- \`${e.type}\` since ${e.deprecated?.since}: use \`${e.deprecated?.replacedBy}\`. ${e.deprecated?.reason}`);
+  }
+  out.push("", "## Evolving a type", "", "A breaking change gets a new major version beside the old one, with an upcaster from the old; see [event-evolution.md](event-evolution.md).");
   out.push("", "## Descriptions", "");
   for (const e of entries) out.push(`- \`${e.type}\`: ${e.description}`);
   out.push("");

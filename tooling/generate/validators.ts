@@ -1,5 +1,5 @@
 import { Ajv2020 } from "ajv/dist/2020.js";
-import standaloneModule from "ajv/dist/standalone/index.js";
+import standaloneExports from "ajv/dist/standalone/index.js";
 import { _ } from "ajv";
 import { formats } from "../../packages/model/src/formats.js";
 import type { SchemaFile } from "@millwright/contract";
@@ -7,7 +7,7 @@ import { contractEntries, parsedType, variantSchemas } from "./registries.js";
 
 // ajv's standalone module is CommonJS with a `default` property; under NodeNext the default
 // import is the whole module object.
-const standaloneCode = standaloneModule.default;
+const standaloneCode = standaloneExports.default;
 
 /** The ajv options of the generated validators. */
 const AJV_OPTIONS = {
@@ -44,26 +44,17 @@ const RUNTIME_REQUIRES: ReadonlyArray<{ pattern: RegExp; name: string; from: str
 ];
 
 /**
- * Compiles one standalone validator per contract that gets a parser (every entity, and every WMS
- * schema no other schema references), as an ES module with no `require()`: ajv's runtime helper
- * and format references are rewritten to imports of the model package's own modules.
- *
- * No validator is exported for an event data schema: each is a bare `$ref` to its entity, so its
- * validator would be the entity's under another name, and `parseEventData` (the entity's parser
- * plus the values the event type requires) is what checks event data. Nor for a referenced WMS
- * building block (WmsLocation): it is checked inside the schemas that use it.
- *
- * @returns the JavaScript module text and its declaration file
+ * ajv records on each validator function what it evaluated (`validateN.evaluated = {…}`), a
+ * statement that runs when the module loads and so keeps every validator in a user's bundle. Our
+ * schemas use no `unevaluatedProperties`/`unevaluatedItems` and no dynamic refs, so every record is
+ * static and unread but for the prologue that resets its dynamic parts; both are removed.
  */
-export function emitValidators(
-  files: readonly SchemaFile[],
-  banner: string,
-): { js: string; dts: string; names: string[] } {
-  const titles = new Set(contractEntries(files).map((e) => e.title));
-  const targets = files.filter((f) => titles.has(f.title));
-  const ajv = createAjv(files, { standalone: true });
-  for (const f of targets) ajv.getSchema(f.id);
-  const exportsMap = Object.fromEntries(targets.map((f) => [`validate${f.title}`, f.id]));
+const EVALUATED_RECORD = /validate\d+\.evaluated = \{"props":true,"dynamicProps":false,"dynamicItems":false\};/g;
+const EVALUATED_PROLOGUE =
+  /const evaluated0 = validate\d+\.evaluated;if\(evaluated0\.dynamicProps\)\{evaluated0\.props = undefined;\}if\(evaluated0\.dynamicItems\)\{evaluated0\.items = undefined;\}/g;
+
+/** The standalone code of the contracts in `exportsMap`, rewritten to an ES module without `require()` or load-time statements. */
+function standaloneModule(ajv: Ajv2020, exportsMap: Record<string, string>, banner: string): string {
   let code = standaloneCode(ajv, exportsMap);
   const imports: string[] = [];
   for (const r of RUNTIME_REQUIRES) {
@@ -80,11 +71,39 @@ export function emitValidators(
     /vErrors = vErrors === null \? (validate\d+)\.errors : vErrors\.concat\(\1\.errors\);/g,
     "if (vErrors === null) {vErrors = $1.errors.slice();} else {for (const e of $1.errors) vErrors.push(e);}",
   );
+  code = code.replace(EVALUATED_RECORD, "").replace(EVALUATED_PROLOGUE, "");
   if (code.includes(".concat(")) throw new Error("ajv standalone code still concatenates errors; extend the rewrite above");
+  if (code.includes(".evaluated")) throw new Error("ajv standalone code still records what it evaluated (a schema uses unevaluated* or dynamic refs); extend the rewrite above");
   const leftover = /require\([^)]*\)/.exec(code);
   if (leftover !== null) throw new Error(`ajv standalone code still has ${leftover[0]}; map it in RUNTIME_REQUIRES`);
-  const js = `${banner}\n// @ts-nocheck\n${imports.join("\n")}\n${code}\n`;
-  const names = Object.keys(exportsMap);
+  return `${banner}\n// @ts-nocheck\n${imports.join("\n")}\n${code}\n`;
+}
+
+/**
+ * Compiles one standalone validator per contract that gets a parser (every entity, and every WMS
+ * schema no other schema references), as an ES module with no `require()`: ajv's runtime helper
+ * and format references are rewritten to imports of the model package's own modules.
+ *
+ * Nothing in the module runs when it loads (only declarations: functions and constant schema
+ * literals), so a bundler keeps only the validators a user's imports reach: `parseBatch` alone
+ * brings the Batch validator and the common ones it references, nothing else. One module rather
+ * than one per contract, because ajv inlines every referenced validator into each standalone
+ * module: per-contract modules would repeat the common validators (quantity, references, source
+ * refs) in each, nearly doubling the package and every bundle that uses several entities.
+ *
+ * No validator is exported for an event data schema: each is a bare `$ref` to its entity, so its
+ * validator would be the entity's under another name, and `parseEventData` (the entity's parser
+ * plus the values the event type requires) is what checks event data. Nor for a referenced WMS
+ * building block (WmsLocation): it is checked inside the schemas that use it.
+ *
+ * @returns the JavaScript module text and its declaration file
+ */
+export function emitValidators(files: readonly SchemaFile[], banner: string): { js: string; dts: string } {
+  const titles = new Set(contractEntries(files).map((e) => e.title));
+  const targets = files.filter((f) => titles.has(f.title));
+  const ajv = createAjv(files, { standalone: true });
+  for (const f of targets) ajv.getSchema(f.id);
+  const js = standaloneModule(ajv, Object.fromEntries(targets.map((f) => [`validate${f.title}`, f.id])), banner);
   // A schema narrowed by a tag is checked with its conditional requirements: the guard proves the narrowed union.
   const narrowed = new Set(variantSchemas(files).map((v) => v.title));
   const dts = [
@@ -95,5 +114,5 @@ export function emitValidators(
     ...targets.map((f) => `export declare const validate${f.title}: ValidatorFunction<${parsedType(f.title, narrowed, "T", "N")}>;`),
     "",
   ].join("\n");
-  return { js, dts, names };
+  return { js, dts };
 }

@@ -13,6 +13,8 @@ import { fileURLToPath } from "node:url";
 import { buildAlignmentReport, renderReportHtml, renderReportText } from "@millwright/alignment";
 import { parseMillwrightSource } from "@millwright/events";
 import { plantRules, REPORT_AT, runPlant } from "./plant.js";
+import { runSparkplugLine } from "./sparkplug-line.js";
+import { renderMetrics, startMetrics } from "./metrics.js";
 import { orderTrace, startTracing } from "./tracing.js";
 import { publishEvents, transportNames, type TransportName } from "./transport.js";
 
@@ -24,6 +26,11 @@ if (!(transportNames as readonly string[]).includes(transport)) {
   process.exit(2);
 }
 
+// --sparkplug (or MILLWRIGHT_DEMO_SPARKPLUG=1): a second line, PKG, speaks MQTT Sparkplug B through a
+// broker (MILLWRIGHT_MQTT_URL, default mqtt://127.0.0.1:1883). Off by default: the story itself needs
+// no broker.
+const sparkplug = process.argv.includes("--sparkplug") || process.env["MILLWRIGHT_DEMO_SPARKPLUG"] === "1";
+
 const here = dirname(fileURLToPath(import.meta.url));
 const outDir = join(here, "..", "out");
 mkdirSync(outDir, { recursive: true });
@@ -32,6 +39,7 @@ for (const file of ["mes.db", "workflows.db"]) for (const suffix of ["", "-wal",
 
 console.log("Millwright plant demo: plant 1710, order 1000123, line FAB\n");
 const tracing = startTracing();
+const demoMetrics = startMetrics();
 const summary = await runPlant({
   mesDatabase: join(outDir, "mes.db"),
   workflowsDatabase: join(outDir, "workflows.db"),
@@ -58,6 +66,25 @@ if (summary.wms.lost.length > 0) {
   console.log(`         never received: ${summary.wms.lost.join(", ")} (lost on the way)${again === undefined ? "" : `; the unblock sent again by the quality-hold workflow, ${again}, was applied`}`);
 }
 if (summary.wms.refused.length > 0) console.log(`         refused for good: ${summary.wms.refused.map((r) => `${r.requestId} (${r.reason})`).join(", ")}`);
+
+if (sparkplug) {
+  // Line PKG's facts are its own: they are shown and validated here, and kept out of the story's
+  // MES and alignment totals.
+  const brokerUrl = process.env["MILLWRIGHT_MQTT_URL"] ?? "mqtt://127.0.0.1:1883";
+  console.log(`\nLine PKG speaks MQTT Sparkplug B (${brokerUrl}); the Millwright host application maps it`);
+  const seen = new Set<string>();
+  const pkg = await runSparkplugLine({
+    brokerUrl,
+    orderId: "1000123",
+    site: { id: "1710" },
+    deliver: async (event, what) => {
+      seen.add(event.id);
+      console.log(`  EVENT ${event.type.replace("dev.millwright.", "")} ${what}`);
+    },
+    log: (who, text) => console.log(`  ${who.padEnd(5)} ${text}`),
+  });
+  console.log(`  LINE   PKG made ${pkg.made} good; the Sparkplug host counted ${pkg.counted} in ${pkg.events} events (${seen.size} distinct ids), ${pkg.rebirthsRequested} rebirth(s) requested`);
+}
 
 // What the workflows did, each with its history as the runtime recorded it.
 const { approval, compensation, remediation } = summary.workflows;
@@ -93,5 +120,13 @@ console.log(renderReportText(report.value));
 for (const finding of report.value.findings.filter((f) => f.status === "resolved" && f.finding.rule === remediation.rule && f.finding.key === remediation.findingKey)) {
   console.log(`RESOLVED ${finding.finding.rule} ${finding.finding.key}: breached at noon (the lost unblock), remediated by workflow ${remediation.workflow} instance ${remediation.instanceId} (unblock request ${remediation.requestId ?? "?"})\n`);
 }
+// The same model underneath: the OpenTelemetry metrics of the run, the alignment engine's beside
+// the MES inbox's and outbox's and the workflows' (docs/metrics.md lists them).
+const points = await demoMetrics.collect(summary.events, plantRules(), Date.parse(REPORT_AT));
+await demoMetrics.shutdown();
+const shown = points.filter((p) => /^millwright\.(alignment|inbox|outbox|workflows)\./.test(p.name) && p.value !== 0);
+console.log("Metrics (OpenTelemetry) at the end of the run: business alignment beside the messaging underneath");
+for (const line of renderMetrics(shown)) console.log(`  ${line}`);
+console.log("");
 writeFileSync(join(outDir, "alignment.html"), renderReportHtml(report.value, { title: "Plant 1710: alignment on 2026-03-02" }));
 console.log(`wrote examples/plant-demo/out/alignment.html; the same report from the log:\n  npx -y pnpm@10.34.9 millwright align --at ${REPORT_AT} examples/plant-demo/out/events.ndjson`);

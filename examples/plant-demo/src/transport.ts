@@ -83,7 +83,8 @@ export async function publishEvents(name: TransportName, events: readonly Canoni
       return { transport: name, ...(await publishWith(publisher.value, events)) };
     }
     case "http": {
-      const secret = "plant-demo-webhook-secret";
+      // A Standard Webhooks secret: whsec_ and the key in base64 (createWebhookSecret() makes a new one).
+      const secret = "whsec_cGxhbnQtZGVtby13ZWJob29rLXNlY3JldA==";
       let received = 0;
       const receiver = createWebhookReceiver({ secrets: [secret], inbox: createInbox(createMemoryStore()) }, (_event, { tx }) => {
         tx.defer(() => {

@@ -8,6 +8,7 @@ import { compareQuantities, type Batch, type MaterialMovement, type Quantity } f
 import { beforeAll, describe, expect, test } from "vitest";
 import { buildAlignmentReport, createEngine } from "@millwright/alignment";
 import { MONITOR_AT, PLANNER_DECISION, plantRules, REPORT_AT, runPlant, type PlantSummary } from "../src/plant.js";
+import { startMetrics, type MetricPoint } from "../src/metrics.js";
 import { orderTrace, startTracing, type StoryTrace } from "../src/tracing.js";
 
 const fixtures = join(import.meta.dirname, "..", "fixtures");
@@ -22,12 +23,14 @@ let lines: string[];
 let elapsedMs: number;
 let dir: string;
 let story: StoryTrace | undefined;
+let points: MetricPoint[];
 
 beforeAll(async () => {
   lines = [];
   dir = mkdtempSync(join(tmpdir(), "millwright-demo-"));
   const started = Date.now();
   const tracing = startTracing();
+  const demoMetrics = startMetrics();
   summary = await runPlant({
     mesDatabase: join(dir, "mes.db"),
     workflowsDatabase: join(dir, "workflows.db"),
@@ -37,6 +40,8 @@ beforeAll(async () => {
   elapsedMs = Date.now() - started;
   story = orderTrace(tracing.spans(), summary.events, "1000123");
   await tracing.shutdown();
+  points = await demoMetrics.collect(summary.events, plantRules(), Date.parse(REPORT_AT));
+  await demoMetrics.shutdown();
 }, 60_000);
 
 const movements = (source: string): MaterialMovement[] =>
@@ -281,6 +286,24 @@ describe("the plant demo", () => {
     expect(shown).toContain("planner-approval");
     expect(shown).toContain("completed");
   }, 120_000);
+  test("the metrics dump shows the alignment beside the MES's inbox and outbox, each equal to what the run did", () => {
+    const total = (name: string, match: Record<string, unknown> = {}) =>
+      points.filter((p) => p.name === name && Object.entries(match).every(([k, v]) => p.attributes[k] === v)).reduce((sum, p) => sum + p.value, 0);
+    // The MES inbox: every delivery is processed once, its one redelivery counted as a duplicate, the
+    // malformed scanner record as a dead letter.
+    expect(total("millwright.inbox.duplicates", { "millwright.store": "sqlite" })).toBe(summary.mes.duplicates);
+    expect(total("millwright.inbox.processed", { "millwright.store": "sqlite" })).toBe(summary.mes.delivered - summary.mes.duplicates);
+    expect(total("millwright.inbox.dead_letters", { "millwright.store": "sqlite" })).toBe(summary.mes.deadLetters);
+    expect(total("millwright.outbox.published")).toBe(1);
+    // The alignment engine over the same events: what the report says.
+    const report = buildAlignmentReport({ events: summary.events, rules: plantRules(), at: Date.parse(REPORT_AT) })._unsafeUnwrap();
+    // Judged once, at the report's time: the remediated unblock is a breach by lateness of its rule.
+    const remediated = summary.workflows.remediation.rule;
+    expect(report.findings.some((f) => f.finding.rule === remediated)).toBe(true);
+    expect(total("millwright.alignment.breaches", { rule: remediated, reason: "late" })).toBe(1);
+    expect(total("millwright.alignment.lateness", { rule: remediated })).toBe(1);
+  });
+
   test("the order's path SAP → MES → line → SAP is one trace, carried by its events", () => {
     expect(story).toBeDefined();
     const spans = new Set(story?.spans);

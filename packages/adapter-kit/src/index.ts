@@ -5,3 +5,41 @@ export { FieldReader, type FieldIssueCode, type FieldRules } from "./field-reade
 export { parseDecimal } from "./decimal.js";
 export { composeTimestamp, formatTimestamp, isTimeZone, localToUtc } from "./time-zone.js";
 export { readBody, type BodyRead } from "./http-body.js";
+export { computeCounterDelta, INT32_COUNTER, isCounterValue, UINT32_COUNTER, type CounterDelta, type CounterDeltaOptions, type CounterWidth } from "./counter.js";
+export {
+  MACHINERY_ITEM_STATES,
+  PACKML_STATES,
+  toMappedState,
+  type Availability,
+  type CustomStateTarget,
+  type MappedState,
+  type PackmlStateName,
+  type StateMapping,
+} from "./state-mapping.js";
+export {
+  applyReadings,
+  EMPTY_LINE_STATE,
+  mergeCounterReadings,
+  microsToTimestamp,
+  type AdapterEvent,
+  type LineConfig,
+  type LineIssue,
+  type LineSignal,
+  type LineState,
+  type LineStep,
+  type OrderChange,
+  type ProcessValue,
+  type ResettingPeriod,
+  type SignalReading,
+  type SignalRole,
+  type StatusSeverity,
+  type StoredCounter,
+} from "./line-state.js";
+export {
+  createMemoryCounterStore,
+  createSqliteCounterStore,
+  type CounterSqliteDatabase,
+  type CounterSqliteStatement,
+  type CounterStateStore,
+  type StoredLine,
+} from "./line-store.js";

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { INT32_COUNTER, parseAdapterConfig, UINT32_COUNTER } from "./config.js";
+import { INT32_COUNTER, UINT32_COUNTER } from "@millwright/adapter-kit";
+import { parseAdapterConfig } from "./config.js";
 
 const valid = {
   endpointUrl: "opc.tcp://127.0.0.1:4840",

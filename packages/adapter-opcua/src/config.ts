@@ -1,3 +1,4 @@
+import { INT32_COUNTER, UINT32_COUNTER, type CounterWidth, type CustomStateTarget, type SignalRole, type StateMapping } from "@millwright/adapter-kit";
 import type { EquipmentRef } from "@millwright/model";
 import { err, ok, type Result } from "neverthrow";
 import type { ConfigError, ConfigIssue } from "./errors.js";
@@ -16,36 +17,6 @@ export type UserIdentity =
   | { readonly type: "anonymous" }
   | { readonly type: "username"; readonly userName: string; readonly password: string };
 
-/** How a state signal's raw value maps to canonical availability. */
-export type StateMapping =
-  | { readonly kind: "packml" }
-  | { readonly kind: "machinery" }
-  | {
-      readonly kind: "custom";
-      /** Raw value (as a string: `"3"`, `"RUN"`) → availability and optional PackML state name. */
-      readonly values: Readonly<Record<string, CustomStateTarget>>;
-    };
-
-/** What one custom raw state value means. */
-export interface CustomStateTarget {
-  readonly availability: "not_available" | "out_of_service" | "not_executing" | "executing";
-  readonly text?: string;
-}
-
-/** The integer width of a cumulative counter and how it wraps. */
-export interface CounterWidth {
-  /** Largest value before the wrap: 2147483647 for Int32, 4294967295 for UInt32. */
-  readonly max: number;
-  /** Value the counter wraps to: −2147483648 for a signed Int32, 0 for UInt32 and most PLC counters. */
-  readonly wrapValue: number;
-  /**
-   * The most parts the counter can count between two readings. A rise beyond it is a preset, not
-   * production (reported as `counter_jumped`, nothing counted); a rollover or a count since a reset
-   * beyond it is not taken for one. Less than half the range `max − wrapValue + 1`.
-   */
-  readonly margin: number;
-}
-
 /** Monitoring parameters of one signal. */
 export interface Monitoring {
   /** Sampling interval in ms. */
@@ -55,9 +26,6 @@ export interface Monitoring {
   /** Absolute deadband; 0 means every change. Only for process values. */
   readonly deadband: number;
 }
-
-/** The role of a signal. */
-export type SignalRole = "machine_state" | "good_count" | "defective_count" | "processed_count" | "order_number" | "process_value";
 
 /** One OPC UA variable the adapter monitors. */
 export type Signal =
@@ -102,11 +70,6 @@ export const CONFIG_DEFAULTS = {
   publishingInterval: 250,
   unit: "H87",
 } as const;
-
-/** The Int32 counter width: wraps from 2147483647 to −2147483648. */
-export const INT32_COUNTER: CounterWidth = { max: 2147483647, wrapValue: -2147483648, margin: 1_000_000 };
-/** The UInt32 counter width: wraps from 4294967295 to 0. */
-export const UINT32_COUNTER: CounterWidth = { max: 4294967295, wrapValue: 0, margin: 1_000_000 };
 
 const ROLES: readonly SignalRole[] = ["machine_state", "good_count", "defective_count", "processed_count", "order_number", "process_value"];
 const LEVELS: readonly EquipmentRef["level"][] = [

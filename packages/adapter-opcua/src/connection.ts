@@ -1,10 +1,10 @@
 // The adapter's connection to the server: client, session, subscription and monitored items, and
 // reconnecting with backoff. It only hands readings over; what they mean is the pure reducer's
-// (line-state.ts) and what becomes of the events is the runtime's (runtime.ts).
+// (applyReadings in @millwright/adapter-kit) and what becomes of the events is the runtime's (runtime.ts).
 import type { ClientMonitoredItem, ClientSession, ClientSubscription, DataValue, MessageSecurityMode, OPCUAClient, SecurityPolicy, UserIdentityInfo } from "node-opcua";
 import type { AdapterConfig, Signal } from "./config.js";
 import type { AdapterIssue } from "./errors.js";
-import type { SignalReading, StatusSeverity } from "./line-state.js";
+import type { SignalReading, StatusSeverity } from "@millwright/adapter-kit";
 import type { NodeOpcuaModule } from "./node-opcua.js";
 
 /** Connection states the adapter reports. */

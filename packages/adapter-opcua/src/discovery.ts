@@ -1,6 +1,6 @@
 import { errAsync, ResultAsync } from "neverthrow";
 import type { ClientSession, ReferenceDescription } from "node-opcua";
-import type { SignalRole } from "./config.js";
+import type { SignalRole } from "@millwright/adapter-kit";
 import type { AdapterError } from "./errors.js";
 import { loadNodeOpcua, type NodeOpcuaModule } from "./node-opcua.js";
 

@@ -1,3 +1,5 @@
+import type { LineIssue } from "@millwright/adapter-kit";
+
 /** Codes of configuration errors. */
 export type ConfigErrorCode =
   | "not_an_object"
@@ -25,38 +27,12 @@ export interface ConfigError {
   readonly issues: readonly ConfigIssue[];
 }
 
-/** Something the adapter noticed and did not turn into an event: reported, never dropped silently. */
+/**
+ * Something the adapter noticed and did not turn into an event: reported, never dropped silently.
+ * The counter core's issues plus the subscription's and the runtime's.
+ */
 export type AdapterIssue =
-  | {
-      readonly code: "bad_status";
-      readonly path: string;
-      readonly signal: string;
-      readonly statusCode: string;
-      readonly value: unknown;
-      readonly message: string;
-    }
-  | {
-      readonly code: "invalid_value";
-      readonly path: string;
-      readonly signal: string;
-      readonly value: unknown;
-      readonly message: string;
-    }
-  | {
-      readonly code: "counter_decreased";
-      readonly path: string;
-      readonly signal: string;
-      readonly value: { readonly from: number; readonly to: number };
-      readonly message: string;
-    }
-  | {
-      /** A counter rose by more than its margin between two readings (a preset): nothing counted. */
-      readonly code: "counter_jumped";
-      readonly path: string;
-      readonly signal: string;
-      readonly value: { readonly from: number; readonly to: number; readonly margin: number };
-      readonly message: string;
-    }
+  | LineIssue
   | {
       /**
        * The server revised a signal's sampling interval above the one requested: changes between
@@ -77,20 +53,6 @@ export type AdapterIssue =
       readonly message: string;
     }
   | {
-      readonly code: "unmapped_state";
-      readonly path: string;
-      readonly signal: string;
-      readonly value: unknown;
-      readonly message: string;
-    }
-  | {
-      readonly code: "stale_reading";
-      readonly path: string;
-      readonly signal: string;
-      readonly value: unknown;
-      readonly message: string;
-    }
-  | {
       /** The handler rejected an event; it is retried with backoff. `value` is the event id. */
       readonly code: "handler_failed";
       readonly path: string;
@@ -101,13 +63,6 @@ export type AdapterIssue =
   | {
       /** Saving the counter state failed; the events are still delivered. */
       readonly code: "store_failed";
-      readonly path: string;
-      readonly signal: string;
-      readonly value: unknown;
-      readonly message: string;
-    }
-  | {
-      readonly code: "invalid_entity";
       readonly path: string;
       readonly signal: string;
       readonly value: unknown;

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseAdapterConfig, type AdapterConfig } from "./config.js";
 import type { AdapterIssue } from "./errors.js";
-import { applyReadings, EMPTY_LINE_STATE, mergeCounterReadings, microsToTimestamp, type AdapterEvent, type LineState, type SignalReading } from "./line-state.js";
+import { applyReadings, EMPTY_LINE_STATE, mergeCounterReadings, microsToTimestamp, type AdapterEvent, type LineState, type SignalReading } from "@millwright/adapter-kit";
 
 const T0 = 1772431960125000;
 const config: AdapterConfig = parseAdapterConfig({

@@ -4,9 +4,8 @@ import { errAsync, ResultAsync } from "neverthrow";
 import type { AdapterConfig } from "./config.js";
 import { openConnection, sleep, type Connection, type ConnectionStatus } from "./connection.js";
 import type { AdapterError, AdapterIssue } from "./errors.js";
-import { applyReadings, EMPTY_LINE_STATE, mergeCounterReadings, type AdapterEvent, type ProcessValue, type SignalReading } from "./line-state.js";
+import { applyReadings, EMPTY_LINE_STATE, mergeCounterReadings, type AdapterEvent, type CounterStateStore, type ProcessValue, type SignalReading, type StoredLine } from "@millwright/adapter-kit";
 import { loadNodeOpcua, type NodeOpcuaModule } from "./node-opcua.js";
-import type { CounterStateStore, StoredLine } from "./state-store.js";
 import packageJson from "../package.json" with { type: "json" };
 
 /** How the adapter runs. */

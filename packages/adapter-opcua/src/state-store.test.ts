@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { defaultSqliteDriver, sqliteDrivers } from "../test/sqlite-drivers.js";
-import { EMPTY_LINE_STATE } from "./line-state.js";
-import { createMemoryCounterStore, createSqliteCounterStore, type CounterStateStore } from "./state-store.js";
+import { EMPTY_LINE_STATE } from "@millwright/adapter-kit";
+import { createMemoryCounterStore, type CounterStateStore } from "@millwright/adapter-kit";
+import { createSqliteCounterStore } from "./state-store.js";
 
 const stored = { state: { ...EMPTY_LINE_STATE, counters: { "ns=3;s=Good": { value: 2147483647, micros: 1772431960125000 } }, windowEndMicros: 1772431960125000 }, pending: [] };
 

@@ -1,62 +1,9 @@
-import type { SqliteDatabase, SqliteStatement } from "@millwright/idempotency/sqlite";
-import type { AdapterEvent, LineState } from "./line-state.js";
-
-/**
- * What the adapter persists per line: its state and the events computed from that state but not
- * yet acknowledged by the handler. Saving both in one write makes delivery at-least-once with
- * stable event ids: after a crash the pending events are delivered again, never recomputed.
- */
-export interface StoredLine {
-  readonly state: LineState;
-  readonly pending: readonly AdapterEvent[];
-}
-
-/**
- * Durable storage of last counter values and pending events. The idempotency package's stores keep
- * inbox and outbox records only, so the adapter brings this small interface; implement it over
- * PostgreSQL or Redis for many processes.
- */
-export interface CounterStateStore {
-  readonly name: string;
-  load(key: string): Promise<StoredLine | undefined>;
-  save(key: string, value: StoredLine): Promise<void>;
-}
-
-/**
- * Creates a counter state store in memory (tests, or a process that may recount after a restart).
- *
- * @returns a store that lives as long as the process
- * @example
- * ```ts
- * const store = createMemoryCounterStore();
- * await store.save("1710/LINE1", { state: EMPTY_LINE_STATE, pending: [] });
- * ```
- */
-export function createMemoryCounterStore(): CounterStateStore {
-  const lines = new Map<string, string>();
-  return {
-    name: "memory",
-    load(key) {
-      const raw = lines.get(key);
-      return Promise.resolve(raw === undefined ? undefined : (JSON.parse(raw) as StoredLine));
-    },
-    save(key, value) {
-      lines.set(key, JSON.stringify(value));
-      return Promise.resolve();
-    },
-  };
-}
-
-/** The part of a SQLite statement the store uses: the SQLite layer of `@millwright/idempotency/sqlite`. */
-export type CounterSqliteStatement = SqliteStatement;
-
-/** The part of a SQLite database the store uses: the SQLite layer of `@millwright/idempotency/sqlite`. */
-export type CounterSqliteDatabase = SqliteDatabase;
+import { createSqliteCounterStore as createKitSqliteStore, type CounterSqliteDatabase, type CounterStateStore } from "@millwright/adapter-kit";
 
 /**
  * Creates a counter state store in a SQLite database, over the idempotency package's SQLite
  * layer (better-sqlite3 12 or node:sqlite `DatabaseSync`, as `openSqliteDatabase` picks), so the
- * adapter and the idempotency store can share one file.
+ * adapter and the idempotency store can share one file. The table is `<tablePrefix>opcua_line_state`.
  *
  * @param db - an open database
  * @param tablePrefix - prefix of the table, default `millwright_`
@@ -70,29 +17,7 @@ export type CounterSqliteDatabase = SqliteDatabase;
  * }
  * ```
  */
-export function createSqliteCounterStore(db: SqliteDatabase, tablePrefix = "millwright_"): CounterStateStore {
+export function createSqliteCounterStore(db: CounterSqliteDatabase, tablePrefix = "millwright_"): CounterStateStore {
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,32}$/.test(tablePrefix)) throw new TypeError(`tablePrefix must be a SQL identifier prefix, got ${JSON.stringify(tablePrefix)}`);
-  const table = `${tablePrefix}opcua_line_state`;
-  db.exec(`CREATE TABLE IF NOT EXISTS ${table} (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
-  const select = db.prepare(`SELECT value FROM ${table} WHERE key = ?`);
-  const upsert = db.prepare(`INSERT INTO ${table} (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`);
-  return {
-    name: "sqlite",
-    load(key) {
-      try {
-        const row = select.all(key)[0] as { value?: unknown } | undefined;
-        return Promise.resolve(typeof row?.value === "string" ? (JSON.parse(row.value) as StoredLine) : undefined);
-      } catch (cause) {
-        return Promise.reject(cause instanceof Error ? cause : new Error(String(cause)));
-      }
-    },
-    save(key, value) {
-      try {
-        upsert.run(key, JSON.stringify(value));
-        return Promise.resolve();
-      } catch (cause) {
-        return Promise.reject(cause instanceof Error ? cause : new Error(String(cause)));
-      }
-    },
-  };
+  return createKitSqliteStore(db, `${tablePrefix}opcua_line_state`);
 }

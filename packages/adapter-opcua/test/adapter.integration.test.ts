@@ -5,10 +5,11 @@ import { parseMachineState, parseProductionCount } from "@millwright/model";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseAdapterConfig, type AdapterConfig } from "../src/config.js";
 import type { AdapterIssue } from "../src/errors.js";
-import type { AdapterEvent } from "../src/line-state.js";
+import type { AdapterEvent } from "@millwright/adapter-kit";
 import type { ConnectionStatus } from "../src/connection.js";
 import { startOpcuaAdapter, type OpcuaAdapter } from "../src/runtime.js";
-import { createMemoryCounterStore, createSqliteCounterStore, type CounterStateStore } from "../src/state-store.js";
+import { createMemoryCounterStore, type CounterStateStore } from "@millwright/adapter-kit";
+import { createSqliteCounterStore } from "../src/state-store.js";
 import { CuttableProxy, delay, NODES, run, SimulatedLine } from "../src/test-server/index.js";
 import { defaultSqliteDriver } from "./sqlite-drivers.js";
 

@@ -16,9 +16,9 @@ import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-ho
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAdapterConfig } from "../src/config.js";
-import type { AdapterEvent } from "../src/line-state.js";
+import type { AdapterEvent } from "@millwright/adapter-kit";
 import { startOpcuaAdapter } from "../src/runtime.js";
-import { createMemoryCounterStore } from "../src/state-store.js";
+import { createMemoryCounterStore } from "@millwright/adapter-kit";
 import { delay, NODES, SimulatedLine } from "../src/test-server/index.js";
 
 const ORDER = "1000123";

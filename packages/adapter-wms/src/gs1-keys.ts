@@ -259,11 +259,11 @@ const EPC_PATTERN: Readonly<Record<string, Converter>> = {
 const SHORT_NAMES: Readonly<Record<string, string>> = {
   gtin: "01", itip: "8006", cpid: "8010", gln: "414", party: "417", gsrnp: "8017", gsrn: "8018",
   gcn: "255", sscc: "00", gdti: "253", ginc: "401", gsin: "402", grai: "8003", giai: "8004",
-  cpv: "22", lot: "10", ser: "21",
+  gmn: "8013", cpv: "22", lot: "10", ser: "21", srin: "8019",
 };
 
-const PRIMARY_KEYS = ["00", "01", "253", "255", "401", "402", "414", "417", "8003", "8004", "8006", "8010", "8017", "8018"];
-const PRIMARY_OR_SHORT = new Set([...PRIMARY_KEYS, ...Object.keys(SHORT_NAMES).filter((k) => !["cpv", "lot", "ser"].includes(k))]);
+const PRIMARY_KEYS = ["00", "01", "253", "255", "401", "402", "414", "417", "8003", "8004", "8006", "8010", "8013", "8017", "8018"];
+const PRIMARY_OR_SHORT = new Set([...PRIMARY_KEYS, ...Object.keys(SHORT_NAMES).filter((k) => !["cpv", "lot", "ser", "srin"].includes(k))]);
 
 // The value set GS1 allows in Digital Link path segments (GS1 AI encodable character set 82 without
 // the characters that must be escaped).
@@ -290,8 +290,12 @@ const CANONICAL_FORMS: readonly RegExp[] = [
   /^\/8006\/\d{18}$/,
   /^\/8010\/[#\-/0-9A-Z]{0,30}\/8011\/\d{0,12}$/,
   /^\/8010\/[#\-/0-9A-Z]{0,30}$/,
+  // GMN (model number, no EPC scheme): up to 25 characters of set 82 ending in two check characters.
+  new RegExp(`^/8013/${V}{3,25}$`),
   /^\/8017\/\d{18}$/,
   /^\/8018\/\d{18}$/,
+  // A GSRN with its service relation instance number (AI 8019), as GS1's digital-link.js accepts.
+  /^\/801[78]\/\d{18}\/8019\/\d{1,10}$/,
 ];
 
 function normaliseDigitalLink(uri: string): string | undefined {

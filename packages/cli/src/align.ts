@@ -101,6 +101,8 @@ export interface AlignIo {
   readonly out: (line: string) => Promise<void>;
   readonly err: (line: string) => void;
   readonly usage: (problem: string) => number;
+  /** What `-` reads (the process's standard input unless given). */
+  readonly stdin?: NodeJS.ReadableStream;
 }
 
 /**
@@ -129,7 +131,7 @@ export async function align(args: AlignArgs, io: AlignIo): Promise<number> {
   const name = positionals[0] as string;
   let result: AlignNdjsonResult;
   try {
-    result = await alignNdjson(openInput(name), {
+    result = await alignNdjson(openInput(name, io.stdin), {
       source: name,
       ...(at === undefined ? {} : { at }),
       onInvalid: (r) => {

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { bundleSchemas, readSchemaFiles, type SchemaNode } from "@millwright/contract";
+import { catalogUpcasters } from "@millwright/events";
 import { boundText, previewValue } from "./text.js";
 
 /** One difference between two versions of the contract. */
@@ -42,19 +43,34 @@ export function loadContract(location: string): Record<string, Node> {
   return loadBundle(location).$defs;
 }
 
+/** What {@link diffContracts} checks the new version against besides the old one. */
+export interface DiffOptions {
+  /**
+   * The upcasters consumers can register, as `from` → `to` event types; every `…vN` → `…vN+1`
+   * step of the new version needs one. Default: the upcasters `@millwright/events` ships
+   * (`catalogUpcasters`).
+   */
+  readonly upcasters?: readonly { readonly from: string; readonly to: string }[];
+}
+
 /**
  * Compares two versions of the contract type by type. Removed or renamed types and properties,
  * new required properties, narrowed enums, types, bounds and patterns, changed natural keys (which
- * change event ids) and removed event types or transitions are breaking; widening is compatible.
+ * change event ids), new or narrowed data requirements of an event type and removed event types or
+ * transitions are breaking; widening is compatible. Then, per event type: a breaking change to
+ * anything its data carries means the type needs a new major version (`new_version_needed`); a
+ * `…vN+1` without an upcaster from `…vN` (`upcaster_missing`) and a deprecation whose replacement
+ * is not in the catalog (`replacement_missing`) are breaking too.
  *
  * @param before - the definitions of the released version
  * @param after - the definitions of the new version
+ * @param options - the upcasters available (default: the ones `@millwright/events` ships)
  * @returns every change, breaking ones first
  * @example
  * const changes = diffContracts(loadContract("baseline.json"), loadContract("schemas"));
  * const breaking = changes.filter((c) => c.severity === "breaking");
  */
-export function diffContracts(before: Record<string, Node>, after: Record<string, Node>): SchemaChange[] {
+export function diffContracts(before: Record<string, Node>, after: Record<string, Node>, options: DiffOptions = {}): SchemaChange[] {
   const changes: SchemaChange[] = [];
   const add = (severity: SchemaChange["severity"], where: string, rule: string, message: string): void => {
     changes.push({ severity, where, rule, message });
@@ -67,6 +83,7 @@ export function diffContracts(before: Record<string, Node>, after: Record<string
   for (const name of Object.keys(after).sort()) {
     if (before[name] === undefined) add("compatible", name, "type_added", `type ${name} was added`);
   }
+  checkEventVersions(before, after, changes, options.upcasters ?? catalogUpcasters, add);
   return changes.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === "breaking" ? -1 : 1));
 }
 
@@ -201,6 +218,7 @@ function compareAnnotations(a: Node, b: Node, where: string, add: Add): void {
   const typeA = (a["x-event"] as { type?: string } | undefined)?.type;
   const typeB = (b["x-event"] as { type?: string } | undefined)?.type;
   if (typeA !== typeB && typeA !== undefined) add("breaking", where, "event_type_changed", `event type is now ${shown(typeB)} (was ${shown(typeA)})`);
+  compareEventMeta(a["x-event"] as EventMeta | undefined, b["x-event"] as EventMeta | undefined, where, add);
   const tA = (a["x-transitions"] ?? {}) as Record<string, string[]>;
   const tB = (b["x-transitions"] ?? {}) as Record<string, string[]>;
   for (const [from, tos] of Object.entries(tA)) {
@@ -210,5 +228,124 @@ function compareAnnotations(a: Node, b: Node, where: string, add: Add): void {
   }
   for (const [from, tos] of Object.entries(tB)) {
     for (const to of tos) if (!(tA[from] ?? []).includes(to)) add("compatible", where, "transition_added", `transition ${from} → ${to} is now allowed`);
+  }
+}
+
+/** The parts of an `x-event` annotation the version checks read. */
+interface EventMeta {
+  readonly type?: string;
+  readonly dataRequires?: Readonly<Record<string, readonly unknown[]>>;
+  readonly deprecated?: { readonly since?: string; readonly replacedBy?: string; readonly reason?: string };
+}
+
+/** An event type's data requirements: a new or narrowed requirement rejects data valid before. */
+function compareEventMeta(a: EventMeta | undefined, b: EventMeta | undefined, where: string, add: Add): void {
+  if (a === undefined || b === undefined || a.type !== b.type) return;
+  const ra = a.dataRequires ?? {};
+  const rb = b.dataRequires ?? {};
+  for (const [pointer, values] of Object.entries(rb)) {
+    const old = ra[pointer];
+    if (old === undefined) add("breaking", where, "data_requirement_added", `${b.type} data must now have ${pointer} in ${list(values)}`);
+    else {
+      const removed = old.filter((v) => !values.includes(v));
+      const added = values.filter((v) => !old.includes(v));
+      if (removed.length > 0) add("breaking", where, "data_requirement_narrowed", `${b.type} data may no longer have ${pointer} = ${list(removed)}`);
+      if (added.length > 0) add("compatible", where, "data_requirement_widened", `${b.type} data may now also have ${pointer} = ${list(added)}`);
+    }
+  }
+  for (const pointer of Object.keys(ra)) {
+    if (rb[pointer] === undefined) add("compatible", where, "data_requirement_removed", `${b.type} data no longer needs ${pointer} in ${list(ra[pointer] ?? [])}`);
+  }
+  if (a.deprecated === undefined && b.deprecated !== undefined) {
+    add("compatible", where, "event_deprecated", `${b.type} is deprecated since ${shown(b.deprecated.since)}: use ${shown(b.deprecated.replacedBy)}`);
+  }
+}
+
+/** The event types a contract declares: type → the name of its data definition. */
+function eventTypesOf(defs: Record<string, Node>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [name, def] of Object.entries(defs)) {
+    const type = (def["x-event"] as EventMeta | undefined)?.type;
+    if (typeof type === "string") out.set(type, name);
+  }
+  return out;
+}
+
+/** Every definition a definition uses, itself included, following `$ref`s. */
+function reachable(defs: Record<string, Node>, start: string): Set<string> {
+  const seen = new Set<string>();
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) node.forEach(visit);
+    else if (typeof node === "object" && node !== null) {
+      for (const [key, value] of Object.entries(node)) {
+        if (key === "$ref" && typeof value === "string" && value.startsWith("#/$defs/")) enter(value.slice("#/$defs/".length));
+        else if (key !== "enum" && key !== "const" && key !== "examples" && !key.startsWith("x-")) visit(value);
+      }
+    }
+  };
+  const enter = (name: string): void => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    visit(defs[name]);
+  };
+  enter(start);
+  return seen;
+}
+
+const VERSIONED = /^(.+)\.v([1-9][0-9]*)$/;
+
+/**
+ * The version rules of the catalog: which event types a breaking change forces to a new major
+ * version, which version steps have no upcaster, and which deprecations point at nothing.
+ */
+function checkEventVersions(
+  before: Record<string, Node>,
+  after: Record<string, Node>,
+  changes: readonly SchemaChange[],
+  upcasters: readonly { readonly from: string; readonly to: string }[],
+  add: Add,
+): void {
+  const typesBefore = eventTypesOf(before);
+  const typesAfter = eventTypesOf(after);
+  const breaking = changes.filter((c) => c.severity === "breaking");
+  for (const [type, name] of typesAfter) {
+    if (!typesBefore.has(type)) continue;
+    const uses = reachable(after, name);
+    const causes = breaking.filter((c) => uses.has(c.where.split("/")[0] as string));
+    if (causes.length === 0) continue;
+    const match = VERSIONED.exec(type);
+    // The next major version not taken yet: with v2 in the catalog already, the new shape is v3.
+    let version = match === null ? 0 : Number(match[2]) + 1;
+    while (match !== null && typesAfter.has(`${match[1]}.v${version}`)) version++;
+    const next = match === null ? `a new type` : `${match[1]}.v${version}`;
+    const latest = match === null ? type : `${match[1]}.v${version - 1}`;
+    const rules = [...new Set(causes.map((c) => c.rule))].join(", ");
+    add(
+      "breaking",
+      name,
+      "new_version_needed",
+      `${type} changed incompatibly (${causes.length} breaking change(s): ${rules}): consumers of it would reject or misread its events. Leave ${type} as released, publish the new shape as ${next} beside it, and register an upcaster ${latest} → ${next}`,
+    );
+  }
+  const steps = new Set(upcasters.map((u) => `${u.from}\u0000${u.to}`));
+  for (const [type, name] of typesAfter) {
+    const match = VERSIONED.exec(type);
+    if (match === null || match[2] === "1") continue;
+    const previous = `${match[1]}.v${Number(match[2]) - 1}`;
+    if (!typesAfter.has(previous) && !typesBefore.has(previous)) continue;
+    if (!steps.has(`${previous}\u0000${type}`)) {
+      add(
+        "breaking",
+        name,
+        "upcaster_missing",
+        `no upcaster ${previous} → ${type}: a consumer written for ${type} cannot read a ${previous} stream or replay an old log. Define one with defineUpcaster (@millwright/events) and ship it in the registry consumers use`,
+      );
+    }
+  }
+  for (const [type, name] of typesAfter) {
+    const replacedBy = (after[name]?.["x-event"] as EventMeta | undefined)?.deprecated?.replacedBy;
+    if (replacedBy !== undefined && !typesAfter.has(replacedBy)) {
+      add("breaking", name, "replacement_missing", `${type} is deprecated in favour of ${shown(replacedBy)}, which is not in the catalog`);
+    }
   }
 }

@@ -68,7 +68,9 @@ export const commands: readonly CommandSpec[] = [
     description: [
       "Compare two versions of the contract (bundle files or schema folders). Removed or renamed",
       "types and properties, new required properties, narrowed enums, types, bounds and patterns,",
-      "changed natural keys and removed event types or transitions are breaking.",
+      "changed natural keys and removed event types or transitions are breaking. New or narrowed",
+      "event data requirements and a version step without its upcaster are breaking too; each event",
+      "type a breaking change reaches is named with the version it needs.",
     ].join("\n"),
     options: [FORMAT],
     examples: ["millwright diff compat/baseline.schema.json schemas", "millwright diff --format json old.schema.json new.schema.json"],
@@ -108,6 +110,22 @@ export const commands: readonly CommandSpec[] = [
     ],
     examples: ["millwright align events.ndjson", "millwright align --at 2026-03-02T15:00:00Z --html report.html events.ndjson"],
     exits: ["nothing is breached", "a rule is breached", "usage error, an input cannot be read, or a line is not a usable event"],
+  },
+  {
+    name: "asyncapi",
+    synopsis: "millwright asyncapi [options]",
+    summary: "write the AsyncAPI 3.0 document of the event catalog over one transport",
+    description: [
+      "Write the AsyncAPI 3.0 document of the event catalog over one transport: a channel per event",
+      "type at the topic, subject or routing key the transport uses, the CloudEvents headers of its",
+      "binding, and the bundled data schemas. Deprecated types are marked.",
+    ].join("\n"),
+    options: [
+      { name: "transport", type: "string", value: "mqtt|nats|amqp|http", description: "the transport the document describes", default: "mqtt" },
+      { name: "out", type: "string", value: "<file>", description: "write the document to this file (default: standard output)" },
+    ],
+    examples: ["millwright asyncapi --transport nats --out millwright.nats.asyncapi.json", "millwright asyncapi > millwright.mqtt.asyncapi.json"],
+    exits: ["the document was written", "(not used)", "usage error, a transport client is missing, or the file cannot be written"],
   },
   {
     name: "workflows",

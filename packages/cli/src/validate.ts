@@ -491,7 +491,13 @@ export function validateJsonDocument(input: string | Uint8Array, source: string,
   return judged.map((j) => ({ ...toResult(source, 1, toVerdict(j, text, lines)), record: lines.position(j.offset).line }));
 }
 
-/** Opens a file for streaming, or standard input for `-`. */
-export function openInput(name: string): NodeJS.ReadableStream {
-  return name === "-" ? process.stdin : createReadStream(name, { highWaterMark: 1 << 20 });
+/**
+ * Opens a file for streaming, or standard input for `-`.
+ *
+ * @param name - the file name, or `-`
+ * @param stdin - what `-` reads (the process's standard input unless given)
+ * @returns the stream
+ */
+export function openInput(name: string, stdin: NodeJS.ReadableStream = process.stdin): NodeJS.ReadableStream {
+  return name === "-" ? stdin : createReadStream(name, { highWaterMark: 1 << 20 });
 }

@@ -29,6 +29,8 @@ export interface WorkflowsIo {
   readonly out: (line: string) => Promise<void>;
   readonly err: (line: string) => void;
   readonly usage: (problem: string, command: string) => number;
+  /** Where the default store, `MILLWRIGHT_WORKFLOWS_STORE`, is read (the process's environment unless given). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 const STATES: readonly InstanceState[] = ["running", "waiting", "completed", "compensating", "compensated", "failed", "cancelled"];
@@ -591,7 +593,7 @@ export async function workflows(args: readonly string[], groupHelp: string, io: 
   const { values, positionals } = parsed.value;
   const shape = oneOf("format", String(values["format"] ?? "text"), ["text", "json"] as const);
   if (shape.isErr()) return io.usage(shape.error, command);
-  const location = typeof values["store"] === "string" ? values["store"] : process.env[STORE_ENV];
+  const location = typeof values["store"] === "string" ? values["store"] : (io.env ?? process.env)[STORE_ENV];
   if (location === undefined || location === "") return io.usage(`${command} needs --store <file|url>: the SQLite file or postgres:// URL of the workflow store (or set ${STORE_ENV})`, command);
   const opened = await openWorkflowStore(location, String(values["table-prefix"] ?? DEFAULT_PREFIX));
   if (opened.isErr()) {

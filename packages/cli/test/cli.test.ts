@@ -153,6 +153,7 @@ describe("millwright validate: what reaches the terminal, BOMs, invalid UTF-8 an
   test("a reader that stops early (| head -1): the command exits quietly with 141, no EPIPE stack", async () => {
     const file = join(dir, "many-bad.ndjson");
     writeFileSync(file, `${'{"specversion":"2.0"}\n'.repeat(20_000)}`);
+    // A closed pipe and the exit code it leads to exist only for a process: the bin entry runs in one.
     const child = spawn(process.execPath, ["--conditions=@millwright/source", "--import", "tsx", cli, "validate", file], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
@@ -182,12 +183,12 @@ describe("millwright catalog and diff", () => {
   });
 
   test("diff exits 0 for the same contract and 1 for a breaking change", async () => {
-    const same = await millwright(["diff", "packages/model/schemas/bundle.schema.json", "schemas"]);
+    const same = await millwright(["diff", join(root, "packages/model/schemas/bundle.schema.json"), join(root, "schemas")]);
     expect(same).toMatchObject({ code: 0 });
     const bundle = JSON.parse(readFileSync(join(root, "packages/model/schemas/bundle.schema.json"), "utf8"));
     delete bundle.$defs.WorkOrder.properties.priority;
     writeFileSync(join(dir, "narrowed.json"), JSON.stringify(bundle));
-    const broken = await millwright(["diff", "schemas", join(dir, "narrowed.json")]);
+    const broken = await millwright(["diff", join(root, "schemas"), join(dir, "narrowed.json")]);
     expect(broken.code).toBe(1);
     expect(broken.stdout).toContain("BREAKING    WorkOrder/properties/priority: property priority was removed (or renamed) [property_removed]");
   });

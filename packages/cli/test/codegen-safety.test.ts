@@ -1,13 +1,12 @@
 import { execFile, execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { codegenLanguages, generateCode, type GeneratedFile } from "../src/codegen.js";
-import { goBuildAndVet } from "./toolchains.js";
+import { goBuildAndVet, javacWithJackson, mcsWithNewtonsoft, mypyStrict, removeTempDirs, tempDir } from "./toolchains.js";
 
 // The bundle is untrusted input to `millwright codegen --schemas`: nothing in it may make a generator
 // read the network or the file system, and nothing in it may become code.
@@ -66,6 +65,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
+  removeTempDirs();
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
@@ -87,7 +87,7 @@ describe("codegen refuses every $ref that leaves the bundle, before any generato
 
   test("millwright codegen --schemas with a remote $ref: exit 2, the ref and its place on stderr escaped, nothing written, no request", async () => {
     requests = 0;
-    const dir = mkdtempSync(join(tmpdir(), "millwright-codegen-cli-"));
+    const dir = tempDir("codegen-cli");
     const bundle = smallBundle();
     const url = `${base}/part.schema.json?\u001b[2J`;
     props(bundle, "Thing")["part"] = { $ref: url };
@@ -114,7 +114,7 @@ describe("codegen refuses every $ref that leaves the bundle, before any generato
   });
 
   test("a file $ref (file: URL, absolute or relative path): refused, and the file's content never reaches the output", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "millwright-codegen-ref-"));
+    const dir = tempDir("codegen-ref");
     const secret = join(dir, "secret.schema.json");
     writeFileSync(secret, JSON.stringify({ title: "StolenSecret", type: "object", properties: { token: { type: "string" } } }));
     for (const ref of [`file://${secret}`, secret, "secret.schema.json", `../${dir.split("/").at(-1)}/secret.schema.json#/properties/token`]) {
@@ -219,19 +219,22 @@ describe("codegen refuses names and keywords that would become code", () => {
     expect((await generateCode({ lang: "java", bundle }))._unsafeUnwrapErr()).toMatchObject({ code: "invalid_text", path: "/$defs/Part/properties/kind/enum/0" });
   });
 
-  test("hostile descriptions stay comments: every language's output compiles, and Java gets no Unicode escape", async () => {
+  test("hostile descriptions stay comments, and keyword or clashing names get distinct identifiers: every language's output compiles, and Java gets no Unicode escape", async () => {
     const hostile = "ends */ here; \\u002a/ static { System.exit(3); } /\\u002a \u2028 line\u2029sep\u0085nel\r\ncr\u0000nul\u001b[31m \"\"\" ''' `tick`";
     const bundle = smallBundle();
     bundle.$defs["Thing"]!["description"] = hostile;
     props(bundle, "Thing")["name"] = { type: "string", description: hostile };
     props(bundle, "Part")["code"] = { type: "string", enum: ["A", "B"], description: hostile };
+    // Names that are keywords or clash once converted to each language's conventions.
+    for (const name of ["default", "from", "class", "package", "hashCode", "type", "orderId", "order_id", "Part", "to_dict"]) props(bundle, "Part")[name] = { type: "string", description: "x" };
+    props(bundle, "Part")["state"] = { enum: ["1", "in-progress", "in_progress", "", "Empty", "Part"], description: "x" };
     const outputs = new Map<string, GeneratedFile[]>();
     for (const lang of codegenLanguages) outputs.set(lang, (await generateCode({ lang, bundle }))._unsafeUnwrap());
     const all = [...outputs.values()].flat().map((f) => f.content).join("\n");
     expect(all).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/);
     const java = outputs.get("java")!;
     for (const f of java) expect(f.content, f.path).not.toMatch(/(?<!\\)(?:\\\\)*\\u/);
-    const dir = mkdtempSync(join(tmpdir(), "millwright-codegen-hostile-"));
+    const dir = tempDir("codegen-hostile");
     const write = (sub: string, files: readonly GeneratedFile[]): string[] =>
       files.map((f) => {
         const path = join(dir, sub, f.path);
@@ -239,8 +242,9 @@ describe("codegen refuses names and keywords that would become code", () => {
         writeFileSync(path, f.content);
         return path;
       });
-    execFileSync("javac", ["-d", join(dir, "classes"), ...write("java", java)], { stdio: "pipe" });
-    execFileSync("python3", ["-m", "py_compile", ...write("python", outputs.get("python")!)], { stdio: "pipe" });
+    javacWithJackson(dir, write("java", java));
+    mypyStrict(dir, write("python", outputs.get("python")!));
+    mcsWithNewtonsoft(dir, write("csharp", outputs.get("csharp")!), "library");
     execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "--noEmit", "--strict", ...write("ts", outputs.get("ts")!)], { stdio: "pipe" });
     goBuildAndVet(outputs.get("go")![0]!.content);
   }, 180_000);

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { createEvent, serializeEvent } from "@millwright/events";
 import { describe, expect, test } from "vitest";
 import { commandHelp, commands, overviewHelp, type CommandSpec } from "../src/help.js";
-import { millwright, root } from "./run-cli.js";
+import { millwright, millwrightProcess, root } from "./run-cli.js";
 
 
 const order = JSON.parse(readFileSync(join(root, "bench", "fixtures", "work-order-2kb.json"), "utf8"));
@@ -12,7 +12,7 @@ const event = JSON.parse(
   serializeEvent(createEvent({ type: "dev.millwright.workorder.started.v1", source: "urn:test", data: order, time: "2026-03-02T06:12:40-08:00" })._unsafeUnwrap()),
 ) as Record<string, unknown> & { data: { plannedQuantity: { value: string } } };
 const dir = mkdtempSync(join(tmpdir(), "millwright-help-"));
-const commandNames = ["validate", "catalog", "diff", "codegen", "align"];
+const commandNames = ["validate", "catalog", "diff", "codegen", "align", "asyncapi"];
 
 describe("millwright --help, <command> --help and --version", () => {
   test("--help, -h and help print the overview to standard output and exit 0", async () => {
@@ -31,6 +31,7 @@ describe("millwright --help, <command> --help and --version", () => {
         diff       compare two versions of the contract; exit 1 on a breaking change
         codegen    write types for other languages from the canonical schemas
         align      judge a log of events with the alignment rules; exit 1 on a breach
+        asyncapi   write the AsyncAPI 3.0 document of the event catalog over one transport
         workflows  list, show, signal, retry or cancel workflow instances
 
       Options:
@@ -104,7 +105,9 @@ describe("millwright --help, <command> --help and --version", () => {
 
       Compare two versions of the contract (bundle files or schema folders). Removed or renamed
       types and properties, new required properties, narrowed enums, types, bounds and patterns,
-      changed natural keys and removed event types or transitions are breaking.
+      changed natural keys and removed event types or transitions are breaking. New or narrowed
+      event data requirements and a version step without its upcaster are breaking too; each event
+      type a breaking change reaches is named with the version it needs.
 
       Options:
             --format text|json  print text for people or JSON for tools (default: text)
@@ -177,9 +180,9 @@ describe("millwright --help, <command> --help and --version", () => {
       const spec = commands.find((c) => c.name === commandNames[i]) as CommandSpec;
       expect(runs[i], spec.name).toEqual({ code: 0, stdout: `${commandHelp(spec)}\n`, stderr: "" });
     }
-    expect(runs[5]?.stdout).toBe(`${commandHelp(commands.find((c) => c.name === "diff") as CommandSpec)}\n`);
+    expect(runs[commandNames.length]?.stdout).toBe(`${commandHelp(commands.find((c) => c.name === "diff") as CommandSpec)}\n`);
     // After --, "--help" is a file name: validate tries to read it (exit 2, a read error).
-    const literal = runs[6];
+    const literal = runs[commandNames.length + 1];
     expect(literal?.code).toBe(2);
     expect(literal?.stderr).toContain("--help: error[unreadable_input]: cannot be read: ENOENT");
   }, 180_000);
@@ -189,6 +192,16 @@ describe("millwright --help, <command> --help and --version", () => {
     const { version } = JSON.parse(readFileSync(join(root, "packages", "cli", "package.json"), "utf8")) as { version: string };
     expect(r).toEqual({ code: 0, stdout: `${version}\n`, stderr: "" });
   });
+
+  // The other tests call main() in this process; the bin entry must be no more than main() with
+  // the process's streams, and its result the process's exit code.
+  test("the installed entry (a process) prints what main() prints and exits with its code", async () => {
+    const lines = [["--version"], ["valdiate", "x.ndjson"], ["catalog", "--format", "jsn"]];
+    const processes = await Promise.all(lines.map((args) => millwrightProcess(args)));
+    const inProcess = await Promise.all(lines.map((args) => millwright(args)));
+    expect(processes.map((r) => r.code)).toEqual([0, 2, 2]);
+    expect(processes).toEqual(inProcess);
+  }, 120_000);
 });
 
 describe("millwright: did you mean", () => {
@@ -298,7 +311,7 @@ describe("millwright: exit codes (0 ok, 1 invalid input / breaking change / brea
       millwright(["validate", missing]),
       millwright(["catalog", "--format", "yaml"]),
       millwright(["catalog", "extra"]),
-      millwright(["diff", missing, "schemas"]),
+      millwright(["diff", missing, join(root, "schemas")]),
       millwright(["codegen", "--lang", "go"]),
       millwright(["codegen", "--lang", "go", "--out", join(dir, "gen"), "--schemas", missing]),
       millwright(["align", missing]),

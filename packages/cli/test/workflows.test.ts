@@ -243,6 +243,9 @@ describe("millwright workflows on a SQLite file", { timeout: 600_000 }, () => {
     expect(noReason.stderr).toContain("workflows cancel needs --reason <text>");
     expect(state.stderr).toContain('did you mean "waiting"?');
     expect(noStore.stderr).toContain("workflows list needs --store <file|url>");
+    const fromEnv = await millwright(["workflows", "list"], undefined, { MILLWRIGHT_WORKFLOWS_STORE: file });
+    expect(fromEnv.code).toBe(0);
+    expect(fromEnv.stdout).toContain(id);
 
     expect(odd.code).toBe(0);
     expect(odd.stderr).toContain(`instance ${id} is not waiting for the signal "planner-aproval"; did you mean "planner-approval"?`);

@@ -8,11 +8,29 @@ import type { SchemaFile, SchemaNode } from "./schemas.js";
  */
 export interface EventMeta {
   readonly type: string;
+  /** Present when producers should move to another type; the type stays readable. */
+  readonly deprecated?: EventDeprecation;
   readonly entity: string;
   readonly subject: string;
   readonly partitionKey: readonly string[];
   readonly ordering: string;
   readonly dataRequires?: Readonly<Record<string, readonly unknown[]>>;
+}
+
+/**
+ * The deprecation mark of an event type (`x-event.deprecated`): since which release, the type to
+ * publish instead, and why (with how consumers keep reading the old type).
+ *
+ * @example
+ * const mark: EventDeprecation = { since: "0.2.0", replacedBy: "dev.millwright.machinestate.changed.v2", reason: "v2 always states the operation mode" };
+ */
+export interface EventDeprecation {
+  /** The release that deprecated the type. */
+  readonly since: string;
+  /** The type producers publish instead. */
+  readonly replacedBy: string;
+  /** Why, and how consumers keep reading the old type. */
+  readonly reason: string;
 }
 
 /**
@@ -53,8 +71,8 @@ export function eventEntries(files: readonly SchemaFile[]): EventEntry[] {
 
 /**
  * Checks every event schema: a versioned reverse-DNS type `dev.millwright.<entity>.<action>.v<major>`
- * used once, data that is exactly its entity's schema, and subject, partition key and required
- * values that point at properties the entity has.
+ * used once, data that is exactly its entity's schema, subject, partition key and required
+ * values that point at properties the entity has, and deprecation marks that name another type.
  *
  * @param files - the files read by `readSchemaFiles`
  * @param bundle - their bundle, from `bundleSchemas`
@@ -83,6 +101,7 @@ export function lintEvents(files: readonly SchemaFile[], bundle: SchemaNode): st
     for (const p of pointers) {
       if (resolvePointer(defs, e.entity, p) === undefined) problems.push(`${where}: ${p} is not a property of ${e.entity}`);
     }
+    if (e.deprecated !== undefined) problems.push(...lintDeprecation(e, files));
     for (const [p, values] of Object.entries(e.dataRequires ?? {})) {
       const target = resolvePointer(defs, e.entity, p);
       const allowed = target?.["enum"] as unknown[] | undefined;
@@ -91,6 +110,22 @@ export function lintEvents(files: readonly SchemaFile[], bundle: SchemaNode): st
         problems.push(`${where}: dataRequires ${p} lists a value the schema does not allow`);
       }
     }
+  }
+  return problems;
+}
+
+/** A deprecation mark names its release, a reason, and a different type of the catalog to use instead. */
+function lintDeprecation(e: EventEntry, files: readonly SchemaFile[]): string[] {
+  const d = e.deprecated as Partial<EventDeprecation> & Record<string, unknown>;
+  const problems: string[] = [];
+  const extra = Object.keys(d).filter((k) => k !== "since" && k !== "replacedBy" && k !== "reason");
+  if (extra.length > 0) problems.push(`${e.file}: x-event.deprecated has since, replacedBy and reason only (found ${extra.join(", ")})`);
+  for (const key of ["since", "replacedBy", "reason"] as const) {
+    if (typeof d[key] !== "string" || d[key].length === 0) problems.push(`${e.file}: x-event.deprecated.${key} must be a non-empty string`);
+  }
+  const types = new Set(files.filter((f) => f.group === "events").map((f) => (f.schema["x-event"] as EventMeta | undefined)?.type));
+  if (typeof d.replacedBy === "string" && (d.replacedBy === e.type || !types.has(d.replacedBy))) {
+    problems.push(`${e.file}: x-event.deprecated.replacedBy must name another type of the catalog (got ${JSON.stringify(d.replacedBy)})`);
   }
   return problems;
 }

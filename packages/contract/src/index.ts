@@ -12,5 +12,5 @@ export {
   type SchemaNode,
 } from "./schemas.js";
 export { bundleSchemas } from "./bundle.js";
-export { eventEntries, lintEvents, resolvePointer, type EventEntry, type EventMeta } from "./events.js";
+export { eventEntries, lintEvents, resolvePointer, type EventDeprecation, type EventEntry, type EventMeta } from "./events.js";
 export { emitTypes } from "./typescript.js";

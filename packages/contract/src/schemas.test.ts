@@ -163,4 +163,35 @@ describe("lintEvents", () => {
       'events/thing-created.schema.json: x-event.type "thing.created" must be dev.millwright.<entity>.<action>.v<major>',
     ]);
   });
+
+  test("a deprecation mark names its release, a reason and another type of the catalog", () => {
+    const event = (name: string, type: string, deprecated?: Record<string, unknown>) => ({
+      $schema: S,
+      $id: `${ID_BASE}events/${name}.schema.json`,
+      title: `Thing${name.endsWith("v2") ? "CreatedV2" : "Created"}Data`,
+      description: "A thing was created.",
+      $ref: "../entities/thing.schema.json",
+      "x-event": { type, entity: "Thing", subject: "/id", partitionKey: ["/id"], ordering: "by id", ...(deprecated === undefined ? {} : { deprecated }) },
+    });
+    const lint = (deprecated: Record<string, unknown>) => {
+      const files = readSchemaFiles(
+        schemaDir({
+          "common/key.schema.json": key,
+          "entities/thing.schema.json": thing,
+          "events/thing-created.schema.json": event("thing-created", "dev.millwright.thing.created.v1", deprecated),
+          "events/thing-created-v2.schema.json": event("thing-created-v2", "dev.millwright.thing.created.v2"),
+        }),
+      );
+      return lintEvents(files, bundleSchemas(files));
+    };
+    expect(lint({ since: "0.2.0", replacedBy: "dev.millwright.thing.created.v2", reason: "v2 says more" })).toEqual([]);
+    expect(lint({ since: "", replacedBy: "dev.millwright.thing.created.v3", note: "x" })).toMatchInlineSnapshot(`
+      [
+        "events/thing-created.schema.json: x-event.deprecated has since, replacedBy and reason only (found note)",
+        "events/thing-created.schema.json: x-event.deprecated.since must be a non-empty string",
+        "events/thing-created.schema.json: x-event.deprecated.reason must be a non-empty string",
+        "events/thing-created.schema.json: x-event.deprecated.replacedBy must name another type of the catalog (got "dev.millwright.thing.created.v3")",
+      ]
+    `);
+  });
 });

@@ -14,3 +14,4 @@ export { mqtt3, mqtt5, type Mqtt3Message, type Mqtt5Message } from "./bindings/m
 export { amqp, type AmqpMessage, type AmqpPropertyValue } from "./bindings/amqp.js";
 export { nats, type NatsMessage } from "./bindings/nats.js";
 export { fromTraceHeaders, toTraceHeaders, traceContextOf, withTraceContext, type TraceHeaders } from "./trace.js";
+export { catalogUpcasters, createUpcasterRegistry, defineUpcaster, machineStateChangedV1ToV2, type Upcaster, type UpcasterRegistry } from "./upcast.js";

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { parseEvent } from "@millwright/events";
+import type { Meter } from "@opentelemetry/api";
 import { errAsync, okAsync, ResultAsync, type Result } from "neverthrow";
 import { systemClock, timerSleep, type Clock, type Sleep } from "./clock.js";
 import { describeValue, toStoreError, type ReplayError, type StoreError } from "./errors.js";
@@ -8,6 +9,7 @@ import { inboxKey, recordId } from "./ids.js";
 import { entityKeyOf, type RevisionInput } from "./revision-guard.js";
 import { backoffDelay, DEFAULT_RETRY_POLICY, type HandlerError, type RetryPolicy } from "./retry.js";
 import type { AttemptError, DeadLetterRecord, IdempotencyStore } from "./store.js";
+import { createInboxInstruments } from "./telemetry.js";
 
 /** What the inbox needs of an event: a CloudEvent's identity and, for the revision guard, its subject and sequence. */
 export interface InboxEvent {
@@ -84,6 +86,12 @@ export interface InboxOptions<TEvent extends InboxEvent> {
   readonly serialize?: (event: TEvent) => string;
   /** Reads a dead-letter payload back for replay. Default `parseEvent` of @millwright/events. */
   readonly parse?: (payload: string) => Result<TEvent, unknown>;
+  /**
+   * Where the `millwright.inbox.*` metrics go; `metrics.getMeter("@millwright/idempotency")` by
+   * default. The metrics API hands out a meter of the SDK registered at that moment: register the
+   * SDK's MeterProvider before creating the inbox. With none, nothing is recorded.
+   */
+  readonly meter?: Meter;
 }
 
 /** An inbox over a store. */
@@ -174,6 +182,7 @@ export function createInbox<TTx, TEvent extends InboxEvent = InboxEvent>(store: 
   const serialize = options.serialize ?? ((e: TEvent) => JSON.stringify(e));
   const parse = options.parse ?? ((payload: string) => parseEvent(payload) as unknown as Result<TEvent, unknown>);
   const owner = randomUUID();
+  const instruments = createInboxInstruments(store.name, options.meter);
   let tokens = 0;
 
   function guardOf(event: TEvent): RevisionInput | undefined {
@@ -250,6 +259,7 @@ export function createInbox<TTx, TEvent extends InboxEvent = InboxEvent>(store: 
           const error = toAttemptError(result.error, attempt, clock.now());
           if (!error.retryable || attempt >= retry.maxAttempts) return bury(token, error);
           errors.push(error);
+          instruments?.retried(event.type, error);
           const released = await store.release({ key, token, error });
           if (!released) return { outcome: "failed", code: "lease_lost", message: `event ${event.id} from ${event.source}: the lease expired during attempt ${attempt}`, errors };
           await sleep(backoffDelay(retry, attempt, random));
@@ -259,8 +269,23 @@ export function createInbox<TTx, TEvent extends InboxEvent = InboxEvent>(store: 
     }
   }
 
-  const process = (event: TEvent, handler: Handler<TEvent, TTx>, replaying = false): ResultAsync<InboxOutcome, StoreError> =>
-    ResultAsync.fromPromise(run(event, handler, replaying), toStoreError("inbox.process"));
+  const process = (event: TEvent, handler: Handler<TEvent, TTx>, replaying = false): ResultAsync<InboxOutcome, StoreError> => {
+    const outcome = run(event, handler, replaying);
+    const recorded =
+      instruments === undefined
+        ? outcome
+        : outcome.then(
+            (o) => {
+              instruments.settled(event.type, o);
+              return o;
+            },
+            (cause: unknown) => {
+              instruments.storeFailed();
+              throw cause;
+            },
+          );
+    return ResultAsync.fromPromise(recorded, toStoreError("inbox.process"));
+  };
 
   return {
     process: (event, handler) => process(event, handler),
@@ -274,7 +299,10 @@ export function createInbox<TTx, TEvent extends InboxEvent = InboxEvent>(store: 
           now: clock.now(),
         }),
         toStoreError("inbox.reject"),
-      ),
+      ).map((record) => {
+        instruments?.rejected(input.code);
+        return record;
+      }),
     deadLetters: (o = {}) => ResultAsync.fromPromise(store.listDeadLetters({ limit: o.limit ?? 100, offset: o.offset ?? 0 }), toStoreError("deadLetters.list")),
     replay: (id, handler) =>
       ResultAsync.fromPromise(store.getDeadLetter(id), toStoreError("deadLetters.get")).andThen((record): ResultAsync<InboxOutcome, StoreError | ReplayError> => {

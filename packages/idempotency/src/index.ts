@@ -27,6 +27,7 @@ export {
   type RelayOptions,
   type RelayReport,
 } from "./outbox.js";
+export { IDEMPOTENCY_METRICS } from "./telemetry.js";
 export { createMemoryStore, type MemoryTransaction } from "./stores/memory.js";
 export type {
   AttemptError,
@@ -38,6 +39,7 @@ export type {
   DeadLetterRequest,
   IdempotencyStore,
   InboxStatus,
+  OutboxBacklog,
   OutboxInput,
   OutboxRecord,
   RawDeadLetterRequest,

@@ -1,10 +1,12 @@
 import { randomUUID } from "node:crypto";
+import type { Meter } from "@opentelemetry/api";
 import { ResultAsync } from "neverthrow";
 import { systemClock, timerSleep, type Clock, type Sleep } from "./clock.js";
 import { describeValue, toStoreError, type StoreError } from "./errors.js";
 import { recordId } from "./ids.js";
 import { backoffDelay, createRetryPolicy, type RetryPolicy } from "./retry.js";
 import type { IdempotencyStore, OutboxRecord } from "./store.js";
+import { createRelayInstruments } from "./telemetry.js";
 
 /** What the outbox needs of an event. */
 export interface OutboxEvent {
@@ -75,6 +77,12 @@ export interface RelayOptions {
   readonly random?: () => number;
   /** Identifies this relay in the lease. Default a random UUID. */
   readonly owner?: string;
+  /**
+   * Where the `millwright.outbox.*` metrics go; `metrics.getMeter("@millwright/idempotency")` by
+   * default. Register the SDK's MeterProvider before creating the relay. With none, nothing is
+   * recorded and the outbox gauges never query the store.
+   */
+  readonly meter?: Meter;
 }
 
 /** What one relay round did. */
@@ -121,11 +129,12 @@ export function createOutboxRelay<TTx>(store: IdempotencyStore<TTx>, options: Re
   const sleep = options.sleep ?? timerSleep;
   const random = options.random ?? Math.random;
   const owner = options.owner ?? randomUUID();
+  const instruments = createRelayInstruments(store, { meter: options.meter, now: () => clock.now() });
   // Per partition: consecutive failures and when it may be tried again.
   const backoff = new Map<string, { failures: number; until: number }>();
 
-  async function publishPartition(records: OutboxRecord[], failed: RelayReport["failed"][number][], leaseEnd: number): Promise<string[]> {
-    const sent: string[] = [];
+  async function publishPartition(records: OutboxRecord[], failed: RelayReport["failed"][number][], leaseEnd: number): Promise<OutboxRecord[]> {
+    const sent: OutboxRecord[] = [];
     for (const record of records) {
       // Past the lease another relay may own the outbox: publishing on would race it.
       if (clock.now() >= leaseEnd) break;
@@ -142,10 +151,11 @@ export function createOutboxRelay<TTx>(store: IdempotencyStore<TTx>, options: Re
         b.until = clock.now() + backoffDelay(retry, b.failures, random);
         backoff.set(record.partitionKey, b);
         failed.push({ partitionKey: record.partitionKey, id: record.id, message: problem });
+        instruments?.failed();
         break;
       }
       backoff.delete(record.partitionKey);
-      sent.push(record.id);
+      sent.push(record);
     }
     return sent;
   }
@@ -165,7 +175,11 @@ export function createOutboxRelay<TTx>(store: IdempotencyStore<TTx>, options: Re
     }
     const failed: RelayReport["failed"][number][] = [];
     const sent = (await Promise.all([...partitions.values()].map((list) => publishPartition(list, failed, leasedAt + leaseMs)))).flat();
-    if (sent.length > 0) await store.markSent(sent, clock.now());
+    if (sent.length > 0) {
+      const sentAt = clock.now();
+      await store.markSent(sent.map((r) => r.id), sentAt);
+      instruments?.sent(sent, sentAt);
+    }
     return { leased: true, published: sent.length, failed };
   }
 

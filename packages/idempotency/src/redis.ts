@@ -199,6 +199,15 @@ end
 return 1
 `;
 
+// KEYS: log, sent. The sent set holds only ids still in the log, and MARK_SENT trims the sent
+// prefix, so the head of the log is the oldest unsent record.
+const BACKLOG = `
+local pending = redis.call('LLEN', KEYS[1]) - redis.call('SCARD', KEYS[2])
+local head = redis.call('LINDEX', KEYS[1], 0)
+if not head then head = '' end
+return {pending, head}
+`;
+
 const DEAD_FIELDS = ["id", "kind", "source", "event_id", "payload", "errors", "attempts", "first_seen", "last_seen"];
 
 function toDeadLetter(values: unknown): DeadLetterRecord | undefined {
@@ -338,7 +347,7 @@ export function createRedisStore(client: RedisCommander, options: RedisStoreOpti
     },
     addToOutbox: async (tx, records) => {
       for (const r of records) {
-        tx.call("__outbox", r.id, JSON.stringify({ id: r.id, source: r.source, eventId: r.eventId, partitionKey: r.partitionKey, payload: r.payload }));
+        tx.call("__outbox", r.id, JSON.stringify({ id: r.id, source: r.source, eventId: r.eventId, partitionKey: r.partitionKey, payload: r.payload, addedAt: r.now }));
       }
     },
     acquireRelayLease: async (owner, _now, leaseMs) => (await script(LEASE, [relayKey], [owner, String(Math.max(1, Math.floor(leaseMs)))])) === 1,
@@ -349,6 +358,10 @@ export function createRedisStore(client: RedisCommander, options: RedisStoreOpti
     },
     markSent: async (ids) => {
       if (ids.length > 0) await script(MARK_SENT, [log, sent], [...ids]);
+    },
+    outboxBacklog: async () => {
+      const [pending, head] = (await script(BACKLOG, [log, sent], [])) as [number, string];
+      return { pending: Number(pending), oldestAddedAt: head === "" ? undefined : (JSON.parse(head) as OutboxRecord).addedAt };
     },
   };
 }

@@ -126,6 +126,16 @@ export interface OutboxRecord {
   readonly payload: string;
   /** The order of adding, increasing (per store; gaps allowed). */
   readonly seq: number;
+  /** When it was added (the `now` of its {@link OutboxInput}), epoch milliseconds. */
+  readonly addedAt: number;
+}
+
+/** How far the relay is behind: the unsent outbox records. */
+export interface OutboxBacklog {
+  /** Records added and not yet marked sent. */
+  readonly pending: number;
+  /** When the oldest of them was added, epoch milliseconds; undefined when none is pending. */
+  readonly oldestAddedAt: number | undefined;
 }
 
 /**
@@ -170,4 +180,6 @@ export interface IdempotencyStore<TTx> {
   /** Unsent outbox records in the order they were added. */
   pendingOutbox(limit: number): Promise<OutboxRecord[]>;
   markSent(ids: readonly string[], now: number): Promise<void>;
+  /** How many records are unsent and when the oldest of them was added, read in one consistent step. */
+  outboxBacklog(): Promise<OutboxBacklog>;
 }

@@ -13,8 +13,10 @@ import {
   type IdempotencyStore,
   type InboxOptions,
   type OutboxRecord,
+  IDEMPOTENCY_METRICS as M,
 } from "../src/index.js";
 import { manualClock, workOrderEvent } from "./fixtures.js";
+import { createTestSdk } from "./metrics.js";
 
 /** The event without its `sequence`: the revision guard does not apply, only the inbox stands between it and a second effect. */
 function unsequenced(order: number): Event {
@@ -502,6 +504,94 @@ export function describeStoreContract<TTx>(name: string, open: () => Promise<Sto
       expect((await two.runOnce())._unsafeUnwrap().published).toBe(1);
       expect(sent).toHaveLength(1);
       expect((await one.runOnce())._unsafeUnwrap().leased).toBe(false);
+    });
+
+    it("metrics: the inbox and the relay count what they did, read through the OpenTelemetry SDK", async () => {
+      const sdk = createTestSdk();
+      try {
+        const meter = sdk.provider.getMeter("test");
+        const inbox = inboxOf({ meter });
+        const store = { "millwright.store": h.store.name };
+        const type = workOrderEvent(0).type;
+        // One event delivered four times: one effect, three duplicates.
+        const once = workOrderEvent(50);
+        const outcomes = [];
+        for (let i = 0; i < 4; i++) outcomes.push((await inbox.process(once, apply))._unsafeUnwrap().outcome);
+        // Fails twice, then succeeds: two retries, one effect.
+        const flaky = workOrderEvent(51);
+        let calls = 0;
+        await inbox.process(flaky, async (e, ctx) => (++calls < 3 ? err(retryable(`peer down (${calls})`)) : apply(e, ctx)));
+        // Throws on every attempt: two retries, then the dead letters.
+        const poison = workOrderEvent(52);
+        await inbox.process(poison, () => {
+          throw new Error("boom");
+        });
+        // An older revision after a newer one: stale.
+        await inbox.process(workOrderEvent(53, 2), apply);
+        await inbox.process(workOrderEvent(53, 1), apply);
+        // A payload that never parsed: a raw dead letter.
+        await inbox.reject({ payload: "{not json", code: "unreadable_input", message: "is JSON text" });
+
+        const effects = await h.effects();
+        let m = await sdk.collect();
+        expect(outcomes.filter((o) => o === "duplicate")).toHaveLength(3);
+        expect(sdk.total(m, M.processed, { ...store, "cloudevents.event_type": type })).toBe([...effects.values()].reduce((a, b) => a + b, 0));
+        expect(sdk.total(m, M.processed)).toBe(3);
+        expect(m.get(M.duplicates)).toEqual([{ attributes: { ...store, "cloudevents.event_type": type, "millwright.inbox.reason": "already_processed" }, value: 3 }]);
+        expect(sdk.total(m, M.stale)).toBe(1);
+        expect(m.get(M.retries)).toEqual([
+          { attributes: { ...store, "cloudevents.event_type": type, "error.type": "handler_threw" }, value: 2 },
+          { attributes: { ...store, "cloudevents.event_type": type, "error.type": "retryable" }, value: 2 },
+        ]);
+        expect(m.get(M.deadLetters)).toEqual([
+          { attributes: { ...store, "millwright.dead_letter.kind": "event", "error.type": "handler_threw" }, value: 1 },
+          { attributes: { ...store, "millwright.dead_letter.kind": "raw", "error.type": "unreadable_input" }, value: 1 },
+        ]);
+        const letters = (await inbox.deadLetters())._unsafeUnwrap();
+        expect(letters).toHaveLength(sdk.total(m, M.deadLetters));
+
+        // The outbox: three records added 5 s before the first round; one publish fails. The relay
+        // observes the outbox gauges from its creation on.
+        const outbox = createOutbox<TTx, Event>(h.store, { clock });
+        const added = [1, 2, 3].map((r) => workOrderEvent(54 + r));
+        const published: string[] = [];
+        let refuse = true;
+        const relay = createOutboxRelay(h.store, {
+          clock,
+          random: () => 0.5,
+          meter,
+          publish: async (r) => {
+            if (refuse && r.eventId === added[1]!.id) {
+              refuse = false;
+              throw new Error("broker refused");
+            }
+            published.push(r.eventId);
+          },
+        });
+        m = await sdk.collect();
+        expect(m.get(M.pending)).toEqual([{ attributes: store, value: 0 }]);
+        expect(m.get(M.oldestAge)).toEqual([{ attributes: store, value: 0 }]);
+        await h.store.transaction(async (tx) => (await outbox.add(tx, added))._unsafeUnwrap());
+        clock.advance(5000);
+        m = await sdk.collect();
+        expect(m.get(M.pending)).toEqual([{ attributes: store, value: 3 }]);
+        expect(m.get(M.oldestAge)).toEqual([{ attributes: store, value: 5 }]);
+        expect((await relay.runOnce())._unsafeUnwrap().published).toBe(2);
+        m = await sdk.collect();
+        expect(m.get(M.pending)).toEqual([{ attributes: store, value: 1 }]);
+        expect(m.get(M.oldestAge)).toEqual([{ attributes: store, value: 5 }]);
+        clock.advance(2000);
+        expect((await relay.runOnce())._unsafeUnwrap().published).toBe(1);
+        m = await sdk.collect();
+        expect(sdk.total(m, M.published)).toBe(published.length);
+        expect(sdk.total(m, M.publishFailures)).toBe(1);
+        // Two records sent 5 s after they were added, one 7 s after.
+        expect(m.get(M.lag)).toEqual([{ attributes: store, value: { count: 3, sum: 17 } }]);
+        expect(m.get(M.pending)).toEqual([{ attributes: store, value: 0 }]);
+        expect(m.get(M.oldestAge)).toEqual([{ attributes: store, value: 0 }]);
+      } finally {
+        await sdk.shutdown();
+      }
     });
   });
 }

@@ -21,3 +21,6 @@ export { allowedTransitions, canTransition, canTransitionHold } from "./transiti
 export { compareRevisions, revisionToSequence } from "./revision.js";
 export { compareTimestamps } from "./timestamp.js";
 export { isCalendarDate, isDateTime, isUuid } from "./formats.js";
+// What a handler or mapper needs to return Results, so that users write them without installing
+// neverthrow themselves (and so without a second copy whose Results are of another class).
+export { err, errAsync, ok, okAsync, Result, ResultAsync, type Err, type Ok } from "neverthrow";

@@ -1,9 +1,11 @@
 import { amqp as amqpBinding, type AmqpPropertyValue, type CanonicalEvent } from "@millwright/events";
 import type { Handler } from "@millwright/idempotency";
+import type { Meter } from "@opentelemetry/api";
 import amqplib, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from "amqplib";
 import { errAsync, ResultAsync } from "neverthrow";
 import { createStatsCounter, createWorkPool, delay, settleDelivery, type PublishOutcome, type Publisher, type SubscribeOptions, type Subscription } from "./core.js";
 import { describeCause, transportError, type TransportError } from "./errors.js";
+import { createTransportInstruments } from "./telemetry.js";
 
 /**
  * The broker URL when none is given: the `MILLWRIGHT_AMQP_URL` environment variable, else `amqp://guest:guest@127.0.0.1:5672`.
@@ -47,6 +49,8 @@ export interface AmqpPublisherOptions {
   readonly maxAttempts?: number;
   /** Backoff before a retry. Default 200 ms, doubled each time. */
   readonly retryDelayMs?: number;
+  /** Where the publisher's metrics go; the global meter by default (see docs/metrics.md). */
+  readonly meter?: Meter;
 }
 
 function toContent(message: { readonly body: string | Uint8Array }): Buffer {
@@ -69,6 +73,7 @@ export function createAmqpPublisher(options: AmqpPublisherOptions): ResultAsync<
   const routingKeyOf = options.routingKeyOf ?? amqpRoutingKeyOf;
   const maxAttempts = options.maxAttempts ?? 5;
   const retryDelayMs = options.retryDelayMs ?? 200;
+  const instruments = createTransportInstruments({ system: "rabbitmq", meter: options.meter });
   let current: Promise<{ connection: ChannelModel; channel: ConfirmChannel }> | undefined;
   let closed = false;
 
@@ -93,6 +98,13 @@ export function createAmqpPublisher(options: AmqpPublisherOptions): ResultAsync<
   };
 
   async function publishOne(event: CanonicalEvent): Promise<PublishOutcome> {
+    const startedAt = instruments.now();
+    const outcome = await attempts(event);
+    instruments.published(outcome, startedAt, options.exchange);
+    return outcome;
+  }
+
+  async function attempts(event: CanonicalEvent): Promise<PublishOutcome> {
     const message = options.mode === "structured" ? amqpBinding.structured(event) : amqpBinding.binary(event);
     const routingKey = routingKeyOf(event);
     let last: TransportError | undefined;
@@ -193,13 +205,28 @@ export function subscribeAmqp<TTx>(options: AmqpSubscribeOptions<TTx>, handler: 
   const requeueDelayMs = options.requeueDelayMs ?? 500;
   const reconnectDelayMs = options.reconnectDelayMs ?? 250;
   const stats = createStatsCounter();
+  const instruments = createTransportInstruments({ system: "rabbitmq", attributes: { "messaging.destination.subscription.name": options.queue }, meter: options.meter });
   const pool = createWorkPool({ concurrency, highWater: Number.MAX_SAFE_INTEGER });
   let closing = false;
   let live: { connection: ChannelModel; channel: Channel; consumerTag: string } | undefined;
+  // A channel of its own for the lag: a passive declare that fails closes its channel, never the consumer's.
+  let lagChannel: Promise<Channel> | undefined;
+  const readLag = async (): Promise<number | undefined> => {
+    const connection = live?.connection;
+    if (connection === undefined) return undefined;
+    lagChannel ??= connection.createChannel().then((c) => {
+      c.on("error", () => undefined);
+      c.on("close", () => void (lagChannel = undefined));
+      return c;
+    });
+    lagChannel.catch(() => void (lagChannel = undefined));
+    return (await (await lagChannel).checkQueue(options.queue)).messageCount;
+  };
 
-  const settle = async (channel: Channel, message: ConsumeMessage): Promise<void> => {
+  const settle = async (channel: Channel, message: ConsumeMessage, startedAt: number): Promise<void> => {
     const input = amqpBinding.toEvent({ ...(message.properties.contentType === undefined ? {} : { contentType: String(message.properties.contentType) }), applicationProperties: headersOf(message), body: message.content });
     const outcome = await settleDelivery(options.inbox, handler, input, message.content.toString("utf8"));
+    instruments.settled(outcome, startedAt, message.fields.exchange);
     stats.count(outcome);
     options.onOutcome?.(outcome, { redelivered: message.fields.redelivered });
     // On a closed channel these throw; the broker has requeued the message and the inbox absorbs the copy.
@@ -253,8 +280,10 @@ export function subscribeAmqp<TTx>(options: AmqpSubscribeOptions<TTx>, handler: 
       (message) => {
         if (message === null) return;
         stats.received();
+        instruments.received(message.fields.exchange);
+        const startedAt = instruments.now();
         const partition = orderByPartition ? message.properties.headers?.["cloudEvents_partitionkey"] : undefined;
-        pool.run(() => settle(channel, message), typeof partition === "string" && partition !== "" ? partition : undefined);
+        pool.run(() => settle(channel, message, startedAt), typeof partition === "string" && partition !== "" ? partition : undefined);
       },
       { noAck: false },
     );
@@ -262,20 +291,25 @@ export function subscribeAmqp<TTx>(options: AmqpSubscribeOptions<TTx>, handler: 
   };
 
   return ResultAsync.fromPromise(start(), (cause) => transportError("subscribe_failed", `${options.exchange}/${options.queue}`, `cannot subscribe: ${describeCause(cause)}`, { cause })).map(
-    (): Subscription => ({
-      stats: () => stats.snapshot(pool.size()),
-      close: () => {
-        closing = true;
-        return ResultAsync.fromPromise(
-          (async () => {
-            const l = live;
-            if (l !== undefined) await l.channel.cancel(l.consumerTag).catch(() => undefined);
-            await pool.drain();
-            if (l !== undefined) await l.connection.close().catch(() => undefined);
-          })(),
-          (cause) => transportError("closed", options.queue, describeCause(cause), { cause }),
-        );
-      },
-    }),
+    (): Subscription => {
+      // Messages ready in the queue, not yet delivered to any consumer (unacknowledged ones are not counted).
+      const stopLag = instruments.observeLag(readLag, { "messaging.destination.name": options.queue });
+      return {
+        stats: () => stats.snapshot(pool.size()),
+        close: () => {
+          closing = true;
+          stopLag();
+          return ResultAsync.fromPromise(
+            (async () => {
+              const l = live;
+              if (l !== undefined) await l.channel.cancel(l.consumerTag).catch(() => undefined);
+              await pool.drain();
+              if (l !== undefined) await l.connection.close().catch(() => undefined);
+            })(),
+            (cause) => transportError("closed", options.queue, describeCause(cause), { cause }),
+          );
+        },
+      };
+    },
   );
 }

@@ -1,5 +1,6 @@
 import type { CanonicalEvent, EventError } from "@millwright/events";
-import type { Handler, Inbox, InboxOutcome } from "@millwright/idempotency";
+import type { Handler, Inbox, InboxEvent, InboxOutcome } from "@millwright/idempotency";
+import type { Meter } from "@opentelemetry/api";
 import type { Result, ResultAsync } from "neverthrow";
 import { describeCause, transportError, type TransportError } from "./errors.js";
 
@@ -37,12 +38,22 @@ export interface Subscription {
 
 /** What every subscriber takes besides its transport's options. */
 export interface SubscribeOptions<TTx> {
-  /** The inbox: each event's effect is applied once, and the message is acknowledged only after it is stored. */
-  readonly inbox: Inbox<CanonicalEvent, TTx>;
+  /**
+   * The inbox: each event's effect is applied once, and the message is acknowledged only after it
+   * is stored. `createInbox(store)` as is (an inbox of any {@link InboxEvent}) or typed for
+   * canonical events.
+   */
+  readonly inbox: Inbox<CanonicalEvent, TTx> | Inbox<InboxEvent, TTx>;
   /** How many messages are processed at once. Default 16 (1 where the transport delivers in order). */
   readonly concurrency?: number;
   /** Called with each delivery's outcome and what the broker said of the delivery, for logs and metrics. */
   readonly onOutcome?: (outcome: DeliveryOutcome, delivery: DeliveryInfo) => void;
+  /**
+   * Where the transport's metrics go (`messaging.*` and `millwright.*`, see docs/metrics.md);
+   * `metrics.getMeter("@millwright/transports")` by default. Register the SDK's MeterProvider
+   * before subscribing. With none, nothing is recorded.
+   */
+  readonly meter?: Meter;
 }
 
 /** What a transport knows of one delivery besides its outcome. */
@@ -75,11 +86,14 @@ export type DeliveryOutcome =
  * if (settled.action === "ack") ack();
  */
 export async function settleDelivery<TTx>(
-  inbox: Inbox<CanonicalEvent, TTx>,
+  anyInbox: Inbox<CanonicalEvent, TTx> | Inbox<InboxEvent, TTx>,
   handler: Handler<CanonicalEvent, TTx>,
   input: Result<CanonicalEvent, EventError>,
   raw: string,
 ): Promise<DeliveryOutcome> {
+  // The inbox hands the handler the very event it is given, and only canonical events are given
+  // here, so an inbox of any InboxEvent serves a handler of canonical events.
+  const inbox = anyInbox as Inbox<CanonicalEvent, TTx>;
   try {
     if (input.isErr()) {
       const kept = await inbox.reject({ payload: raw, code: input.error.code, message: input.error.message });

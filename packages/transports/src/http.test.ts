@@ -5,9 +5,11 @@ import { afterEach, describe, expect, it } from "vitest";
 import { effects, waitFor, workOrderEvents } from "../test/fixtures.js";
 import { startTcpProxy, type TcpProxy } from "../test/tcp-proxy.js";
 import type { DeliveryOutcome } from "./core.js";
-import { createWebhookReceiver, createWebhookSender, signWebhook, verifyWebhook, SIGNATURE_HEADER } from "./http.js";
+import { createWebhookReceiver, createWebhookSender, signStandardWebhook, signWebhook, verifyStandardWebhook, verifyWebhook, SIGNATURE_HEADER } from "./http.js";
 
-const secret = "whsec-test";
+// A Standard Webhooks secret for the default scheme, and a plain one for the millwright scheme.
+const secret = "whsec_dGhlIG1pbGx3cmlnaHQgdGVzdCBrZXkh";
+const legacy = "millwright-test-secret";
 const servers: Server[] = [];
 
 async function listen(listener: Parameters<typeof createServer>[1]): Promise<string> {
@@ -27,12 +29,12 @@ afterEach(async () => {
 describe("webhook signatures", () => {
   const body = '{"a":1}';
   it("verifies its own signature and refuses tampering, staleness and malformed headers", () => {
-    const header = signWebhook({ secret, timestamp: 1_700_000_000, body, nonce: "n1" });
-    expect(verifyWebhook({ header, body, secrets: [secret], now: 1_700_000_010 })._unsafeUnwrap().timestamp).toBe(1_700_000_000);
-    expect(verifyWebhook({ header, body: '{"a":2}', secrets: [secret], now: 1_700_000_010 })._unsafeUnwrapErr().code).toBe("signature_mismatch");
+    const header = signWebhook({ secret: legacy, timestamp: 1_700_000_000, body, nonce: "n1" });
+    expect(verifyWebhook({ header, body, secrets: [legacy], now: 1_700_000_010 })._unsafeUnwrap().timestamp).toBe(1_700_000_000);
+    expect(verifyWebhook({ header, body: '{"a":2}', secrets: [legacy], now: 1_700_000_010 })._unsafeUnwrapErr().code).toBe("signature_mismatch");
     expect(verifyWebhook({ header, body, secrets: ["other"], now: 1_700_000_010 })._unsafeUnwrapErr().code).toBe("signature_mismatch");
-    expect(verifyWebhook({ header, body, secrets: ["old", secret], now: 1_700_000_010 }).isOk()).toBe(true);
-    expect(verifyWebhook({ header, body, secrets: [secret], now: 1_700_000_301 })._unsafeUnwrapErr()).toMatchInlineSnapshot(`
+    expect(verifyWebhook({ header, body, secrets: ["old", legacy], now: 1_700_000_010 }).isOk()).toBe(true);
+    expect(verifyWebhook({ header, body, secrets: [legacy], now: 1_700_000_301 })._unsafeUnwrapErr()).toMatchInlineSnapshot(`
       {
         "code": "timestamp_stale",
         "message": "the signed timestamp 1700000000 is more than 300 s from now (1700000301)",
@@ -40,10 +42,10 @@ describe("webhook signatures", () => {
         "value": "1700000000",
       }
     `);
-    expect(verifyWebhook({ header: header.replace("t=1700000000", "t=1700000001"), body, secrets: [secret], now: 1_700_000_010 })._unsafeUnwrapErr().code).toBe("signature_mismatch");
-    expect(verifyWebhook({ header: header.replace("n=n1", "n=n2"), body, secrets: [secret], now: 1_700_000_010 })._unsafeUnwrapErr().code).toBe("signature_mismatch");
-    expect(verifyWebhook({ header: "v1=zz", body, secrets: [secret], now: 1 })._unsafeUnwrapErr().code).toBe("signature_malformed");
-    expect(verifyWebhook({ header: undefined, body, secrets: [secret], now: 1 })._unsafeUnwrapErr().code).toBe("signature_missing");
+    expect(verifyWebhook({ header: header.replace("t=1700000000", "t=1700000001"), body, secrets: [legacy], now: 1_700_000_010 })._unsafeUnwrapErr().code).toBe("signature_mismatch");
+    expect(verifyWebhook({ header: header.replace("n=n1", "n=n2"), body, secrets: [legacy], now: 1_700_000_010 })._unsafeUnwrapErr().code).toBe("signature_mismatch");
+    expect(verifyWebhook({ header: "v1=zz", body, secrets: [legacy], now: 1 })._unsafeUnwrapErr().code).toBe("signature_malformed");
+    expect(verifyWebhook({ header: undefined, body, secrets: [legacy], now: 1 })._unsafeUnwrapErr().code).toBe("signature_missing");
   });
 });
 
@@ -89,7 +91,10 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T | "no answer"> {
 }
 
 describe("webhook receiver under hostile clients", () => {
-  const signedHeaders = (body: string): Record<string, string> => ({ "content-type": "application/cloudevents+json", [SIGNATURE_HEADER]: signWebhook({ secret, timestamp: Math.floor(Date.now() / 1000), body }) });
+  const signedHeaders = (body: string): Record<string, string> => ({
+    "content-type": "application/cloudevents+json",
+    ...signStandardWebhook({ secret, id: `msg_${body.length}`, timestamp: Math.floor(Date.now() / 1000), body }),
+  });
 
   it("answers 400 to a signed body of deeply nested JSON, with a bounded reply", async () => {
     const fx = effects();
@@ -203,7 +208,7 @@ describe("webhook sender and redirects", () => {
     expect(server.got.map((g) => g.path)).toEqual(["/hooks", "/hooks", "/hooks/v2"]);
     const target = server.got[2]!;
     expect(target.body).toBe(serializeEvent(event!));
-    expect(verifyWebhook({ header: target.headers[SIGNATURE_HEADER] as string, body: target.body, secrets: [secret], now: Date.now() / 1000 }).isOk()).toBe(true);
+    expect(verifyStandardWebhook({ headers: target.headers, body: target.body, secrets: [secret], now: Date.now() / 1000 }).isOk()).toBe(true);
   });
 
   it("refuses a same-origin 302 even when allowed: it would turn the POST into a GET", async () => {
@@ -216,31 +221,61 @@ describe("webhook sender and redirects", () => {
 });
 
 describe("webhook sender and receiver over node:http", () => {
-  it.each(["structured", "binary", "batch"] as const)("delivers in %s mode and applies each effect once, also when sent twice", async (mode) => {
+  it.each((["structured", "binary", "batch"] as const).flatMap((mode) => (["standard", "millwright"] as const).map((signature) => [mode, signature] as const)))(
+    "delivers in %s mode signed by the %s scheme and applies each effect once, also when sent twice",
+    async (mode, signature) => {
+      const fx = effects();
+      const key = signature === "standard" ? secret : legacy;
+      const receiver = createWebhookReceiver({ secrets: [key], inbox: fx.inbox, signature }, fx.handler);
+      const url = await listen(receiver.listener);
+      const sender = createWebhookSender({ url, secret: key, mode, signature });
+      const events = workOrderEvents(20);
+      const first = (await sender.publish(events))._unsafeUnwrap();
+      expect(first.every((o) => o.outcome === "published")).toBe(true);
+      expect(first.map((o) => o.id)).toEqual(events.map((e) => e.id));
+      (await sender.publish(events))._unsafeUnwrap();
+      expect(fx.applied).toHaveLength(20);
+      expect(new Set(fx.applied).size).toBe(20);
+      expect(receiver.stats()).toMatchObject({ received: 40, processed: 20, duplicates: 20 });
+      (await sender.close())._unsafeUnwrap();
+      (await receiver.close())._unsafeUnwrap();
+    },
+  );
+
+  it("millwright scheme: a sender with two secrets signs with both (t=…,n=…,v1=…,v1=…); a receiver knowing either accepts", async () => {
     const fx = effects();
-    const receiver = createWebhookReceiver({ secrets: [secret], inbox: fx.inbox }, fx.handler);
-    const url = await listen(receiver.listener);
-    const sender = createWebhookSender({ url, secret, mode });
-    const events = workOrderEvents(20);
-    const first = (await sender.publish(events))._unsafeUnwrap();
-    expect(first.every((o) => o.outcome === "published")).toBe(true);
-    expect(first.map((o) => o.id)).toEqual(events.map((e) => e.id));
-    (await sender.publish(events))._unsafeUnwrap();
-    expect(fx.applied).toHaveLength(20);
-    expect(new Set(fx.applied).size).toBe(20);
-    expect(receiver.stats()).toMatchObject({ received: 40, processed: 20, duplicates: 20 });
-    (await sender.close())._unsafeUnwrap();
-    (await receiver.close())._unsafeUnwrap();
+    const [event] = workOrderEvents(1);
+    for (const known of [legacy, "rotated-secret"]) {
+      const url = await listen(createWebhookReceiver({ secrets: [known], inbox: fx.inbox, signature: "millwright" }, fx.handler).listener);
+      const sender = createWebhookSender({ url, secret: [legacy, "rotated-secret"], signature: "millwright", retry: { maxAttempts: 1 } });
+      expect((await sender.publish([event!]))._unsafeUnwrap()[0]?.outcome).toBe("published");
+    }
+    const unknown = await listen(createWebhookReceiver({ secrets: ["another"], inbox: fx.inbox, signature: "millwright" }, fx.handler).listener);
+    const refused = (await createWebhookSender({ url: unknown, secret: [legacy, "rotated-secret"], signature: "millwright", retry: { maxAttempts: 1 } }).publish([event!]))._unsafeUnwrap()[0];
+    expect(refused).toMatchObject({ outcome: "failed", error: { value: 401, message: expect.stringContaining("signature_mismatch") } });
+    expect(fx.applied).toEqual([event!.id]);
   });
 
-  it("refuses a replayed request, a stale timestamp and a bad signature, and keeps an unreadable body as a dead letter", async () => {
+  it("a receiver of one scheme refuses requests signed by the other before reading the body", async () => {
+    const fx = effects();
+    const [event] = workOrderEvents(1);
+    const standard = await listen(createWebhookReceiver({ secrets: [secret], inbox: fx.inbox }, fx.handler).listener);
+    const millwright = await listen(createWebhookReceiver({ secrets: [legacy], inbox: fx.inbox, signature: "millwright" }, fx.handler).listener);
+    const toStandard = (await createWebhookSender({ url: standard, secret: legacy, signature: "millwright", retry: { maxAttempts: 1 } }).publish([event!]))._unsafeUnwrap()[0];
+    expect(toStandard).toMatchObject({ outcome: "failed", error: { code: "publish_rejected", value: 401, message: expect.stringContaining("signature_missing") } });
+    const toMillwright = (await createWebhookSender({ url: millwright, secret, retry: { maxAttempts: 1 } }).publish([event!]))._unsafeUnwrap()[0];
+    expect(toMillwright).toMatchObject({ outcome: "failed", error: { code: "publish_rejected", value: 401, message: expect.stringContaining("millwright-signature") } });
+    expect(fx.applied).toEqual([]);
+  });
+
+  it("millwright scheme: refuses a replayed request, a stale timestamp and a bad signature, and keeps an unreadable body as a dead letter", async () => {
     const fx = effects();
     const now = Date.now();
-    const receiver = createWebhookReceiver({ secrets: [secret], inbox: fx.inbox, now: () => now }, fx.handler);
+    const receiver = createWebhookReceiver({ secrets: [legacy], inbox: fx.inbox, now: () => now, signature: "millwright" }, fx.handler);
     const url = await listen(receiver.listener);
     const [event] = workOrderEvents(1);
     const { headers, body } = httpBinding.structured(event!);
-    const signed = (timestamp: number, text = body as string): Record<string, string> => ({ ...(headers as Record<string, string>), [SIGNATURE_HEADER]: signWebhook({ secret, timestamp, body: text }) });
+    const signed = (timestamp: number, text = body as string): Record<string, string> => ({ ...(headers as Record<string, string>), [SIGNATURE_HEADER]: signWebhook({ secret: legacy, timestamp, body: text }) });
     const t = Math.floor(now / 1000);
     const once = signed(t);
     expect((await fetch(url, { method: "POST", headers: once, body: body as string })).status).toBe(200);

@@ -1,9 +1,11 @@
 import { mqtt3, mqtt5, type CanonicalEvent, type EventError, type Mqtt3Message, type Mqtt5Message } from "@millwright/events";
 import type { Handler } from "@millwright/idempotency";
+import type { Meter } from "@opentelemetry/api";
 import mqtt, { type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from "mqtt";
 import { err, errAsync, ok, ResultAsync, type Result } from "neverthrow";
 import { createStatsCounter, delay, settleDelivery, type PublishOutcome, type Publisher, type SubscribeOptions, type Subscription } from "./core.js";
 import { describeCause, transportError, type TransportError } from "./errors.js";
+import { createTransportInstruments } from "./telemetry.js";
 import { createTopicTemplate, DEFAULT_TOPIC_TEMPLATE, topicValuesOf, type TopicValues } from "./topic.js";
 
 export { createTopicTemplate, DEFAULT_TOPIC_TEMPLATE, normalizeLevel, topicValuesOf, type TopicTemplate, type TopicValues } from "./topic.js";
@@ -45,6 +47,8 @@ export interface MqttPublisherOptions extends MqttConnectionOptions {
   readonly retain?: (event: CanonicalEvent) => boolean;
   /** A stable client id keeps unacknowledged publishes across a restart. Default random. */
   readonly clientId?: string;
+  /** Where the publisher's metrics go; the global meter by default (see docs/metrics.md). */
+  readonly meter?: Meter;
 }
 
 /**
@@ -130,11 +134,17 @@ export function createMqttPublisher(options: MqttPublisherOptions = {}): ResultA
   }
   const binary = v5 && (options.mode ?? "binary") === "binary";
   const clientId = options.clientId ?? `millwright-pub-${Math.random().toString(36).slice(2, 10)}`;
+  const instruments = createTransportInstruments({ system: "mqtt", meter: options.meter });
   return connect(options, clientId, { clean: options.clientId === undefined, expirySeconds: options.clientId === undefined ? 0 : 3600 }).map((client): Publisher => {
     let closed = false;
     const publishOne = async (event: CanonicalEvent): Promise<PublishOutcome> => {
+      const startedAt = instruments.now();
       const topic = toTopic(valuesOf(event));
-      if (topic.isErr()) return { id: event.id, outcome: "failed", attempts: 0, error: topic.error };
+      const outcome = topic.isErr() ? ({ id: event.id, outcome: "failed", attempts: 0, error: topic.error } as const) : await send(event, topic.value);
+      instruments.published(outcome, startedAt, topic.isOk() ? topic.value : undefined);
+      return outcome;
+    };
+    const send = async (event: CanonicalEvent, topic: string): Promise<PublishOutcome> => {
       const message: Mqtt5Message | Mqtt3Message = v5 ? (binary ? mqtt5.binary(event) : mqtt5.structured(event)) : mqtt3.structured(event);
       const props: Mqtt5Message["properties"] | undefined = "properties" in message ? (message as Mqtt5Message).properties : undefined;
       const properties: IClientPublishOptions["properties"] = {
@@ -142,14 +152,14 @@ export function createMqttPublisher(options: MqttPublisherOptions = {}): ResultA
         ...(props?.userProperties === undefined ? {} : { userProperties: props.userProperties as Record<string, string> }),
       };
       try {
-        await client.publishAsync(topic.value, typeof message.payload === "string" ? message.payload : Buffer.from(message.payload), {
+        await client.publishAsync(topic, typeof message.payload === "string" ? message.payload : Buffer.from(message.payload), {
           qos: 1,
           retain: retain(event),
           ...(v5 ? { properties } : {}),
         });
         return { id: event.id, outcome: "published", attempts: 1 };
       } catch (cause) {
-        return { id: event.id, outcome: "failed", attempts: 1, error: transportError("publish_failed", topic.value, describeCause(cause), { cause }) };
+        return { id: event.id, outcome: "failed", attempts: 1, error: transportError("publish_failed", topic, describeCause(cause), { cause }) };
       }
     };
     return {
@@ -197,6 +207,7 @@ export function subscribeMqtt<TTx>(options: MqttSubscribeOptions<TTx>, handler: 
   const v5 = (options.protocolVersion ?? 5) === 5;
   const retryDelayMs = options.retryDelayMs ?? 500;
   const stats = createStatsCounter();
+  const instruments = createTransportInstruments({ system: "mqtt", meter: options.meter });
   let closing = false;
   let inFlight = 0;
   let idle: (() => void) | undefined;
@@ -205,6 +216,8 @@ export function subscribeMqtt<TTx>(options: MqttSubscribeOptions<TTx>, handler: 
     if (closing) return;
     inFlight++;
     stats.received();
+    instruments.received(packet.topic);
+    const startedAt = instruments.now();
     const input: Result<CanonicalEvent, EventError> = v5
       ? mqtt5.toEvent({ payload: packet.payload, properties: { ...(packet.properties?.contentType === undefined ? {} : { contentType: packet.properties.contentType }), ...(packet.properties?.userProperties === undefined ? {} : { userProperties: packet.properties.userProperties }) } })
       : mqtt3.toEvent({ payload: packet.payload });
@@ -212,6 +225,7 @@ export function subscribeMqtt<TTx>(options: MqttSubscribeOptions<TTx>, handler: 
     void (async () => {
       for (;;) {
         const outcome = await settleDelivery(options.inbox, handler, input, raw);
+        instruments.settled(outcome, startedAt, packet.topic);
         stats.count(outcome);
         options.onOutcome?.(outcome, { redelivered: packet.dup });
         if (outcome.action === "ack") {

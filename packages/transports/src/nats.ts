@@ -2,9 +2,11 @@ import { nats as natsBinding, type CanonicalEvent, type NatsMessage } from "@mil
 import type { Handler } from "@millwright/idempotency";
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from "@nats-io/jetstream";
 import { headers as natsHeaders, nanos, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
+import type { Meter } from "@opentelemetry/api";
 import { errAsync, ResultAsync } from "neverthrow";
 import { createStatsCounter, createWorkPool, delay, settleDelivery, type DeliveryOutcome, type PublishOutcome, type Publisher, type SubscribeOptions, type Subscription } from "./core.js";
 import { describeCause, transportError, type TransportError } from "./errors.js";
+import { createTransportInstruments } from "./telemetry.js";
 
 /**
  * The server URL when none is given: the `MILLWRIGHT_NATS_URL` environment variable, else `nats://127.0.0.1:4222`.
@@ -95,6 +97,8 @@ export interface NatsPublisherOptions {
   readonly retryDelayMs?: number;
   /** How many publishes await their acknowledgement at once. Default 64. */
   readonly concurrency?: number;
+  /** Where the publisher's metrics go; the global meter by default (see docs/metrics.md). */
+  readonly meter?: Meter;
 }
 
 /**
@@ -115,10 +119,18 @@ export function createNatsPublisher(nc: NatsConnection, options: NatsPublisherOp
   const maxAttempts = options.maxAttempts ?? 5;
   const retryDelayMs = options.retryDelayMs ?? 200;
   const pool = createWorkPool({ concurrency: options.concurrency ?? 64 });
+  const instruments = createTransportInstruments({ system: "nats", meter: options.meter });
   let closed = false;
 
   async function publishOne(event: CanonicalEvent): Promise<PublishOutcome> {
     const subject = subjectOf(event);
+    const startedAt = instruments.now();
+    const outcome = await attempts(event, subject);
+    instruments.published(outcome, startedAt, subject);
+    return outcome;
+  }
+
+  async function attempts(event: CanonicalEvent, subject: string): Promise<PublishOutcome> {
     const message = options.mode === "structured" ? natsBinding.structured(event) : natsBinding.binary(event);
     let last: TransportError | undefined;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
@@ -189,6 +201,7 @@ export function subscribeNats<TTx>(nc: NatsConnection, options: NatsSubscribeOpt
   const nakDelayMs = options.nakDelayMs ?? 1000;
   const orderByPartition = options.orderByPartition ?? true;
   const stats = createStatsCounter();
+  const instruments = createTransportInstruments({ system: "nats", attributes: { "messaging.consumer.group.name": options.durable }, meter: options.meter });
   const js = jetstream(nc);
   let resume: (() => void) | undefined;
   let paused = false;
@@ -217,9 +230,10 @@ export function subscribeNats<TTx>(nc: NatsConnection, options: NatsSubscribeOpt
     }
   }
 
-  async function settle(m: JsMsg): Promise<void> {
+  async function settle(m: JsMsg, startedAt: number): Promise<void> {
     const input = natsBinding.toEvent({ headers: headersOf(m), data: m.data });
     const outcome: DeliveryOutcome = await settleDelivery(options.inbox, handler, input, m.string());
+    instruments.settled(outcome, startedAt, m.subject);
     stats.count(outcome);
     options.onOutcome?.(outcome, { redelivered: m.info.redelivered });
     if (outcome.action === "retry") {
@@ -253,12 +267,15 @@ export function subscribeNats<TTx>(nc: NatsConnection, options: NatsSubscribeOpt
         ...(options.filterSubject === undefined ? {} : { filter_subject: options.filterSubject }),
       });
       const consumer = await js.consumers.get(options.stream, options.durable);
-      return consumer.consume({ max_messages: concurrency * 2 });
+      const messages = await consumer.consume({ max_messages: concurrency * 2 });
+      // The server's count of the stream's messages this consumer has not been delivered yet.
+      const stopLag = instruments.observeLag(async () => (await jsm.consumers.info(options.stream, options.durable)).num_pending, { "messaging.destination.name": options.stream });
+      return { messages, stopLag };
     })(),
     (cause) => transportError("subscribe_failed", `${options.stream}/${options.durable}`, describeCause(cause), { cause }),
   );
 
-  return setup.map((messages): Subscription => {
+  return setup.map(({ messages, stopLag }): Subscription => {
     let closing = false;
     const loop = (async () => {
       for await (const m of messages) {
@@ -268,8 +285,10 @@ export function subscribeNats<TTx>(nc: NatsConnection, options: NatsSubscribeOpt
           continue;
         }
         stats.received();
+        instruments.received(m.subject);
+        const startedAt = instruments.now();
         const partition = orderByPartition ? m.headers?.get("ce-partitionkey") : undefined;
-        pool.run(() => settle(m), partition === undefined || partition === "" ? undefined : partition);
+        pool.run(() => settle(m, startedAt), partition === undefined || partition === "" ? undefined : partition);
         if (paused) await new Promise<void>((resolve) => (resume = resolve));
       }
     })();
@@ -277,6 +296,7 @@ export function subscribeNats<TTx>(nc: NatsConnection, options: NatsSubscribeOpt
       stats: () => stats.snapshot(pool.size()),
       close: () => {
         closing = true;
+        stopLag();
         return ResultAsync.fromPromise(
           (async () => {
             await pool.drain();

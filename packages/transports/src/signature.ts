@@ -7,7 +7,7 @@ export const SIGNATURE_HEADER = "millwright-signature";
 
 /** Why a signature was refused; discriminated on `code`. */
 export interface SignatureError {
-  readonly code: "signature_missing" | "signature_malformed" | "signature_mismatch" | "timestamp_stale";
+  readonly code: "signature_missing" | "signature_malformed" | "signature_mismatch" | "timestamp_stale" | "secret_malformed";
   readonly path: string;
   readonly message: string;
   readonly value?: string;

@@ -5,7 +5,7 @@
 import net from "node:net";
 import { DataType, LocalizedText, OPCUAServer, StatusCodes, Variant, type UAObject, type UAVariable, type StatusCode } from "node-opcua";
 import { nodesets } from "node-opcua-nodesets";
-import { PACKML_STATES } from "../state-mapping.js";
+import { PACKML_STATES } from "@millwright/adapter-kit";
 
 export const NODES = {
   state: "ns=1;s=Line1.Status.StateCurrent",

@@ -145,7 +145,7 @@ export function createMemoryStore(): IdempotencyStore<MemoryTransaction> {
       tx.defer(() => {
         for (const r of records) {
           if (outbox.has(r.id) || sent.has(r.id)) continue;
-          outbox.set(r.id, { id: r.id, source: r.source, eventId: r.eventId, partitionKey: r.partitionKey, payload: r.payload, seq: ++seq });
+          outbox.set(r.id, { id: r.id, source: r.source, eventId: r.eventId, partitionKey: r.partitionKey, payload: r.payload, seq: ++seq, addedAt: r.now });
         }
       });
     },
@@ -169,6 +169,11 @@ export function createMemoryStore(): IdempotencyStore<MemoryTransaction> {
       for (const id of ids) {
         if (outbox.delete(id)) sent.add(id);
       }
+    },
+    outboxBacklog: async () => {
+      // The map keeps the order of adding: its first record is the oldest unsent one.
+      const oldest = outbox.values().next();
+      return { pending: outbox.size, oldestAddedAt: oldest.done === true ? undefined : oldest.value.addedAt };
     },
   };
 }

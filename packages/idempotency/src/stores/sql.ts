@@ -273,7 +273,7 @@ export function createSqlStore<TTx>(driver: SqlDriver<TTx>, t: SqlTables): Idemp
       ).length === 1,
     releaseRelayLease: async (owner) => void (await session.run(`DELETE FROM ${t.relayLease} WHERE name = 'relay' AND owner = $1`, [owner])),
     pendingOutbox: async (limit) =>
-      (await session.all(`SELECT seq, id, source, event_id, partition_key, payload FROM ${t.outbox} WHERE sent_at IS NULL ORDER BY seq LIMIT $1`, [limit])).map(
+      (await session.all(`SELECT seq, id, source, event_id, partition_key, payload, created_at FROM ${t.outbox} WHERE sent_at IS NULL ORDER BY seq LIMIT $1`, [limit])).map(
         (row): OutboxRecord => ({
           seq: Number(row["seq"]),
           id: String(row["id"]),
@@ -281,6 +281,7 @@ export function createSqlStore<TTx>(driver: SqlDriver<TTx>, t: SqlTables): Idemp
           eventId: String(row["event_id"]),
           partitionKey: String(row["partition_key"]),
           payload: String(row["payload"]),
+          addedAt: Number(row["created_at"]),
         }),
       ),
     markSent: async (ids, now) => {
@@ -288,6 +289,11 @@ export function createSqlStore<TTx>(driver: SqlDriver<TTx>, t: SqlTables): Idemp
         const where = driver.inArray("id", 2, ids.slice(i, i + 500));
         await session.run(`UPDATE ${t.outbox} SET sent_at = $1 WHERE ${where.sql}`, [now, ...where.params]);
       }
+    },
+    outboxBacklog: async () => {
+      const [row] = await session.all(`SELECT count(*) AS pending, min(created_at) AS oldest FROM ${t.outbox} WHERE sent_at IS NULL`, []);
+      const oldest = row?.["oldest"];
+      return { pending: Number(row?.["pending"] ?? 0), oldestAddedAt: oldest === null || oldest === undefined ? undefined : Number(oldest) };
     },
   };
 }

@@ -17,7 +17,7 @@ import * as V from "./validators.js";
  * @example
  * parseAlignment(JSON.parse(body)).map((value) => value.kind);
  */
-export const parseAlignment: Parser<T.Alignment> = createParser("Alignment", V.validateAlignment, R.alignmentRules);
+export const parseAlignment: Parser<T.Alignment> = /* @__PURE__ */ createParser("Alignment", V.validateAlignment, R.alignmentRules);
 
 /**
  * Checks that an unknown value is a valid {@link T.Batch}: the schema, then the semantic rules (`batchRules` in rules.ts).
@@ -30,7 +30,7 @@ export const parseAlignment: Parser<T.Alignment> = createParser("Alignment", V.v
  * @example
  * parseBatch(JSON.parse(body)).map((value) => value.batchId);
  */
-export const parseBatch: Parser<T.Batch> = createParser("Batch", V.validateBatch, R.batchRules);
+export const parseBatch: Parser<T.Batch> = /* @__PURE__ */ createParser("Batch", V.validateBatch, R.batchRules);
 
 /**
  * Checks that an unknown value is a valid {@link T.MachineState}: the schema, then the semantic rules (`machineStateRules` in rules.ts).
@@ -43,7 +43,7 @@ export const parseBatch: Parser<T.Batch> = createParser("Batch", V.validateBatch
  * @example
  * parseMachineState(JSON.parse(body)).map((value) => value.equipment);
  */
-export const parseMachineState: Parser<T.MachineState> = createParser("MachineState", V.validateMachineState, R.machineStateRules);
+export const parseMachineState: Parser<T.MachineState> = /* @__PURE__ */ createParser("MachineState", V.validateMachineState, R.machineStateRules);
 
 /**
  * Checks that an unknown value is a valid {@link T.MaterialMovement}: the schema, then the semantic rules (`materialMovementRules` in rules.ts).
@@ -56,7 +56,7 @@ export const parseMachineState: Parser<T.MachineState> = createParser("MachineSt
  * @example
  * parseMaterialMovement(JSON.parse(body)).map((value) => value.movementId);
  */
-export const parseMaterialMovement: Parser<T.MaterialMovement> = createParser("MaterialMovement", V.validateMaterialMovement, R.materialMovementRules);
+export const parseMaterialMovement: Parser<T.MaterialMovement> = /* @__PURE__ */ createParser("MaterialMovement", V.validateMaterialMovement, R.materialMovementRules);
 
 /**
  * Checks that an unknown value is a valid {@link T.ProductionConfirmation}: the schema, then the semantic rules (`productionConfirmationRules` in rules.ts).
@@ -69,7 +69,7 @@ export const parseMaterialMovement: Parser<T.MaterialMovement> = createParser("M
  * @example
  * parseProductionConfirmation(JSON.parse(body)).map((value) => value.confirmationId);
  */
-export const parseProductionConfirmation: Parser<T.ProductionConfirmation> = createParser("ProductionConfirmation", V.validateProductionConfirmation, R.productionConfirmationRules);
+export const parseProductionConfirmation: Parser<T.ProductionConfirmation> = /* @__PURE__ */ createParser("ProductionConfirmation", V.validateProductionConfirmation, R.productionConfirmationRules);
 
 /**
  * Checks that an unknown value is a valid {@link T.ProductionCount}: the schema, then the semantic rules (`productionCountRules` in rules.ts).
@@ -82,7 +82,7 @@ export const parseProductionConfirmation: Parser<T.ProductionConfirmation> = cre
  * @example
  * parseProductionCount(JSON.parse(body)).map((value) => value.equipment);
  */
-export const parseProductionCount: Parser<T.ProductionCount> = createParser("ProductionCount", V.validateProductionCount, R.productionCountRules);
+export const parseProductionCount: Parser<T.ProductionCount> = /* @__PURE__ */ createParser("ProductionCount", V.validateProductionCount, R.productionCountRules);
 
 /**
  * Checks that an unknown value is a valid {@link T.QualityHold}: the schema, then the semantic rules (`qualityHoldRules` in rules.ts).
@@ -95,7 +95,7 @@ export const parseProductionCount: Parser<T.ProductionCount> = createParser("Pro
  * @example
  * parseQualityHold(JSON.parse(body)).map((value) => value.holdId);
  */
-export const parseQualityHold: Parser<T.QualityHold> = createParser("QualityHold", V.validateQualityHold, R.qualityHoldRules);
+export const parseQualityHold: Parser<T.QualityHold> = /* @__PURE__ */ createParser("QualityHold", V.validateQualityHold, R.qualityHoldRules);
 
 /**
  * Checks that an unknown value is a valid {@link T.WorkOrder}: the schema, then the semantic rules (`workOrderRules` in rules.ts).
@@ -108,7 +108,7 @@ export const parseQualityHold: Parser<T.QualityHold> = createParser("QualityHold
  * @example
  * parseWorkOrder(JSON.parse(body)).map((value) => value.orderId);
  */
-export const parseWorkOrder: Parser<T.WorkOrder> = createParser("WorkOrder", V.validateWorkOrder, R.workOrderRules);
+export const parseWorkOrder: Parser<T.WorkOrder> = /* @__PURE__ */ createParser("WorkOrder", V.validateWorkOrder, R.workOrderRules);
 
 /**
  * Checks that an unknown value is a valid {@link T.WmsEvent}: the schema (`schemas/wms/wms-event.schema.json`), which is all there is to it.
@@ -121,7 +121,7 @@ export const parseWorkOrder: Parser<T.WorkOrder> = createParser("WorkOrder", V.v
  * @example
  * parseWmsEvent(JSON.parse(body)).map((value) => value.eventId);
  */
-export const parseWmsEvent: Parser<N.WmsEventVariant> = createParser("WmsEvent", V.validateWmsEvent, noRules);
+export const parseWmsEvent: Parser<N.WmsEventVariant> = /* @__PURE__ */ createParser("WmsEvent", V.validateWmsEvent, noRules);
 
 /**
  * Checks that an unknown value is a valid {@link T.WmsRequest}: the schema (`schemas/wms/wms-request.schema.json`), which is all there is to it.
@@ -134,7 +134,7 @@ export const parseWmsEvent: Parser<N.WmsEventVariant> = createParser("WmsEvent",
  * @example
  * parseWmsRequest(JSON.parse(body)).map((value) => value.requestId);
  */
-export const parseWmsRequest: Parser<N.WmsRequestVariant> = createParser("WmsRequest", V.validateWmsRequest, noRules);
+export const parseWmsRequest: Parser<N.WmsRequestVariant> = /* @__PURE__ */ createParser("WmsRequest", V.validateWmsRequest, noRules);
 
 /**
  * Maps each entity name to its type.

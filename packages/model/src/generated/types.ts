@@ -1307,6 +1307,10 @@ export type BatchStatusChangedData = Batch;
  */
 export type MachineStateChangedData = MachineState;
 /**
+ * A machine or line entered a new state, with its OPC UA Machinery operation mode always stated (none when the machine has no operation mode). The data is the MachineState as it stands after the fact (event-carried state). Replaces dev.millwright.machinestate.changed.v1; consumers read v1 streams through the upcaster machineStateChangedV1ToV2.
+ */
+export type MachineStateChangedV2Data = MachineState;
+/**
  * A goods movement was booked. The data is the MaterialMovement as it stands after the fact (event-carried state).
  */
 export type MaterialMovementPostedData = MaterialMovement;

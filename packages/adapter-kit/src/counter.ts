@@ -1,4 +1,21 @@
-import type { CounterWidth } from "./config.js";
+/** The integer width of a cumulative counter and how it wraps. */
+export interface CounterWidth {
+  /** Largest value before the wrap: 2147483647 for Int32, 4294967295 for UInt32. */
+  readonly max: number;
+  /** Value the counter wraps to: −2147483648 for a signed Int32, 0 for UInt32 and most PLC counters. */
+  readonly wrapValue: number;
+  /**
+   * The most parts the counter can count between two readings. A rise beyond it is a preset, not
+   * production (reported as `counter_jumped`, nothing counted); a rollover or a count since a reset
+   * beyond it is not taken for one. Less than half the range `max − wrapValue + 1`.
+   */
+  readonly margin: number;
+}
+
+/** The Int32 counter width: wraps from 2147483647 to −2147483648. */
+export const INT32_COUNTER: CounterWidth = { max: 2147483647, wrapValue: -2147483648, margin: 1_000_000 };
+/** The UInt32 counter width: wraps from 4294967295 to 0. */
+export const UINT32_COUNTER: CounterWidth = { max: 4294967295, wrapValue: 0, margin: 1_000_000 };
 
 /** How a counter moved between two readings. */
 export type CounterDelta =

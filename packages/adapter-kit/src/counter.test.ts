@@ -1,7 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { INT32_COUNTER, UINT32_COUNTER, type CounterWidth } from "./config.js";
-import { computeCounterDelta, isCounterValue } from "./counter.js";
+import { computeCounterDelta, INT32_COUNTER, isCounterValue, UINT32_COUNTER, type CounterWidth } from "./counter.js";
 
 const wrap32 = (n: number): number => n | 0;
 

@@ -1,5 +1,20 @@
 import type { MachineState } from "@millwright/model";
-import type { StateMapping } from "./config.js";
+
+/** How a state signal's raw value maps to canonical availability. */
+export type StateMapping =
+  | { readonly kind: "packml" }
+  | { readonly kind: "machinery" }
+  | {
+      readonly kind: "custom";
+      /** Raw value (as a string: `"3"`, `"RUN"`) → availability and optional PackML state name. */
+      readonly values: Readonly<Record<string, CustomStateTarget>>;
+    };
+
+/** What one custom raw state value means. */
+export interface CustomStateTarget {
+  readonly availability: "not_available" | "out_of_service" | "not_executing" | "executing";
+  readonly text?: string;
+}
 
 /** A PackML leaf state name as the canonical model spells it. */
 export type PackmlStateName = NonNullable<MachineState["packmlState"]>;

@@ -1,0 +1,102 @@
+import type { AdapterEvent, LineState } from "./line-state.js";
+
+/**
+ * What an adapter persists per line: its state and the events computed from that state but not
+ * yet acknowledged by the handler. Saving both in one write makes delivery at-least-once with
+ * stable event ids: after a crash the pending events are delivered again, never recomputed.
+ */
+export interface StoredLine {
+  readonly state: LineState;
+  readonly pending: readonly AdapterEvent[];
+}
+
+/**
+ * Durable storage of last counter values and pending events. The idempotency package's stores keep
+ * inbox and outbox records only, so the adapters bring this small interface; implement it over
+ * PostgreSQL or Redis for many processes.
+ */
+export interface CounterStateStore {
+  readonly name: string;
+  load(key: string): Promise<StoredLine | undefined>;
+  save(key: string, value: StoredLine): Promise<void>;
+}
+
+/**
+ * Creates a counter state store in memory (tests, or a process that may recount after a restart).
+ *
+ * @returns a store that lives as long as the process
+ * @example
+ * ```ts
+ * const store = createMemoryCounterStore();
+ * await store.save("1710/LINE1", { state: EMPTY_LINE_STATE, pending: [] });
+ * ```
+ */
+export function createMemoryCounterStore(): CounterStateStore {
+  const lines = new Map<string, string>();
+  return {
+    name: "memory",
+    load(key) {
+      const raw = lines.get(key);
+      return Promise.resolve(raw === undefined ? undefined : (JSON.parse(raw) as StoredLine));
+    },
+    save(key, value) {
+      lines.set(key, JSON.stringify(value));
+      return Promise.resolve();
+    },
+  };
+}
+
+/** The part of a SQLite statement the store uses (the SQLite layer of `@millwright/idempotency/sqlite` fits). */
+export interface CounterSqliteStatement {
+  run(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
+}
+
+/** The part of a SQLite database the store uses (the SQLite layer of `@millwright/idempotency/sqlite` fits). */
+export interface CounterSqliteDatabase {
+  prepare(sql: string): CounterSqliteStatement;
+  exec(sql: string): unknown;
+}
+
+/**
+ * Creates a counter state store in a SQLite database, over the idempotency package's SQLite
+ * layer (better-sqlite3 12 or node:sqlite `DatabaseSync`, as `openSqliteDatabase` picks), so an
+ * adapter and the idempotency store can share one file.
+ *
+ * @param db - an open database
+ * @param table - the table's name, a SQL identifier; created when missing
+ * @returns a durable store; each save is one statement, so atomic
+ * @example
+ * ```ts
+ * import { openSqliteDatabase } from "@millwright/idempotency/sqlite";
+ * const opened = openSqliteDatabase("millwright.db");
+ * if (opened.isOk()) {
+ *   const store = createSqliteCounterStore(opened.value, "millwright_sparkplug_line_state");
+ * }
+ * ```
+ */
+export function createSqliteCounterStore(db: CounterSqliteDatabase, table: string): CounterStateStore {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(table)) throw new TypeError(`table must be a SQL identifier, got ${JSON.stringify(table)}`);
+  db.exec(`CREATE TABLE IF NOT EXISTS ${table} (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+  const select = db.prepare(`SELECT value FROM ${table} WHERE key = ?`);
+  const upsert = db.prepare(`INSERT INTO ${table} (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`);
+  return {
+    name: "sqlite",
+    load(key) {
+      try {
+        const row = select.all(key)[0] as { value?: unknown } | undefined;
+        return Promise.resolve(typeof row?.value === "string" ? (JSON.parse(row.value) as StoredLine) : undefined);
+      } catch (cause) {
+        return Promise.reject(cause instanceof Error ? cause : new Error(String(cause)));
+      }
+    },
+    save(key, value) {
+      try {
+        upsert.run(key, JSON.stringify(value));
+        return Promise.resolve();
+      } catch (cause) {
+        return Promise.reject(cause instanceof Error ? cause : new Error(String(cause)));
+      }
+    },
+  };
+}
