@@ -33,9 +33,15 @@ interface Run {
 }
 
 /** Runs a command; rejects with the command, folder, exit code, stdout and stderr when it fails. */
+/**
+ * The environment of a fresh shell: without the `npm_config_*` settings that `pnpm test` passes to
+ * its children (npm warns about the pnpm-only ones), as a consumer's own terminal would be.
+ */
+const cleanEnv: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)));
+
 function run(command: string, args: readonly string[], cwd: string, timeoutMs = 240_000): Promise<Run> {
   return new Promise((resolve, reject) => {
-    execFile(command, [...args], { cwd, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, npm_config_update_notifier: "false" } }, (error, stdout, stderr) => {
+    execFile(command, [...args], { cwd, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...cleanEnv, npm_config_update_notifier: "false" } }, (error, stdout, stderr) => {
       if (error === null) return resolve({ stdout, stderr });
       const code = typeof error.code === "number" ? `exit code ${error.code}` : `${error.code ?? ""} ${error.signal ?? ""}`.trim();
       reject(new Error(`\`${command} ${args.join(" ")}\` in ${cwd} failed (${code})\n--- stdout\n${stdout}\n--- stderr\n${stderr}`));
