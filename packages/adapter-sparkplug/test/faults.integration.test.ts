@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createMemoryCounterStore, createSqliteCounterStore } from "@millwright/adapter-kit";
-import Database from "better-sqlite3";
+import { openSqliteDatabase } from "@millwright/idempotency/sqlite";
 import mqtt from "mqtt";
 import { afterEach, describe, expect, it } from "vitest";
 import { BROKER, clearRetainedState, countedGood, expectUniqueIds, lineConfig, RawEdgeNode, startHost, uniqueGroup, waitFor } from "./helpers.js";
@@ -134,8 +134,11 @@ describe("host restart", () => {
   it("continues from its SQLite store: one rebirth, counted = made, a pending event redelivered with its id", async () => {
     const dir = mkdtempSync(join(tmpdir(), "mw-sparkplug-"));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-    const db = new Database(join(dir, "host.db"));
-    cleanup.push(() => void db.close());
+    // The SQLite layer picks the driver that loads on this Node (better-sqlite3, or node:sqlite).
+    const opened = openSqliteDatabase(join(dir, "host.db"));
+    if (opened.isErr()) throw new Error(opened.error.message);
+    const db = opened.value;
+    cleanup.push(() => void (db as unknown as { close(): void }).close());
     const groupId = uniqueGroup();
     const config = lineConfig(groupId, "e1");
     const node = await RawEdgeNode.connect(groupId, "e1", 0);
