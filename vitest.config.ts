@@ -8,6 +8,6 @@ export default defineConfig({
   // import the packages' built dist/ instead of src/.
   ssr: { resolve: { conditions: ["@millwright/source"] } },
   test: {
-    projects: ["packages/*/vitest.config.ts", "examples/*/vitest.config.ts", "tooling/docs-snippets/vitest.config.ts", "tooling/consumers/vitest.config.ts"],
+    projects: ["packages/*/vitest.config.ts", "examples/*/vitest.config.ts", "tooling/docs-snippets/vitest.config.ts", "tooling/consumers/vitest.config.ts", "bench/vitest.config.ts"],
   },
 });

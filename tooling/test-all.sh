@@ -69,7 +69,8 @@ if [ "${MILLWRIGHT_SKIP_NODE24:-0}" != "1" ]; then
   # The second pass leaves out the kill-and-restart fault tests and the other languages' compilers
   # (tooling/vitest-passes.ts says why) and runs the ajv/zod differential test with fewer inputs.
   echo "first pass only: packages/workflows/test/kill/**, packages/workflows/test/pg-workers.test.ts,"
-  echo "  packages/idempotency/test/fault.test.ts, packages/cli/test/codegen{,-safety,-example}.test.ts"
+  echo "  packages/idempotency/test/fault.test.ts, packages/cli/test/codegen{,-safety,-example}.test.ts,"
+  echo "  the cluster tests: packages/{transports,idempotency}/test/cluster/**, packages/{alignment,workflows}/test/pg-scale.test.ts"
   MILLWRIGHT_SECOND_PASS=1 MILLWRIGHT_DIFF_RUNS=2000 \
     npx -y -p node@24 -c 'node --version && node node_modules/vitest/vitest.mjs run && node tooling/smoke/smoke.mjs && node tooling/smoke/smoke.cjs'
 fi

@@ -1,4 +1,5 @@
 import { defineProject } from "vitest/config";
+import { firstPassOnly } from "../../tooling/vitest-passes.js";
 
 export default defineProject({
   resolve: { conditions: ["@millwright/source"] },
@@ -8,5 +9,7 @@ export default defineProject({
   test: {
     name: "alignment",
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+    // The 8-process PostgreSQL scale test runs on the first Node only (tooling/vitest-passes.ts).
+    exclude: firstPassOnly(["test/pg-scale.test.ts"]),
   },
 });

@@ -10,7 +10,7 @@ export default defineProject({
     name: "idempotency",
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
     // Kill-and-restart tests run on the first Node only (tooling/vitest-passes.ts).
-    exclude: firstPassOnly(["test/fault.test.ts"]),
+    exclude: firstPassOnly(["test/fault.test.ts", "test/cluster/**"]),
     // Store and fault tests talk to real PostgreSQL and Redis and start child processes.
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -1,4 +1,5 @@
 import { defineProject } from "vitest/config";
+import { firstPassOnly } from "../../tooling/vitest-passes.js";
 
 export default defineProject({
   resolve: { conditions: ["@millwright/source"] },
@@ -8,6 +9,8 @@ export default defineProject({
   test: {
     name: "transports",
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+    // The cluster and broker-restart tests run on the first Node only (tooling/vitest-passes.ts).
+    exclude: firstPassOnly(["test/cluster/**"]),
     // Integration tests talk to real brokers and cut connections on purpose.
     testTimeout: 60_000,
     hookTimeout: 30_000,

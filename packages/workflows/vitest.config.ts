@@ -10,6 +10,6 @@ export default defineProject({
     name: "workflows",
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
     // Kill-and-restart tests run on the first Node only (tooling/vitest-passes.ts).
-    exclude: firstPassOnly(["test/kill/**", "test/pg-workers.test.ts"]),
+    exclude: firstPassOnly(["test/kill/**", "test/pg-workers.test.ts", "test/pg-scale.test.ts"]),
   },
 });

@@ -7,7 +7,8 @@
  *   4. TypeScript types from the bundle (json-schema-to-typescript);
  *   5. ajv standalone validators (one per parsed contract), rewritten to ES modules without require();
  *   6. zod schemas (every definition but event data, which is its entity's) and the entity catalog;
- *   7. the per-entity registries: parsers, the public re-export lists, the narrowed WMS types,
+ *   7. the per-entity registries: parsers, the paths plant profiles may name (paths.ts), the public
+ *      re-export lists, the narrowed WMS types,
  *      the testing package's builders and arbitrary table (registries.ts);
  *   8. check every example: valid ones parse, invalid ones fail with the expected code and path.
  *
@@ -29,6 +30,7 @@ import {
   emitVariants,
   emitZodPublic,
 } from "./registries.js";
+import { emitPaths } from "./paths.js";
 import { createAjv, emitValidators } from "./validators.js";
 import { emitZod } from "./zod.js";
 
@@ -69,6 +71,7 @@ async function main(): Promise<number> {
     ["src/generated/events.ts", emitEvents(files, BANNER)],
     ["src/generated/variants.ts", emitVariants(files, BANNER)],
     ["src/generated/parsers.ts", emitParsers(files, BANNER)],
+    ["src/generated/paths.ts", emitPaths(files, bundle, BANNER)],
     ["src/generated/public.ts", emitModelPublic(files, bundle, BANNER)],
     ["src/generated/zod-public.ts", emitZodPublic(files, bundle, BANNER)],
     ["../testing/src/generated/builders.ts", emitTestingBuilders(files, BANNER)],

@@ -147,6 +147,7 @@ export function emitParsers(files: readonly SchemaFile[], banner: string): strin
     out.push(` * ${e.title}: ${firstSentence(e.description)}`);
     out.push(" *");
     out.push(" * @param input - any value, typically from `JSON.parse`");
+    out.push(" * @param options - optionally a plant profile (`loadProfile`), checked after the global contract: it can only reject more");
     out.push(" * @returns the value, or every issue found, each with its code, JSON Pointer, value and rule");
     out.push(" * @example");
     out.push(` * parse${e.title}(JSON.parse(body)).map((value) => value.${e.property});`);

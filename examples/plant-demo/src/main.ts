@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { buildAlignmentReport, renderReportHtml, renderReportText } from "@millwright/alignment";
 import { parseMillwrightSource } from "@millwright/events";
 import { plantRules, REPORT_AT, runPlant } from "./plant.js";
+import { checkPlantProfile, readPlant1710Profile } from "./profile.js";
 import { runSparkplugLine } from "./sparkplug-line.js";
 import { renderMetrics, startMetrics } from "./metrics.js";
 import { orderTrace, startTracing } from "./tracing.js";
@@ -98,6 +99,19 @@ console.log(`  remediation   ${remediation.workflow} ${remediation.instanceId} (
 for (const line of remediation.timeline) console.log(`                  ${line}`);
 console.log(`  inspect an instance and its timeline in the store:\n    npx -y pnpm@10.34.9 millwright workflows show ${approval.instanceId} --store ${store}`);
 console.log(`\nwrote ${summary.events.length} canonical events to examples/plant-demo/out/events.ndjson;\ncheck them with: npx -y pnpm@10.34.9 millwright validate examples/plant-demo/out/events.ndjson`);
+
+// Plant 1710's profile (profiles/plant-1710.profile.json): its own fields and stricter rules on top
+// of the global contract. Every event is read back with it; docs/federation.md explains profiles.
+const profiled = checkPlantProfile(summary.eventLines, readPlant1710Profile());
+if (profiled.isErr()) {
+  console.error(`plant profile: ${profiled.error.message}`);
+  process.exit(1);
+}
+const p = profiled.value;
+console.log(`\nPlant profile ${p.profile} (profiles/plant-1710.profile.json), applied with parseEvent(line, { profile })`);
+console.log(`  ${p.accepted} of ${p.events} events pass the global contract and the profile${p.rejected.length > 0 ? `; rejected: ${p.rejected.join("; ")}` : ""}`);
+console.log(`  requirement shift-model-at-1710: ${p.workOrders} work-order events of site 1710 carry SAP's ZZ1_ShiftModel_ORD (${[...new Set(p.shiftModels)].join(", ")}) in extensions.sap`);
+console.log(`  without it, an order is ${p.withoutShiftModel.globallyValid ? "still valid globally" : "INVALID globally"} but rejected by the profile: ${p.withoutShiftModel.profileIssue ?? "(not rejected)"}`);
 
 // One order's path is one trace: SAP → MES → line → SAP.
 const story = orderTrace(tracing.spans(), summary.events, "1000123");

@@ -11,7 +11,7 @@ import { createInbox, createMemoryStore } from "@millwright/idempotency";
 import type { Publisher } from "@millwright/transports";
 import { createAmqpPublisher } from "@millwright/transports/amqp";
 import { createWebhookReceiver, createWebhookSender } from "@millwright/transports/http";
-import { createMqttPublisher, topicValuesOf, type TopicValues } from "@millwright/transports/mqtt";
+import { createMqttPublisher } from "@millwright/transports/mqtt";
 import { createNatsPublisher, defaultNatsUrl, ensureNatsStream } from "@millwright/transports/nats";
 import { connect } from "@nats-io/transport-node";
 
@@ -25,22 +25,6 @@ export interface TransportReport {
   readonly failed: number;
   /** For HTTP: events the in-process webhook receiver applied through its inbox. */
   readonly received?: number;
-}
-
-/**
- * The unified-namespace topic values of an event: the transports' defaults, with the site of a
- * material movement (its `from` or `to`) or of a quality hold (its scope) when the data has no
- * top-level site or equipment, so that stock and hold facts get a topic too.
- *
- * @param event - the event
- * @returns the values for the default topic template
- */
-export function demoTopicValues(event: CanonicalEvent): TopicValues {
-  const values = topicValuesOf(event, "millwright");
-  if (values.site !== undefined) return values;
-  const data = event.data as { from?: { site?: { id?: string } }; to?: { site?: { id?: string } }; scope?: { batch?: { site?: { id?: string } }; site?: { id?: string } } };
-  const site = data.from?.site?.id ?? data.to?.site?.id ?? data.scope?.batch?.site?.id ?? data.scope?.site?.id;
-  return site === undefined ? values : { ...values, site };
 }
 
 async function publishWith(publisher: Publisher, events: readonly CanonicalEvent[]): Promise<{ published: number; failed: number }> {
@@ -63,7 +47,8 @@ export async function publishEvents(name: TransportName, events: readonly Canoni
     case "in-process":
       return { transport: name, published: 0, failed: 0 };
     case "mqtt": {
-      const publisher = await createMqttPublisher({ clientId: `millwright-demo-${process.pid}`, topicValues: demoTopicValues });
+      // The default topic values: stock and hold facts take the site of the stock they are about.
+      const publisher = await createMqttPublisher({ clientId: `millwright-demo-${process.pid}`, enterprise: "millwright" });
       if (publisher.isErr()) throw new Error(`MQTT: ${publisher.error.message}`);
       return { transport: name, ...(await publishWith(publisher.value, events)) };
     }

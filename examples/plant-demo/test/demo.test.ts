@@ -10,6 +10,7 @@ import { buildAlignmentReport, createEngine } from "@millwright/alignment";
 import { MONITOR_AT, PLANNER_DECISION, plantRules, REPORT_AT, runPlant, type PlantSummary } from "../src/plant.js";
 import { startMetrics, type MetricPoint } from "../src/metrics.js";
 import { orderTrace, startTracing, type StoryTrace } from "../src/tracing.js";
+import { checkPlantProfile, readPlant1710Profile } from "../src/profile.js";
 
 const fixtures = join(import.meta.dirname, "..", "fixtures");
 const SAP = "urn:millwright:sap:S4PCLNT100";
@@ -206,6 +207,22 @@ describe("the plant demo", () => {
     expect(results.length).toBe(summary.events.length);
     expect(results.filter((r) => !r.valid)).toEqual([]);
   });
+  test("plant 1710's profile: every event passes it end to end; the shift model from SAP's ZZ1_ field is required, and without it an order is globally valid but rejected", () => {
+    const report = checkPlantProfile(summary.eventLines, readPlant1710Profile())._unsafeUnwrap();
+    expect(report.profile).toBe("plant-1710@1.0.0");
+    expect(report.rejected).toEqual([]);
+    expect(report.accepted).toBe(summary.eventLines.length);
+    // The order released by SAP twice (1000123, 1000124), then started and completed by the MES.
+    const orderEvents = summary.events.filter((e) => e.type.startsWith("dev.millwright.workorder.")).length;
+    expect(orderEvents).toBeGreaterThanOrEqual(4);
+    expect(report.workOrders).toBe(orderEvents);
+    expect(new Set(report.shiftModels)).toEqual(new Set(["2-SHIFT"]));
+    expect(report.withoutShiftModel.globallyValid).toBe(true);
+    expect(report.withoutShiftModel.profileIssue).toBe(
+      '/extensions/sap/ZZ1_ShiftModel_ORD is required but missing (profile plant-1710@1.0.0 requirement shift-model-at-1710: /extensions/sap/ZZ1_ShiftModel_ORD is required when /site/id is "1710")',
+    );
+  });
+
   test("at noon the alignment monitor finds the one misalignment: the WMS never unblocked the released batch", () => {
     // What the monitor saw at noon: every rule had its work; each key closed on time, except the WMS unblock, still open.
     const engine = createEngine({ rules: plantRules() });

@@ -1,7 +1,8 @@
 import { createEvent } from "@millwright/events";
 import { parseMaterialMovement, parseQualityHold, parseWorkOrder } from "@millwright/model";
 import { describe, expect, test } from "vitest";
-import { demoTopicValues, publishEvents } from "../src/transport.js";
+import { topicValuesOf } from "@millwright/transports/mqtt";
+import { publishEvents } from "../src/transport.js";
 
 // The demo's --transport option against the real local brokers (started by .ci/run): a missing
 // broker fails this test, it never skips.
@@ -53,7 +54,8 @@ test("stock and hold facts get their site in the MQTT topic from their location 
   const source = "urn:millwright:demo-test:topics";
   const moved = createEvent({ type: "dev.millwright.materialmovement.posted.v1", source, time: "2026-03-02T08:06:30-08:00", data: movement })._unsafeUnwrap();
   const held = createEvent({ type: "dev.millwright.qualityhold.placed.v1", source, time: "2026-03-02T08:05:00-08:00", data: hold })._unsafeUnwrap();
-  expect(demoTopicValues(moved)).toMatchObject({ enterprise: "millwright", site: "1710", entity: "materialmovement", action: "posted" });
-  expect(demoTopicValues(held)).toMatchObject({ site: "1710", entity: "qualityhold", action: "placed" });
-  expect(demoTopicValues(events[0]!)).toMatchObject({ site: "1710", entity: "workorder", action: "released" });
+  // The transports' default topic values: stock and hold facts take the site of the stock they are about.
+  expect(topicValuesOf(moved, "millwright")).toMatchObject({ enterprise: "millwright", site: "1710", entity: "materialmovement", action: "posted" });
+  expect(topicValuesOf(held, "millwright")).toMatchObject({ site: "1710", entity: "qualityhold", action: "placed" });
+  expect(topicValuesOf(events[0]!, "millwright")).toMatchObject({ site: "1710", entity: "workorder", action: "released" });
 });

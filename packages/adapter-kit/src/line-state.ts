@@ -1,4 +1,4 @@
-import { createEvent, type CreatedEvent } from "@millwright/events";
+import { createEvent, createEventFactory, type CreatedEvent, type EventFactory } from "@millwright/events";
 import type { CounterReading, EquipmentRef, MachineState, ProductionCount } from "@millwright/model";
 import { computeCounterDelta, isCounterValue, type CounterWidth } from "./counter.js";
 import { toMappedState, type StateMapping } from "./state-mapping.js";
@@ -200,10 +200,39 @@ interface ConfigIndex {
   /** The counter signals, in configuration order. */
   readonly counters: readonly LineSignal[];
   readonly hasProcessed: boolean;
+  /** The sourceRefs of every count event, once made (countSources). */
+  countSources?: ProductionCount["sourceRefs"];
 }
 
 /** Configurations are immutable (readonly all the way down), so their index is kept with them. */
 const indexes = new WeakMap<LineConfig, ConfigIndex>();
+
+type StateType = "dev.millwright.machinestate.changed.v1";
+type CountType = "dev.millwright.productioncount.counted.v1";
+
+/** The event factories of a configuration's source, checked once; undefined when the source is invalid. */
+interface Factories {
+  readonly state: EventFactory<StateType> | undefined;
+  readonly count: EventFactory<CountType> | undefined;
+}
+
+const factories = new WeakMap<LineConfig, Factories>();
+
+/**
+ * Makes an event through the configuration's factory (the type and source checked once), or
+ * through `createEvent` when the source is invalid, so that the error names it.
+ */
+function makeEvent<TType extends StateType | CountType>(config: LineConfig, type: TType, data: Parameters<EventFactory<TType>["create"]>[0], time: string): ReturnType<EventFactory<TType>["create"]> {
+  let known = factories.get(config);
+  if (known === undefined) {
+    const state = createEventFactory("dev.millwright.machinestate.changed.v1", { source: config.sourceSystem });
+    const count = createEventFactory("dev.millwright.productioncount.counted.v1", { source: config.sourceSystem });
+    known = { state: state.isOk() ? state.value : undefined, count: count.isOk() ? count.value : undefined };
+    factories.set(config, known);
+  }
+  const factory = (type === "dev.millwright.machinestate.changed.v1" ? known.state : known.count) as EventFactory<TType> | undefined;
+  return factory !== undefined ? factory.create(data, time) : createEvent({ type, source: config.sourceSystem, data, time });
+}
 
 function indexOf(config: LineConfig): ConfigIndex {
   const known = indexes.get(config);
@@ -415,7 +444,20 @@ function stateKind(config: LineConfig, signal: Extract<LineSignal, { role: "mach
   }
 }
 
+/**
+ * The raw value of a Good state reading that mapped to a line's current state: the same value
+ * again (the common case, as a Sparkplug birth or data message repeats it) is the same state, so
+ * it is neither mapped nor keyed again. Keyed by the `lastState` object it was checked against.
+ */
+const unchangedStates = new WeakMap<NonNullable<LineState["lastState"]>, { readonly signal: LineSignal; readonly raw: unknown }>();
+
 function applyState(config: LineConfig, s: Mutable, signal: Extract<LineSignal, { role: "machine_state" }>, reading: SignalReading, events: AdapterEvent[], issues: LineIssue[]): void {
+  const current = s.lastState;
+  if (current !== null && reading.severity !== "bad") {
+    const known = unchangedStates.get(current);
+    // toMappedState is a pure function of the mapping and the value: a primitive seen before maps the same.
+    if (known !== undefined && known.signal === signal && Object.is(known.raw, reading.value)) return;
+  }
   let data: Omit<MachineState, "revision" | "since" | "equipment" | "sourceRefs">;
   if (reading.severity === "bad") {
     issues.push(issue("bad_status", signal.nodeId, reading.value, `machine state has status ${reading.status}; reported as not_available`));
@@ -430,7 +472,11 @@ function applyState(config: LineConfig, s: Mutable, signal: Extract<LineSignal, 
   }
   const key = JSON.stringify([data.availability, data.packmlState ?? null, data.sourceState?.value ?? null]);
   const last = s.lastState;
-  if (last !== null && last.key === key) return;
+  if (last !== null && last.key === key) {
+    const raw = reading.value;
+    if (reading.severity !== "bad" && (typeof raw !== "object" || raw === null)) unchangedStates.set(last, { signal, raw });
+    return;
+  }
   // After a Bad value or a lost connection the current value is known again as of now, even when
   // the server's source timestamp is older (the state did not change while it was unreadable).
   if (last !== null && reading.sourceMicros < last.micros && (last.key !== UNREADABLE_KEY || reading.severity === "bad")) {
@@ -449,7 +495,7 @@ function applyState(config: LineConfig, s: Mutable, signal: Extract<LineSignal, 
     revision: String(revision),
     sourceRefs: [{ system: config.sourceSystem, kind: stateKind(config, signal), key: signal.nodeId }],
   };
-  const created = createEvent({ type: "dev.millwright.machinestate.changed.v1", source: config.sourceSystem, data: entity, time: since });
+  const created = makeEvent(config, "dev.millwright.machinestate.changed.v1", entity, since);
   if (created.isErr()) {
     issues.push(issue("invalid_entity", signal.nodeId, entity, created.error.message));
     return;
@@ -537,10 +583,12 @@ function closeWindow(config: LineConfig, index: ConfigIndex, s: Mutable, window:
   entity.defectiveQuantity = { value: String(defective), unit: config.unit };
   entity.windowStart = microsToTimestamp(startMicros);
   entity.windowEnd = windowEnd;
-  entity.counters = window.map((p) => p.reading);
+  const counters: CounterReading[] = [];
+  for (const p of window) counters.push(p.reading);
+  entity.counters = counters;
   entity.revision = String(endMicros);
   entity.sourceRefs = countSources(config, index, window);
-  const created = createEvent({ type: "dev.millwright.productioncount.counted.v1", source: config.sourceSystem, data: entity, time: windowEnd });
+  const created = makeEvent(config, "dev.millwright.productioncount.counted.v1", entity, windowEnd);
   if (created.isErr()) {
     issues.push(issue("invalid_entity", config.countObjectNodeId ?? window[0]?.signal.nodeId ?? "", entity, created.error.message));
     return;
@@ -550,8 +598,22 @@ function closeWindow(config: LineConfig, index: ConfigIndex, s: Mutable, window:
   s.carry = carry;
 }
 
-/** The count object, or each counter variable when the counters are plain variables. */
+/**
+ * The count object, or each configured counter variable: the same for every window of a
+ * configuration, so made once and shared (frozen) by its count events, as `equipment` is.
+ */
 function countSources(config: LineConfig, index: ConfigIndex, window: readonly PendingCounter[]): ProductionCount["sourceRefs"] {
+  if (index.countSources !== undefined) return index.countSources;
+  const refs = makeCountSources(config, index, window);
+  // Without configured counters the refs name the window's first counter: not shared.
+  if (index.counters.length > 0 || config.countObjectNodeId !== undefined) {
+    for (const ref of refs) Object.freeze(ref);
+    index.countSources = Object.freeze(refs) as ProductionCount["sourceRefs"];
+  }
+  return refs;
+}
+
+function makeCountSources(config: LineConfig, index: ConfigIndex, window: readonly PendingCounter[]): ProductionCount["sourceRefs"] {
   if (config.countObjectNodeId !== undefined) {
     return [{ system: config.sourceSystem, kind: config.countObjectKind ?? "PackMLAdminObjectType", key: config.countObjectNodeId }];
   }

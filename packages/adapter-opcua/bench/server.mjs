@@ -4,7 +4,7 @@ import { DataType, OPCUAServer, StatusCodes, Variant } from "node-opcua";
 
 const machines = Number(process.env.MACHINES ?? 500);
 const interval = Number(process.env.INTERVAL ?? 100);
-const server = new OPCUAServer({ port: 0, hostname: "127.0.0.1", alternateHostname: ["127.0.0.1"], maxConnectionsPerEndpoint: 10 });
+const server = new OPCUAServer({ port: 0, hostname: "127.0.0.1", alternateHostname: ["127.0.0.1"], maxConnectionsPerEndpoint: machines + 20, maxAllowedSessionNumber: machines + 20 });
 await server.initialize();
 const ns = server.engine.addressSpace.getOwnNamespace();
 const folder = ns.addFolder(server.engine.addressSpace.rootFolder.objects, { browseName: "Bench" });

@@ -10,9 +10,8 @@ import type { NodeOpcuaModule } from "./node-opcua.js";
 /** Connection states the adapter reports. */
 export type ConnectionStatus = "connecting" | "connected" | "disconnected" | "stopped";
 
-function toSeverity(dv: DataValue): { readonly severity: StatusSeverity; readonly status: string } {
-  const code = dv.statusCode;
-  return { severity: code.isGood() ? "good" : code.isBad() ? "bad" : "uncertain", status: code.name };
+function toSeverity(code: DataValue["statusCode"]): StatusSeverity {
+  return code.isGood() ? "good" : code.isBad() ? "bad" : "uncertain";
 }
 
 function toPlain(value: unknown): unknown {
@@ -38,7 +37,9 @@ export function toSignalReading(nodeId: string, dv: DataValue, receivedMs: numbe
   const ms = source === null ? receivedMs : source.getTime();
   const pico = dv.sourceTimestamp === null ? 0 : dv.sourcePicoseconds;
   const micros = ms * 1000 + Math.floor(pico / 1_000_000);
-  return { nodeId, value: toPlain(dv.value.value), sourceMicros: micros, ...toSeverity(dv) };
+  // One object per notification, its members assigned (no spread of a second object).
+  const code = dv.statusCode;
+  return { nodeId, value: toPlain(dv.value.value), sourceMicros: micros, severity: toSeverity(code), status: code.name };
 }
 
 function securityMode(opcua: NodeOpcuaModule, config: AdapterConfig): MessageSecurityMode {

@@ -12,6 +12,8 @@ export interface LineReadings {
 /** A line and the names of the metrics its signals map. */
 interface IndexedLine {
   readonly line: SparkplugLine;
+  /** `lineKey(line)`, made once. */
+  readonly key: string;
   readonly metrics: ReadonlySet<string>;
 }
 
@@ -29,16 +31,25 @@ function indexOf(lines: readonly SparkplugLine[]): LineIndex {
   for (const line of lines) {
     let devices = index.get(line.edgeNodeId);
     if (devices === undefined) index.set(line.edgeNodeId, (devices = new Map()));
-    if (!devices.has(line.deviceId)) devices.set(line.deviceId, { line, metrics: new Set(line.signals.map((s) => s.metric)) });
+    if (!devices.has(line.deviceId)) devices.set(line.deviceId, { line, key: lineKey(line), metrics: new Set(line.signals.map((s) => s.metric)) });
   }
   indexes.set(lines, index);
   return index;
 }
 
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 /** A metric value as the counter core reads it: bigints within 2^53 as numbers, exactly. */
 function coreValue(value: ResolvedMetric["value"]): unknown {
-  if (typeof value === "bigint" && value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(value);
+  if (typeof value === "bigint" && value >= MIN_SAFE && value <= MAX_SAFE) return Number(value);
   return value;
+}
+
+function addReading(readings: Map<string, SignalReading[]>, key: string, reading: SignalReading): void {
+  const list = readings.get(key);
+  if (list === undefined) readings.set(key, [reading]);
+  else list.push(reading);
 }
 
 /**
@@ -55,28 +66,29 @@ function coreValue(value: ResolvedMetric["value"]): unknown {
 export function toLineReadings(lines: readonly SparkplugLine[], outcome: SessionOutcome, topic: string): LineReadings {
   const readings = new Map<string, SignalReading[]>();
   const issues: HostIssue[] = [];
-  const add = (line: SparkplugLine, reading: SignalReading): void => {
-    const key = lineKey(line);
-    const list = readings.get(key);
-    if (list === undefined) readings.set(key, [reading]);
-    else list.push(reading);
-  };
   const index = indexOf(lines);
+  // The metrics of one message share their edge node and device: one lookup while they do.
+  let lastNode: string | undefined;
+  let lastDevice: string | undefined;
+  let found: IndexedLine | undefined;
   for (const metric of outcome.metrics) {
-    const found = index.get(metric.edgeNodeId)?.get(metric.deviceId);
-    const line = found?.line;
+    if (found === undefined || metric.edgeNodeId !== lastNode || metric.deviceId !== lastDevice) {
+      lastNode = metric.edgeNodeId;
+      lastDevice = metric.deviceId;
+      found = index.get(metric.edgeNodeId)?.get(metric.deviceId);
+    }
     const mapped = found?.metrics.has(metric.name) === true;
     if (!mapped && (metric.datatype === "DataSet" || metric.datatype === "Template")) {
       issues.push({ code: "unmapped_metric", path: topic, signal: metric.name, value: metric.value, message: `${metric.datatype} metric ${metric.name} is decoded but not mapped to a canonical fact` });
     }
-    if (line === undefined || !mapped) continue;
-    add(line, { nodeId: metric.name, value: coreValue(metric.value), sourceMicros: metric.timestampMs * 1000, severity: metric.severity, status: metric.status });
+    if (found === undefined || !mapped) continue;
+    addReading(readings, found.key, { nodeId: metric.name, value: coreValue(metric.value), sourceMicros: metric.timestampMs * 1000, severity: metric.severity, status: metric.status });
   }
   for (const death of outcome.deaths) {
     for (const line of lines) {
       if (line.edgeNodeId !== death.edgeNodeId || (death.deviceId !== undefined && line.deviceId !== death.deviceId)) continue;
       const state = line.signals.find((s) => s.role === "machine_state");
-      if (state !== undefined) add(line, { nodeId: state.metric, value: null, sourceMicros: death.ms * 1000, severity: "bad", status: death.type });
+      if (state !== undefined) addReading(readings, lineKey(line), { nodeId: state.metric, value: null, sourceMicros: death.ms * 1000, severity: "bad", status: death.type });
     }
   }
   return { readings, issues };

@@ -5,6 +5,12 @@ import { decodeSparkplugPayload, encodeSparkplugPayload } from "./payload.js";
 import { PAYLOAD_TYPE } from "./proto.js";
 
 const decode = (bytes: Uint8Array) => decodeSparkplugPayload(bytes)._unsafeUnwrap();
+const concat = (a: Uint8Array, b: Uint8Array): Uint8Array => {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+};
 
 describe("decodeSparkplugPayload", () => {
   it("reads Int64 and UInt64 exactly at their limits, encoded by Tahu", () => {
@@ -92,6 +98,15 @@ describe("decodeSparkplugPayload", () => {
     expect(decodeSparkplugPayload(new Uint8Array([0x0a, 0xff]))._unsafeUnwrapErr().code).toBe("invalid_protobuf");
     const error = decodeSparkplugPayload(PAYLOAD_TYPE.encode({ metrics: [{ name: "x", datatype: 99, intValue: 1 }] }).finish())._unsafeUnwrapErr();
     expect(error).toMatchObject({ code: "invalid_field", path: "/metrics/0/datatype", value: 99 });
+  });
+
+  it("refuses a metric that carries two members of its value oneof, naming them", () => {
+    // Legal protobuf (the last one wins), but which one came last is not known after decoding.
+    const bytes = concat(PAYLOAD_TYPE.encode({ metrics: [{ name: "x", datatype: 10, doubleValue: 1.5 }] }).finish(), PAYLOAD_TYPE.encode({ metrics: [] }).finish());
+    expect(decode(bytes).metrics[0]?.value).toBe(1.5);
+    const metric = concat(PAYLOAD_TYPE.lookupType("Metric").encode({ name: "x", datatype: 10, doubleValue: 1.5 }).finish(), PAYLOAD_TYPE.lookupType("Metric").encode({ intValue: 2 }).finish());
+    const two = concat(new Uint8Array([0x12, metric.length]), metric);
+    expect(decodeSparkplugPayload(two)._unsafeUnwrapErr()).toMatchObject({ code: "invalid_field", path: "/metrics/0", value: ["intValue", "doubleValue"] });
   });
 
   it("round-trips any Int64 and UInt64 exactly, and Tahu's decoder reads the same bits", () => {

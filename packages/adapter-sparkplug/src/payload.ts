@@ -1,5 +1,5 @@
 import { err, ok, type Result } from "neverthrow";
-import { PAYLOAD_TYPE } from "./proto.js";
+import { DECODE_TYPE, PAYLOAD_TYPE } from "./proto.js";
 
 /** The Sparkplug B metric data types (Sparkplug 3.0, section 6.4.16), by wire number. */
 export const SPARKPLUG_DATA_TYPES = [
@@ -284,7 +284,10 @@ function decodeDataSet(ds: Wire, path: string): DataSetValue {
   const rows = ((ds["rows"] as Wire[] | undefined) ?? []).map((row, r) => {
     const elements = (row["elements"] as Wire[] | undefined) ?? [];
     if (elements.length !== columns.length) fault("invalid_field", `${path}/rows/${r}`, elements.length, `a DataSet row has one element per column (${columns.length})`);
-    return elements.map((element, c) => scalar(types[c] ?? "Unknown", element, `${path}/rows/${r}/${c}`));
+    return elements.map((element, c) => {
+      oneValue(element, SCALAR_ONEOF, `${path}/rows/${r}/${c}`);
+      return scalar(types[c] ?? "Unknown", element, `${path}/rows/${r}/${c}`);
+    });
   });
   return { kind: "dataset", columns, types, rows };
 }
@@ -293,6 +296,7 @@ function decodeTemplate(t: Wire, path: string): TemplateValue {
   const metrics = ((t["metrics"] as Wire[] | undefined) ?? []).map((m, i) => decodeMetric(m, `${path}/metrics/${i}`));
   const parameters = ((t["parameters"] as Wire[] | undefined) ?? []).map((p, i) => {
     const type = typeName(p["type"], `${path}/parameters/${i}/type`);
+    oneValue(p, SCALAR_ONEOF, `${path}/parameters/${i}`);
     const hasValue = ["intValue", "longValue", "floatValue", "doubleValue", "booleanValue", "stringValue"].some((k) => has(p, k));
     return { name: (p["name"] as string | undefined) ?? "", type, value: hasValue ? scalar(type, p, `${path}/parameters/${i}`) : null };
   });
@@ -315,6 +319,7 @@ function decodePropertySet(ps: Wire, path: string): PropertySetValue {
     const v = values[i] ?? {};
     const at = `${path}/values/${i}`;
     const type = typeName(v["type"], `${at}/type`);
+    oneValue(v, PROPERTY_ONEOF, at);
     if (v["isNull"] === true) properties[key] = { type, value: null };
     else if (type === "PropertySet") properties[key] = { type, value: decodePropertySet((v["propertysetValue"] as Wire | undefined) ?? {}, `${at}/propertyset_value`) };
     else if (type === "PropertySetList") {
@@ -326,22 +331,66 @@ function decodePropertySet(ps: Wire, path: string): PropertySetValue {
 }
 
 const VALUE_KEYS = ["intValue", "longValue", "floatValue", "doubleValue", "booleanValue", "stringValue", "bytesValue", "datasetValue", "templateValue"] as const;
+/** The members of each `oneof value` (DECODE_TYPE reads them as plain fields: at most one may be present). */
+const METRIC_ONEOF = [...VALUE_KEYS, "extensionValue"] as const;
+const SCALAR_ONEOF = ["intValue", "longValue", "floatValue", "doubleValue", "booleanValue", "stringValue", "extensionValue"] as const;
+const PROPERTY_ONEOF = [...SCALAR_ONEOF, "propertysetValue", "propertysetsValue"] as const;
 
-function hasValue(m: Wire): boolean {
-  for (const key of VALUE_KEYS) if (has(m, key)) return true;
-  return false;
+/** Refuses a message with more than one member of its `value` oneof (protobuf would keep the last; we cannot tell which that was). */
+function oneValue(obj: Wire, keys: readonly string[], path: string): void {
+  let present = 0;
+  for (const key of keys) if (has(obj, key)) present++;
+  if (present > 1) fault("invalid_field", path, keys.filter((key) => has(obj, key)), "a value oneof has at most one member set");
+}
+
+/** Which members a decoded metric has: one pass over its own keys instead of a lookup per member. */
+interface MetricMembers {
+  datatype: boolean;
+  name: boolean;
+  alias: boolean;
+  timestamp: boolean;
+  properties: boolean;
+  /** A member of the value oneof other than `extension_value` is present. */
+  value: boolean;
+}
+
+function membersOf(m: Wire, path: string): MetricMembers {
+  const members: MetricMembers = { datatype: false, name: false, alias: false, timestamp: false, properties: false, value: false };
+  let oneof = 0;
+  for (const key of Object.keys(m)) {
+    switch (key) {
+      case "datatype":
+      case "name":
+      case "alias":
+      case "timestamp":
+      case "properties":
+        members[key] = true;
+        break;
+      case "extensionValue":
+        oneof++;
+        break;
+      default:
+        if ((VALUE_KEYS as readonly string[]).includes(key)) {
+          members.value = true;
+          oneof++;
+        }
+    }
+  }
+  if (oneof > 1) oneValue(m, METRIC_ONEOF, path);
+  return members;
 }
 
 /** Finds the datatype of a metric that arrived without one (NDATA and DDATA may omit it): the birth's. */
 export type DatatypeResolver = (name: string | undefined, alias: bigint | undefined) => SparkplugDataType | undefined;
 
 function decodeMetric(m: Wire, path: string, resolve?: DatatypeResolver): SparkplugMetric {
-  const datatype = has(m, "datatype")
+  const has = membersOf(m, path);
+  const datatype = has.datatype
     ? typeName(m["datatype"], `${path}/datatype`)
-    : (resolve?.(has(m, "name") ? (m["name"] as string) : undefined, has(m, "alias") ? u64At(m["alias"], path, "/alias") : undefined) ?? "Unknown");
+    : (resolve?.(has.name ? (m["name"] as string) : undefined, has.alias ? u64At(m["alias"], path, "/alias") : undefined) ?? "Unknown");
   const isNull = m["isNull"] === true;
   let value: MetricValue = null;
-  if (!isNull && hasValue(m)) {
+  if (has.value && !isNull) {
     if (datatype === "DataSet") value = decodeDataSet(m["datasetValue"] as Wire, `${path}/dataset_value`);
     else if (datatype === "Template") value = decodeTemplate(m["templateValue"] as Wire, `${path}/template_value`);
     else if (datatype in ARRAY_WIDTH || datatype === "BooleanArray" || datatype === "StringArray") value = decodeArray(datatype, (m["bytesValue"] as Uint8Array | undefined) ?? new Uint8Array(), `${path}/bytes_value`);
@@ -350,10 +399,10 @@ function decodeMetric(m: Wire, path: string, resolve?: DatatypeResolver): Sparkp
   }
   // Assignments rather than conditional spreads: V8 (Node 20) takes a slow path for the latter, 10 µs an object.
   const metric: Writable<SparkplugMetric> = { datatype, isHistorical: m["isHistorical"] === true, isTransient: m["isTransient"] === true, isNull, value };
-  if (has(m, "name")) metric.name = m["name"] as string;
-  if (has(m, "alias")) metric.alias = u64At(m["alias"], path, "/alias");
-  if (has(m, "timestamp")) metric.timestamp = u64Number(m["timestamp"], path, "/timestamp");
-  if (has(m, "properties")) metric.properties = decodePropertySet(m["properties"] as Wire, `${path}/properties`);
+  if (has.name) metric.name = m["name"] as string;
+  if (has.alias) metric.alias = u64At(m["alias"], path, "/alias");
+  if (has.timestamp) metric.timestamp = u64Number(m["timestamp"], path, "/timestamp");
+  if (has.properties) metric.properties = decodePropertySet(m["properties"] as Wire, `${path}/properties`);
   return metric;
 }
 
@@ -399,7 +448,7 @@ const METRIC_PATHS: string[] = [];
 export function decodeWith(bytes: Uint8Array, resolve: DatatypeResolver | undefined): Result<SparkplugPayload, PayloadError> {
   let wire: Wire;
   try {
-    wire = PAYLOAD_TYPE.decode(bytes) as unknown as Wire;
+    wire = DECODE_TYPE.decode(bytes) as unknown as Wire;
   } catch (cause) {
     return err({ code: "invalid_protobuf", path: "", value: bytes.length, message: `not a Sparkplug B protobuf payload: ${cause instanceof Error ? cause.message : String(cause)}` });
   }

@@ -124,3 +124,16 @@ message Payload {
 
 /** The protobufjs type of a Sparkplug B payload. */
 export const PAYLOAD_TYPE: protobuf.Type = protobuf.parse(SPARKPLUG_B_PROTO, { keepCase: false }).root.lookupType("org.eclipse.tahu.protobuf.Payload");
+
+/**
+ * The same payload type for decoding, with each `oneof value { … }` read as the plain optional
+ * fields it contains (same numbers and wire types, so the same bytes decode to the same members).
+ * protobufjs' decoder marks a oneof member by assigning the oneof's virtual property, whose setter
+ * `delete`s every other member from the message: on each metric, 20 % of the decode time and an
+ * object in dictionary mode. Without the oneof nothing is deleted; a message that carries two
+ * members of one oneof (legal on the wire, where the last one wins) is refused by the decoder
+ * (payload.ts, `invalid_field`) rather than read either way.
+ */
+export const DECODE_TYPE: protobuf.Type = protobuf
+  .parse(SPARKPLUG_B_PROTO.replace(/oneof value \{([^}]*)\}/g, (_, fields: string) => fields.replace(/^(\s*)(?=\w)/gm, "$1optional ")), { keepCase: false })
+  .root.lookupType("org.eclipse.tahu.protobuf.Payload");

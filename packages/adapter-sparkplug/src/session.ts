@@ -1,6 +1,6 @@
 import type { StatusSeverity } from "@millwright/adapter-kit";
 import type { HostIssue, SessionIssueCode } from "./errors.js";
-import { decodeWith, type MetricValue, type SparkplugDataType, type SparkplugMetric, type SparkplugPayload } from "./payload.js";
+import { decodeWith, type DatatypeResolver, type MetricValue, type SparkplugDataType, type SparkplugMetric, type SparkplugPayload } from "./payload.js";
 import type { SparkplugTopic } from "./topic.js";
 
 /** A metric as its birth declared it. */
@@ -109,6 +109,12 @@ function declared(metrics: readonly SparkplugMetric[], scope: Scope): { readonly
   return { byAlias, unknown };
 }
 
+function reportIssue(issues: HostIssue[], topic: Extract<SparkplugTopic, { kind: "message" }>, code: SessionIssueCode, value: unknown, message: string): void {
+  const { type, edgeNodeId, deviceId } = topic;
+  const path = [topic.groupId, type, edgeNodeId, ...(deviceId === undefined ? [] : [deviceId])].join("/");
+  issues.push({ code, path: `spBv1.0/${path}`, signal: deviceId === undefined ? edgeNodeId : `${edgeNodeId}/${deviceId}`, value, message });
+}
+
 /**
  * The host application's table of edge node sessions: per edge node the `bdSeq`, the 0–255
  * sequence, the alias tables of the node's and each device's birth. Deterministic: the same
@@ -131,26 +137,11 @@ export class SessionTable {
     const { type, edgeNodeId, deviceId } = topic;
     const session = this.#nodes.get(edgeNodeId);
     const issues: HostIssue[] = [];
-    const report = (code: SessionIssueCode, value: unknown, message: string): void => {
-      const path = [topic.groupId, type, edgeNodeId, ...(deviceId === undefined ? [] : [deviceId])].join("/");
-      issues.push({ code, path: `spBv1.0/${path}`, signal: deviceId === undefined ? edgeNodeId : `${edgeNodeId}/${deviceId}`, value, message });
-    };
-    const rebirth = (code: SessionIssueCode, value: unknown, message: string): SessionOutcome => {
-      const node = this.#nodes.get(edgeNodeId) ?? this.#fresh(edgeNodeId);
-      node.lastSeq = null;
-      node.node.born = false;
-      for (const device of node.devices.values()) device.born = false;
-      const due = node.rebirthRequestedMs === null || receivedMs - node.rebirthRequestedMs >= this.rebirthRetryMs;
-      report(code, value, `${message}; ${due ? "rebirth requested" : "rebirth already requested"}, data ignored until the NBIRTH`);
-      if (!due) return { metrics: [], deaths: [], issues };
-      node.rebirthRequestedMs = receivedMs;
-      return { metrics: [], deaths: [], rebirth: edgeNodeId, issues };
-    };
     if (type === "NCMD" || type === "DCMD") return { metrics: [], deaths: [], issues };
 
     if (type === "NBIRTH") {
       const decoded = decodeWith(bytes, undefined);
-      if (decoded.isErr()) return rebirth("invalid_payload", decoded.error, `NBIRTH is not a Sparkplug B payload: ${decoded.error.path} ${decoded.error.message}`);
+      if (decoded.isErr()) return this.#rebirth(issues, topic, receivedMs, "invalid_payload", decoded.error, `NBIRTH is not a Sparkplug B payload: ${decoded.error.path} ${decoded.error.message}`);
       const payload = decoded.value;
       const bdSeq = payload.metrics.find((m) => m.name === "bdSeq")?.value;
       const node: NodeSession = {
@@ -170,7 +161,7 @@ export class SessionTable {
       const deathSeq = typeof bdSeq === "bigint" || typeof bdSeq === "number" ? String(bdSeq) : null;
       // A will of an older connection can arrive after the new NBIRTH: it ends nothing.
       if (session?.bdSeq != null && deathSeq !== null && deathSeq !== session.bdSeq) {
-        report("stale_death", { bdSeq: deathSeq, current: session.bdSeq }, `NDEATH with bdSeq ${deathSeq} is not of the current session (bdSeq ${session.bdSeq}); ignored`);
+        reportIssue(issues, topic, "stale_death", { bdSeq: deathSeq, current: session.bdSeq }, `NDEATH with bdSeq ${deathSeq} is not of the current session (bdSeq ${session.bdSeq}); ignored`);
         return { metrics: [], deaths: [], issues };
       }
       const node = session ?? this.#fresh(edgeNodeId);
@@ -184,26 +175,24 @@ export class SessionTable {
 
     // NDATA, DBIRTH, DDATA, DDEATH: only within a session whose sequence is unbroken.
     if (session === undefined || !session.node.born || session.lastSeq === null) {
-      return rebirth("data_before_birth", type, `${type} from an edge node without a current NBIRTH`);
+      return this.#rebirth(issues, topic, receivedMs, "data_before_birth", type, `${type} from an edge node without a current NBIRTH`);
     }
-    const misses: string[] = [];
     const scope = type === "NDATA" ? session.node : deviceId === undefined ? undefined : session.devices.get(deviceId);
-    const decoded = decodeWith(bytes, (name, alias) => {
-      const found = alias !== undefined ? scope?.aliases.get(alias)?.datatype : name !== undefined ? scope?.names.get(name) : undefined;
-      if (found === undefined) misses.push(alias !== undefined ? `alias ${alias}` : `name ${JSON.stringify(name)}`);
-      return found;
-    });
+    const misses: string[] = [];
+    this.#lookup = { scope, misses };
+    const decoded = decodeWith(bytes, this.#resolveDatatype);
+    this.#lookup = undefined;
     const payload = decoded.isOk() ? decoded.value : undefined;
     const seq = payload?.seq;
     const expected = (session.lastSeq + 1) % 256;
     if (seq !== expected) {
-      return rebirth("sequence_gap", { expected, received: seq ?? null }, `${type} has seq ${seq ?? "none"}, expected ${expected}`);
+      return this.#rebirth(issues, topic, receivedMs, "sequence_gap", { expected, received: seq ?? null }, `${type} has seq ${seq ?? "none"}, expected ${expected}`);
     }
     session.lastSeq = expected;
     if (payload === undefined) {
-      if (type !== "DBIRTH" && misses.length > 0) return rebirth("unknown_alias", misses, `${type} names metrics its birth did not declare: ${misses.join(", ")}`);
+      if (type !== "DBIRTH" && misses.length > 0) return this.#rebirth(issues, topic, receivedMs, "unknown_alias", misses, `${type} names metrics its birth did not declare: ${misses.join(", ")}`);
       const error = decoded.isErr() ? decoded.error : undefined;
-      return rebirth("invalid_payload", error, `${type} is not a valid Sparkplug B payload: ${error?.path ?? ""} ${error?.message ?? ""}`);
+      return this.#rebirth(issues, topic, receivedMs, "invalid_payload", error, `${type} is not a valid Sparkplug B payload: ${error?.path ?? ""} ${error?.message ?? ""}`);
     }
     if (type === "DBIRTH") {
       if (deviceId === undefined) return { metrics: [], deaths: [], issues };
@@ -216,10 +205,10 @@ export class SessionTable {
       if (device !== undefined) device.born = false;
       return { metrics: [], deaths: deviceId === undefined ? [] : [{ edgeNodeId, deviceId, ms: receivedMs, type: "DDEATH" }], issues };
     }
-    if (scope === undefined || !scope.born) return rebirth("data_before_birth", type, `${type} from device ${deviceId ?? ""} without a current DBIRTH`);
+    if (scope === undefined || !scope.born) return this.#rebirth(issues, topic, receivedMs, "data_before_birth", type, `${type} from device ${deviceId ?? ""} without a current DBIRTH`);
     const defs = declared(payload.metrics, scope);
     if (defs.unknown.length > 0) {
-      return rebirth("unknown_alias", defs.unknown.map((m) => (m.alias !== undefined ? `alias ${m.alias}` : `name ${JSON.stringify(m.name)}`)), `${type} names metrics its birth did not declare`);
+      return this.#rebirth(issues, topic, receivedMs, "unknown_alias", defs.unknown.map((m) => (m.alias !== undefined ? `alias ${m.alias}` : `name ${JSON.stringify(m.name)}`)), `${type} names metrics its birth did not declare`);
     }
     return { metrics: this.#resolve(payload, scope, topic, type, receivedMs, defs.byAlias), deaths: [], issues, payload };
   }
@@ -230,6 +219,31 @@ export class SessionTable {
    */
   reset(): void {
     this.#nodes.clear();
+  }
+
+  /** The scope the message being decoded resolves its datatypes in, and the names it could not. */
+  #lookup: { readonly scope: Scope | undefined; readonly misses: string[] } | undefined;
+
+  /** One resolver for every message (see #lookup), not a closure per message. */
+  readonly #resolveDatatype: DatatypeResolver = (name, alias) => {
+    const lookup = this.#lookup;
+    const scope = lookup?.scope;
+    const found = alias !== undefined ? scope?.aliases.get(alias)?.datatype : name !== undefined ? scope?.names.get(name) : undefined;
+    if (found === undefined) lookup?.misses.push(alias !== undefined ? `alias ${alias}` : `name ${JSON.stringify(name)}`);
+    return found;
+  };
+
+  #rebirth(issues: HostIssue[], topic: Extract<SparkplugTopic, { kind: "message" }>, receivedMs: number, code: SessionIssueCode, value: unknown, message: string): SessionOutcome {
+    const { edgeNodeId } = topic;
+    const node = this.#nodes.get(edgeNodeId) ?? this.#fresh(edgeNodeId);
+    node.lastSeq = null;
+    node.node.born = false;
+    for (const device of node.devices.values()) device.born = false;
+    const due = node.rebirthRequestedMs === null || receivedMs - node.rebirthRequestedMs >= this.rebirthRetryMs;
+    reportIssue(issues, topic, code, value, `${message}; ${due ? "rebirth requested" : "rebirth already requested"}, data ignored until the NBIRTH`);
+    if (!due) return { metrics: [], deaths: [], issues };
+    node.rebirthRequestedMs = receivedMs;
+    return { metrics: [], deaths: [], rebirth: edgeNodeId, issues };
   }
 
   #fresh(edgeNodeId: string): NodeSession {

@@ -87,6 +87,7 @@ export function workOrderStartedRule(options: StartOptions = {}): AlignmentRule 
     name: "workorder-started",
     description: "a work order released in the ERP is started by the MES within the deadline",
     deadlineMs: options.deadlineMs ?? 4 * HOUR_MS,
+    types: ["dev.millwright.workorder.released.v1", "dev.millwright.workorder.started.v1"],
     observe: (e) => {
       if (e.type === "dev.millwright.workorder.released.v1") return systems(e.source) === "erp" ? { key: e.data.orderId, role: "trigger", site: e.data.site.id } : undefined;
       if (e.type === "dev.millwright.workorder.started.v1") return systems(e.source) === "floor" ? { key: e.data.orderId, role: "fulfilment", site: e.data.site.id } : undefined;
@@ -114,6 +115,7 @@ export function productionConfirmedRule(options: ConfirmationOptions = {}): Alig
     description: "a work order the floor completed is confirmed in the ERP within the deadline with the counted yield",
     deadlineMs: options.deadlineMs ?? 2 * HOUR_MS,
     tolerance: options.tolerance ?? "0",
+    types: ["dev.millwright.workorder.completed.v1", "dev.millwright.productionconfirmation.confirmed.v1", "dev.millwright.productioncount.counted.v1"],
     observe: (e) => {
       if (e.type === "dev.millwright.workorder.completed.v1") return systems(e.source) === "floor" ? { key: e.data.orderId, role: "trigger", site: e.data.site.id } : undefined;
       if (e.type === "dev.millwright.productionconfirmation.confirmed.v1") {
@@ -151,6 +153,7 @@ export function qualityHoldClosedRule(options: HoldOptions = {}): AlignmentRule 
     name: "qualityhold-closed",
     description: "a placed quality hold is released, rejected or cancelled within the deadline",
     deadlineMs: options.deadlineMs ?? 72 * HOUR_MS,
+    types: ["dev.millwright.qualityhold.placed.v1", "dev.millwright.qualityhold.released.v1"],
     observe: (e) => {
       if (e.type !== "dev.millwright.qualityhold.placed.v1" && e.type !== "dev.millwright.qualityhold.released.v1") return undefined;
       if (!decidesHolds(e.source, systems)) return undefined;
@@ -212,6 +215,7 @@ export function goodsIssuePostedRule(options: MovementOptions = {}): AlignmentRu
     description: "material the floor consumed for an order is issued in the ERP within the deadline, in the same quantity",
     deadlineMs: options.deadlineMs ?? 2 * HOUR_MS,
     tolerance: options.tolerance ?? "0",
+    types: ["dev.millwright.materialmovement.posted.v1"],
     observe: (e) => {
       const posted = movement(e, systems);
       if (posted === undefined || posted.m.kind !== "consumed" || posted.m.order === undefined) return undefined;
@@ -243,6 +247,7 @@ export function goodsReceiptPostedRule(options: MovementOptions = {}): Alignment
     description: "a batch the floor produced is received in the ERP within the deadline, in the same quantity",
     deadlineMs: options.deadlineMs ?? 2 * HOUR_MS,
     tolerance: options.tolerance ?? "0",
+    types: ["dev.millwright.batch.created.v1", "dev.millwright.materialmovement.posted.v1"],
     observe: (e) => {
       if (e.type === "dev.millwright.batch.created.v1") {
         const b = e.data;
@@ -290,6 +295,7 @@ export function qualityHoldBlockedRule(options: BlockingOptions): AlignmentRule 
   return stockStatusRule(options, {
     action: "blocked",
     description: "a batch placed on quality hold is blocked",
+    triggerType: "dev.millwright.qualityhold.placed.v1",
     // The hold's trigger: placed on a batch, in a held stock type.
     trigger: (e) => (e.type === "dev.millwright.qualityhold.placed.v1" && e.data.heldStockType !== "unrestricted" ? heldBatch(e.data) : undefined),
     held: true,
@@ -311,6 +317,7 @@ export function qualityHoldUnblockedRule(options: BlockingOptions): AlignmentRul
   return stockStatusRule(options, {
     action: "unblocked",
     description: "a batch released from quality hold is unblocked",
+    triggerType: "dev.millwright.qualityhold.released.v1",
     trigger: (e) => (e.type === "dev.millwright.qualityhold.released.v1" && e.data.status === "released" ? heldBatch(e.data) : undefined),
     held: false,
   });
@@ -322,6 +329,8 @@ function stockStatusRule(
   shape: {
     readonly action: "blocked" | "unblocked";
     readonly description: string;
+    /** The hold event type the trigger reads. */
+    readonly triggerType: "dev.millwright.qualityhold.placed.v1" | "dev.millwright.qualityhold.released.v1";
     readonly trigger: (e: CanonicalEvent) => { readonly key: string; readonly site?: string } | undefined;
     readonly held: boolean;
   },
@@ -332,6 +341,7 @@ function stockStatusRule(
     name: `qualityhold-${shape.action}-${system}`,
     description: `${shape.description} in the ${system.toUpperCase()}'s stock within the deadline`,
     deadlineMs: options.deadlineMs ?? HOUR_MS,
+    types: [shape.triggerType, "dev.millwright.materialmovement.posted.v1"],
     observe: (e) => {
       const hold = shape.trigger(e);
       if (hold !== undefined) return decidesHolds(e.source, systems) ? observation(hold.key, "trigger", { site: hold.site }) : undefined;

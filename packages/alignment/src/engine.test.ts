@@ -34,6 +34,24 @@ describe("ingest", () => {
     expect(engine.ingest(completed("1000200", 0))._unsafeUnwrap()).toEqual({ matched: 0, duplicates: 0, late: 0 });
     expect(engine.store.size()).toEqual({ open: 0, closed: 0 });
   });
+  it("hands an event only to the rules that read its type, and to the rules without types", () => {
+    const seen: string[] = [];
+    const spy = (name: string, types?: readonly string[]) =>
+      defineRule({ name, description: name, deadlineMs: MINUTE, ...(types === undefined ? {} : { types }), observe: (e) => void seen.push(`${name} ${e.type}`) });
+    const engine = createEngine({ rules: [spy("reads-released", ["dev.millwright.workorder.released.v1"]), spy("reads-all"), spy("reads-started", ["dev.millwright.workorder.started.v1"])] });
+    engine.ingest(released("1000200", 0))._unsafeUnwrap();
+    engine.ingest(started("1000200", 1))._unsafeUnwrap();
+    engine.ingest(released("1000201", 2))._unsafeUnwrap();
+    expect(seen).toEqual([
+      "reads-released dev.millwright.workorder.released.v1",
+      "reads-all dev.millwright.workorder.released.v1",
+      "reads-all dev.millwright.workorder.started.v1",
+      "reads-started dev.millwright.workorder.started.v1",
+      "reads-released dev.millwright.workorder.released.v1",
+      "reads-all dev.millwright.workorder.released.v1",
+    ]);
+    expect(() => spy("reads-none", [])).toThrowErrorMatchingInlineSnapshot(`[TypeError: defineRule(reads-none): types must list at least one event type, got []]`);
+  });
 });
 
 describe("rules in typed code", () => {

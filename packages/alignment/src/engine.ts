@@ -187,6 +187,17 @@ export function createEngine(options: EngineOptions): AlignmentEngine {
     names.add(rule.name);
   }
   const byName = new Map(rules.map((r) => [r.name, r] as const));
+  // Rules by the event types they read (in the rules' order), built as types are first seen: an
+  // event visits only the rules that read its type, and the rules that read every type.
+  const byType = new Map<string, readonly AlignmentRule[]>();
+  const rulesFor = (type: string): readonly AlignmentRule[] => {
+    let list = byType.get(type);
+    if (list === undefined) {
+      list = rules.filter((r) => r.types === undefined || r.types.includes(type));
+      byType.set(type, list);
+    }
+    return list;
+  };
   const order = new Map(rules.map((r, i) => [r.name, i] as const));
   const store = options.store ?? createMemoryStore();
   const tally = new Map<string, { met: number; breached: number; resolved: number; abandoned: number }>(rules.map((r) => [r.name, { met: 0, breached: 0, resolved: 0, abandoned: 0 }]));
@@ -202,7 +213,7 @@ export function createEngine(options: EngineOptions): AlignmentEngine {
     let matched = 0;
     let duplicates = 0;
     let late = 0;
-    for (const rule of rules) {
+    for (const rule of rulesFor(event.type)) {
       const observation = rule.observe(event);
       if (observation === undefined) continue;
       matched += 1;

@@ -52,6 +52,12 @@ export interface AlignmentRule {
    * the breach resolved as `abandoned` and forgets the key. Absent: the engine's `giveUpAfterMs`.
    */
   readonly giveUpAfterMs?: number;
+  /**
+   * The event types `observe` reads. The engine indexes rules by them, so an event visits only the
+   * rules that read its type; `observe` must return `undefined` for every other type. Absent: the
+   * rule sees every event.
+   */
+  readonly types?: readonly string[];
   /** Reads an event: its key and role for this rule, or `undefined` when the rule ignores it. */
   readonly observe: (event: CanonicalEvent) => Observation | undefined;
 }
@@ -86,5 +92,8 @@ export function defineRule(rule: AlignmentRule): AlignmentRule {
   if (rule.tolerance !== undefined && !/^(0|[1-9][0-9]{0,30})(\.[0-9]{1,15})?$/.test(rule.tolerance)) {
     throw new TypeError(`defineRule(${rule.name}): tolerance must be a non-negative decimal string, got ${JSON.stringify(rule.tolerance)}`);
   }
-  return Object.freeze({ ...rule });
+  if (rule.types !== undefined && (rule.types.length === 0 || rule.types.some((t) => typeof t !== "string" || t === ""))) {
+    throw new TypeError(`defineRule(${rule.name}): types must list at least one event type, got ${JSON.stringify(rule.types)}`);
+  }
+  return Object.freeze(rule.types === undefined ? { ...rule } : { ...rule, types: Object.freeze([...rule.types]) });
 }

@@ -103,9 +103,14 @@ function probeData(defs: Record<string, SchemaNode>, node: SchemaNode | undefine
   const types = Array.isArray(resolved["type"]) ? (resolved["type"] as string[]) : [resolved["type"]];
   if (types.includes("object") || resolved["properties"] !== undefined) {
     const out: Record<string, unknown> = {};
-    for (const [name, child] of Object.entries((resolved["properties"] ?? {}) as Record<string, SchemaNode>)) {
-      const value = probeData(defs, child, [...pointer, name], depth + 1);
-      if (value !== undefined) out[name] = value;
+    // The properties of every variant too (a hold's scope is one of three): the probe has every path a record may have.
+    const variants = ((resolved["oneOf"] ?? []) as SchemaNode[]).map((v) => deref(defs, v)?.["properties"] ?? {});
+    for (const properties of [resolved["properties"] ?? {}, ...variants]) {
+      for (const [name, child] of Object.entries(properties as Record<string, SchemaNode>)) {
+        if (Object.hasOwn(out, name)) continue;
+        const value = probeData(defs, child, [...pointer, name], depth + 1);
+        if (value !== undefined) out[name] = value;
+      }
     }
     return out;
   }
@@ -116,6 +121,12 @@ function probeData(defs: Record<string, SchemaNode>, node: SchemaNode | undefine
   if (types.includes("string") && resolved["enum"] === undefined && resolved["const"] === undefined) return `{${pointer.join("_").toLowerCase()}}`;
   return undefined;
 }
+
+/**
+ * The places `topicValuesOf` reads a site from when the record has no site of its own (a movement's
+ * locations, a hold's scope), in its order: a location names the first, the description all.
+ */
+const SITE_FALLBACK = new Set(["/from/site/id", "/to/site/id", "/scope/site/id", "/scope/batch/site/id", "/scope/location/site/id"]);
 
 function deref(defs: Record<string, SchemaNode>, node: SchemaNode | undefined): SchemaNode | undefined {
   let current = node;
@@ -342,7 +353,12 @@ export async function createAsyncApiDocument(options: AsyncApiOptions): Promise<
         parameters[name as string] =
           name === "enterprise"
             ? { description: "The publisher's enterprise option: the first level of the unified namespace." }
-            : { description: `The event data's ${pointer}, as the transport normalizes it (lower case, separators replaced).`, location: `$message.payload#${pointer}` };
+            : SITE_FALLBACK.has(pointer)
+              ? {
+                  description: `The site of the stock the event is about, as the transport normalizes it (lower case, separators replaced): the first of the data's ${[...SITE_FALLBACK].join(", ")} that is present (topicValuesOf).`,
+                  location: `$message.payload#${pointer}`,
+                }
+              : { description: `The event data's ${pointer}, as the transport normalizes it (lower case, separators replaced).`, location: `$message.payload#${pointer}` };
       }
       channels[channelId] = {
         address: address.value,

@@ -71,9 +71,16 @@ export const commands: readonly CommandSpec[] = [
       "changed natural keys and removed event types or transitions are breaking. New or narrowed",
       "event data requirements and a version step without its upcaster are breaking too; each event",
       "type a breaking change reaches is named with the version it needs.",
+      "Given two plant profiles (docs/federation.md), it loads both against the global contract",
+      "(a profile that conflicts with it is refused, exit 1) and classifies their changes: a new",
+      "requirement or a narrowed field breaks producers, a removed namespace or field breaks consumers.",
     ].join("\n"),
     options: [FORMAT],
-    examples: ["millwright diff compat/baseline.schema.json schemas", "millwright diff --format json old.schema.json new.schema.json"],
+    examples: [
+      "millwright diff compat/baseline.schema.json schemas",
+      "millwright diff --format json old.schema.json new.schema.json",
+      "millwright diff plant-1710.profile.json plant-1710.next.profile.json",
+    ],
     exits: ["no breaking change", "a breaking change", "usage error, or a contract cannot be read"],
   },
   {
@@ -89,8 +96,13 @@ export const commands: readonly CommandSpec[] = [
       { name: "lang", type: "string", value: "ts|csharp|java|python|go", description: "the language to write (required)" },
       { name: "types", type: "string", value: "<A,B,…>", description: "only these entities, schema titles or event types" },
       { name: "schemas", type: "string", value: "<bundle|dir>", description: "another schema bundle or folder (default: the installed catalog)" },
+      { name: "profile", type: "string", value: "<file>", description: "a plant profile: its extension namespaces become types (ts only)" },
     ],
-    examples: ["millwright codegen --lang go --out gen/", "millwright codegen --lang ts --out gen/ --types WorkOrder,dev.millwright.batch.released.v1"],
+    examples: [
+      "millwright codegen --lang go --out gen/",
+      "millwright codegen --lang ts --out gen/ --types WorkOrder,dev.millwright.batch.released.v1",
+      "millwright codegen --lang ts --out gen/ --profile profiles/plant-1710.profile.json",
+    ],
     exits: ["the files were written", "(not used)", "usage error, or the bundle cannot be read or turned into code"],
   },
   {

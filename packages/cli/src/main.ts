@@ -1,13 +1,14 @@
 // The `millwright` command as a function of its arguments and its streams: the bin entry
 // (cli.ts) calls it with the process's, tests call it in-process with their own.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, isAbsolute, join, normalize } from "node:path";
-import { entityNames, type EntityName } from "@millwright/model";
+import { entityNames, loadProfile, type EntityName, type Profile, type ProfileError } from "@millwright/model";
 import { catalogRows, renderCatalog } from "./catalog.js";
 import { codegenLanguages, generateCode } from "./codegen.js";
 import { diagnostic, issueLines } from "./diagnostic.js";
-import { diffContracts, loadBundle, loadContract } from "./diff.js";
+import { diffContracts, loadBundle, loadContract, type SchemaChange } from "./diff.js";
+import { diffProfiles, isProfileDocument, loadProfilePair } from "./diff-profile.js";
 import { commandHelp, commandNames, commands, oneOf, overviewHelp, readArgs, type CommandSpec, type ParsedArgs } from "./help.js";
 import { didYouMean } from "./suggest.js";
 import { boundText, escapeControls } from "./text.js";
@@ -135,9 +136,21 @@ async function diff(c: Console, { values, positionals }: Invocation): Promise<nu
   if (positionals.length !== 2) return c.usage(`diff needs <old> and <new> (got ${positionals.length} argument(s))`, "diff");
   const shape = format(c, values, "diff");
   if (typeof shape === "number") return shape;
-  let changes;
+  let changes: SchemaChange[];
   try {
-    changes = diffContracts(loadContract(positionals[0] as string), loadContract(positionals[1] as string));
+    const [oldPath, newPath] = positionals as [string, string];
+    const documents = [oldPath, newPath].map((p) => (p.endsWith(".json") && statSync(p).isFile() ? (JSON.parse(readFileSync(p, "utf8").replace(/^\ufeff/, "")) as unknown) : undefined));
+    const profiles = documents.map(isProfileDocument);
+    if (profiles[0] !== profiles[1]) return c.usage("diff compares two plant profiles or two contracts, not one of each", "diff");
+    if (profiles[0] === true) {
+      // Plant profiles: both must load (each is checked against the global contract) before they are compared.
+      const pair = loadProfilePair(documents[0], documents[1]);
+      if (pair.isErr()) {
+        reportProfileError(c, pair.error.which === "old" ? oldPath : newPath, pair.error.error);
+        return 1;
+      }
+      changes = diffProfiles(pair.value[0], pair.value[1]);
+    } else changes = diffContracts(loadContract(oldPath), loadContract(newPath));
   } catch (cause) {
     c.warn(diagnostic("millwright", "unreadable_input", (cause as Error).message));
     return 2;
@@ -151,6 +164,29 @@ async function diff(c: Console, { values, positionals }: Invocation): Promise<nu
     await c.out(`${changes.length} change(s), ${breaking} breaking`);
   }
   return breaking > 0 ? 1 : 0;
+}
+
+/** Prints every issue of a profile that could not be loaded, one diagnostic line each. */
+function reportProfileError(c: Console, file: string, error: ProfileError): void {
+  for (const issue of error.issues) c.warn(diagnostic(`${file}#${issue.path}`, issue.code, `${issue.message} [${issue.rule}]`));
+}
+
+/** Reads and loads the plant profile of `--profile`; undefined without one, an exit code when it cannot be used. */
+function readProfileOption(c: Console, values: Values): Profile | undefined | number {
+  const file = values["profile"];
+  if (typeof file !== "string") return undefined;
+  let document: unknown;
+  try {
+    document = JSON.parse(readFileSync(file, "utf8").replace(/^\ufeff/, "")) as unknown;
+  } catch (cause) {
+    return unreadable(c, file, cause);
+  }
+  const loaded = loadProfile(document);
+  if (loaded.isErr()) {
+    reportProfileError(c, file, loaded.error);
+    return 2;
+  }
+  return loaded.value;
 }
 
 async function codegen(c: Console, { values, positionals }: Invocation): Promise<number> {
@@ -169,10 +205,12 @@ async function codegen(c: Console, { values, positionals }: Invocation): Promise
     return 2;
   }
   const types = typeof values["types"] === "string" ? values["types"].split(",").map((t) => t.trim()).filter((t) => t !== "") : undefined;
-  const result = await generateCode({ lang: language.value, bundle, ...(types === undefined ? {} : { types }) });
+  const profile = readProfileOption(c, values);
+  if (typeof profile === "number") return profile;
+  const result = await generateCode({ lang: language.value, bundle, ...(types === undefined ? {} : { types }), ...(profile === undefined ? {} : { profile }) });
   if (result.isErr()) {
     // unknown_type names a --types value: a usage error; everything else is about the bundle or the generator.
-    if (result.error.code === "unknown_type") return c.usage(result.error.message, "codegen");
+    if (result.error.code === "unknown_type" || result.error.code === "profile_unsupported") return c.usage(result.error.message, "codegen");
     c.warn(diagnostic("millwright", result.error.code, result.error.message));
     return 2;
   }

@@ -343,7 +343,11 @@ function judgeText(text: string, options: ValidateOptions): Judged[] {
  *   issues' lines and columns are counted in `text`
  */
 function judgeLine(text: string, options: ValidateOptions): readonly LineVerdict[] {
-  const judged = judgeText(text, options);
+  return toVerdicts(judgeText(text, options), text);
+}
+
+/** The verdicts of a line's judged records; the line index is built only when a record has issues. */
+function toVerdicts(judged: readonly Judged[], text: string): LineVerdict[] {
   if (judged.every((j) => j.issues.length === 0)) return judged.map((j) => toVerdict(j, text));
   const lines = new LineIndex(text);
   return judged.map((j) => toVerdict(j, text, lines));
@@ -383,10 +387,19 @@ export async function* readLines(input: NodeJS.ReadableStream): AsyncGenerator<s
  * @returns the lines; each is valid until the next is read
  */
 export async function* readLineBytes(input: NodeJS.ReadableStream): AsyncGenerator<Buffer> {
+  for await (const lines of readLineBatches(input)) yield* lines;
+}
+
+/**
+ * The lines of a stream as {@link readLineBytes} reads them, one batch per chunk read: the NDJSON
+ * path awaits once per chunk instead of once per line. Each batch is valid until the next is read.
+ */
+async function* readLineBatches(input: NodeJS.ReadableStream): AsyncGenerator<readonly Buffer[]> {
   // The bytes after the last line break read so far (copied: a stream may reuse a chunk's memory).
   let pending: Buffer[] = [];
   let atStart = true;
-  function* split(buf: Buffer): Generator<Buffer> {
+  function split(buf: Buffer): Buffer[] {
+    const lines: Buffer[] = [];
     let start = 0;
     let newline = buf.indexOf(10);
     while (newline !== -1) {
@@ -396,11 +409,12 @@ export async function* readLineBytes(input: NodeJS.ReadableStream): AsyncGenerat
         line = Buffer.concat(pending);
         pending = [];
       }
-      yield line.length > 0 && line[line.length - 1] === 13 ? line.subarray(0, -1) : line;
+      lines.push(line.length > 0 && line[line.length - 1] === 13 ? line.subarray(0, -1) : line);
       start = newline + 1;
       newline = buf.indexOf(10, start);
     }
     if (start < buf.length) pending.push(Buffer.from(buf.subarray(start)));
+    return lines;
   }
   for await (const chunk of input) {
     let buf = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : (chunk as Buffer);
@@ -416,13 +430,15 @@ export async function* readLineBytes(input: NodeJS.ReadableStream): AsyncGenerat
       atStart = false;
       buf = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? head.subarray(3) : head;
     }
-    yield* split(buf);
+    const lines = split(buf);
+    if (lines.length > 0) yield lines;
   }
   const rest = Buffer.concat(pending);
   pending = [];
-  yield* split(rest);
+  const lines = split(rest);
   const last = Buffer.concat(pending);
-  if (last.length > 0) yield last[last.length - 1] === 13 ? last.subarray(0, -1) : last;
+  if (last.length > 0) lines.push(last[last.length - 1] === 13 ? last.subarray(0, -1) : last);
+  if (lines.length > 0) yield lines;
 }
 
 /**
@@ -445,11 +461,27 @@ function lineText(bytes: Buffer): string | undefined {
  */
 export async function* validateNdjson(input: NodeJS.ReadableStream, source: string, options: ValidateOptions): AsyncGenerator<RecordResult> {
   let record = 0;
-  for await (const bytes of readLineBytes(input)) {
-    record++;
-    for (const verdict of judgeLineBytes(bytes, options)) yield toResult(source, record, verdict);
+  for await (const lines of readLineBatches(input)) {
+    for (const bytes of lines) {
+      record++;
+      const text = lineText(bytes);
+      if (text === undefined) {
+        yield toResult(source, record, NOT_UTF8[0] as LineVerdict);
+        continue;
+      }
+      const judged = judgeText(text, options);
+      // The common case without the verdict's copies: one valid record on the line.
+      const only = judged.length === 1 ? (judged[0] as Judged) : undefined;
+      if (only !== undefined && only.issues.length === 0 && only.item === undefined) {
+        yield only.kind === undefined ? { source, record, valid: true, issues: NO_ISSUES } : { source, record, valid: true, kind: only.kind, issues: NO_ISSUES };
+        continue;
+      }
+      for (const verdict of toVerdicts(judged, text)) yield toResult(source, record, verdict);
+    }
   }
 }
+
+const NO_ISSUES: readonly RecordIssue[] = Object.freeze([]);
 
 /** A record's result; the verdict's lines, counted from the record's line, become the input's lines. */
 function toResult(source: string, record: number, verdict: LineVerdict): RecordResult {

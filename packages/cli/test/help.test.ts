@@ -108,6 +108,9 @@ describe("millwright --help, <command> --help and --version", () => {
       changed natural keys and removed event types or transitions are breaking. New or narrowed
       event data requirements and a version step without its upcaster are breaking too; each event
       type a breaking change reaches is named with the version it needs.
+      Given two plant profiles (docs/federation.md), it loads both against the global contract
+      (a profile that conflicts with it is refused, exit 1) and classifies their changes: a new
+      requirement or a narrowed field breaks producers, a removed namespace or field breaks consumers.
 
       Options:
             --format text|json  print text for people or JSON for tools (default: text)
@@ -116,6 +119,7 @@ describe("millwright --help, <command> --help and --version", () => {
       Examples:
         millwright diff compat/baseline.schema.json schemas
         millwright diff --format json old.schema.json new.schema.json
+        millwright diff plant-1710.profile.json plant-1710.next.profile.json
 
       Exit codes:
         0    no breaking change
@@ -135,11 +139,13 @@ describe("millwright --help, <command> --help and --version", () => {
             --lang ts|csharp|java|python|go  the language to write (required)
             --types <A,B,…>                  only these entities, schema titles or event types
             --schemas <bundle|dir>           another schema bundle or folder (default: the installed catalog)
+            --profile <file>                 a plant profile: its extension namespaces become types (ts only)
         -h, --help                           show this help
 
       Examples:
         millwright codegen --lang go --out gen/
         millwright codegen --lang ts --out gen/ --types WorkOrder,dev.millwright.batch.released.v1
+        millwright codegen --lang ts --out gen/ --profile profiles/plant-1710.profile.json
 
       Exit codes:
         0    the files were written

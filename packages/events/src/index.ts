@@ -1,5 +1,6 @@
 // Public API of @millwright/events. Explicit named exports only: what is not listed here is internal.
 export { createEvent, deriveEventId, ingestEvent, type CreateEventInput, type CreatedEvent, type IngestEventInput, type IngestedEvent } from "./create-event.js";
+export { createEventFactory, type EventFactory, type EventFactoryOptions } from "./event-factory.js";
 export { parseEvent, parseEventBatch, type EventInput } from "./parse-event.js";
 export { serializeEvent, serializeEventBatch, eventAttributes } from "./serialize.js";
 export type { CanonicalEvent, EventEnvelope, ExtensionValue } from "./envelope.js";

@@ -1,6 +1,7 @@
 import { err, ok, type Result } from "neverthrow";
+import { checkProfile, eventCatalog, type ParseOptions } from "@millwright/model";
 import { checkAttributes, decodeUtf8, finishEvent, memberPath, structuredData, type CanonicalEvent } from "./envelope.js";
-import { attributeError, type EventError } from "./errors.js";
+import { attributeError, dataError, type EventError } from "./errors.js";
 import { findRepeat, scanError } from "./json-scan.js";
 
 /** What {@link parseEvent} reads: a JS value (a parsed JSON object), JSON text, or UTF-8 bytes of JSON text. */
@@ -25,6 +26,19 @@ function readJsonText(input: string | Uint8Array, eventDepth: 1 | 2): Result<unk
   }
   const finding = findRepeat(text, value, eventDepth);
   return finding === undefined ? ok(value) : err(scanError(finding, ""));
+}
+
+/**
+ * Checks a catalog-valid event's data against a plant profile: the profile runs only on what the
+ * global contract accepted, so it can reject more events, never accept one more.
+ */
+function withProfile(event: Result<CanonicalEvent, EventError>, options: ParseOptions | undefined, prefix: string): Result<CanonicalEvent, EventError> {
+  const profile = options?.profile;
+  if (profile === undefined || event.isErr()) return event;
+  const checked = checkProfile(profile, eventCatalog[event.value.type].entity, event.value.data);
+  if (checked.isOk()) return event;
+  const error = dataError(event.value.type, checked.error);
+  return err({ ...error, path: `${prefix}/data`, rule: `${error.rule} under profile ${profile.name}` });
 }
 
 /** Checks one structured event object: the one validator, attributes then data. */
@@ -52,7 +66,11 @@ function checkStructured(value: unknown, prefix: string): Result<CanonicalEvent,
  * member names repeated in any object (`duplicate_attribute` for the attributes,
  * `duplicate_member` inside the data), which `JSON.parse` alone would hide.
  *
+ * With `options.profile` (a plant profile from `loadProfile`), data the catalog accepts is then
+ * checked against the profile: an `invalid_data` error whose `cause` lists the profile's issues.
+ *
  * @param input - a parsed JSON object, JSON text, or UTF-8 bytes of JSON text
+ * @param options - optionally a plant profile
  * @returns the frozen envelope (the data is not copied), or the first rule broken
  * @example
  * const result = parseEvent(body);
@@ -60,12 +78,12 @@ function checkStructured(value: unknown, prefix: string): Result<CanonicalEvent,
  *   console.log(result.value.data.orderId);
  * }
  */
-export function parseEvent(input: EventInput): Result<CanonicalEvent, EventError> {
+export function parseEvent(input: EventInput, options?: ParseOptions): Result<CanonicalEvent, EventError> {
   if (typeof input === "string" || input instanceof Uint8Array) {
     const value = readJsonText(input, 1);
-    return value.isErr() ? err(value.error) : checkStructured(value.value, "");
+    return value.isErr() ? err(value.error) : withProfile(checkStructured(value.value, ""), options, "");
   }
-  return checkStructured(input, "");
+  return withProfile(checkStructured(input, ""), options, "");
 }
 
 /**
@@ -73,11 +91,12 @@ export function parseEvent(input: EventInput): Result<CanonicalEvent, EventError
  * possibly empty), checking each event as {@link parseEvent} does. Never throws.
  *
  * @param input - a parsed JSON array, JSON text, or UTF-8 bytes of JSON text
+ * @param options - optionally a plant profile, applied to every event
  * @returns the events in order, or the first rule broken (its path starts with the event's index)
  * @example
  * parseEventBatch("[]"); // ok([])
  */
-export function parseEventBatch(input: EventInput): Result<readonly CanonicalEvent[], EventError> {
+export function parseEventBatch(input: EventInput, options?: ParseOptions): Result<readonly CanonicalEvent[], EventError> {
   let value = input;
   if (typeof input === "string" || input instanceof Uint8Array) {
     const read = readJsonText(input, 2);
@@ -87,7 +106,7 @@ export function parseEventBatch(input: EventInput): Result<readonly CanonicalEve
   if (!Array.isArray(value)) return err(attributeError("unreadable_input", "", "is a JSON array (a CloudEvents batch)"));
   const events: CanonicalEvent[] = [];
   for (let i = 0; i < value.length; i++) {
-    const event = checkStructured(value[i], `/${i}`);
+    const event = withProfile(checkStructured(value[i], `/${i}`), options, `/${i}`);
     if (event.isErr()) return err(event.error);
     events.push(event.value);
   }

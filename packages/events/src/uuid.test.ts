@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MILLWRIGHT_NAMESPACE, uuidV5 } from "./uuid.js";
 
@@ -18,6 +20,23 @@ describe("uuidV5", () => {
   it("hashes the name as UTF-8 and accepts an upper-case namespace", () => {
     expect(uuidV5(DNS.toUpperCase(), "www.example.com")).toBe("2ed6657d-e927-568b-95e1-2665a8aea6a2");
     expect(uuidV5(URL, "é")).not.toBe(uuidV5(URL, "\u00e9".normalize("NFD")));
+  });
+
+  it("hashes like node:crypto's SHA-1 for any name, across the block boundaries and the long-name path", () => {
+    const reference = (namespace: string, name: string): string => {
+      const digest = createHash("sha1").update(Buffer.from(namespace.replace(/-/g, ""), "hex")).update(name, "utf8").digest();
+      digest[6] = ((digest[6] as number) & 0x0f) | 0x50;
+      digest[8] = ((digest[8] as number) & 0x3f) | 0x80;
+      const hex = digest.subarray(0, 16).toString("hex");
+      return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    };
+    for (let length = 0; length <= 1100; length++) expect(uuidV5(URL, "x".repeat(length))).toBe(reference(URL, "x".repeat(length)));
+    fc.assert(
+      fc.property(fc.string({ unit: "binary", maxLength: 400 }), fc.uuid(), (name, namespace) => {
+        expect(uuidV5(namespace, name)).toBe(reference(namespace, name));
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it("publishes the Millwright namespace as UUIDv5 of its URL", () => {

@@ -3,6 +3,9 @@
 //   SQLite (1 process) vs INSERT … ON CONFLICT DO NOTHING; PostgreSQL (4 worker processes) vs the
 //   same insert; Redis (4 worker processes) vs SET NX; memory (1 process) vs a Set.
 // Run: node --expose-gc --import tsx bench/inbox.bench.ts [--events N] [--long N] [--only sqlite,postgres,redis,memory]
+// --quick [--out FILE]: the short run of the test command's gate (bench/src/gate.ts): SQLite,
+// PostgreSQL and Redis with 8,000 deliveries (PostgreSQL 2,400), the ratios written to FILE as
+// { sqlite, postgres, redis }. The full run writes bench/results/inbox.json, here and at the root.
 // Settings: MILLWRIGHT_PG_* and MILLWRIGHT_REDIS_URL as in test/services.ts.
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -76,27 +79,42 @@ function processed(store: IdempotencyStore<unknown>) {
 }
 
 // ---- worker mode: one of 4 processes against PostgreSQL or Redis --------------------------------
+// A worker runs each of its modes in turn (bare, then inbox), on the same connections' process:
+// for each, it warms up, says "ready", waits for "go" on stdin and prints its result as a JSON line.
 if (args[0] === "--worker") {
-  const config = JSON.parse(args[1]!) as { store: "postgres" | "redis"; mode: "inbox" | "bare"; database: string; prefix: string; count: number; offset: number; lanes: number };
-  let work: (e: InboxEvent) => Promise<unknown>;
+  const config = JSON.parse(args[1]!) as { store: "postgres" | "redis"; modes: ("inbox" | "bare")[]; database: string; prefix: string; count: number; offset: number; lanes: number };
+  const input: string[] = [];
+  let wake: () => void = () => undefined;
+  process.stdin.on("data", (c: Buffer) => {
+    input.push(c.toString());
+    wake();
+  });
+  const go = async (): Promise<void> => {
+    while (input.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+    input.shift();
+  };
   let close: () => Promise<void>;
+  let workOf: (mode: "inbox" | "bare") => (e: InboxEvent) => Promise<unknown>;
   if (config.store === "postgres") {
     const pool = new pg.Pool({ ...pgSettings, database: config.database, max: config.lanes });
     pool.on("error", () => undefined);
     close = () => pool.end();
-    work = config.mode === "inbox" ? processed(createPostgresStore(pool, { tablePrefix: config.prefix }) as IdempotencyStore<unknown>) : (e) => pool.query(`INSERT INTO bare (key) VALUES ($1) ON CONFLICT DO NOTHING`, [`${e.source}\n${e.id}`]);
+    workOf = (mode) => (mode === "inbox" ? processed(createPostgresStore(pool, { tablePrefix: config.prefix }) as IdempotencyStore<unknown>) : (e) => pool.query(`INSERT INTO bare (key) VALUES ($1) ON CONFLICT DO NOTHING`, [`${e.source}\n${e.id}`]));
   } else {
     const client = createClient({ url: redisUrl });
     await client.connect();
     close = async () => void client.destroy();
-    work = config.mode === "inbox" ? processed(createRedisStore(client, { keyPrefix: config.prefix }) as IdempotencyStore<unknown>) : (e) => client.sendCommand(["SET", `${config.prefix}bare:${e.source}:${e.id}`, "1", "NX"]);
+    workOf = (mode) => (mode === "inbox" ? processed(createRedisStore(client, { keyPrefix: config.prefix }) as IdempotencyStore<unknown>) : (e) => client.sendCommand(["SET", `${config.prefix}bare:${e.source}:${e.id}`, "1", "NX"]));
   }
-  // Warm up connections and scripts outside the measurement.
-  await drive(200, config.lanes, 900_000_000 + config.offset, work);
-  process.stdout.write("ready\n");
-  await new Promise<void>((resolve) => process.stdin.once("data", () => resolve()));
-  const m = await drive(config.count, config.lanes, config.offset, work);
-  process.stdout.write(`${JSON.stringify({ seconds: m.seconds, p99: p99(m.latencies) })}\n`);
+  for (const mode of config.modes) {
+    const work = workOf(mode);
+    // Warm up connections and scripts outside the measurement.
+    await drive(200, config.lanes, 900_000_000 + config.offset, work);
+    process.stdout.write("ready\n");
+    await go();
+    const m = await drive(config.count, config.lanes, config.offset, work);
+    process.stdout.write(`${JSON.stringify({ seconds: m.seconds, p99: p99(m.latencies) })}\n`);
+  }
   await close();
   process.exit(0);
 }
@@ -117,27 +135,63 @@ const report = (store: string, mode: string, processes: number, m: { deliveries:
   console.log(`${store.padEnd(9)} ${mode.padEnd(6)} ×${processes}  ${String(row.perSecond).padStart(8)} deliveries/s  p99 ${row.p99Ms.toFixed(3)} ms  (${m.deliveries} deliveries)`);
 };
 
-async function multi(store: "postgres" | "redis", mode: "inbox" | "bare", database: string, prefix: string, total: number, lanes: number): Promise<void> {
+/** Runs 4 worker processes through each mode in turn (bare, then inbox), all workers at once per mode. */
+async function multi(store: "postgres" | "redis", modes: ("inbox" | "bare")[], database: string, prefix: string, total: number, lanes: number): Promise<void> {
   const workers = 4;
   const procs = Array.from({ length: workers }, (_, w) => {
     // Each worker streams its own events; duplicates within a worker's stream and across none.
-    const config = { store, mode, database, prefix, count: Math.floor(total / workers), offset: w * 10_000_000, lanes };
-    const child = spawn(process.execPath, ["--import", "tsx", import.meta.filename, "--worker", JSON.stringify(config)], { stdio: ["pipe", "pipe", "inherit"] });
-    let out = "";
-    const ready = new Promise<void>((resolve) => child.stdout.on("data", (c: Buffer) => ((out += c.toString()), out.includes("ready\n") && resolve())));
-    const done = new Promise<{ seconds: number; p99: number }>((resolve) => child.on("exit", () => resolve(JSON.parse(out.split("\n").filter(Boolean).at(-1)!))));
-    return { child, ready, done };
+    const config = { store, modes, database, prefix, count: Math.floor(total / workers), offset: w * 10_000_000, lanes };
+    // bench/src/profile.ts profiles the workers too: Node 20 takes no --cpu-prof in NODE_OPTIONS.
+    const profile = process.env["BENCH_CPU_PROF_DIR"] === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${process.env["BENCH_CPU_PROF_DIR"]}`];
+    const child = spawn(process.execPath, [...profile, "--conditions=@millwright/source", "--import", "tsx", import.meta.filename, "--worker", JSON.stringify(config)], { stdio: ["pipe", "pipe", "inherit"] });
+    const lines: string[] = [];
+    const waiting: { resolve: (line: string) => void; reject: (error: Error) => void }[] = [];
+    let buffered = "";
+    let gone: Error | undefined;
+    child.stdout.on("data", (c: Buffer) => {
+      buffered += c.toString();
+      for (let nl = buffered.indexOf("\n"); nl !== -1; nl = buffered.indexOf("\n")) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        const next = waiting.shift();
+        if (next === undefined) lines.push(line);
+        else next.resolve(line);
+      }
+    });
+    // A worker that dies fails the bench instead of leaving it waiting for a line that never comes.
+    const exited = new Promise<void>((resolve) =>
+      child.on("exit", (code) => {
+        gone = new Error(`inbox bench: a ${store} worker exited with code ${code}`);
+        for (const w of waiting.splice(0)) w.reject(gone);
+        resolve();
+      }),
+    );
+    const line = (): Promise<string> =>
+      lines.length > 0 ? Promise.resolve(lines.shift()!) : gone !== undefined ? Promise.reject(gone) : new Promise((resolve, reject) => waiting.push({ resolve, reject }));
+    return { child, line, exited };
   });
-  await Promise.all(procs.map((p) => p.ready));
-  const start = performance.now();
-  for (const p of procs) p.child.stdin.write("go\n");
-  const results = await Promise.all(procs.map((p) => p.done));
-  const seconds = (performance.now() - start) / 1000;
-  report(store, mode, workers, { deliveries: Math.floor(total / workers) * workers, seconds, p99: Math.max(...results.map((r) => r.p99)) });
+  const stopAll = () => procs.forEach((p) => p.child.kill());
+  for (const mode of modes) {
+    await Promise.all(procs.map(async (p) => expectLine(await p.line(), "ready"))).catch((error: unknown) => {
+      stopAll();
+      throw error;
+    });
+    const start = performance.now();
+    for (const p of procs) p.child.stdin.write("go\n");
+    const results = await Promise.all(procs.map(async (p) => JSON.parse(await p.line()) as { seconds: number; p99: number }));
+    const seconds = (performance.now() - start) / 1000;
+    report(store, mode, workers, { deliveries: Math.floor(total / workers) * workers, seconds, p99: Math.max(...results.map((r) => r.p99)) });
+  }
+  await Promise.all(procs.map((p) => p.exited));
 }
 
-const only = new Set(arg("only", "memory,sqlite,postgres,redis").split(","));
-const events = Number(arg("events", "200000"));
+function expectLine(line: string, expected: string): void {
+  if (line !== expected) throw new Error(`inbox bench: a worker said ${JSON.stringify(line)} where ${JSON.stringify(expected)} was expected`);
+}
+
+const quick = args.includes("--quick");
+const only = new Set(arg("only", quick ? "sqlite,postgres,redis" : "memory,sqlite,postgres,redis").split(","));
+const events = Number(arg("events", quick ? "8000" : "200000"));
 const long = Number(arg("long", "0"));
 const dir = mkdtempSync(join(tmpdir(), "millwright-bench-"));
 const memory: Record<string, unknown> = {};
@@ -184,9 +238,8 @@ try {
       await migratePostgres(pool, "bench_");
       await pool.query("CREATE TABLE bare (key text PRIMARY KEY)");
       await pool.end();
-      const total = Math.min(events, 100_000);
-      await multi("postgres", "bare", database.name, "bench_", total, 8);
-      await multi("postgres", "inbox", database.name, "bench_", total, 8);
+      const total = quick ? Math.min(events, 2_400) : Math.min(events, 100_000);
+      await multi("postgres", ["bare", "inbox"], database.name, "bench_", total, 8);
     } finally {
       await database.drop();
     }
@@ -196,8 +249,7 @@ try {
     const client = createClient({ url: redisUrl });
     await client.connect();
     try {
-      await multi("redis", "bare", "", prefix, events, 16);
-      await multi("redis", "inbox", "", prefix, events, 16);
+      await multi("redis", ["bare", "inbox"], "", prefix, events, 16);
     } finally {
       await deletePrefix(client, prefix);
       client.destroy();
@@ -210,11 +262,14 @@ try {
   };
   const ratios = Object.fromEntries(["memory", "sqlite", "postgres", "redis"].map((s) => [s, ratio(s)]).filter(([, r]) => r !== undefined));
   console.log("inbox / bare throughput:", ratios);
-  mkdirSync(join(import.meta.dirname, "results"), { recursive: true });
-  writeFileSync(
-    join(import.meta.dirname, "results", "inbox.json"),
-    `${JSON.stringify({ node: process.version, cpus: (await import("node:os")).cpus().length, date: new Date().toISOString(), rows, ratios, memory }, null, 2)}\n`,
-  );
+  const record = `${JSON.stringify({ node: process.version, cpus: (await import("node:os")).cpus().length, date: new Date().toISOString(), quick, rows, ratios, ...ratios, memory }, null, 2)}\n`;
+  const out = arg("out", "");
+  if (out !== "") writeFileSync(out, record);
+  if (!quick) {
+    mkdirSync(join(import.meta.dirname, "results"), { recursive: true });
+    writeFileSync(join(import.meta.dirname, "results", "inbox.json"), record);
+    writeFileSync(join(import.meta.dirname, "..", "..", "..", "bench", "results", "inbox.json"), record);
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

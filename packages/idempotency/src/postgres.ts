@@ -2,8 +2,17 @@
 import type { IdempotencyStore } from "./store.js";
 import { createSqlStore, tablesFor, type Row, type SqlDriver, type SqlSession } from "./stores/sql.js";
 import { guardPgPool, usePgClient, withPgTransaction, type PgPool, type PgPoolClient, type PgQueryable } from "./pg-pool.js";
+import { relayPartitionDdl } from "./pg-relay.js";
 
 export { guardPgPool, usePgClient, withPgTransaction, type PgPool, type PgPoolClient, type PgQueryable } from "./pg-pool.js";
+export {
+  createPostgresRelay,
+  type PartitionLease,
+  type PartitionedPublisher,
+  type PostgresRelay,
+  type PostgresRelayOptions,
+  type PostgresRelayReport,
+} from "./pg-relay.js";
 
 /** How the PostgreSQL store is set up. */
 export interface PostgresStoreOptions {
@@ -66,6 +75,7 @@ export async function migratePostgres(pool: PgPool, tablePrefix = "millwright_")
       CREATE INDEX IF NOT EXISTS ${t.outbox}_unsent ON ${t.outbox} (seq) WHERE sent_at IS NULL;
       CREATE TABLE IF NOT EXISTS ${t.partitions} (partition_key text PRIMARY KEY);
       CREATE TABLE IF NOT EXISTS ${t.relayLease} (name text PRIMARY KEY, owner text NOT NULL, lease_until bigint NOT NULL);
+      ${relayPartitionDdl(tablePrefix)}
     `);
   });
 }

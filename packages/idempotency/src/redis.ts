@@ -19,6 +19,35 @@ export interface RedisCommander {
 export interface RedisTransaction {
   /** Queues a command, such as `tx.call("HINCRBY", "stock", "MAT-1", "5")`. */
   call(...args: string[]): void;
+  /**
+   * The hash tag every key of this transaction must carry on a Redis Cluster, such as
+   * `{8d3c…}` (the event's slot) or `{line-7}` (a key prefix's tag), so that the commit's script
+   * touches one slot: `tx.call("INCR", `count:${tx.hashTag}`)`. Empty on a single Redis
+   * ({@link createRedisStore}), where any key works.
+   */
+  readonly hashTag: string;
+}
+
+/**
+ * What the cluster store needs of a Redis Cluster client: one raw command routed by a key, as
+ * node-redis's `createCluster()` (v5 or v6) has it. The client follows MOVED and ASK redirects.
+ */
+export interface RedisClusterCommander {
+  /** Sends `args` to the primary serving `firstKey`'s slot (any node when undefined), following MOVED and ASK. */
+  sendCommand(firstKey: string | undefined, isReadonly: boolean | undefined, args: string[]): Promise<unknown>;
+}
+
+/**
+ * Waits for replicas after every write (Redis `WAIT numreplicas timeout`), so that a write the
+ * store reports as done survives a failover that promotes one of those replicas. A write that
+ * fewer replicas acknowledged in time rejects (the inbox answers with a `StoreError`, and the
+ * broker delivers again): it was applied on the primary but may be lost.
+ */
+export interface ReplicaAcks {
+  /** How many replicas must have the write, at least 1. */
+  readonly replicas: number;
+  /** How long to wait for them, in ms, at least 1. */
+  readonly timeoutMs: number;
 }
 
 /** How the Redis store is set up. */
@@ -27,24 +56,55 @@ export interface RedisStoreOptions {
   readonly keyPrefix?: string;
   /** How long finished inbox entries (and so deduplication) are kept, in ms. Default: forever. */
   readonly retentionMs?: number;
+  /** Waits for this many replicas after every write; default: no waiting (asynchronous replication). */
+  readonly replicaAcks?: ReplicaAcks;
 }
 
-// Shared Lua: runs queued commands; `__outbox` is the outbox's own command (dedupe, sequence, append).
+// Shared Lua: runs queued commands; `__outbox` is the outbox's own command (dedupe, sequence, append);
+// `ob` is the outbox keys' prefix.
 const APPLY = `
 local function append_json(list, item)
   if not list or list == '[]' then return '[' .. item .. ']' end
   return string.sub(list, 1, -2) .. ',' .. item .. ']'
 end
-local function apply(argv, i, prefix)
+local function tag_of(k)
+  local s = string.find(k, '{', 1, true)
+  if not s then return nil end
+  local e = string.find(k, '}', s + 1, true)
+  if not e or e == s + 1 then return nil end
+  return string.sub(k, s + 1, e - 1)
+end
+-- On a cluster (tag ~= ''): the first key of the queued commands that does not carry the tag, before anything runs.
+local function outside(argv, i, ob, tag)
+  if tag == '' then return nil end
   local n = tonumber(argv[i]); i = i + 1
   for c = 1, n do
     local argc = tonumber(argv[i]); i = i + 1
     local cmd = {}
     for a = 1, argc do cmd[a] = argv[i]; i = i + 1 end
     if cmd[1] == '__outbox' then
-      if redis.call('SADD', prefix .. 'outbox:ids', cmd[2]) == 1 then
-        local seq = redis.call('INCR', prefix .. 'outbox:seq')
-        redis.call('RPUSH', prefix .. 'outbox:log', '{"seq":' .. seq .. ',' .. string.sub(cmd[3], 2))
+      if tag_of(ob) ~= tag then return ob .. 'log' end
+    else
+      local ok, keys = pcall(redis.call, 'COMMAND', 'GETKEYS', unpack(cmd))
+      if ok then
+        for _, k in ipairs(keys) do if tag_of(k) ~= tag then return k end end
+      elseif not string.find(tostring(keys.err or keys), 'no key arguments', 1, true) then
+        return cmd[1] .. ': ' .. tostring(keys.err or keys)
+      end
+    end
+  end
+  return nil
+end
+local function apply(argv, i, ob)
+  local n = tonumber(argv[i]); i = i + 1
+  for c = 1, n do
+    local argc = tonumber(argv[i]); i = i + 1
+    local cmd = {}
+    for a = 1, argc do cmd[a] = argv[i]; i = i + 1 end
+    if cmd[1] == '__outbox' then
+      if redis.call('SADD', ob .. 'ids', cmd[2]) == 1 then
+        local seq = redis.call('INCR', ob .. 'seq')
+        redis.call('RPUSH', ob .. 'log', '{"seq":' .. seq .. ',' .. string.sub(cmd[3], 2))
       end
     else
       redis.call(unpack(cmd))
@@ -72,10 +132,12 @@ redis.call('HSET', KEYS[1], 'status', 'processing', 'token', ARGV[1], 'lease_unt
 return {'claimed', tostring(a), s[3]}
 `;
 
-// KEYS: inbox, revision. ARGV: token, guard?, revision, fingerprint, prefix, retentionMs, commands…
+// KEYS: inbox, revision. ARGV: token, guard?, revision, fingerprint, outbox prefix, retentionMs, hash tag ('' on one Redis), commands…
 const COMMIT = `${APPLY}
 local st = redis.call('HMGET', KEYS[1], 'status', 'token')
 if st[1] ~= 'processing' or st[2] ~= ARGV[1] then return {'lease_lost'} end
+local away = outside(ARGV, 8, ARGV[5], ARGV[7])
+if away then return {'cross_slot', away} end
 local function finish(status)
   redis.call('HSET', KEYS[1], 'status', status)
   redis.call('HDEL', KEYS[1], 'token')
@@ -89,14 +151,17 @@ if ARGV[2] == '1' then
     return {'guard', cur[1], cur[2]}
   end
 end
-apply(ARGV, 7, ARGV[5])
+apply(ARGV, 8, ARGV[5])
 if ARGV[2] == '1' then redis.call('HSET', KEYS[2], 'revision', ARGV[3], 'fingerprint', ARGV[4]) end
 finish('processed')
 return {'processed'}
 `;
 
+// ARGV: outbox prefix, hash tag, commands…
 const EXEC = `${APPLY}
-apply(ARGV, 2, ARGV[1])
+local away = outside(ARGV, 3, ARGV[1], ARGV[2])
+if away then return {'cross_slot', away} end
+apply(ARGV, 3, ARGV[1])
 return 1
 `;
 
@@ -137,6 +202,15 @@ redis.call('HDEL', KEYS[1], 'token')
 local first = st[5]
 if tonumber(ARGV[7]) < tonumber(first) then first = ARGV[7] end
 put(KEYS[2], KEYS[3], {ARGV[3], 'event', ARGV[4], ARGV[5], ARGV[6], errs, st[4], first, ARGV[7]})
+return 1
+`;
+
+// KEYS: inbox. ARGV: token, errors (JSON array). The inbox half of DEAD, for a cluster's event slots.
+const MARK_DEAD = `
+local st = redis.call('HMGET', KEYS[1], 'status', 'token')
+if st[1] ~= 'processing' or st[2] ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'dead', 'errors', ARGV[2])
+redis.call('HDEL', KEYS[1], 'token')
 return 1
 `;
 
@@ -233,15 +307,19 @@ function encodeCommands(commands: readonly (readonly string[])[]): string[] {
   return out;
 }
 
+/** How the cluster store is set up: as for one Redis. A hash tag in `keyPrefix` chooses the partition layout. */
+export type RedisClusterStoreOptions = RedisStoreOptions;
+
 /**
  * Creates the store over a Redis client: for many processes, fast, memory-bound. Every state
  * change is one Lua script, so it is atomic. Handler effects are Redis commands queued on the
  * {@link RedisTransaction} and run in the same script as "processed". Like MULTI, a script does
  * not roll back when one of its commands fails: queue only commands that cannot fail on their
- * keys' types. Uses keys outside `KEYS` in scripts, so it needs a single Redis (not Cluster).
+ * keys' types. Uses keys outside `KEYS` in scripts, so it needs a single Redis; for a Redis
+ * Cluster use {@link createRedisClusterStore}.
  *
  * @param client - a connected node-redis client (or any {@link RedisCommander})
- * @param options - key prefix and retention
+ * @param options - key prefix, retention and replica acknowledgement
  * @returns the store
  * @example
  * const client = await createClient({ url: "redis://127.0.0.1:6379" }).connect();
@@ -250,35 +328,136 @@ function encodeCommands(commands: readonly (readonly string[])[]): string[] {
  */
 export function createRedisStore(client: RedisCommander, options: RedisStoreOptions = {}): IdempotencyStore<RedisTransaction> {
   const p = options.keyPrefix ?? "millwright:";
-  const retention = String(Math.max(0, Math.floor(options.retentionMs ?? 0)));
-  const shas = new Map<string, string>();
-  const inboxKeyOf = (key: string): string => `${p}inbox:${key}`;
-  const revisionKey = (entityKey: string): string => `${p}rev:${entityKey}`;
-  const deadKey = (id: string): string => `${p}dl:${id}`;
-  const deadIndex = `${p}dl:index`;
-  const log = `${p}outbox:log`;
-  const sent = `${p}outbox:sent`;
-  const relayKey = `${p}outbox:relay`;
+  return buildStore((_key, args) => client.sendCommand(args), singleLayout(p, undefined), options);
+}
 
-  async function script(source: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {
-    let sha = shas.get(source);
-    if (sha === undefined) shas.set(source, (sha = createHash("sha1").update(source).digest("hex")));
-    try {
-      return await client.sendCommand(["EVALSHA", sha, String(keys.length), ...keys, ...args]);
-    } catch (cause) {
-      if (!(cause instanceof Error) || !cause.message.includes("NOSCRIPT")) throw cause;
-      return client.sendCommand(["EVAL", source, String(keys.length), ...keys, ...args]);
+/**
+ * Creates the store over a Redis Cluster client. Every script touches one hash slot, in one of
+ * two layouts chosen by `keyPrefix`:
+ *
+ * - **event slots** (a prefix without a hash tag, such as `millwright:`): the keys of one event
+ *   carry the event's inbox key as hash tag, `millwright:inbox:{<key>}`, so events spread over
+ *   every slot and primary. Handler effects must carry {@link RedisTransaction.hashTag}; the
+ *   revision guard and `outbox.add` inside a handler are refused (their keys live in other slots:
+ *   create the inbox with `entityKey: () => undefined`). Dead letters and the outbox have one
+ *   slot each; a dead letter is written before its entry is marked dead.
+ * - **partition slot** (a prefix with a hash tag, such as `{line-7}:`): every key of the store is
+ *   in that one slot, and everything works as on one Redis (guard, outbox, effects on shared keys
+ *   carrying the tag). Scale out with one store per partition.
+ *
+ * A queued command whose key does not carry the tag makes the commit reject before any of its
+ * commands runs.
+ *
+ * @param client - a connected node-redis cluster (`createCluster`), or any {@link RedisClusterCommander}
+ * @param options - key prefix (and so the layout), retention and replica acknowledgement
+ * @returns the store
+ * @example
+ * const cluster = await createCluster({ rootNodes: [{ url: "redis://10.0.0.1:7000" }] }).connect();
+ * const inbox = createInbox(createRedisClusterStore(cluster), { entityKey: () => undefined });
+ * await inbox.process(event, (e, { tx }) => tx.call("INCR", `seen:${tx.hashTag}`));
+ */
+export function createRedisClusterStore(client: RedisClusterCommander, options: RedisClusterStoreOptions = {}): IdempotencyStore<RedisTransaction> {
+  const p = options.keyPrefix ?? "millwright:";
+  const tag = hashTagOf(p);
+  return buildStore((key, args) => client.sendCommand(key, false, args), tag === undefined ? eventLayout(p) : singleLayout(p, tag), options);
+}
+
+/** The content of a key's hash tag as Redis Cluster reads it: between the first `{` and the next `}`, when not empty. */
+function hashTagOf(key: string): string | undefined {
+  const open = key.indexOf("{");
+  if (open < 0) return undefined;
+  const close = key.indexOf("}", open + 1);
+  return close <= open + 1 ? undefined : key.slice(open + 1, close);
+}
+
+interface Layout {
+  readonly inbox: (key: string) => string;
+  readonly revision: (entityKey: string) => string;
+  readonly dead: (id: string) => string;
+  readonly deadIndex: string;
+  /** Prefix of the outbox keys `ids`, `seq`, `log`, `sent`, `relay`. */
+  readonly outbox: string;
+  /** The hash tag content the keys of an event's commit carry; '' on one Redis (no check). */
+  readonly eventTag: (key: string) => string;
+  readonly outboxTag: string;
+  /** Event slots: the revision, dead letters and outbox are in other slots than the event. */
+  readonly split: boolean;
+}
+
+function singleLayout(p: string, tag: string | undefined): Layout {
+  return {
+    inbox: (key) => `${p}inbox:${key}`,
+    revision: (entityKey) => `${p}rev:${entityKey}`,
+    dead: (id) => `${p}dl:${id}`,
+    deadIndex: `${p}dl:index`,
+    outbox: `${p}outbox:`,
+    eventTag: () => tag ?? "",
+    outboxTag: tag ?? "",
+    split: false,
+  };
+}
+
+function eventLayout(p: string): Layout {
+  return {
+    inbox: (key) => `${p}inbox:{${key}}`,
+    revision: (entityKey) => `${p}rev:{${entityKey}}`,
+    dead: (id) => `${p}{${p}dl}:${id}`,
+    deadIndex: `${p}{${p}dl}:index`,
+    outbox: `${p}{${p}outbox}:`,
+    eventTag: (key) => key,
+    outboxTag: `${p}outbox`,
+    split: true,
+  };
+}
+
+function buildStore(send: (routeKey: string, args: string[]) => Promise<unknown>, layout: Layout, options: RedisStoreOptions): IdempotencyStore<RedisTransaction> {
+  const retention = String(Math.max(0, Math.floor(options.retentionMs ?? 0)));
+  const acks = options.replicaAcks;
+  if (acks !== undefined && (!Number.isInteger(acks.replicas) || acks.replicas < 1 || !Number.isFinite(acks.timeoutMs) || acks.timeoutMs < 1)) {
+    throw new RangeError(`redis store: replicaAcks must be { replicas: an integer >= 1, timeoutMs: >= 1 }, got ${JSON.stringify(acks)}`);
+  }
+  const shas = new Map<string, string>();
+  const { inbox: inboxKeyOf, revision: revisionKey, dead: deadKey, deadIndex } = layout;
+  const log = `${layout.outbox}log`;
+  const sent = `${layout.outbox}sent`;
+  const relayKey = `${layout.outbox}relay`;
+  const braced = (tag: string): string => (tag === "" ? "" : `{${tag}}`);
+
+  async function replicated(routeKey: string): Promise<void> {
+    if (acks === undefined) return;
+    const timeout = String(Math.ceil(acks.timeoutMs));
+    const got = Number(await send(routeKey, ["WAIT", String(acks.replicas), timeout]));
+    if (got < acks.replicas) {
+      throw new Error(`redis store: ${got} of ${acks.replicas} replicas acknowledged the write to ${routeKey} within ${timeout} ms (replicaAcks); it is applied on the primary but a failover may lose it`);
     }
   }
 
-  const readDead = async (id: string): Promise<DeadLetterRecord | undefined> => toDeadLetter(await client.sendCommand(["HMGET", deadKey(id), ...DEAD_FIELDS]));
+  async function script(source: string, keys: readonly string[], args: readonly string[], write = true): Promise<unknown> {
+    let sha = shas.get(source);
+    if (sha === undefined) shas.set(source, (sha = createHash("sha1").update(source).digest("hex")));
+    const route = keys[0] ?? log;
+    let result: unknown;
+    try {
+      result = await send(route, ["EVALSHA", sha, String(keys.length), ...keys, ...args]);
+    } catch (cause) {
+      if (!(cause instanceof Error) || !cause.message.includes("NOSCRIPT")) throw cause;
+      result = await send(route, ["EVAL", source, String(keys.length), ...keys, ...args]);
+    }
+    if (Array.isArray(result) && result[0] === "cross_slot") {
+      throw new Error(`redis cluster store: key "${String(result[1])}" does not carry this transaction's hash tag, so it may be in another slot; nothing of the transaction ran (use tx.hashTag in every key)`);
+    }
+    if (write) await replicated(route);
+    return result;
+  }
+
+  const readDead = async (id: string): Promise<DeadLetterRecord | undefined> => toDeadLetter(await send(deadKey(id), ["HMGET", deadKey(id), ...DEAD_FIELDS]));
   const readRevision = async (entityKey: string): Promise<RevisionState | undefined> => {
-    const v = (await client.sendCommand(["HMGET", revisionKey(entityKey), "revision", "fingerprint"])) as (string | null)[];
+    const v = (await send(revisionKey(entityKey), ["HMGET", revisionKey(entityKey), "revision", "fingerprint"])) as (string | null)[];
     return v[0] === null || v[0] === undefined ? undefined : { revision: String(v[0]), fingerprint: String(v[1]) };
   };
-  const queue = (): { tx: RedisTransaction; commands: string[][] } => {
+  const queue = (hashTag: string): { tx: RedisTransaction; commands: string[][] } => {
     const commands: string[][] = [];
-    return { commands, tx: { call: (...args) => void commands.push(args.map(String)) } };
+    return { commands, tx: { hashTag, call: (...args) => void commands.push(args.map(String)) } };
   };
 
   return {
@@ -290,10 +469,16 @@ export function createRedisStore(client: RedisCommander, options: RedisStoreOpti
       return { kind: "done", status: v[1] as "processed" | "duplicate" | "stale" | "dead" };
     },
     commit: async (r, work) => {
+      if (layout.split && r.guard !== undefined) {
+        throw new Error(
+          "redis cluster store: the revision guard needs the inbox entry and the entity's revision in one slot; with event slots create the inbox with entityKey: () => undefined, or put a hash tag in keyPrefix (such as \"{line-7}:\")",
+        );
+      }
       const guard = r.guard === undefined ? undefined : { ...r.guard, revision: r.guard.revision.padStart(20, "0") };
       const keys = [inboxKeyOf(r.key), guard === undefined ? inboxKeyOf(r.key) : revisionKey(guard.entityKey)];
-      const head = [r.token, guard === undefined ? "0" : "1", guard?.revision ?? "", guard?.fingerprint ?? "", p, retention];
-      const { tx, commands } = queue();
+      const tag = layout.eventTag(r.key);
+      const head = [r.token, guard === undefined ? "0" : "1", guard?.revision ?? "", guard?.fingerprint ?? "", layout.outbox, retention, tag];
+      const { tx, commands } = queue(braced(tag));
       // A cheap look first, so the handler does not run for an event the guard will refuse.
       const before = guard === undefined ? undefined : decideRevision(await readRevision(guard.entityKey), guard);
       if (before === undefined || before.verdict === "applied") {
@@ -313,8 +498,19 @@ export function createRedisStore(client: RedisCommander, options: RedisStoreOpti
     },
     release: async (r) => (await script(RELEASE, [inboxKeyOf(r.key)], [r.token, JSON.stringify(r.error)])) === 1,
     deadLetter: async (r) => {
-      const done = await script(DEAD, [inboxKeyOf(r.key), deadKey(r.id), deadIndex], [r.token, JSON.stringify(r.error), r.id, r.source, r.eventId, r.payload, String(r.now)]);
-      return done === 1 ? readDead(r.id) : undefined;
+      if (!layout.split) {
+        const done = await script(DEAD, [inboxKeyOf(r.key), deadKey(r.id), deadIndex], [r.token, JSON.stringify(r.error), r.id, r.source, r.eventId, r.payload, String(r.now)]);
+        return done === 1 ? readDead(r.id) : undefined;
+      }
+      // Event slots: the record first (its own slot), then the entry, so a crash between leaves a
+      // record to replay (a duplicate if the event was processed meanwhile), never a dead entry without one.
+      const entry = inboxKeyOf(r.key);
+      const st = (await send(entry, ["HMGET", entry, "status", "token", "errors", "attempts", "first_seen"])) as (string | null)[];
+      if (st[0] !== "processing" || st[1] !== r.token) return undefined;
+      const errors = JSON.stringify([...(JSON.parse(String(st[2] ?? "[]")) as AttemptError[]), r.error]);
+      const first = Math.min(Number(st[4] ?? r.now), r.now);
+      await script(RAW_DEAD, [deadKey(r.id), deadIndex], [r.id, "event", r.source, r.eventId, r.payload, errors, String(st[3] ?? "1"), String(first), String(r.now)]);
+      return (await script(MARK_DEAD, [entry], [r.token, errors])) === 1 ? readDead(r.id) : undefined;
     },
     putRawDeadLetter: async (r) => {
       await script(RAW_DEAD, [deadKey(r.id), deadIndex], [r.id, "raw", r.source ?? "", "", r.payload, JSON.stringify([r.error]), "1", String(r.now), String(r.now)]);
@@ -323,13 +519,13 @@ export function createRedisStore(client: RedisCommander, options: RedisStoreOpti
     getDeadLetter: readDead,
     listDeadLetters: async ({ limit, offset }) => {
       if (limit <= 0) return [];
-      const ids = (await client.sendCommand(["ZRANGE", deadIndex, String(offset), String(offset + limit - 1)])) as string[];
+      const ids = (await send(deadIndex, ["ZRANGE", deadIndex, String(offset), String(offset + limit - 1)])) as string[];
       const records = await Promise.all(ids.map(readDead));
       return records.filter((r): r is DeadLetterRecord => r !== undefined);
     },
     removeDeadLetter: async (id) => Number(await script(REMOVE_DEAD, [deadKey(id), deadIndex], [id])) > 0,
     inboxStatus: async (key) => {
-      const v = (await client.sendCommand(["HMGET", inboxKeyOf(key), "status", "attempts", "errors"])) as (string | null)[];
+      const v = (await send(inboxKeyOf(key), ["HMGET", inboxKeyOf(key), "status", "attempts", "errors"])) as (string | null)[];
       if (v[0] === null || v[0] === undefined) return undefined;
       return { status: v[0] as InboxStatus, attempts: Number(v[1]), errors: JSON.parse(String(v[2] ?? "[]")) as AttemptError[] };
     },
@@ -340,9 +536,9 @@ export function createRedisStore(client: RedisCommander, options: RedisStoreOpti
     },
     readRevision,
     transaction: async (work) => {
-      const { tx, commands } = queue();
+      const { tx, commands } = queue(braced(layout.outboxTag));
       const value = await work(tx);
-      if (commands.length > 0) await script(EXEC, [], [p, ...encodeCommands(commands)]);
+      if (commands.length > 0) await script(EXEC, [], [layout.outbox, layout.outboxTag, ...encodeCommands(commands)]);
       return value;
     },
     addToOutbox: async (tx, records) => {
@@ -353,14 +549,14 @@ export function createRedisStore(client: RedisCommander, options: RedisStoreOpti
     acquireRelayLease: async (owner, _now, leaseMs) => (await script(LEASE, [relayKey], [owner, String(Math.max(1, Math.floor(leaseMs)))])) === 1,
     releaseRelayLease: async (owner) => void (await script(UNLEASE, [relayKey], [owner])),
     pendingOutbox: async (limit) => {
-      const entries = (await script(PENDING, [log, sent], [String(limit)])) as string[];
+      const entries = (await script(PENDING, [log, sent], [String(limit)], false)) as string[];
       return entries.map((e) => JSON.parse(e) as OutboxRecord);
     },
     markSent: async (ids) => {
       if (ids.length > 0) await script(MARK_SENT, [log, sent], [...ids]);
     },
     outboxBacklog: async () => {
-      const [pending, head] = (await script(BACKLOG, [log, sent], [])) as [number, string];
+      const [pending, head] = (await script(BACKLOG, [log, sent], [], false)) as [number, string];
       return { pending: Number(pending), oldestAddedAt: head === "" ? undefined : (JSON.parse(head) as OutboxRecord).addedAt };
     },
   };

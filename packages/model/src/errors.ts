@@ -54,6 +54,8 @@ export interface ModelIssue {
   readonly rule: string;
   /** The offending value, when there is one (absent for a missing property). */
   readonly value?: unknown;
+  /** The plant profile (`id@version`) whose rule this is; absent for the global contract's rules. */
+  readonly profile?: string;
 }
 
 /** Why an input is not a valid canonical entity: every issue found, not just the first. */

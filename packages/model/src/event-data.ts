@@ -2,6 +2,7 @@ import { err, ok, type Result } from "neverthrow";
 import { createModelError, preview, type ModelError, type ModelIssue } from "./errors.js";
 import { eventCatalog, eventTypes, type EventDataMap, type EventType } from "./generated/events.js";
 import { parseEntity } from "./parse.js";
+import type { ParseOptions } from "./profile.js";
 
 const KNOWN = new Set<string>(eventTypes);
 
@@ -33,13 +34,14 @@ function valueAt(data: unknown, pointer: string): unknown {
  *
  * @param type - a canonical event type
  * @param data - the event's data, any value
+ * @param options - optionally a plant profile, checked after the global contract
  * @returns the typed data, or every issue found
  * @example
  * parseEventData("dev.millwright.workorder.released.v1", order).map((o) => o.orderId);
  */
-export function parseEventData<TType extends EventType>(type: TType, data: unknown): Result<EventDataMap[TType], ModelError> {
+export function parseEventData<TType extends EventType>(type: TType, data: unknown, options?: ParseOptions): Result<EventDataMap[TType], ModelError> {
   const entry = eventCatalog[type];
-  const parsed = parseEntity(entry.entity, data);
+  const parsed = parseEntity(entry.entity, data, options);
   if (parsed.isErr()) return err(parsed.error);
   const issues: ModelIssue[] = [];
   for (const [pointer, allowed] of Object.entries(entry.dataRequires) as [string, readonly unknown[]][]) {

@@ -7,6 +7,22 @@ export { isEventType, parseEventData } from "./event-data.js";
 export { MAX_ISSUES, type ContractName, type ModelError, type ModelIssue, type ModelIssueCode } from "./errors.js";
 export { parseEntity, type Parser } from "./parse.js";
 export {
+  loadProfile,
+  type ParseOptions,
+  type Profile,
+  type ProfileDocument,
+  type ProfileError,
+  type ProfileFieldSchema,
+  type ProfileFormat,
+  type ProfileIssue,
+  type ProfileIssueCode,
+  type ProfileNamespaceSchema,
+  type ProfileRequirement,
+  type ProfileScalar,
+  type ProfileScalarType,
+} from "./profile.js";
+export { checkProfile } from "./profile-check.js";
+export {
   addQuantities,
   compareQuantities,
   convertQuantity,

@@ -1,6 +1,9 @@
 // publish → broker → subscribe → inbox → handler with ~2 KB events, against the bare client's own
 // publish/subscribe loop on the same broker with the same bytes. Run: pnpm --filter @millwright/transports bench
-import { readFileSync } from "node:fs";
+// (BENCH_EVENTS=N, default 5,000; writes bench/results/transports.json at the root).
+// --quick [--out FILE]: the short run of the test command's gate (bench/src/gate.ts), 1,500 events
+// per side, the throughput ratios written to FILE as { mqtt, nats, amqp }.
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createEvent, mqtt5, nats as natsBinding, amqp as amqpBinding, type CanonicalEvent } from "@millwright/events";
 import { createInbox, createMemoryStore, type MemoryTransaction } from "@millwright/idempotency";
@@ -13,7 +16,11 @@ import { createAmqpPublisher, defaultAmqpUrl, subscribeAmqp } from "../src/amqp.
 import { createMqttPublisher, defaultMqttUrl, subscribeMqtt } from "../src/mqtt.js";
 import { createNatsPublisher, defaultNatsUrl, ensureNatsStream, subscribeNats } from "../src/nats.js";
 
-const COUNT = Number(process.env["BENCH_EVENTS"] ?? 5000);
+const argv = process.argv.slice(2);
+const quick = argv.includes("--quick");
+const outAt = argv.indexOf("--out");
+const OUT = outAt >= 0 ? argv[outAt + 1] : undefined;
+const COUNT = Number(process.env["BENCH_EVENTS"] ?? (quick ? 1500 : 5000));
 const RUN = `${process.pid}${Date.now().toString(36)}`;
 const base = JSON.parse(readFileSync(join(import.meta.dirname, "../../../schemas/examples/work-order/completed-order-with-confirmed-yield-and-scrap.json"), "utf8")) as Record<string, unknown>;
 const material = base["material"] as Record<string, unknown>;
@@ -171,9 +178,16 @@ const benches: Record<string, { bare: (all: CanonicalEvent[]) => Promise<Result>
 
 const all = events();
 console.log(`${COUNT} events of ${Buffer.byteLength(JSON.stringify(all[0]))} bytes (structured JSON)`);
+const rows: Record<string, { bare: Result; millwright: Result }> = {};
+const ratios: Record<string, number> = {};
 for (const [name, b] of Object.entries(benches)) {
   const bare = await b.bare(all);
   const layer = await b.layer(all);
+  rows[name] = { bare, millwright: layer };
+  ratios[name] = Number((layer.perSecond / bare.perSecond).toFixed(3));
   console.log(`${name.padEnd(5)} bare ${String(bare.perSecond).padStart(6)}/s p99 ${bare.p99Ms} ms | millwright ${String(layer.perSecond).padStart(6)}/s p99 ${layer.p99Ms} ms | throughput ratio ${(layer.perSecond / bare.perSecond).toFixed(2)}`);
 }
+const record = `${JSON.stringify({ node: process.version, date: new Date().toISOString(), quick, events: COUNT, ...ratios, rows }, null, 2)}\n`;
+if (OUT !== undefined) writeFileSync(OUT, record);
+if (!quick) writeFileSync(join(import.meta.dirname, "../../../bench/results/transports.json"), record);
 process.exit(0);

@@ -60,6 +60,26 @@ describe("AMQP 0-9-1 over the local broker", () => {
     (await sub.close())._unsafeUnwrap();
   });
 
+  it("caps the publish backoff at maxRetryDelayMs while the broker is gone", async () => {
+    const exchange = `${uniqueName("mw")}.x`;
+    exchanges.push(exchange);
+    const proxy = await startTcpProxy(hostPort(url, 5672));
+    const target = new URL(url);
+    target.port = String(proxy.port);
+    target.hostname = "127.0.0.1";
+    const pub = (await createAmqpPublisher({ url: target.toString(), exchange, maxAttempts: 6, retryDelayMs: 100, maxRetryDelayMs: 100 }))._unsafeUnwrap();
+    expect(await proxy.cut()).toBe(1);
+    const startedAt = Date.now();
+    const [outcome] = (await pub.publish(workOrderEvents(1)))._unsafeUnwrap();
+    const elapsed = Date.now() - startedAt;
+    expect(outcome).toMatchObject({ outcome: "failed", attempts: 6, error: { code: "publish_failed" } });
+    // Five waits of 100 ms; doubling without the cap would wait 100 + 200 + 400 + 800 + 1600 ms.
+    expect(elapsed).toBeGreaterThanOrEqual(500);
+    expect(elapsed).toBeLessThan(2500);
+    (await pub.close())._unsafeUnwrap();
+    await proxy.close();
+  });
+
   it("refuses an unreachable broker loudly", async () => {
     expect((await createAmqpPublisher({ url: "amqp://guest:guest@127.0.0.1:1", exchange: "x" }))._unsafeUnwrapErr().code).toBe("connect_failed");
   });

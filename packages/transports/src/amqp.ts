@@ -49,6 +49,11 @@ export interface AmqpPublisherOptions {
   readonly maxAttempts?: number;
   /** Backoff before a retry. Default 200 ms, doubled each time. */
   readonly retryDelayMs?: number;
+  /**
+   * The longest backoff: doubling stops here, so many attempts span a broker restart at a steady
+   * pace (e.g. `maxAttempts: 60, retryDelayMs: 250, maxRetryDelayMs: 1000` ≈ 55 s). Default 30 s.
+   */
+  readonly maxRetryDelayMs?: number;
   /** Where the publisher's metrics go; the global meter by default (see docs/metrics.md). */
   readonly meter?: Meter;
 }
@@ -73,6 +78,7 @@ export function createAmqpPublisher(options: AmqpPublisherOptions): ResultAsync<
   const routingKeyOf = options.routingKeyOf ?? amqpRoutingKeyOf;
   const maxAttempts = options.maxAttempts ?? 5;
   const retryDelayMs = options.retryDelayMs ?? 200;
+  const maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000;
   const instruments = createTransportInstruments({ system: "rabbitmq", meter: options.meter });
   let current: Promise<{ connection: ChannelModel; channel: ConfirmChannel }> | undefined;
   let closed = false;
@@ -123,7 +129,7 @@ export function createAmqpPublisher(options: AmqpPublisherOptions): ResultAsync<
         return { id: event.id, outcome: "published", attempts: attempt };
       } catch (cause) {
         last = transportError("publish_failed", `${options.exchange}/${routingKey}`, describeCause(cause), { cause });
-        if (attempt < maxAttempts) await delay(retryDelayMs * 2 ** (attempt - 1));
+        if (attempt < maxAttempts) await delay(Math.min(retryDelayMs * 2 ** (attempt - 1), maxRetryDelayMs));
       }
     }
     return { id: event.id, outcome: "failed", attempts: maxAttempts, error: last ?? transportError("publish_failed", options.exchange, "no attempt was made") };
@@ -159,6 +165,18 @@ export interface AmqpSubscribeOptions<TTx> extends SubscribeOptions<TTx> {
   readonly exchange: string;
   /** The durable queue; declared with the dead-letter exchange. */
   readonly queue: string;
+  /**
+   * `classic` (default, the broker's default type) or `quorum`: a replicated, Raft-based queue that
+   * confirms a message only once a majority of its replicas wrote it to disk (also on one node).
+   * A queue's type is fixed when it is first declared; declaring it again with another type fails.
+   */
+  readonly queueType?: "classic" | "quorum";
+  /**
+   * Single active consumer: of all consumers of the queue, the broker delivers to one at a time and
+   * hands over to the next when it goes, so a queue per partition is consumed in order by one
+   * process while others stand by. Default false. Fixed when the queue is first declared.
+   */
+  readonly singleActiveConsumer?: boolean;
   /** Routing-key patterns the queue binds, e.g. `workorder.#`. */
   readonly bindingKeys: readonly string[];
   /** A fanout exchange that receives dead-lettered and unreadable messages (declared durable, with a durable `<name>.queue`). */
@@ -191,7 +209,7 @@ function headersOf(message: ConsumeMessage): Record<string, AmqpPropertyValue> {
  * the inbox absorbs what had been processed. Closing cancels the consumer, waits for the
  * messages in flight and closes the connection.
  *
- * @param options - url, exchange, queue, binding keys, dead-letter exchange, prefetch, the inbox
+ * @param options - url, exchange, queue (its type and single active consumer), binding keys, dead-letter exchange, prefetch, the inbox
  * @param handler - the effect of each event, run once per event by the inbox
  * @returns the subscription once the consumer runs
  * @example
@@ -204,6 +222,10 @@ export function subscribeAmqp<TTx>(options: AmqpSubscribeOptions<TTx>, handler: 
   const orderByPartition = options.orderByPartition ?? true;
   const requeueDelayMs = options.requeueDelayMs ?? 500;
   const reconnectDelayMs = options.reconnectDelayMs ?? 250;
+  const queueArguments =
+    options.queueType === undefined && options.singleActiveConsumer !== true
+      ? undefined
+      : { ...(options.queueType === undefined ? {} : { "x-queue-type": options.queueType }), ...(options.singleActiveConsumer === true ? { "x-single-active-consumer": true } : {}) };
   const stats = createStatsCounter();
   const instruments = createTransportInstruments({ system: "rabbitmq", attributes: { "messaging.destination.subscription.name": options.queue }, meter: options.meter });
   const pool = createWorkPool({ concurrency, highWater: Number.MAX_SAFE_INTEGER });
@@ -253,7 +275,11 @@ export function subscribeAmqp<TTx>(options: AmqpSubscribeOptions<TTx>, handler: 
       await channel.assertQueue(`${options.deadLetterExchange}.queue`, { durable: true });
       await channel.bindQueue(`${options.deadLetterExchange}.queue`, options.deadLetterExchange, "");
     }
-    await channel.assertQueue(options.queue, { durable: true, ...(options.deadLetterExchange === undefined ? {} : { deadLetterExchange: options.deadLetterExchange }) });
+    await channel.assertQueue(options.queue, {
+      durable: true,
+      ...(options.deadLetterExchange === undefined ? {} : { deadLetterExchange: options.deadLetterExchange }),
+      ...(queueArguments === undefined ? {} : { arguments: queueArguments }),
+    });
     for (const key of options.bindingKeys) await channel.bindQueue(options.queue, options.exchange, key);
     await channel.prefetch(prefetch);
     const reconnect = (): void => {

@@ -82,6 +82,39 @@ describe("MQTT over the local broker", () => {
     expect(refused._unsafeUnwrapErr()).toMatchObject({ code: "invalid_options", path: "mode" });
   });
 
+  it("refuses a share group name that the $share/<group>/ prefix cannot carry, naming the field", async () => {
+    const fx = effects();
+    for (const shareGroup of ["", "a/b", "mes+", "#"]) {
+      const refused = await subscribeMqtt({ url, clientId: "never-connects", topics: ["acme/#"], inbox: fx.inbox, shareGroup }, fx.handler);
+      expect(refused._unsafeUnwrapErr()).toMatchObject({ code: "invalid_options", path: "shareGroup", value: shareGroup });
+    }
+  });
+
+  it("shareGroup: two members of one share group split the messages, each applied once, and a plain subscriber still sees all", async () => {
+    const enterprise = uniqueName("mw");
+    const group = uniqueName("g");
+    const shared = effects();
+    const members = [
+      (await subscribeMqtt({ url, clientId: clientId(), topics: [`${enterprise}/#`], inbox: shared.inbox, shareGroup: group }, shared.handler))._unsafeUnwrap(),
+      (await subscribeMqtt({ url, clientId: clientId(), topics: [`${enterprise}/#`], inbox: shared.inbox, shareGroup: group }, shared.handler))._unsafeUnwrap(),
+    ];
+    const plain = effects();
+    const watcher = (await subscribeMqtt({ url, clientId: clientId(), topics: [`${enterprise}/#`], inbox: plain.inbox }, plain.handler))._unsafeUnwrap();
+    const pub = (await createMqttPublisher({ url, enterprise }))._unsafeUnwrap();
+    const events = workOrderEvents(40);
+    (await pub.publish(events))._unsafeUnwrap();
+    await waitFor(() => shared.applied.length === 40 && plain.applied.length === 40, 10_000, () => `40 + 40 effects (have ${shared.applied.length} + ${plain.applied.length})`);
+    await new Promise((r) => setTimeout(r, 200));
+    // Each message went to one member only: no duplicates reached the shared inbox, and both members got some.
+    expect(members.map((m) => m.stats().received).reduce((a, b) => a + b)).toBe(40);
+    expect(members.every((m) => m.stats().received > 0)).toBe(true);
+    expect([...shared.counts.values()].every((n) => n === 1)).toBe(true);
+    expect(new Set(shared.applied)).toEqual(new Set(events.map((e) => e.id)));
+    expect(plain.applied).toEqual(events.map((e) => e.id));
+    for (const s of [...members, watcher]) (await s.close())._unsafeUnwrap();
+    (await pub.close())._unsafeUnwrap();
+  });
+
   it("retains the last known machine state for late subscribers", async () => {
     const enterprise = uniqueName("mw");
     const pub = (await createMqttPublisher({ url, enterprise }))._unsafeUnwrap();

@@ -185,7 +185,19 @@ export interface MqttSubscribeOptions<TTx> extends MqttConnectionOptions, Omit<S
   readonly sessionExpirySeconds?: number;
   /** How long to wait before running a message again whose outcome could not be stored. Default 500 ms. */
   readonly retryDelayMs?: number;
+  /**
+   * Joins an MQTT 5 shared subscription: each filter `f` is subscribed as `$share/<shareGroup>/f`,
+   * and the broker hands each message to one member of the group, so subscribers in several
+   * processes (each with its own `clientId`) split the load. Order then holds only per member:
+   * two messages of one topic may go to two members and be applied in either order. To keep a
+   * key's order, give each partition its own topic and one subscriber (see docs/clusters/mqtt.md).
+   * Letters, digits, `-`, `_` and `.` only. Default: a plain, non-shared subscription.
+   */
+  readonly shareGroup?: string;
 }
+
+/** What a share group name may hold: no `/`, `+` or `#`, which the `$share/<group>/` prefix cannot carry. */
+const SHARE_GROUP = /^[A-Za-z0-9._-]+$/;
 
 /**
  * Subscribes with a persistent session (`clean: false`, session expiry on MQTT 5) at QoS 1 and
@@ -193,9 +205,10 @@ export interface MqttSubscribeOptions<TTx> extends MqttConnectionOptions, Omit<S
  * crash or a cut connection makes the broker redeliver, and the inbox absorbs the redelivery.
  * mqtt.js hands over one message at a time, which keeps each topic's order; a message whose
  * outcome cannot be stored is run again after `retryDelayMs`. Closing stops taking messages,
- * lets the one in flight finish, and leaves the rest in the broker's session.
+ * lets the one in flight finish, and leaves the rest in the broker's session. With `shareGroup`
+ * the subscriptions are MQTT 5 shared subscriptions: several processes split the messages.
  *
- * @param options - url, client id, topic filters, session expiry, the inbox
+ * @param options - url, client id, topic filters, session expiry, the inbox, share group
  * @param handler - the effect of each event, run once per event by the inbox
  * @returns the subscription once the broker confirmed the subscriptions
  * @example
@@ -204,6 +217,11 @@ export interface MqttSubscribeOptions<TTx> extends MqttConnectionOptions, Omit<S
  */
 export function subscribeMqtt<TTx>(options: MqttSubscribeOptions<TTx>, handler: Handler<CanonicalEvent, TTx>): ResultAsync<Subscription, TransportError> {
   if (options.topics.length === 0) return errAsync(transportError("invalid_options", "topics", "at least one topic filter"));
+  const group = options.shareGroup;
+  if (group !== undefined && !SHARE_GROUP.test(group)) {
+    return errAsync(transportError("invalid_options", "shareGroup", "a share group name holds letters, digits, '-', '_' and '.' only (no '/', '+' or '#')", { value: group }));
+  }
+  const filters = group === undefined ? [...options.topics] : options.topics.map((topic) => `$share/${group}/${topic}`);
   const v5 = (options.protocolVersion ?? 5) === 5;
   const retryDelayMs = options.retryDelayMs ?? 500;
   const stats = createStatsCounter();
@@ -243,8 +261,8 @@ export function subscribeMqtt<TTx>(options: MqttSubscribeOptions<TTx>, handler: 
     client.handleMessage = handleMessage;
   };
   return connect(options, options.clientId, { clean: false, expirySeconds: options.sessionExpirySeconds ?? 3600 }, prepare).andThen((client) => {
-    const subscribed = ResultAsync.fromPromise(client.subscribeAsync([...options.topics], { qos: 1 }), (cause) =>
-      transportError("subscribe_failed", options.topics.join(","), describeCause(cause), { cause }),
+    const subscribed = ResultAsync.fromPromise(client.subscribeAsync(filters, { qos: 1 }), (cause) =>
+      transportError("subscribe_failed", filters.join(","), describeCause(cause), { cause }),
     ).andThen((grants) => {
       const refused = grants.find((g) => g.qos > 2);
       return refused === undefined ? ok(undefined) : err(transportError("subscribe_failed", refused.topic, `the broker refused the subscription (reason ${refused.qos})`, { value: refused }));

@@ -49,6 +49,16 @@ describe("NATS JetStream over the local server", () => {
     (await publisher.close())._unsafeUnwrap();
   });
 
+  it("refuses replicas outside 1–5, naming the field; sets the replicas asked for", async () => {
+    for (const replicas of [0, 6, 1.5]) {
+      expect((await ensureNatsStream(nc, { name: "MW_NEVER", subjects: ["mw-never.>"], replicas }))._unsafeUnwrapErr()).toMatchObject({ code: "invalid_options", path: "MW_NEVER.replicas", value: replicas });
+    }
+    const name = uniqueName("MW").replace(/-/g, "_").toUpperCase();
+    (await ensureNatsStream(nc, { name, subjects: [`${name.toLowerCase()}.>`], replicas: 1 }))._unsafeUnwrap();
+    streams.push(name);
+    expect((await (await jetstreamManager(nc)).streams.info(name)).config.num_replicas).toBe(1);
+  });
+
   it("naks with delay while the store fails, then moves the message to the dead-letter stream after max deliveries", async () => {
     const { name, prefix } = await stream();
     const dlq = await stream();

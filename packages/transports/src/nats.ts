@@ -45,22 +45,29 @@ export function natsSubjectOf(event: CanonicalEvent, prefix = "millwright"): str
 /**
  * Creates or updates a stream: the subjects it binds, file storage, and the duplicate window in
  * which a second publish with the same `Nats-Msg-Id` (the event id) is dropped by the server.
+ * On a JetStream cluster, `replicas: 3` keeps the stream (and its consumers) on three servers,
+ * so it survives the loss of one, its leader included (see docs/clusters/nats.md).
  *
  * @param nc - the connection
- * @param options - name, subjects, duplicate window (default 2 min), max age (default unlimited)
- * @returns nothing once the stream exists with this configuration
+ * @param options - name, subjects, duplicate window (default 2 min), max age (default unlimited), replicas (1–5; the server's default, 1, when absent)
+ * @returns nothing once the stream exists with this configuration; `invalid_options` for replicas outside 1–5
  * @example
- * await ensureNatsStream(nc, { name: "MILLWRIGHT_WORKORDER", subjects: ["millwright.workorder.>"] });
+ * await ensureNatsStream(nc, { name: "MILLWRIGHT_WORKORDER", subjects: ["millwright.workorder.>"], replicas: 3 });
  */
 export function ensureNatsStream(
   nc: NatsConnection,
-  options: { readonly name: string; readonly subjects: readonly string[]; readonly duplicateWindowMs?: number; readonly maxAgeMs?: number },
+  options: { readonly name: string; readonly subjects: readonly string[]; readonly duplicateWindowMs?: number; readonly maxAgeMs?: number; readonly replicas?: number },
 ): ResultAsync<void, TransportError> {
+  const replicas = options.replicas;
+  if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 1 || replicas > 5)) {
+    return errAsync(transportError("invalid_options", `${options.name}.replicas`, `replicas must be an integer from 1 to 5 (JetStream's limit), got ${String(replicas)}`, { value: replicas }));
+  }
   const config = {
     name: options.name,
     subjects: [...options.subjects],
     duplicate_window: nanos(options.duplicateWindowMs ?? 120_000),
     max_age: nanos(options.maxAgeMs ?? 0),
+    ...(replicas === undefined ? {} : { num_replicas: replicas }),
   };
   return ResultAsync.fromPromise(
     (async () => {

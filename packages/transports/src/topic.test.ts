@@ -1,3 +1,6 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createEvent, type CanonicalEvent } from "@millwright/events";
 import { describe, expect, it } from "vitest";
 import { machineStateEvent, workOrderEvents } from "../test/fixtures.js";
 import { createTopicTemplate, DEFAULT_TOPIC_TEMPLATE, normalizeLevel, topicValuesOf } from "./topic.js";
@@ -29,5 +32,41 @@ describe("unified-namespace topics", () => {
     expect(createTopicTemplate("a/#").isErr()).toBe(true);
     expect(createTopicTemplate("a/x{site}").isErr()).toBe(true);
     expect(createTopicTemplate("{a?}/{b*}").isErr()).toBe(true);
+  });
+});
+
+describe("the site level of stock, hold and alignment facts", () => {
+  const uns = createTopicTemplate(DEFAULT_TOPIC_TEMPLATE)._unsafeUnwrap();
+  const example = (folder: string, file: string): Record<string, unknown> =>
+    JSON.parse(readFileSync(join(import.meta.dirname, "..", "..", "..", "schemas", "examples", folder, file), "utf8")) as Record<string, unknown>;
+  const eventOf = (type: CanonicalEvent["type"], data: Record<string, unknown>): CanonicalEvent =>
+    createEvent({ type, source: "urn:millwright:test", time: "2026-03-02T08:00:00Z", data: data as never })._unsafeUnwrap() as CanonicalEvent;
+  const topicOf = (event: CanonicalEvent) => uns.toTopic(topicValuesOf(event, "acme"));
+
+  it("a movement's site is its source location's, else its destination's", () => {
+    const issue = example("material-movement", "goods-issue-to-order.json");
+    expect(topicOf(eventOf("dev.millwright.materialmovement.posted.v1", issue))._unsafeUnwrap()).toBe("acme/1710/materialmovement/posted");
+    const receipt = example("material-movement", "goods-receipt-from-production.json");
+    (receipt["to"] as { site: { id: string } }).site.id = "1010";
+    expect(topicOf(eventOf("dev.millwright.materialmovement.posted.v1", receipt))._unsafeUnwrap()).toBe("acme/1010/materialmovement/posted");
+    const transfer = example("material-movement", "transfer-between-storage-locations.json");
+    (transfer["to"] as { site: { id: string } }).site.id = "1010";
+    expect(topicValuesOf(eventOf("dev.millwright.materialmovement.posted.v1", transfer), "acme").site).toBe("1710");
+  });
+
+  it("a hold's site is its scope's: the site, the held batch's site or the held location's; an order's output has none", () => {
+    const material = example("quality-hold", "material-hold-released-for-use.json");
+    expect(topicOf(eventOf("dev.millwright.qualityhold.released.v1", material))._unsafeUnwrap()).toBe("acme/1710/qualityhold/released");
+    const batch = example("quality-hold", "batch-hold-placed-on-production-receipt.json");
+    expect(topicOf(eventOf("dev.millwright.qualityhold.placed.v1", batch))._unsafeUnwrap()).toBe("acme/1710/qualityhold/placed");
+    const atLocation = example("quality-hold", "batch-hold-released-as-downgrade.json");
+    expect(topicOf(eventOf("dev.millwright.qualityhold.released.v1", atLocation))._unsafeUnwrap()).toBe("acme/ham1/qualityhold/released");
+    const order = example("quality-hold", "order-output-hold-placed-recorded-only.json");
+    expect(topicOf(eventOf("dev.millwright.qualityhold.placed.v1", order))._unsafeUnwrapErr().message).toBe("the template needs exactly one level for {site}");
+  });
+
+  it("an alignment's site is its site identifier", () => {
+    const finding = example("alignment", "order-not-started-by-mes.json");
+    expect(topicOf(eventOf("dev.millwright.alignment.breached.v1", finding))._unsafeUnwrap()).toBe("acme/1710/alignment/breached");
   });
 });

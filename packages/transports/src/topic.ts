@@ -102,9 +102,37 @@ function field(data: unknown, ...keys: string[]): unknown {
 const text = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
 
 /**
+ * Where an entity names its site, in the order the topic's site level reads them: the equipment's
+ * site (machine states, counts), the record's own site (orders, batches, confirmations; an
+ * alignment's `site` is the identifier itself), then the stock a fact is about: a movement's
+ * source location, else its destination (a movement is booked by the plant the stock leaves; a
+ * receipt has only a destination), a hold's site, held batch or held location. A hold of an
+ * order's output names no site: it has no site level, and the publisher refuses it.
+ */
+const SITE_PATHS: readonly (readonly string[])[] = [
+  ["equipment", "site", "id"],
+  ["site", "id"],
+  ["site"],
+  ["from", "site", "id"],
+  ["to", "site", "id"],
+  ["scope", "site", "id"],
+  ["scope", "batch", "site", "id"],
+  ["scope", "location", "site", "id"],
+];
+
+function siteOf(data: unknown): string | undefined {
+  for (const path of SITE_PATHS) {
+    const site = text(field(data, ...path));
+    if (site !== undefined) return site;
+  }
+  return undefined;
+}
+
+/**
  * The default topic values of an event: its site and ISA-95 equipment path from the data
- * (`equipment.site.id`, `equipment.path`, `equipment.id`, or `site.id`), and entity and action
- * from the type (`dev.millwright.machinestate.changed.v1` → `machinestate`, `changed`).
+ * (`equipment.path`, `equipment.id`; the site from the equipment, the record, or the stock it is
+ * about: `from`/`to` of a movement, the scope of a hold), and entity and action from the type
+ * (`dev.millwright.machinestate.changed.v1` → `machinestate`, `changed`).
  *
  * @param event - the event
  * @param enterprise - the first level
@@ -118,7 +146,7 @@ export function topicValuesOf(event: CanonicalEvent, enterprise: string): TopicV
   const path = field(data, "equipment", "path");
   return {
     enterprise,
-    site: text(field(data, "equipment", "site", "id")) ?? text(field(data, "site", "id")),
+    site: siteOf(data),
     path: Array.isArray(path) ? path.filter((p): p is string => typeof p === "string") : undefined,
     equipment: text(field(data, "equipment", "id")),
     entity: parts[2],

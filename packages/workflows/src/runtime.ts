@@ -483,7 +483,16 @@ class BodyRun {
     return parsed.value;
   }
 
+  private readonly loggers = new Map<string, WorkflowLogger>();
+
+  /** The logger of a step (made once per step and run). */
   private stepLogger(step: string): WorkflowLogger {
+    let made = this.loggers.get(step);
+    if (made === undefined) this.loggers.set(step, (made = this.makeStepLogger(step)));
+    return made;
+  }
+
+  private makeStepLogger(step: string): WorkflowLogger {
     const base = { workflow: this.definition.name, instanceId: this.instance.id, key: this.instance.key, step };
     const { logger } = this.engine;
     return {
@@ -785,19 +794,23 @@ async function runAttempt(options: {
   readonly logger: WorkflowLogger;
 }): Promise<AttemptOutcome> {
   const { engine, name, what, timeoutMs } = options;
-  const controller = new AbortController();
-  const aborted = new Promise<never>((_, reject) => {
-    controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true });
-  });
-  aborted.catch(() => {});
-  const onLeaseLost = () => controller.abort(new LeaseLost());
-  if (options.abort.aborted) onLeaseLost();
-  else options.abort.addEventListener("abort", onLeaseLost, { once: true });
-  const timer = timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(new AttemptTimeout(timeoutMs)), timeoutMs);
+  // Without a timeout the attempt's signal is the activation's own (aborted with a LeaseLost when
+  // the lease is lost), and so is the promise it races: nothing to set up per attempt.
+  let controller: AbortController | undefined;
+  let signal = options.abort;
+  const onLeaseLost = () => controller?.abort(new LeaseLost());
+  if (timeoutMs !== undefined) {
+    controller = new AbortController();
+    signal = controller.signal;
+    if (options.abort.aborted) onLeaseLost();
+    else options.abort.addEventListener("abort", onLeaseLost, { once: true });
+  }
+  const aborted = abortedPromise(signal);
+  const timer = timeoutMs === undefined ? undefined : setTimeout(() => controller?.abort(new AttemptTimeout(timeoutMs)), timeoutMs);
   const span = engine.instruments.startAttempt(options.spanName, options.trace, options.attributes);
   let outcome: AttemptOutcome;
   try {
-    const raw = await Promise.race([Promise.resolve().then(() => options.fn(controller.signal)), aborted]);
+    const raw = await Promise.race([Promise.resolve().then(() => options.fn(signal)), aborted]);
     const resolved = raw !== null && typeof raw === "object" && typeof (raw as PromiseLike<unknown>).then === "function" ? await Promise.race([raw as PromiseLike<unknown>, aborted]) : raw;
     if (isResult(resolved)) {
       if (resolved.isOk()) outcome = checkJson(resolved.value, name, what);
@@ -813,10 +826,26 @@ async function runAttempt(options: {
     }
   } finally {
     if (timer !== undefined) clearTimeout(timer);
-    options.abort.removeEventListener("abort", onLeaseLost);
+    if (controller !== undefined) options.abort.removeEventListener("abort", onLeaseLost);
   }
   engine.instruments.endAttempt(span, outcome.ok ? undefined : outcome.failure);
   return outcome;
+}
+
+const abortedPromises = new WeakMap<AbortSignal, Promise<never>>();
+
+/** A promise that rejects with the signal's reason when it aborts: one per signal, shared by the attempts that race it. */
+function abortedPromise(signal: AbortSignal): Promise<never> {
+  let promise = abortedPromises.get(signal);
+  if (promise === undefined) {
+    promise = new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(signal.reason);
+      else signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+    });
+    promise.catch(() => {});
+    abortedPromises.set(signal, promise);
+  }
+  return promise;
 }
 
 class AttemptTimeout extends Error {
@@ -895,7 +924,7 @@ export function createWorkflowRuntime(options: WorkflowRuntimeOptions): Workflow
       () => {
         store.renewLease(lease, clock.now(), leaseMs).then(
           (renewed) => {
-            if (renewed === undefined) controller.abort();
+            if (renewed === undefined) controller.abort(new LeaseLost());
             else {
               lease = renewed;
               if (writer !== undefined) writer.lease = renewed;
@@ -914,7 +943,7 @@ export function createWorkflowRuntime(options: WorkflowRuntimeOptions): Workflow
         if (snapshot === undefined) return;
         writer = new Writer(store, lease, snapshot.history, () => clock.now(), (why) => {
           logger.warn("instance run stopped", { instanceId: claim.instance.id, why });
-          controller.abort();
+          controller.abort(new LeaseLost());
         });
         writer.eagerAttempts = claim.recovered === true;
         const again = await round1(snapshot, writer, controller.signal);

@@ -43,6 +43,16 @@ const PREFIX_PATTERN = /^[a-z_][a-z0-9_]{0,40}$/;
 /** `(?, ?, ?)` one to four times: the VALUES of a log insert of that many entries. */
 const LOG_VALUES = [1, 2, 3, 4].map((n) => Array.from({ length: n }, () => "(?, ?, ?)").join(", "));
 
+/** Whether an update changes nothing of the instance row but `updatedAt` (and the state only if it is the same). */
+function onlyHistory(update: InstanceUpdate): boolean {
+  for (const key in update) {
+    const value = update[key as keyof InstanceUpdate];
+    if (value === undefined || key === "state" || (key === "consumedSignals" && (value as readonly number[]).length === 0)) continue;
+    return false;
+  }
+  return true;
+}
+
 interface InstanceRow {
   id: string;
   workflow: string;
@@ -62,6 +72,7 @@ interface InstanceRow {
   lease_token: number;
   created_at: number;
   updated_at: number;
+  /** Not maintained any more (the last seq is the log's MAX(seq) for the instance's number); the column stays for older files. */
   last_seq: number;
   /** The instance's number in the history log (given at creation, never reused). */
   num: number;
@@ -98,7 +109,9 @@ function toRecord(row: InstanceRow): InstanceRecord {
  * The layout keeps a step's write to about one page per b-tree: the history is an append-only
  * log (integer key in insert order) with a small index on (instance number, seq), where the
  * instance number is an integer given at creation; the instances have no index on `state`
- * (counting and filtering by state scan), and their creation index grows at its end.
+ * (counting and filtering by state scan), and their creation index grows at its end. A step's
+ * records touch the log alone (the instance row is read for the fence, not written; the next seq
+ * is the log's last for the instance), so `instances.last_seq` is no longer kept up to date.
  * A file from 0.1 (history keyed by the instance's UUID, `instances_state`, a descending
  * creation index) has its history copied into the log, in order, and the old table and indexes
  * dropped: stop the 0.1 processes that share the file first (their writes would find no history table).
@@ -213,6 +226,10 @@ export function createSqliteWorkflowStore(db: SqliteDatabase, options: SqliteWor
   };
   const instance = (id: string): InstanceRow | undefined => all<InstanceRow>(`SELECT * FROM ${p}instances WHERE id = ?`, id)[0];
   const json = (value: unknown): string => JSON.stringify(value);
+  const leaseLost = (instanceId: string): AppendOutcome => {
+    const holder = all<{ lease_owner: string | null }>(`SELECT lease_owner FROM ${p}instances WHERE id = ?`, instanceId)[0];
+    return { ok: false, code: "lease_lost", owner: holder?.lease_owner ?? null };
+  };
 
   // The log rows of a write: one statement per count of entries (a step writes one to three).
   const appendLog = (num: number, firstSeq: number, entries: readonly HistoryEntryInput[]): void => {
@@ -273,6 +290,123 @@ export function createSqliteWorkflowStore(db: SqliteDatabase, options: SqliteWor
     return { instance: record, created: true };
   };
 
+  // One appendHistory's work, inside a write transaction.
+  const appendOne = (lease: Lease, entries: readonly HistoryEntryInput[], update: InstanceUpdate, now: number): AppendOutcome => {
+    // A step's records alone (no change to the instance but its history): the fence is a read
+    // of the instance row, which is not written; the entries go to the end of the log. One
+    // b-tree (the log, with its index) written per step, as a bare loop's one row.
+    if (entries.length > 0 && onlyHistory(update)) {
+      const held = all<{ num: number; state: string; last: number | null }>(
+        `SELECT num, state, (SELECT MAX(seq) FROM ${p}log WHERE num = i.num) AS last FROM ${p}instances i WHERE id = ? AND lease_owner = ? AND lease_token = ?`,
+        lease.instanceId,
+        lease.workerId,
+        lease.token,
+      )[0];
+      if (held === undefined) return leaseLost(lease.instanceId);
+      if (update.state === undefined || update.state === held.state) {
+        const last = Number(held.last ?? 0);
+        appendLog(Number(held.num), last + 1, entries);
+        return { ok: true, lastSeq: last + entries.length };
+      }
+    }
+    // The fence and the whole instance update in one statement; the entries then go to the end
+    // of the log under the instance's number, after its last seq.
+    const sets = ["updated_at = ?"];
+    const params: unknown[] = [now];
+    if (update.state !== undefined) {
+      sets.push("state = ?");
+      params.push(update.state);
+    }
+    if (update.wakeAt !== undefined) {
+      // A signal or an event that woke the instance during the lease keeps an unfinished one due.
+      sets.push(`wake_at = CASE WHEN COALESCE(?, state) IN ${FINISHED_SQL} OR woken_at IS NULL THEN ? ELSE MIN(COALESCE(?, woken_at), woken_at) END`);
+      params.push(update.state ?? null, update.wakeAt, update.wakeAt);
+    }
+    if (update.waitingFor !== undefined) {
+      sets.push("waiting_for = ?");
+      params.push(json(update.waitingFor));
+    }
+    if (update.output !== undefined) {
+      sets.push("output = ?");
+      params.push(json(update.output));
+    }
+    if (update.failure !== undefined) {
+      sets.push("failure = ?");
+      params.push(update.failure === null ? null : json(update.failure));
+    }
+    if (update.release === true) sets.push("lease_owner = NULL", "lease_until = 0");
+    const fenced = all<{ num: number; state: string }>(
+      `UPDATE ${p}instances SET ${sets.join(", ")} WHERE id = ? AND lease_owner = ? AND lease_token = ? RETURNING num, state`,
+      ...params,
+      lease.instanceId,
+      lease.workerId,
+      lease.token,
+    )[0];
+    if (fenced === undefined) return leaseLost(lease.instanceId);
+    const before = Number(all<{ last: number | null }>(`SELECT MAX(seq) AS last FROM ${p}log WHERE num = ?`, fenced.num)[0]?.last ?? 0);
+    if (entries.length > 0) appendLog(Number(fenced.num), before + 1, entries);
+    const last = before + entries.length;
+    if (update.waitingFor !== undefined) {
+      run(`DELETE FROM ${p}waits WHERE instance_id = ?`, lease.instanceId);
+      for (const type of new Set(update.waitingFor)) run(`INSERT INTO ${p}waits (event_type, instance_id) VALUES (?, ?)`, type, lease.instanceId);
+    }
+    if (update.eventsSeen !== undefined && !isFinishedState(fenced.state)) {
+      // An event that arrived after the run read the events, before this write: due now.
+      const missed = Object.entries(update.eventsSeen).some(
+        ([type, seen]) =>
+          all(`SELECT 1 FROM ${p}events e JOIN ${p}instances i ON i.id = ? WHERE e.type = ? AND e.seq > ? AND e.received_at >= i.created_at LIMIT 1`, lease.instanceId, type, seen).length > 0,
+      );
+      if (missed) {
+        run(`UPDATE ${p}instances SET wake_at = CASE WHEN ? AND wake_at IS NOT NULL THEN MIN(wake_at, ?) ELSE ? END WHERE id = ?`, update.wakeAt === undefined ? 0 : 1, now, now, lease.instanceId);
+      }
+    }
+    for (const signal of update.consumedSignals ?? []) run(`DELETE FROM ${p}signals WHERE seq = ? AND instance_id = ?`, signal, lease.instanceId);
+    if (update.deadLetter === null) run(`DELETE FROM ${p}dead_letters WHERE instance_id = ?`, lease.instanceId);
+    else if (update.deadLetter !== undefined) {
+      run(`INSERT OR REPLACE INTO ${p}dead_letters (instance_id, at, letter) VALUES (?, ?, ?)`, lease.instanceId, update.deadLetter.at, json(update.deadLetter));
+    }
+    return { ok: true, lastSeq: last };
+  };
+
+  // Group commit: the appendHistory calls made in one event-loop turn (the activations running at
+  // once each reach their next write in the same turn) commit in one transaction, each fenced on
+  // its own; every caller's promise resolves only after that COMMIT, so a step's record is durable
+  // before its next step starts, as with a transaction each. When the group fails (the disk, a
+  // constraint), it is rolled back and each write runs again in a transaction of its own, so one
+  // write's failure is its own.
+  interface QueuedAppend {
+    readonly lease: Lease;
+    readonly entries: readonly HistoryEntryInput[];
+    readonly update: InstanceUpdate;
+    readonly now: number;
+    readonly resolve: (outcome: AppendOutcome) => void;
+    readonly reject: (cause: Error) => void;
+  }
+  let queued: QueuedAppend[] = [];
+  const alone = (q: QueuedAppend): void => {
+    transaction(() => appendOne(q.lease, q.entries, q.update, q.now)).then(q.resolve, q.reject);
+  };
+  const flushAppends = (): void => {
+    const batch = queued;
+    queued = [];
+    if (batch.length === 1) return alone(batch[0]!);
+    let outcomes: AppendOutcome[];
+    try {
+      db.exec("BEGIN IMMEDIATE");
+      try {
+        outcomes = batch.map((q) => appendOne(q.lease, q.entries, q.update, q.now));
+        db.exec("COMMIT");
+      } catch (cause) {
+        if (isInSqliteTransaction(db)) db.exec("ROLLBACK");
+        throw cause;
+      }
+    } catch {
+      for (const q of batch) alone(q);
+      return;
+    }
+    batch.forEach((q, i) => q.resolve(outcomes[i]!));
+  };
+
   return {
     createInstance(input: NewInstance) {
       return transaction(() => createOne(input));
@@ -307,66 +441,8 @@ export function createSqliteWorkflowStore(db: SqliteDatabase, options: SqliteWor
     },
 
     appendHistory(lease, entries, update: InstanceUpdate, now): Promise<AppendOutcome> {
-      return transaction((): AppendOutcome => {
-        // The fence, the seq and the whole instance update in one statement; the entries then go
-        // to the end of the log under the instance's number.
-        const sets = ["updated_at = ?", "last_seq = last_seq + ?"];
-        const params: unknown[] = [now, entries.length];
-        if (update.state !== undefined) {
-          sets.push("state = ?");
-          params.push(update.state);
-        }
-        if (update.wakeAt !== undefined) {
-          // A signal or an event that woke the instance during the lease keeps an unfinished one due.
-          sets.push(`wake_at = CASE WHEN COALESCE(?, state) IN ${FINISHED_SQL} OR woken_at IS NULL THEN ? ELSE MIN(COALESCE(?, woken_at), woken_at) END`);
-          params.push(update.state ?? null, update.wakeAt, update.wakeAt);
-        }
-        if (update.waitingFor !== undefined) {
-          sets.push("waiting_for = ?");
-          params.push(json(update.waitingFor));
-        }
-        if (update.output !== undefined) {
-          sets.push("output = ?");
-          params.push(json(update.output));
-        }
-        if (update.failure !== undefined) {
-          sets.push("failure = ?");
-          params.push(update.failure === null ? null : json(update.failure));
-        }
-        if (update.release === true) sets.push("lease_owner = NULL", "lease_until = 0");
-        const fenced = all<{ last_seq: number; num: number; state: string }>(
-          `UPDATE ${p}instances SET ${sets.join(", ")} WHERE id = ? AND lease_owner = ? AND lease_token = ? RETURNING last_seq, num, state`,
-          ...params,
-          lease.instanceId,
-          lease.workerId,
-          lease.token,
-        )[0];
-        if (fenced === undefined) {
-          const holder = all<{ lease_owner: string | null }>(`SELECT lease_owner FROM ${p}instances WHERE id = ?`, lease.instanceId)[0];
-          return { ok: false, code: "lease_lost", owner: holder?.lease_owner ?? null };
-        }
-        const last = Number(fenced.last_seq);
-        if (entries.length > 0) appendLog(Number(fenced.num), last - entries.length + 1, entries);
-        if (update.waitingFor !== undefined) {
-          run(`DELETE FROM ${p}waits WHERE instance_id = ?`, lease.instanceId);
-          for (const type of new Set(update.waitingFor)) run(`INSERT INTO ${p}waits (event_type, instance_id) VALUES (?, ?)`, type, lease.instanceId);
-        }
-        if (update.eventsSeen !== undefined && !isFinishedState(fenced.state)) {
-          // An event that arrived after the run read the events, before this write: due now.
-          const missed = Object.entries(update.eventsSeen).some(
-            ([type, seen]) =>
-              all(`SELECT 1 FROM ${p}events e JOIN ${p}instances i ON i.id = ? WHERE e.type = ? AND e.seq > ? AND e.received_at >= i.created_at LIMIT 1`, lease.instanceId, type, seen).length > 0,
-          );
-          if (missed) {
-            run(`UPDATE ${p}instances SET wake_at = CASE WHEN ? AND wake_at IS NOT NULL THEN MIN(wake_at, ?) ELSE ? END WHERE id = ?`, update.wakeAt === undefined ? 0 : 1, now, now, lease.instanceId);
-          }
-        }
-        for (const signal of update.consumedSignals ?? []) run(`DELETE FROM ${p}signals WHERE seq = ? AND instance_id = ?`, signal, lease.instanceId);
-        if (update.deadLetter === null) run(`DELETE FROM ${p}dead_letters WHERE instance_id = ?`, lease.instanceId);
-        else if (update.deadLetter !== undefined) {
-          run(`INSERT OR REPLACE INTO ${p}dead_letters (instance_id, at, letter) VALUES (?, ?, ?)`, lease.instanceId, update.deadLetter.at, json(update.deadLetter));
-        }
-        return { ok: true, lastSeq: last };
+      return new Promise((resolve, reject) => {
+        if (queued.push({ lease, entries, update, now, resolve, reject }) === 1) setImmediate(flushAppends);
       });
     },
 

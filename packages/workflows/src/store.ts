@@ -52,6 +52,7 @@ export interface InstanceRecord {
   /** Bumped by every successful claim: the fencing token of the lease. */
   readonly leaseToken: number;
   readonly createdAt: number;
+  /** When the instance row last changed (state, due time, lease release…); on SQLite a write of history entries alone leaves it. */
   readonly updatedAt: number;
 }
 
@@ -253,7 +254,9 @@ export interface WorkflowStore {
    *
    * @param lease - the caller's lease
    * @param entries - the entries to append, in order (may be empty: an update alone)
-   * @param update - the changes to the instance; `updatedAt` is set to `now`. When `update.wakeAt`
+   * @param update - the changes to the instance; `updatedAt` is set to `now` (the SQLite store
+   *   leaves it when the write changes nothing of the instance but its history, such as a step's
+   *   records: it reads the row for the fence and does not write it). When `update.wakeAt`
    *   is given, the state after the update is not finished and the instance's `wokenAt` is not
    *   null, the stored `wakeAt` is `min(update.wakeAt ?? wokenAt, wokenAt)`: a signal or event that
    *   arrived during the lease keeps the instance due.

@@ -13,6 +13,7 @@ import * as V from "./validators.js";
  * Alignment: A finding of the alignment monitor about one expectation across systems: one rule (such as a released work order being started by MES within 4 h) for one key (such as the order number).
  *
  * @param input - any value, typically from `JSON.parse`
+ * @param options - optionally a plant profile (`loadProfile`), checked after the global contract: it can only reject more
  * @returns the value, or every issue found, each with its code, JSON Pointer, value and rule
  * @example
  * parseAlignment(JSON.parse(body)).map((value) => value.kind);
@@ -26,6 +27,7 @@ export const parseAlignment: Parser<T.Alignment> = /* @__PURE__ */ createParser(
  * Batch: A quantity of one material made or received together and traced as one unit (ISA-95 MaterialLot; SAP batch; EPCIS LGTIN class), with its disposition, dates, origin and genealogy.
  *
  * @param input - any value, typically from `JSON.parse`
+ * @param options - optionally a plant profile (`loadProfile`), checked after the global contract: it can only reject more
  * @returns the value, or every issue found, each with its code, JSON Pointer, value and rule
  * @example
  * parseBatch(JSON.parse(body)).map((value) => value.batchId);
@@ -39,6 +41,7 @@ export const parseBatch: Parser<T.Batch> = /* @__PURE__ */ createParser("Batch",
  * MachineState: The state a machine or line entered, from its controller (OPC UA Machinery MachineryItemState, PackML StateCurrent, or a custom value map).
  *
  * @param input - any value, typically from `JSON.parse`
+ * @param options - optionally a plant profile (`loadProfile`), checked after the global contract: it can only reject more
  * @returns the value, or every issue found, each with its code, JSON Pointer, value and rule
  * @example
  * parseMachineState(JSON.parse(body)).map((value) => value.equipment);
@@ -52,6 +55,7 @@ export const parseMachineState: Parser<T.MachineState> = /* @__PURE__ */ createP
  * MaterialMovement: A booked change of stock (SAP material document item; ISA-95 OpMaterialActual; EPCIS ObjectEvent or TransformationEvent).
  *
  * @param input - any value, typically from `JSON.parse`
+ * @param options - optionally a plant profile (`loadProfile`), checked after the global contract: it can only reject more
  * @returns the value, or every issue found, each with its code, JSON Pointer, value and rule
  * @example
  * parseMaterialMovement(JSON.parse(body)).map((value) => value.movementId);
@@ -65,6 +69,7 @@ export const parseMaterialMovement: Parser<T.MaterialMovement> = /* @__PURE__ */
  * ProductionConfirmation: The floor's report of progress on a work order operation: good (yield), scrap and rework quantities, execution times, partial or final (SAP ProdnOrdConf2; ISA-95 OpSegmentResponse).
  *
  * @param input - any value, typically from `JSON.parse`
+ * @param options - optionally a plant profile (`loadProfile`), checked after the global contract: it can only reject more
  * @returns the value, or every issue found, each with its code, JSON Pointer, value and rule
  * @example
  * parseProductionConfirmation(JSON.parse(body)).map((value) => value.confirmationId);
@@ -78,6 +83,7 @@ export const parseProductionConfirmation: Parser<T.ProductionConfirmation> = /* 
  * ProductionCount: Parts a machine made in a time window, as deltas of its cumulative counters (PackML ProdProcessedCount and ProdDefectiveCount; Machinery Jobs ProducedQuantity and GoodQuantity), attributed to the work order active at the source timestamp.
  *
  * @param input - any value, typically from `JSON.parse`
+ * @param options - optionally a plant profile (`loadProfile`), checked after the global contract: it can only reject more
  * @returns the value, or every issue found, each with its code, JSON Pointer, value and rule
  * @example
  * parseProductionCount(JSON.parse(body)).map((value) => value.equipment);
@@ -91,6 +97,7 @@ export const parseProductionCount: Parser<T.ProductionCount> = /* @__PURE__ */ c
  * QualityHold: Material kept from use until a quality decision, and that decision.
  *
  * @param input - any value, typically from `JSON.parse`
+ * @param options - optionally a plant profile (`loadProfile`), checked after the global contract: it can only reject more
  * @returns the value, or every issue found, each with its code, JSON Pointer, value and rule
  * @example
  * parseQualityHold(JSON.parse(body)).map((value) => value.holdId);
@@ -104,6 +111,7 @@ export const parseQualityHold: Parser<T.QualityHold> = /* @__PURE__ */ createPar
  * WorkOrder: An order to make a quantity of one material at one site (ERP production or process order; ISA-95 OperationsRequest), with its routing operations and the components it consumes.
  *
  * @param input - any value, typically from `JSON.parse`
+ * @param options - optionally a plant profile (`loadProfile`), checked after the global contract: it can only reject more
  * @returns the value, or every issue found, each with its code, JSON Pointer, value and rule
  * @example
  * parseWorkOrder(JSON.parse(body)).map((value) => value.orderId);
@@ -117,6 +125,7 @@ export const parseWorkOrder: Parser<T.WorkOrder> = /* @__PURE__ */ createParser(
  * WmsEvent: One confirmed stock movement reported by a warehouse management system, in the generic contract every vendor mapping produces.
  *
  * @param input - any value, typically from `JSON.parse`
+ * @param options - optionally a plant profile (`loadProfile`), checked after the global contract: it can only reject more
  * @returns the value, or every issue found, each with its code, JSON Pointer, value and rule
  * @example
  * parseWmsEvent(JSON.parse(body)).map((value) => value.eventId);
@@ -130,6 +139,7 @@ export const parseWmsEvent: Parser<N.WmsEventVariant> = /* @__PURE__ */ createPa
  * WmsRequest: An outbound request from Millwright to a warehouse management system.
  *
  * @param input - any value, typically from `JSON.parse`
+ * @param options - optionally a plant profile (`loadProfile`), checked after the global contract: it can only reject more
  * @returns the value, or every issue found, each with its code, JSON Pointer, value and rule
  * @example
  * parseWmsRequest(JSON.parse(body)).map((value) => value.requestId);
