@@ -9,6 +9,7 @@ import { describeValue, toStoreError, type StoreError } from "./errors.js";
 import { withPgTransaction, type PgPool, type PgQueryable, usePgClient } from "./pg-pool.js";
 import { backoffDelay, createRetryPolicy, type RetryPolicy } from "./retry.js";
 import type { OutboxRecord } from "./store.js";
+import { outboxRecordOf } from "./stores/sql.js";
 
 /** What a partitioned relay tells its publisher about the lease it publishes under. */
 export interface PartitionLease {
@@ -247,16 +248,7 @@ export function createPostgresRelay(pool: PgPool, options: PostgresRelayOptions)
     const byKey = new Map<string, (OutboxRecord & { readonly partition: number })[]>();
     const now = clock.now();
     for (const row of rows.rows as Record<string, unknown>[]) {
-      const record = {
-        seq: Number(row["seq"]),
-        id: String(row["id"]),
-        source: String(row["source"]),
-        eventId: String(row["event_id"]),
-        partitionKey: String(row["partition_key"]),
-        payload: String(row["payload"]),
-        addedAt: Number(row["created_at"]),
-        partition: Number(row["partition"]),
-      };
+      const record = { ...outboxRecordOf(row), partition: Number(row["partition"]) };
       const b = backoff.get(record.partitionKey);
       if (b !== undefined && b.until > now) continue;
       let list = byKey.get(record.partitionKey);

@@ -6,7 +6,8 @@ interface VerboseError extends AjvErrorObject {
   readonly propertyName?: string;
 }
 
-const KEYWORD_CODES: Readonly<Record<string, ModelIssueCode>> = {
+/** The issue code of each JSON Schema keyword (also the profile dialect's, profile-check.ts). */
+export const KEYWORD_CODES: Readonly<Record<string, ModelIssueCode>> = {
   required: "missing_property",
   additionalProperties: "unknown_property",
   type: "invalid_type",
@@ -18,6 +19,8 @@ const KEYWORD_CODES: Readonly<Record<string, ModelIssueCode>> = {
   maxLength: "invalid_length",
   minimum: "out_of_range",
   maximum: "out_of_range",
+  exclusiveMinimum: "out_of_range",
+  exclusiveMaximum: "out_of_range",
   minItems: "invalid_size",
   maxItems: "invalid_size",
   minProperties: "invalid_size",

@@ -1,21 +1,9 @@
 import { err, ok, type Result } from "neverthrow";
+import { KEYWORD_CODES } from "./ajv-issues.js";
 import { createModelError, pointer, preview, type ModelError, type ModelIssue, type ModelIssueCode } from "./errors.js";
 import type { EntityName } from "./generated/catalog.js";
 import { compiledProfile, valueAtPointer, type Profile, type ProfileScalar } from "./profile.js";
 
-const KEYWORD_CODES: Readonly<Record<string, ModelIssueCode>> = {
-  type: "invalid_type",
-  enum: "invalid_value",
-  const: "invalid_value",
-  pattern: "invalid_format",
-  format: "invalid_format",
-  minLength: "invalid_length",
-  maxLength: "invalid_length",
-  minimum: "out_of_range",
-  maximum: "out_of_range",
-  exclusiveMinimum: "out_of_range",
-  exclusiveMaximum: "out_of_range",
-};
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 

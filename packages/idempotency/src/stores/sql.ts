@@ -88,6 +88,19 @@ function toRecord(row: Row): DeadLetterRecord {
   };
 }
 
+/** An outbox row (`seq, id, source, event_id, partition_key, payload, created_at`) as its record. */
+export function outboxRecordOf(row: Row): OutboxRecord {
+  return {
+    seq: Number(row["seq"]),
+    id: String(row["id"]),
+    source: String(row["source"]),
+    eventId: String(row["event_id"]),
+    partitionKey: String(row["partition_key"]),
+    payload: String(row["payload"]),
+    addedAt: Number(row["created_at"]),
+  };
+}
+
 function padRevision(revision: string): string {
   return revision.padStart(20, "0");
 }
@@ -274,15 +287,7 @@ export function createSqlStore<TTx>(driver: SqlDriver<TTx>, t: SqlTables): Idemp
     releaseRelayLease: async (owner) => void (await session.run(`DELETE FROM ${t.relayLease} WHERE name = 'relay' AND owner = $1`, [owner])),
     pendingOutbox: async (limit) =>
       (await session.all(`SELECT seq, id, source, event_id, partition_key, payload, created_at FROM ${t.outbox} WHERE sent_at IS NULL ORDER BY seq LIMIT $1`, [limit])).map(
-        (row): OutboxRecord => ({
-          seq: Number(row["seq"]),
-          id: String(row["id"]),
-          source: String(row["source"]),
-          eventId: String(row["event_id"]),
-          partitionKey: String(row["partition_key"]),
-          payload: String(row["payload"]),
-          addedAt: Number(row["created_at"]),
-        }),
+        outboxRecordOf,
       ),
     markSent: async (ids, now) => {
       for (let i = 0; i < ids.length; i += 500) {
