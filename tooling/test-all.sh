@@ -48,6 +48,9 @@ knip --no-progress
 step "tests (unit, property, integration, type tests) on $(node --version)"
 vitest run
 
+echo "left out unless MILLWRIGHT_AMQP_CRASH_TEST=1: the RabbitMQ crash-and-restart test of packages/transports/test/cluster/amqp-quorum.test.ts"
+echo "  (Debian's RabbitMQ 3.10.8 leaves a quorum queue leaderless after the restart in most quiet runs: docs/clusters/amqp.md)"
+
 step "package checks: publint --strict and attw for every published package"
 turbo run check-package --output-logs=errors-only
 
@@ -58,9 +61,10 @@ node tooling/smoke/smoke.cjs
 step "bundle sizes: importing one parser bundles only its validator (bench/results/bundle-size.json)"
 (cd bench && node --import tsx src/bundle-size.ts --check)
 
-# One attempt: each ratio's noise margin is the spread measured over repeated runs on a loaded
-# machine (bench/results/noise.json, recorded by `gate.ts --noise 8`), so a busy machine does not
-# fail the gate but a regression beyond the noise does. Missed targets are printed, not hidden.
+# One attempt: each ratio's noise margin is its spread over repeated quiet runs
+# (bench/results/noise.json, recorded by `gate.ts --noise 5`), never below 25 %, so a single run on
+# a busy machine does not fail the gate but a regression beyond the noise does. Missed targets are
+# printed as MISSED on every run, not hidden.
 step "bench gate (quick runs, margins from the measured noise)"
 node --expose-gc --import tsx bench/src/gate.ts
 

@@ -21,6 +21,28 @@ describe("plant time zones", () => {
     expect(composeTimestamp(Date.UTC(10000, 0, 1), 0, "UTC")).toBeUndefined();
   });
 
+  it("writes the same date and time fields as the Date getters, in every year 0001-9999", () => {
+    // formatTimestamp computes the fields arithmetically; this is the Date-based reference.
+    const pad = (n: number, w = 2) => String(n).padStart(w, "0");
+    const reference = (utcMs: number, tz: string) => {
+      const text = formatTimestamp(utcMs, tz);
+      const zone = /(?:Z|[+-]\d+:\d+)$/.exec(text)?.[0] ?? "";
+      const offset = zone === "Z" ? 0 : (zone.startsWith("-") ? -1 : 1) * (Number(zone.slice(1, zone.indexOf(":"))) * 60 + Number(zone.slice(zone.indexOf(":") + 1)));
+      const d = new Date(utcMs + offset * 60_000);
+      return `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}${zone}`;
+    };
+    const edges = [Date.UTC(1970, 0, 1), -1, -30_610_224_000_000, -30_610_224_000_001, Date.UTC(2000, 1, 29, 23, 59, 59, 999), Date.UTC(2100, 2, 1), Date.UTC(1600, 1, 29), -62_135_596_800_000, -62_135_596_800_000 + 3_600_000, 253_402_300_799_999, 253_402_300_800_000];
+    for (const ms of edges) for (const tz of ["UTC", "Europe/Berlin", "America/New_York"]) expect(formatTimestamp(ms, tz)).toBe(reference(ms, tz));
+    expect(formatTimestamp(-62_135_596_800_000, "UTC")).toBe("0001-01-01T00:00:00Z");
+    expect(formatTimestamp(253_402_300_800_000, "UTC")).toBe("10000-01-01T00:00:00Z");
+    fc.assert(
+      fc.property(fc.integer({ min: -62_135_596_800_000 - 86_400_000, max: 253_402_300_800_000 + 86_400_000 }), fc.constantFrom("Europe/Berlin", "Asia/Kolkata", "America/New_York", "Europe/London", "UTC"), (ms, tz) => {
+        expect(formatTimestamp(ms, tz)).toBe(reference(ms, tz));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it("round-trips every instant through its local wall-clock time", () => {
     fc.assert(
       fc.property(fc.integer({ min: Date.UTC(1990, 0, 1), max: Date.UTC(2080, 0, 1) }), fc.constantFrom("Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe", "UTC"), (ms, tz) => {

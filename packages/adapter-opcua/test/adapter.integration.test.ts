@@ -13,17 +13,20 @@ import { createSqliteCounterStore } from "../src/state-store.js";
 import { CuttableProxy, delay, NODES, run, SimulatedLine } from "../src/test-server/index.js";
 import { defaultSqliteDriver } from "./sqlite-drivers.js";
 
-function configFor(endpointUrl: string, options: { readonly samplingInterval?: number; readonly stateNodeId?: string } = {}): AdapterConfig {
+function configFor(
+  endpointUrl: string,
+  options: { readonly samplingInterval?: number; readonly stateNodeId?: string; readonly equipmentId?: string; readonly publishingInterval?: number; readonly goodNodeId?: string } = {},
+): AdapterConfig {
   const samplingInterval = options.samplingInterval ?? 0;
   return parseAdapterConfig({
     endpointUrl,
     sourceSystem: "urn:test:line1",
-    equipment: { id: "LINE1", level: "production_line", site: { id: "1710" } },
+    equipment: { id: options.equipmentId ?? "LINE1", level: "production_line", site: { id: "1710" } },
     countObjectNodeId: NODES.admin,
-    publishingInterval: 50,
+    publishingInterval: options.publishingInterval ?? 50,
     signals: [
       { role: "machine_state", nodeId: options.stateNodeId ?? NODES.state, mapping: { kind: "packml" }, samplingInterval },
-      { role: "good_count", nodeId: NODES.good, samplingInterval },
+      { role: "good_count", nodeId: options.goodNodeId ?? NODES.good, samplingInterval },
       { role: "defective_count", nodeId: NODES.defective, samplingInterval },
       { role: "order_number", nodeId: NODES.order, samplingInterval },
       { role: "process_value", nodeId: NODES.speed, name: "speed", samplingInterval },
@@ -51,6 +54,7 @@ async function startHarness(
   handler?: (event: AdapterEvent) => Promise<void>,
   maxBufferedReadings?: number,
   config: AdapterConfig = configFor(endpointUrl),
+  shareConnection?: boolean,
 ): Promise<Harness> {
   const events = sink?.events ?? [];
   const issues = sink?.issues ?? [];
@@ -68,6 +72,7 @@ async function startHarness(
       onStatus: (status) => statuses.push(status),
       reconnectDelay: { initial: 100, max: 500 },
       ...(maxBufferedReadings === undefined ? {} : { maxBufferedReadings }),
+      ...(shareConnection === undefined ? {} : { shareConnection }),
     })
   )._unsafeUnwrap();
   cleanups.push(async () => {
@@ -297,6 +302,95 @@ describe("adapter against a real node-opcua server", () => {
     await run(line, 10, 20);
     await settle(second, line);
     expectCleanRun(second, line);
+  });
+
+  it("shares one session between two lines on one endpoint; both recover after a server restart, and one stopping leaves the other running", async () => {
+    const line = await startLine({ state: 6, good: 10 });
+    const start = (equipmentId: string): Promise<Harness> =>
+      startHarness(line.endpointUrl, createMemoryCounterStore(), undefined, undefined, undefined, configFor(line.endpointUrl, { equipmentId }));
+    const [a, b] = await Promise.all([start("LINE1"), start("LINE2")]);
+    await settle(a, line);
+    await settle(b, line);
+    expect(line.connections).toEqual({ sessions: 1, subscriptions: 1 });
+    await run(line, 10, 20);
+    await line.stop();
+    await waitFor(() => a.adapter.status() !== "connected" && b.adapter.status() !== "connected", 15_000);
+    await run(line, 10, 20); // produced while the server is down
+    await line.start(line.port);
+    await waitFor(() => a.adapter.status() === "connected" && b.adapter.status() === "connected", 15_000);
+    await run(line, 10, 20);
+    await settle(a, line);
+    await settle(b, line);
+    expect(line.connections).toEqual({ sessions: 1, subscriptions: 1 });
+    for (const h of [a, b]) {
+      expect(totals(h.events)).toEqual(line.made);
+      const ids = h.events.map((e) => e.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      const availability = h.events.flatMap((e) => (e.type === "dev.millwright.machinestate.changed.v1" ? [e.data.availability] : []));
+      expect(availability).toEqual(["executing", "not_available", "executing"]);
+    }
+    // Each line's events are its own: the equipment and the ids differ.
+    expect(a.events.every((e) => e.data.equipment.id === "LINE1")).toBe(true);
+    expect(b.events.every((e) => e.data.equipment.id === "LINE2")).toBe(true);
+    expect(a.events.some((e) => b.events.some((f) => f.id === e.id))).toBe(false);
+    // One line stops: its items go, the other line keeps the session and counts on.
+    (await a.adapter.stop())._unsafeUnwrap();
+    const stoppedAt = a.events.length;
+    await run(line, 10, 20);
+    await settle(b, line);
+    expect(totals(b.events)).toEqual(line.made);
+    expect(a.events.length).toBe(stoppedAt);
+    expect(b.adapter.status()).toBe("connected");
+    expect(line.connections.sessions).toBe(1);
+  });
+
+  it("shares the session between lines of different publishing intervals (a subscription each), and a line with an unknown node leaves the others counting", async () => {
+    const line = await startLine({ state: 6 });
+    const a = await startHarness(line.endpointUrl, createMemoryCounterStore(), undefined, undefined, undefined, configFor(line.endpointUrl, { equipmentId: "LINE1" }));
+    const b = await startHarness(line.endpointUrl, createMemoryCounterStore(), undefined, undefined, undefined, configFor(line.endpointUrl, { equipmentId: "LINE2", publishingInterval: 100 }));
+    const broken: Harness = { adapter: undefined as unknown as OpcuaAdapter, events: [], issues: [], statuses: [] };
+    const c = (
+      await startOpcuaAdapter({
+        config: configFor(line.endpointUrl, { equipmentId: "LINE3", goodNodeId: "ns=1;s=Line1.Admin.NoSuchCounter" }),
+        store: createMemoryCounterStore(),
+        handler: (event) => {
+          broken.events.push(event);
+        },
+        onStatus: (status) => broken.statuses.push(status),
+        reconnectDelay: { initial: 100, max: 500 },
+      })
+    )._unsafeUnwrap();
+    cleanups.push(async () => {
+      await c.stop();
+    });
+    await settle(a, line);
+    await settle(b, line);
+    await delay(500);
+    expect(line.connections).toEqual({ sessions: 1, subscriptions: 2 });
+    await run(line, 10, 20);
+    await settle(a, line);
+    await settle(b, line);
+    expect(totals(a.events)).toEqual(line.made);
+    expect(totals(b.events)).toEqual(line.made);
+    // The line with the unknown node counts no good part, whatever its status.
+    expect(totals(broken.events).good).toBe(0);
+    expect(a.adapter.status()).toBe("connected");
+    expect(b.adapter.status()).toBe("connected");
+  });
+
+  it("gives a line its own session with shareConnection: false", async () => {
+    const line = await startLine({ state: 6 });
+    const config = (equipmentId: string): AdapterConfig => configFor(line.endpointUrl, { equipmentId });
+    const a = await startHarness(line.endpointUrl, createMemoryCounterStore(), undefined, undefined, undefined, config("LINE1"), false);
+    const b = await startHarness(line.endpointUrl, createMemoryCounterStore(), undefined, undefined, undefined, config("LINE2"));
+    await settle(a, line);
+    await settle(b, line);
+    expect(line.connections).toEqual({ sessions: 2, subscriptions: 2 });
+    await run(line, 5, 20);
+    await settle(a, line);
+    await settle(b, line);
+    expect(totals(a.events)).toEqual(line.made);
+    expect(totals(b.events)).toEqual(line.made);
   });
 
   it("catches up after the connection is cut for several seconds while the line produces", async () => {

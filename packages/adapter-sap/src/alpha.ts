@@ -1,6 +1,9 @@
 // ALPHA conversion of all-numeric keys (order numbers, materials, batches) between SAP's internal
 // zero-padded form and the external form people and the canonical model use.
 
+const DIGITS = /^\d+$/;
+const LEADING_ZEROS = /^0+(?=\d)/;
+
 /**
  * ALPHA input conversion: pad an all-numeric value with leading zeros to the property's MaxLength
  * (SAP's internal form, as BAPIs and IDocs want it). Other values are returned unchanged.
@@ -14,7 +17,7 @@
  * ```
  */
 export function alphaToInternal(value: string, maxLength: number): string {
-  return /^\d+$/.test(value) && value.length < maxLength ? value.padStart(maxLength, "0") : value;
+  return DIGITS.test(value) && value.length < maxLength ? value.padStart(maxLength, "0") : value;
 }
 
 /**
@@ -29,5 +32,5 @@ export function alphaToInternal(value: string, maxLength: number): string {
  * ```
  */
 export function alphaToExternal(value: string): string {
-  return /^\d+$/.test(value) ? value.replace(/^0+(?=\d)/, "") : value;
+  return DIGITS.test(value) ? value.replace(LEADING_ZEROS, "") : value;
 }

@@ -7,6 +7,7 @@ import { readNavigation, type ODataRecord } from "./odata-envelope.js";
 
 const EXT_KEY = /^(?!__proto__$)[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const CUSTOMER = /^(ZZ1_|YY1_)/;
+const REC20 = /^[A-Z0-9]{2,3}$/;
 
 /** The unit properties of one quantity, as SAP sends them. */
 export interface UnitFields {
@@ -25,10 +26,38 @@ export interface UnitFields {
  * comes last because Gateway writes it in the logon language's external form (ST is PC in English).
  */
 export function resolveUnit(config: SapAdapterConfig, fields: UnitFields, path: string, issues: SapWireIssue[]): string | undefined {
-  const { iso, internal, unit } = fields;
+  return resolveUnitAt(config, fields.iso, fields.internal, fields.unit, path, "", issues);
+}
+
+/** What gives the pointer of a property of a record (a field reader). */
+export interface PointerSource {
+  at(name: string): string;
+}
+
+/** `base/name` (`base` alone when `name` is empty); a reader gives its record's property pointer. */
+function pointer(base: string | PointerSource, name: string): string {
+  if (typeof base !== "string") return base.at(name);
+  return name === "" ? base : `${base}/${name}`;
+}
+
+/**
+ * {@link resolveUnit} with the unit fields as arguments and the issue's path as `base` + `/` +
+ * `name` (or `base` alone when `name` is empty; or the reader `base`'s pointer of `name`), built
+ * only when there is an issue: the mappers call it for every row, where the fields object and the
+ * path string would be garbage.
+ */
+export function resolveUnitAt(
+  config: SapAdapterConfig,
+  iso: string | undefined,
+  internal: string | undefined,
+  unit: string | undefined,
+  base: string | PointerSource,
+  name: string,
+  issues: SapWireIssue[],
+): string | undefined {
   if (iso !== undefined) {
     const mapped = config.isoUnits[iso] ?? iso;
-    if (/^[A-Z0-9]{2,3}$/.test(mapped)) return mapped;
+    if (REC20.test(mapped)) return mapped;
   }
   const internalMapped = internal === undefined ? undefined : config.units[internal];
   if (internalMapped !== undefined) return internalMapped;
@@ -36,10 +65,10 @@ export function resolveUnit(config: SapAdapterConfig, fields: UnitFields, path: 
   if (sap !== undefined) {
     const mapped = config.units[sap];
     if (mapped !== undefined) return mapped;
-    issues.push(issue("unknown_unit", path, sap, "SAP unit not in the configured unit table and no ISO code sent"));
+    issues.push(issue("unknown_unit", pointer(base, name), sap, "SAP unit not in the configured unit table and no ISO code sent"));
     return undefined;
   }
-  issues.push(issue("missing_property", path, undefined, "a unit is required for this quantity"));
+  issues.push(issue("missing_property", pointer(base, name), undefined, "a unit is required for this quantity"));
   return undefined;
 }
 
@@ -50,6 +79,23 @@ export interface NavigationRow {
 }
 
 /**
+ * A row of `{"results": […]}` whose pointer, `${base}/${index}`, is written only when asked for (an
+ * issue names it): a page has thousands of rows and almost never an issue.
+ */
+export class ResultsRow implements NavigationRow {
+  constructor(
+    readonly row: ODataRecord,
+    /** The pointer of the navigation's `results` array. */
+    readonly base: string,
+    readonly index: number,
+  ) {}
+
+  get path(): string {
+    return `${this.base}/${this.index}`;
+  }
+}
+
+/**
  * The rows of an expanded to-many navigation, each with the pointer where it is in the payload.
  * A malformed value is an `invalid_wire_value` issue at its own path; a server-paged list
  * (`__next`) is an `incomplete_navigation` issue, so a partial list is never mapped; a navigation
@@ -57,6 +103,8 @@ export interface NavigationRow {
  */
 export function expandedRows(record: ODataRecord, name: string, path: string, issues: SapWireIssue[], required: boolean): readonly NavigationRow[] | undefined {
   const at = `${path}/${name}`;
+  const fast = expandedResults(record, name, at);
+  if (fast !== undefined) return fast;
   const nav = readNavigation(record, name);
   switch (nav.kind) {
     case "expanded":
@@ -74,6 +122,31 @@ export function expandedRows(record: ODataRecord, name: string, path: string, is
       if (required) issues.push(issue("missing_property", at, undefined, `$expand=${name} is required`));
       return undefined;
   }
+}
+
+/**
+ * The common case of {@link readNavigation}, read in one pass: `{"results": [entity, …]}` without
+ * `__next` or `__deferred`, as the rows with their pointers. Undefined for every other form (the
+ * caller then asks readNavigation, which decides and reports them). Saves the intermediate rows
+ * and pointer arrays for every navigation of every entity of a page.
+ */
+function expandedResults(record: ODataRecord, name: string, at: string): NavigationRow[] | undefined {
+  if (!Object.prototype.hasOwnProperty.call(record, name)) return undefined;
+  const value = record[name];
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const nav = value as Record<string, unknown>;
+  if ("__deferred" in nav || !("results" in nav)) return undefined;
+  const results = nav["results"];
+  const next = nav["__next"];
+  if (!Array.isArray(results) || (next !== undefined && next !== null)) return undefined;
+  const rows: NavigationRow[] = [];
+  const base = `${at}/results`;
+  for (let i = 0; i < results.length; i++) {
+    const row: unknown = results[i];
+    if (typeof row !== "object" || row === null || Array.isArray(row)) return undefined;
+    rows.push(new ResultsRow(row as ODataRecord, base, i));
+  }
+  return rows;
 }
 
 /**

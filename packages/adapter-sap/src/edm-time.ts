@@ -16,6 +16,20 @@ const SAP_DATE = /^\/Date\((-?\d{1,15})([+-]\d{4})?\)\/$/;
  */
 export function parseSapDate(value: unknown): number | undefined {
   if (typeof value !== "string") return undefined;
+  // Fast path for the usual `/Date(ms)/` with a non-negative ms: read without a regex match (it
+  // runs for every date of every row); any other form goes to the regex below.
+  const n = value.length;
+  if (n >= 9 && n <= 23 && value.startsWith("/Date(") && value.charCodeAt(n - 2) === 41 /* ) */ && value.charCodeAt(n - 1) === 47 /* / */) {
+    let ms = 0;
+    let i = 6;
+    for (; i < n - 2; i++) {
+      const d = value.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) break;
+      ms = ms * 10 + d;
+    }
+    // At most 15 digits, so ms is exact and within the range checked below.
+    if (i === n - 2) return ms;
+  }
   const m = SAP_DATE.exec(value);
   if (m === null) return undefined;
   const ms = Number(m[1]);
@@ -36,6 +50,12 @@ export function formatSapDate(ms: number): string {
   return `/Date(${ms})/`;
 }
 
+/** The digit at `i`, or -1 when the character there is not an ASCII digit. */
+function digitAt(value: string, i: number): number {
+  const d = value.charCodeAt(i) - 48;
+  return d >= 0 && d <= 9 ? d : -1;
+}
+
 const SAP_TIME = /^PT(?:(\d{1,2})H)?(?:(\d{1,2})M)?(?:(\d{1,2})(?:\.\d+)?S)?$/;
 
 /**
@@ -50,15 +70,20 @@ const SAP_TIME = /^PT(?:(\d{1,2})H)?(?:(\d{1,2})M)?(?:(\d{1,2})(?:\.\d+)?S)?$/;
  */
 export function parseEdmTime(value: unknown): number | undefined {
   if (typeof value !== "string" || value === "PT") return undefined;
-  if (value.length === 11) {
-    // Fast path for SAP's usual fixed form PThhHmmMssS.
-    const c = (i: number) => value.charCodeAt(i) - 48;
-    if (value.startsWith("PT") && value[4] === "H" && value[7] === "M" && value[10] === "S") {
-      const h = c(2) * 10 + c(3);
-      const m = c(5) * 10 + c(6);
-      const sec = c(8) * 10 + c(9);
-      const digits = [2, 3, 5, 6, 8, 9].every((i) => c(i) >= 0 && c(i) <= 9);
-      if (digits) return h > 23 || m > 59 || sec > 59 ? undefined : h * 3600 + m * 60 + sec;
+  if (value.length === 11 && value.charCodeAt(0) === 80 /* P */ && value.charCodeAt(1) === 84 /* T */ && value.charCodeAt(4) === 72 /* H */ && value.charCodeAt(7) === 77 /* M */ && value.charCodeAt(10) === 83 /* S */) {
+    // Fast path for SAP's usual fixed form PThhHmmMssS, without a regex match or any allocation
+    // (it runs for every time of every row).
+    const h1 = digitAt(value, 2);
+    const h0 = digitAt(value, 3);
+    const m1 = digitAt(value, 5);
+    const m0 = digitAt(value, 6);
+    const s1 = digitAt(value, 8);
+    const s0 = digitAt(value, 9);
+    if (h1 >= 0 && h0 >= 0 && m1 >= 0 && m0 >= 0 && s1 >= 0 && s0 >= 0) {
+      const h = h1 * 10 + h0;
+      const m = m1 * 10 + m0;
+      const sec = s1 * 10 + s0;
+      return h > 23 || m > 59 || sec > 59 ? undefined : h * 3600 + m * 60 + sec;
     }
   }
   const m = SAP_TIME.exec(value);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { createFieldReader, parseFlag } from "./field-reader.js";
+import { expandedRows } from "./common.js";
+import type { SapWireIssue } from "./errors.js";
+import { createFieldReader, createRowReader, parseFlag } from "./field-reader.js";
 
 describe("scalar wire values", () => {
   it("reads flags", () => {
@@ -37,5 +39,36 @@ describe("field reader", () => {
       "invalid_wire_value /d/results/1/MfgOrderPlannedEndTime",
     ]);
     expect(r.issues[0]?.message).toMatchInlineSnapshot(`"/d/results/0/Material has value 42: Edm.String is a JSON string"`);
+  });
+});
+
+describe("reads of values the mapper loaded itself", () => {
+  const values: unknown[] = [undefined, null, "", " ", "X", "x", true, false, 0, 7, " FG-4711 ", "a\u0001", "0500.000", "-1", "+3", "1e5", "/Date(1772409600000)/", "/Date(1772409600000+0060)/", "/Date(-5)/", "/Date(99999999999999999)/", "PT06H12M40S", "PT6H", "PT24H00M00S", {}, []];
+
+  it("gives the values and issues of the reads by name (text, decimal, flag, timestamp)", () => {
+    for (const v of values) {
+      for (const t of values) {
+        const row = { A: v, T: t };
+        const byName = createFieldReader(row, "/d", "Europe/Berlin");
+        const byValue = createFieldReader(row, "/d", "Europe/Berlin");
+        expect([byValue.textOf(v, "A"), byValue.textOf(v, "A", true), byValue.decimalOf(v, "A"), byValue.decimalOf(v, "A", true), byValue.flagOf(v, "A"), byValue.timestampOf(v, "A", "T")]).toEqual([
+          byName.text("A"), byName.text("A", true), byName.decimal("A"), byName.decimal("A", true), byName.flag("A"), byName.timestamp("A", "T"),
+        ]);
+        expect(byValue.issues).toEqual(byName.issues);
+      }
+    }
+  });
+
+  it("names a row of a results array by its pointer, built for the issue", () => {
+    const rows = [{ Material: "A" }, { Material: 7, "a/b~c": 8 }];
+    const wire = { results: rows };
+    const nav = expandedRows({ to_X: wire }, "to_X", "/d", [], true)![1]!;
+    expect(nav.path).toBe("/d/to_X/results/1");
+    const issues: SapWireIssue[] = [];
+    const r = createRowReader(nav, "Europe/Berlin", issues);
+    r.text("Material");
+    r.text("a/b~c");
+    expect(issues.map((i) => i.path)).toEqual(["/d/to_X/results/1/Material", "/d/to_X/results/1/a~1b~0c"]);
+    expect(issues.map((i) => i.path)).toEqual([createFieldReader(nav.row, nav.path, "UTC").at("Material"), createFieldReader(nav.row, nav.path, "UTC").at("a/b~c")]);
   });
 });

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { parseWorkOrder } from "@millwright/model";
 import { clone, fixture, pointsIntoInput, testConfig } from "../test/helpers.js";
 import { deriveOrderStatus, mapProductionOrder } from "./map-work-order.js";
 
@@ -264,6 +265,65 @@ describe("mapProductionOrder", () => {
     const error = mapProductionOrder(wire, config)._unsafeUnwrapErr();
     expect(error.code === "invalid_entity" ? [] : error.issues.map((i) => i.path)).toEqual(["/d/to_ProductionOrderOperation/1/ManufacturingOrderOperation"]);
     expect(error.code !== "invalid_entity" && error.issues.every((i) => pointsIntoInput(wire, i))).toBe(true);
+  });
+
+  it("gives only orders the generated validator and the model's rules accept, from mutated payloads", () => {
+    // The mapper skips parseWorkOrder when its cheap check (checked-work-order.ts) says the order is
+    // valid; this holds that check to the model's verdict on thousands of near-valid payloads.
+    const base = fixture("production-order-1000123.json") as Wire & { d: { to_ProductionOrderComponent: { results: Record<string, unknown>[] } } };
+    const tricky = fc.constantFrom<unknown>(
+      undefined, null, "", " ", "X", true, false, 7, "abc", " 12 ", "0500.000", "-1", "-0", "+3", "1e5", "a\u0001b", "x\u00a0", "\u00a0x", "Ä", "１２",
+      "/Date(1772409600000)/", "/Date(1767225600000)/", "/Date(1780000000000)/", "/Date(-62135596800001)/", "/Date(253402300800000)/", "PT23H59M59S", "PT02H30M00S", "PT24H00M00S",
+      "20260302071530", "ST", "PCE", "KGM", "ZZZ", "0010", "0020", "0030", "x".repeat(129), "y".repeat(1025),
+    );
+    // A row of the payload; undefined when an earlier change replaced its navigation.
+    const rowOf = (wire: typeof base, which: number): Record<string, unknown> | undefined =>
+      which === 0 ? wire.d : which <= 2 ? wire.d.to_ProductionOrderOperation?.results?.[which - 1] : wire.d.to_ProductionOrderComponent?.results?.[0];
+    let mapped = 0;
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.nat(), tricky), { minLength: 1, maxLength: 3 }), (changes) => {
+        const wire = clone(base);
+        for (const [which, k, value] of changes) {
+          const row = rowOf(wire, which);
+          if (typeof row !== "object" || row === null) continue;
+          const keys = Object.keys(row);
+          const key = keys[k % keys.length]!;
+          if (value === undefined) delete row[key];
+          else row[key] = value;
+        }
+        const result = mapProductionOrder(wire, config);
+        if (result.isOk()) {
+          mapped += 1;
+          expect(parseWorkOrder(result.value).isOk()).toBe(true);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+    expect(mapped).toBeGreaterThan(1000);
+  });
+
+  it("gives only valid orders for long operation lists across DST changes", () => {
+    const base = fixture("production-order-1000123.json") as Wire;
+    const template = base.d.to_ProductionOrderOperation.results[1]!;
+    const dates = ["/Date(1774656000000)/", "/Date(1774742400000)/", "/Date(1761436800000)/", "/Date(1761350400000)/", null];
+    const times = ["PT00H00M00S", "PT02H30M00S", "PT23H59M59S", "PT06H12M40S"];
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(4), fc.nat(3), fc.nat(4), fc.nat(3)), { minLength: 1, maxLength: 40 }), (ops) => {
+        const wire = clone(base);
+        wire.d.to_ProductionOrderOperation.results = ops.map(([sd, st, ed, et], k) => ({
+          ...template,
+          ManufacturingOrderOperation: String((k + 1) * 10).padStart(4, "0"),
+          OpActualExecutionStartDate: dates[sd],
+          OpActualExecutionStartTime: times[st],
+          OpActualExecutionEndDate: dates[ed],
+          OpActualExecutionEndTime: times[et],
+        }));
+        const result = mapProductionOrder(wire, config);
+        if (result.isOk()) expect(parseWorkOrder(result.value).isOk()).toBe(true);
+        else expect(result.error.code).toBe("invalid_entity");
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it("never throws and is deterministic on arbitrary input", () => {

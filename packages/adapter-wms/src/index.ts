@@ -50,6 +50,7 @@ export {
   type VendorMapping,
   type VendorMappingError,
   type VendorMappingIssue,
+  type VendorMappingLeaf,
 } from "./wms-mapping.js";
 export {
   SIGNATURE_HEADER,

@@ -14,7 +14,8 @@ export interface MappingTemplate {
 /** A literal in a template, written as `{ "$literal": … }` so that strings need no JSONata quoting. */
 const LITERAL = "$literal";
 
-interface Leaf {
+/** One output field of a compiled {@link VendorMapping}: where it goes and how its value is read. */
+export interface VendorMappingLeaf {
   /** JSON Pointer of the output field. */
   readonly output: string;
   readonly expression?: jsonata.Expression;
@@ -27,7 +28,7 @@ interface Leaf {
 /** A compiled vendor mapping. Plain data; apply it with {@link applyVendorMapping}. */
 export interface VendorMapping {
   readonly name: string;
-  readonly leaves: readonly Leaf[];
+  readonly leaves: readonly VendorMappingLeaf[];
 }
 
 /**
@@ -82,7 +83,7 @@ function readsOf(node: unknown, out: Set<string>): void {
   for (const [key, value] of Object.entries(n)) if (key !== "type" && key !== "value") readsOf(value, out);
 }
 
-function compile(template: MappingTemplate, base: string, leaves: Leaf[], problems: VendorMappingIssue[]): void {
+function compile(template: MappingTemplate, base: string, leaves: VendorMappingLeaf[], problems: VendorMappingIssue[]): void {
   for (const [key, value] of Object.entries(template)) {
     const output = pointer(base, key);
     if (typeof value === "string") {
@@ -118,7 +119,7 @@ function compile(template: MappingTemplate, base: string, leaves: Leaf[], proble
  * });
  */
 export function createVendorMapping(options: { readonly name: string; readonly template: MappingTemplate }): Result<VendorMapping, VendorMappingError> {
-  const leaves: Leaf[] = [];
+  const leaves: VendorMappingLeaf[] = [];
   const problems: VendorMappingIssue[] = [];
   compile(options.template, "", leaves, problems);
   if (problems.length > 0) {
@@ -152,7 +153,7 @@ function prune(value: unknown): unknown {
   return out;
 }
 
-function leafFor(mapping: VendorMapping, path: string): Leaf | undefined {
+function leafFor(mapping: VendorMapping, path: string): VendorMappingLeaf | undefined {
   // The leaf that wrote the field, else the first leaf below it (a missing object whose fields found nothing).
   return mapping.leaves.find((l) => l.output === path) ?? mapping.leaves.find((l) => l.output.startsWith(`${path}/`));
 }

@@ -135,6 +135,16 @@ for (let w = 0; w < lines.length; w += 64) {
 }
 const bytes = lines.reduce((n, l) => n + l.length, 0);
 
+// The clock of each evaluation (the latest event time seen by then), worked out before timing: it
+// stands for the wall clock a deployment reads, and the engine parses each event's time itself.
+const clockAt: number[] = [];
+let lastClock = 0;
+for (let i = 0; i < lines.length; i++) {
+  const ms = Date.parse((JSON.parse(lines[i] as string) as { time: string }).time);
+  if (ms > lastClock) lastClock = ms;
+  if (i % 10_000 === 9_999) clockAt[i] = lastClock;
+}
+
 function bare(): number {
   let sink = 0;
   for (const line of lines) sink += (JSON.parse(line) as { id: string }).id.length;
@@ -147,18 +157,14 @@ function aligned(): { breached: number; resolved: number; peakOpen: number; peak
   let resolved = 0;
   let peakOpen = 0;
   let peakHeap = 0;
-  let clock = 0;
   let evaluateMs = 0;
   let collectMs = 0;
   for (let i = 0; i < lines.length; i++) {
-    const event = JSON.parse(lines[i] as string) as CanonicalEvent;
-    engine.ingest(event);
-    const ms = Date.parse(event.time as string);
-    if (ms > clock) clock = ms;
+    engine.ingest(JSON.parse(lines[i] as string) as CanonicalEvent);
     // The injected clock: evaluate every 10,000 events at the latest event time seen.
     if (i % 10_000 === 9_999) {
       const t0 = performance.now();
-      const findings = engine.evaluate(clock);
+      const findings = engine.evaluate(clockAt[i] as number);
       const t1 = performance.now();
       // With an SDK, a collection (the gauges' walk over the open keys runs synchronously in it) after every evaluation.
       if (METRICS === "sdk") collections.push(reader.collect());
@@ -169,7 +175,7 @@ function aligned(): { breached: number; resolved: number; peakOpen: number; peak
       peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
     }
   }
-  for (const f of engine.evaluate(clock + 24 * 60 * MINUTE)) f.kind === "breached" ? breached++ : resolved++;
+  for (const f of engine.evaluate(lastClock + 24 * 60 * MINUTE)) f.kind === "breached" ? breached++ : resolved++;
   return { breached, resolved, peakOpen, peakHeap, evaluateMs, collectMs, engine };
 }
 

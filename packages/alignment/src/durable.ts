@@ -3,6 +3,7 @@
 import { err, ok, type Result } from "neverthrow";
 import type { KeyState } from "./judge.js";
 import type { AlignmentStore } from "./store.js";
+import { createSlotTable, snapshot as snapshotOf, withWorkingSet } from "./working-set.js";
 
 /** One key of one rule. */
 export interface KeyRef {
@@ -280,15 +281,6 @@ export function parseSnapshot(rows: { readonly operation: string; readonly state
   return ok({ states, tombstones });
 }
 
-function within<T>(maps: Map<string, Map<string, T>>, rule: string): Map<string, T> {
-  let map = maps.get(rule);
-  if (map === undefined) {
-    map = new Map();
-    maps.set(rule, map);
-  }
-  return map;
-}
-
 /**
  * Opens a durable store: loads the backend's snapshot into an in-memory working set and returns
  * a synchronous {@link AlignmentStore} for `createEngine({ store })` that records what changed,
@@ -331,24 +323,6 @@ export async function openDurableStore(backend: AlignmentBackend): Promise<Resul
   }
   if (snapshot.isErr()) return err(snapshot.error);
 
-  // The working set: nested Maps (rule → key), as in the memory store. A key is open, closed or
-  // neither, never both: put removes a tombstone, close removes the state.
-  const states = new Map<string, Map<string, KeyState>>();
-  const closed = new Map<string, Map<string, number>>();
-  let openCount = 0;
-  let closedCount = 0;
-  for (const state of snapshot.value.states) {
-    const map = within(states, state.rule);
-    if (!map.has(state.key)) openCount += 1;
-    map.set(state.key, state);
-  }
-  for (const { rule, key, closedAtMs } of snapshot.value.tombstones) {
-    if (states.get(rule)?.has(key) === true) continue;
-    const map = within(closed, rule);
-    if (!map.has(key)) closedCount += 1;
-    map.set(key, closedAtMs);
-  }
-
   // What changed since the last flush: only which keys; their values are read at flush time, so
   // the last write wins and nothing is serialized on the engine's hot path.
   let dirty = new Map<string, Set<string>>();
@@ -364,11 +338,19 @@ export async function openDurableStore(backend: AlignmentBackend): Promise<Resul
     keys.add(key);
     if (keys.size !== before) dirtyCount += 1;
   };
-  const dropState = (rule: string, key: string): boolean => {
-    if (states.get(rule)?.delete(key) !== true) return false;
-    openCount -= 1;
-    return true;
-  };
+  // The working set, as in the memory store: slots the engine appends to in place, snapshotted
+  // only when a flush (or get/open) needs a key's state. A key is open, closed or neither, never
+  // both: opening removes a tombstone, closing the state. Loading marks nothing.
+  let loading = true;
+  const table = createSlotTable((rule, key) => {
+    if (!loading) mark(rule, key);
+  }, true);
+  for (const state of snapshot.value.states) table.put(state);
+  for (const { rule, key, closedAtMs } of snapshot.value.tombstones) {
+    if (table.slot(rule, key) !== undefined) continue;
+    table.close(rule, key, closedAtMs);
+  }
+  loading = false;
 
   // Flushes run one after another: the next takes its batch only when the previous has settled,
   // so a failed batch is back in `dirty` before the next one is taken.
@@ -384,15 +366,13 @@ export async function openDurableStore(backend: AlignmentBackend): Promise<Resul
     const closes: Tombstone[] = [];
     const drops: KeyRef[] = [];
     for (const [rule, keys] of taken) {
-      const open = states.get(rule);
-      const tombstones = closed.get(rule);
       for (const key of keys) {
-        const state = open?.get(key);
-        if (state !== undefined) {
-          upserts.push(state);
+        const slot = table.slot(rule, key);
+        if (slot !== undefined) {
+          upserts.push(snapshotOf(slot));
           continue;
         }
-        const closedAtMs = tombstones?.get(key);
+        const closedAtMs = table.closedAt(rule, key);
         if (closedAtMs !== undefined) closes.push({ rule, key, closedAtMs });
         else drops.push({ rule, key });
       }
@@ -413,45 +393,21 @@ export async function openDurableStore(backend: AlignmentBackend): Promise<Resul
   };
 
   const store: DurableAlignmentStore = {
-    get: (rule, key) => states.get(rule)?.get(key),
-    put: (state) => {
-      const map = within(states, state.rule);
-      if (!map.has(state.key)) openCount += 1;
-      map.set(state.key, state);
-      if (closed.get(state.rule)?.delete(state.key) === true) closedCount -= 1;
-      mark(state.rule, state.key);
-    },
+    get: table.get,
+    put: table.put,
     drop: (rule, key) => {
-      if (dropState(rule, key)) mark(rule, key);
+      if (table.dropState(rule, key)) mark(rule, key);
     },
-    close: (rule, key, closedAtMs) => {
-      dropState(rule, key);
-      const map = within(closed, rule);
-      if (!map.has(key)) closedCount += 1;
-      map.set(key, closedAtMs);
-      mark(rule, key);
-    },
-    isClosed: (rule, key) => closed.get(rule)?.has(key) === true,
+    close: table.close,
+    isClosed: table.isClosed,
     purgeClosed: (beforeMs) => {
-      let purged = false;
-      for (const map of closed.values()) {
-        for (const [key, at] of map) {
-          if (at < beforeMs) {
-            map.delete(key);
-            closedCount -= 1;
-            purged = true;
-          }
-        }
-      }
       // Replayed on the backend as one statement before the batch's keys, so that keys written
       // after it in the same batch keep their newer tombstones. Without a purged tombstone here,
       // the backend has none to purge either: its untouched keys mirror the working set.
-      if (purged) purgeBeforeMs = Math.max(purgeBeforeMs ?? beforeMs, beforeMs);
+      if (table.purgeClosed(beforeMs)) purgeBeforeMs = Math.max(purgeBeforeMs ?? beforeMs, beforeMs);
     },
-    open: function* () {
-      for (const map of states.values()) yield* map.values();
-    },
-    size: () => ({ open: openCount, closed: closedCount }),
+    open: table.open,
+    size: table.size,
     flush: () => {
       const run = tail.then(flushOnce, flushOnce);
       tail = run.catch(() => undefined);
@@ -459,5 +415,5 @@ export async function openDurableStore(backend: AlignmentBackend): Promise<Resul
     },
     pending: () => dirtyCount,
   };
-  return ok(store);
+  return ok(withWorkingSet(store, table));
 }

@@ -1,10 +1,13 @@
 import type { CanonicalEvent } from "@millwright/events";
+import type { Quantity } from "@millwright/model";
 import { err, ok, type Result } from "neverthrow";
 import type { AlignmentError } from "./errors.js";
 import { toEvidenceItem, type BreachedFinding, type BreachReason, type Evidence, type Finding, type ResolvedFinding } from "./finding.js";
 import { checkObservation, compareObserved, judgeKey, labelsOf, type KeyState, type ObservedEvent, type Verdict } from "./judge.js";
-import type { AlignmentRule } from "./rule.js";
+import type { AlignmentRule, ObservationRole } from "./rule.js";
 import { createMemoryStore, type AlignmentStore } from "./store.js";
+import { parseTime } from "./time.js";
+import { WORKING_SET, type KeySlot, type WorkingSet } from "./working-set.js";
 
 /** What {@link createEngine} needs. */
 export interface EngineOptions {
@@ -62,6 +65,7 @@ export interface AlignmentEngine {
 }
 
 const DAY_MS = 86_400_000;
+const MAX_SHARED_SOURCES = 4096;
 /** The most events a finding carries as evidence (the schema's bound). */
 const MAX_EVIDENCE = 1000;
 
@@ -77,6 +81,81 @@ function insert(events: readonly ObservedEvent[], next: ObservedEvent): readonly
   out.push(next);
   for (let i = at; i < events.length; i++) out.push(events[i] as ObservedEvent);
   return out;
+}
+
+/**
+ * Adds an event to a slot in canonical order, in place (copying the list first only when a
+ * snapshot shares it); false for a duplicate. The labels are recomputed only when the event
+ * names a site or a line (the first that name them, in canonical order).
+ */
+function append(slot: KeySlot, next: ObservedEvent): boolean {
+  const events = slot.events;
+  let at = events.length;
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i] as ObservedEvent;
+    if (e.id === next.id && e.source === next.source) return false;
+    if (compareObserved(e, next) > 0) at = i;
+  }
+  if (slot.shared) {
+    const out = events.slice(0, at);
+    out.push(next);
+    for (let i = at; i < events.length; i++) out.push(events[i] as ObservedEvent);
+    slot.events = out;
+    slot.shared = false;
+  } else if (at === events.length) events.push(next);
+  else events.splice(at, 0, next);
+  if (next.site !== undefined || next.line !== undefined) {
+    const { site, line } = labelsOf(slot.events);
+    slot.site = site;
+    slot.line = line;
+  }
+  return true;
+}
+
+/**
+ * One event as a key keeps it. Optional fields only when present, always in this order: states
+ * are compared and persisted as plain data. The combinations the built-in rules produce are
+ * object literals, so every field sits inside the object (fields added one by one past the
+ * literal's own would take a second allocation per event).
+ */
+function observedEvent(
+  id: string,
+  type: string,
+  source: string,
+  time: string,
+  timeMs: number,
+  role: ObservationRole,
+  quantity: Quantity | undefined,
+  site: string | undefined,
+  line: string | undefined,
+  fact: string | undefined,
+  reversal: boolean,
+  reverses: string | undefined,
+): ObservedEvent {
+  if (!reversal && reverses === undefined) {
+    if (fact === undefined) {
+      if (line === undefined) {
+        if (quantity === undefined) return site === undefined ? { id, type, source, time, timeMs, role } : { id, type, source, time, timeMs, role, site };
+        if (site !== undefined) return { id, type, source, time, timeMs, role, quantity, site };
+      } else if (quantity !== undefined && site !== undefined) return { id, type, source, time, timeMs, role, quantity, site, line };
+    } else if (line === undefined) {
+      if (quantity !== undefined) return site === undefined ? { id, type, source, time, timeMs, role, quantity, fact } : { id, type, source, time, timeMs, role, quantity, site, fact };
+      if (site !== undefined) return { id, type, source, time, timeMs, role, site, fact };
+    }
+  }
+  const observed: Writable<ObservedEvent> = { id, type, source, time, timeMs, role };
+  if (quantity !== undefined) observed.quantity = quantity;
+  if (site !== undefined) observed.site = site;
+  if (line !== undefined) observed.line = line;
+  if (fact !== undefined) observed.fact = fact;
+  if (reversal) observed.reversal = true;
+  if (reverses !== undefined) observed.reverses = reverses;
+  return observed;
+}
+
+/** The working set of a store of this library, if it is one. */
+function workingSetOf(store: AlignmentStore): WorkingSet | undefined {
+  return (store as { readonly [WORKING_SET]?: WorkingSet })[WORKING_SET];
 }
 
 function toEvidence(events: readonly ObservedEvent[]): readonly Evidence[] {
@@ -99,10 +178,16 @@ function stateOf(rule: string, key: string, events: readonly ObservedEvent[], br
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 const KEEP = { findings: [], next: "keep" } as const;
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+/** The outcomes of events that are neither duplicates nor late, made once (frozen, shared by every call). */
+const COMMON_OUTCOMES: readonly Result<IngestOutcome, AlignmentError>[] = Array.from({ length: 16 }, (_, matched) => Object.freeze(ok(Object.freeze({ matched, duplicates: 0, late: 0 }))));
+const MET = { findings: [], next: "close" } as const;
 
 function findingsFor(state: KeyState, verdict: Verdict, at: string): { readonly findings: readonly Finding[]; readonly next: "keep" | "breached" | "close" } {
   // The common cases first, without allocating: not due yet, or a missing key already reported.
   if (verdict.status === "orphan" || verdict.status === "waiting" || (verdict.status === "missing" && state.breached)) return KEEP;
+  // Fulfilled on time with agreeing quantities (most keys): closed without building a finding.
+  if (verdict.status === "fulfilled" && !state.breached && verdict.latenessMs <= 0 && (verdict.quantity === undefined || (verdict.quantity.ok && verdict.quantity.withinTolerance))) return MET;
   const base = {
     rule: state.rule,
     key: state.key,
@@ -189,17 +274,31 @@ export function createEngine(options: EngineOptions): AlignmentEngine {
   const byName = new Map(rules.map((r) => [r.name, r] as const));
   // Rules by the event types they read (in the rules' order), built as types are first seen: an
   // event visits only the rules that read its type, and the rules that read every type.
-  const byType = new Map<string, readonly AlignmentRule[]>();
-  const rulesFor = (type: string): readonly AlignmentRule[] => {
-    let list = byType.get(type);
-    if (list === undefined) {
-      list = rules.filter((r) => r.types === undefined || r.types.includes(type));
-      byType.set(type, list);
+  // Each type is kept once, as first seen: the kept events share that string instead of each
+  // holding the copy JSON.parse made (fewer live bytes for the young-generation GC to copy).
+  const byType = new Map<string, { readonly type: string; readonly rules: readonly AlignmentRule[] }>();
+  const rulesFor = (type: string): { readonly type: string; readonly rules: readonly AlignmentRule[] } => {
+    let entry = byType.get(type);
+    if (entry === undefined) {
+      entry = { type, rules: rules.filter((r) => r.types === undefined || r.types.includes(type)) };
+      byType.set(type, entry);
     }
-    return list;
+    return entry;
+  };
+  // Sources likewise (bounded: a stream of distinct sources cannot grow it).
+  const sources = new Map<string, string>();
+  const sourceOf = (source: string): string => {
+    const known = sources.get(source);
+    if (known !== undefined) return known;
+    if (sources.size >= MAX_SHARED_SOURCES) sources.clear();
+    sources.set(source, source);
+    return source;
   };
   const order = new Map(rules.map((r, i) => [r.name, i] as const));
   const store = options.store ?? createMemoryStore();
+  // The library's stores let the engine append to a key in place; any other store gets a new
+  // state (copy on write) per event.
+  const ws = workingSetOf(store);
   const tally = new Map<string, { met: number; breached: number; resolved: number; abandoned: number }>(rules.map((r) => [r.name, { met: 0, breached: 0, resolved: 0, abandoned: 0 }]));
   const retentionMs = options.retentionMs ?? DAY_MS;
   const giveUpAfterMs = options.giveUpAfterMs ?? 7 * DAY_MS;
@@ -208,35 +307,35 @@ export function createEngine(options: EngineOptions): AlignmentEngine {
 
   const ingest = (event: CanonicalEvent): Result<IngestOutcome, AlignmentError> => {
     if (event.time === undefined) return err({ code: "missing_time", path: "/time", message: `event ${event.id} from ${event.source} has no time; alignment needs when each fact happened`, value: undefined });
-    const timeMs = Date.parse(event.time);
+    const timeMs = parseTime(event.time);
     if (Number.isNaN(timeMs)) return err({ code: "invalid_time", path: "/time", message: `${JSON.stringify(event.time)} is not a time`, value: event.time });
     let matched = 0;
     let duplicates = 0;
     let late = 0;
-    for (const rule of rulesFor(event.type)) {
+    const typed = rulesFor(event.type);
+    let source: string | undefined;
+    for (const rule of typed.rules) {
       const observation = rule.observe(event);
       if (observation === undefined) continue;
       matched += 1;
-      if (store.isClosed(rule.name, observation.key)) {
+      // A key found open in one of the library's stores is not closed: one lookup instead of two.
+      const slot = ws?.slot(rule.name, observation.key);
+      if ((slot === undefined || !(ws as WorkingSet).exclusive()) && store.isClosed(rule.name, observation.key)) {
         late += 1;
         continue;
       }
-      const { id, type, source, time } = event;
+      const { id, time } = event;
+      const type = typed.type;
+      source ??= sourceOf(event.source);
       const { role, quantity, site, line, fact, reversal, reverses } = observation;
       if (reversal === true) checkObservation(rule.name, observation);
-      // Optional fields only when present: states are compared and persisted as plain data.
-      const observed: ObservedEvent =
-        quantity === undefined && site === undefined && line === undefined && fact === undefined && reversal !== true
-          ? { id, type, source, time, timeMs, role }
-          : {
-              id, type, source, time, timeMs, role,
-              ...(quantity === undefined ? {} : { quantity }),
-              ...(site === undefined ? {} : { site }),
-              ...(line === undefined ? {} : { line }),
-              ...(fact === undefined ? {} : { fact }),
-              ...(reversal === true ? { reversal: true as const } : {}),
-              ...(reverses === undefined ? {} : { reverses }),
-            };
+      const observed = observedEvent(id, type, source, time, timeMs, role, quantity, site, line, fact, reversal === true, reverses);
+      if (ws !== undefined) {
+        if (slot === undefined) ws.create(rule.name, observation.key, observed);
+        else if (append(slot, observed)) ws.changed(slot);
+        else duplicates += 1;
+        continue;
+      }
       const current = store.get(rule.name, observation.key);
       if (current === undefined) {
         store.put(stateOf(rule.name, observation.key, [observed], false));
@@ -248,7 +347,7 @@ export function createEngine(options: EngineOptions): AlignmentEngine {
       else if (site === undefined && line === undefined) store.put(withLabels(current.rule, current.key, events, current.breached, current.site, current.line));
       else store.put(stateOf(current.rule, current.key, events, current.breached));
     }
-    return ok({ matched, duplicates, late });
+    return duplicates === 0 && late === 0 && matched < COMMON_OUTCOMES.length ? (COMMON_OUTCOMES[matched] as Result<IngestOutcome, AlignmentError>) : ok({ matched, duplicates, late });
   };
 
   const evaluate = (now: Date | number): readonly Finding[] => {
@@ -256,7 +355,10 @@ export function createEngine(options: EngineOptions): AlignmentEngine {
     const at = iso(nowMs);
     const findings: Finding[] = [];
     const changes: { state: KeyState; next: "breached" | "close" | "drop" }[] = [];
-    for (const state of store.open()) {
+    // The library's stores are walked slot by slot: a slot is read as the key's state during the
+    // walk (nothing keeps it), so no snapshot is made.
+    const states: Iterable<KeyState> = ws === undefined ? store.open() : (ws.slots() as readonly KeySlot[] as unknown as readonly KeyState[]);
+    for (const state of states) {
       const rule = byName.get(state.rule);
       if (rule === undefined) continue;
       const visible = asOf(state, nowMs);
@@ -281,8 +383,14 @@ export function createEngine(options: EngineOptions): AlignmentEngine {
       if (next !== "keep") changes.push({ state, next });
     }
     for (const { state, next } of changes) {
-      if (next === "breached") store.put({ ...state, breached: true });
-      else if (next === "close") store.close(state.rule, state.key, nowMs);
+      if (next === "breached") {
+        if (ws === undefined) store.put({ ...state, breached: true });
+        else {
+          const slot = state as unknown as KeySlot;
+          slot.breached = true;
+          ws.changed(slot);
+        }
+      } else if (next === "close") store.close(state.rule, state.key, nowMs);
       else store.drop(state.rule, state.key);
     }
     store.purgeClosed(nowMs - retentionMs);

@@ -79,8 +79,6 @@ export function signedDifference(a: Quantity, b: Quantity): Result<string, Quant
   );
 }
 
-/** A non-negative decimal small enough for exact integer arithmetic once scaled (the common case). */
-const SIMPLE = /^(?:0|[1-9][0-9]{0,17})(?:\.([0-9]{1,9}))?$/;
 
 function scaledBy(value: string, scale: number): bigint {
   const dot = value.indexOf(".");
@@ -97,22 +95,92 @@ function formatScaled(n: bigint, scale: number): string {
 }
 
 /**
+ * Reads a non-negative decimal small enough for exact integer arithmetic once scaled (the common
+ * case): `0` or 1–18 digits without a leading zero, then optionally `.` and 1–9 digits. Gives its
+ * count of whole and of fraction digits, or `undefined` for any other form.
+ */
+function simpleShape(value: string): { readonly whole: number; readonly fraction: number } | undefined {
+  const n = value.length;
+  let i = 0;
+  while (i < n) {
+    const c = value.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    i += 1;
+  }
+  const whole = i;
+  if (whole === 0 || whole > 18 || (whole > 1 && value.charCodeAt(0) === 48)) return undefined;
+  if (i === n) return { whole, fraction: 0 };
+  if (value.charCodeAt(i) !== 46) return undefined;
+  const fraction = n - i - 1;
+  if (fraction < 1 || fraction > 9) return undefined;
+  for (let j = i + 1; j < n; j++) {
+    const c = value.charCodeAt(j);
+    if (c < 48 || c > 57) return undefined;
+  }
+  return { whole, fraction };
+}
+
+/** The value × 10^scale as a Number; exact when its digits (whole + scale) are at most 15. */
+function scaledNumber(value: string, scale: number): number {
+  let n = 0;
+  let decimals = -1;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 46) decimals = 0;
+    else {
+      n = n * 10 + (c - 48);
+      if (decimals >= 0) decimals += 1;
+    }
+  }
+  return n * 10 ** (scale - Math.max(decimals, 0));
+}
+
+function formatScaledNumber(n: number, scale: number): string {
+  const digits = String(Math.abs(n)).padStart(scale + 1, "0");
+  const text = scale === 0 ? digits : `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+  return n < 0 ? `-${text}` : text;
+}
+
+/**
  * The exact comparison with integers, when every quantity is in `unit` and a plain decimal: the
  * same result as the decimal.js path (the difference at the largest scale of the inputs), several
- * times faster. `undefined` sends anything else to the general path.
+ * times faster. Doubles when every scaled value has at most 15 digits and their magnitudes sum to
+ * at most 2^53 − 1 (every partial sum is then exact), BigInt otherwise. `undefined` sends anything
+ * else to the general path.
  */
 function fastCheck(tolerance: string, fulfilled: readonly Quantity[], measured: readonly Quantity[], unit: string): QuantityCheck | undefined {
   let scale = 0;
+  let wholeDigits = 0;
   for (const list of [fulfilled, measured]) {
     for (const q of list) {
-      const m = q.unit === unit ? SIMPLE.exec(q.value) : null;
-      if (m === null) return undefined;
-      scale = Math.max(scale, m[1]?.length ?? 0);
+      const shape = q.unit === unit ? simpleShape(q.value) : undefined;
+      if (shape === undefined) return undefined;
+      if (shape.fraction > scale) scale = shape.fraction;
+      if (shape.whole > wholeDigits) wholeDigits = shape.whole;
     }
   }
-  const t = SIMPLE.exec(tolerance);
-  if (t === null) return undefined;
-  const compareScale = Math.max(scale, t[1]?.length ?? 0);
+  const t = simpleShape(tolerance);
+  if (t === undefined) return undefined;
+  const compareScale = Math.max(scale, t.fraction);
+  if (wholeDigits + compareScale <= 15 && t.whole + compareScale <= 15) {
+    let difference = 0;
+    let magnitudes = 0;
+    for (const q of fulfilled) {
+      const v = scaledNumber(q.value, compareScale);
+      difference += v;
+      magnitudes += v;
+    }
+    for (const q of measured) {
+      const v = scaledNumber(q.value, compareScale);
+      difference -= v;
+      magnitudes += v;
+    }
+    if (magnitudes <= Number.MAX_SAFE_INTEGER) {
+      // Every value is a multiple of 10^(compareScale − scale), so the division is exact.
+      const shown = difference / 10 ** (compareScale - scale);
+      return { ok: true, difference: formatScaledNumber(shown === 0 ? 0 : shown, scale), unit, withinTolerance: Math.abs(difference) <= scaledNumber(tolerance, compareScale) };
+    }
+  }
   let difference = 0n;
   for (const q of fulfilled) difference += scaledBy(q.value, compareScale);
   for (const q of measured) difference -= scaledBy(q.value, compareScale);

@@ -22,6 +22,8 @@ import {
 import { builtInRules } from "./built-in-rules.js";
 import { createEngine } from "./engine.js";
 import type { Finding } from "./finding.js";
+import type { KeyState } from "./judge.js";
+import { createMemoryStore } from "./store.js";
 
 /** One order's or hold's story: which facts happen and when (minutes after T0); undefined: never. */
 const offset = fc.option(fc.integer({ min: 0, max: 600 }), { nil: undefined });
@@ -178,6 +180,35 @@ describe("properties", () => {
         log.chain((events) => fc.tuple(fc.constant(events), fc.shuffledSubarray([...events, ...events], { minLength: 0, maxLength: events.length * 2 }))),
         ([events, extra]) => {
           expect(findings([...extra, ...events, ...extra])).toEqual(findings(events));
+        },
+      ),
+      { numRuns: 100 },
+    );
+  }, 60_000);
+
+  it("the in-place working set gives the findings and states of the copy-on-write path, and never changes a state it handed out", () => {
+    // A store wrapped by spread has no working set: the engine takes the copy-on-write path on it.
+    fc.assert(
+      fc.property(
+        log.chain((events) => fc.tuple(fc.constant(events), fc.shuffledSubarray([...events, ...events], { minLength: 0, maxLength: events.length * 2 }))),
+        ([events, extra]) => {
+          const fast = createEngine({ rules });
+          const plain = createMemoryStore();
+          const slow = createEngine({ rules, store: { ...plain, get: plain.get, put: plain.put } });
+          const handedOut: { readonly state: KeyState; readonly json: string }[] = [];
+          const stream = [...extra, ...events, ...extra];
+          for (const [i, e] of stream.entries()) {
+            expect(fast.ingest(e)).toEqual(slow.ingest(e));
+            if (i % 7 === 3) {
+              const at = T0 + i * 10 * MINUTE;
+              expect(fast.evaluate(at)).toEqual(slow.evaluate(at));
+              for (const state of fast.store.open()) handedOut.push({ state, json: JSON.stringify(state) });
+            }
+          }
+          expect(fast.evaluate(END)).toEqual(slow.evaluate(END));
+          const byKey = (a: KeyState, b: KeyState) => (a.rule + a.key < b.rule + b.key ? -1 : 1);
+          expect(JSON.stringify([...fast.store.open()].sort(byKey))).toBe(JSON.stringify([...slow.store.open()].sort(byKey)));
+          for (const { state, json } of handedOut) expect(JSON.stringify(state)).toBe(json);
         },
       ),
       { numRuns: 100 },

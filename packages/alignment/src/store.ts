@@ -1,4 +1,5 @@
 import type { KeyState } from "./judge.js";
+import { createSlotTable, withWorkingSet } from "./working-set.js";
 
 /**
  * Where the engine keeps per-key state. Small on purpose, so a SQLite or PostgreSQL store can
@@ -23,57 +24,28 @@ export interface AlignmentStore {
 
 /**
  * Creates the in-memory store: Maps per rule, so memory is bounded by the open keys plus the
- * tombstones of the retention window, not by the length of the log.
+ * tombstones of the retention window, not by the length of the log. The engine appends to its
+ * keys in place; `get` and `open` hand out snapshots that are never mutated afterwards.
  *
  * @returns a fresh, empty store
  * @example
  * const engine = createEngine({ rules: builtInRules(), store: createMemoryStore() });
  */
 export function createMemoryStore(): AlignmentStore {
-  // Nested Maps (rule → key) avoid building a composite string key for every lookup.
-  const states = new Map<string, Map<string, KeyState>>();
-  const closed = new Map<string, Map<string, number>>();
-  const within = <T>(maps: Map<string, Map<string, T>>, rule: string): Map<string, T> => {
-    let map = maps.get(rule);
-    if (map === undefined) {
-      map = new Map();
-      maps.set(rule, map);
-    }
-    return map;
-  };
-  let openCount = 0;
-  let closedCount = 0;
-  const drop = (rule: string, key: string): void => {
-    if (states.get(rule)?.delete(key) === true) openCount -= 1;
-  };
-  return {
-    get: (rule, key) => states.get(rule)?.get(key),
-    put: (state) => {
-      const map = within(states, state.rule);
-      if (!map.has(state.key)) openCount += 1;
-      map.set(state.key, state);
+  const table = createSlotTable(undefined, false);
+  const store: AlignmentStore = {
+    get: table.get,
+    put: table.put,
+    drop: (rule, key) => {
+      table.dropState(rule, key);
     },
-    drop,
-    close: (rule, key, closedAtMs) => {
-      drop(rule, key);
-      const map = within(closed, rule);
-      if (!map.has(key)) closedCount += 1;
-      map.set(key, closedAtMs);
-    },
-    isClosed: (rule, key) => closed.get(rule)?.has(key) === true,
+    close: table.close,
+    isClosed: table.isClosed,
     purgeClosed: (beforeMs) => {
-      for (const map of closed.values()) {
-        for (const [key, at] of map) {
-          if (at < beforeMs) {
-            map.delete(key);
-            closedCount -= 1;
-          }
-        }
-      }
+      table.purgeClosed(beforeMs);
     },
-    open: function* () {
-      for (const map of states.values()) yield* map.values();
-    },
-    size: () => ({ open: openCount, closed: closedCount }),
+    open: table.open,
+    size: table.size,
   };
+  return withWorkingSet(store, table);
 }

@@ -22,6 +22,41 @@ describeDurableContract(
 );
 
 describe("openDurableStore", () => {
+  it("writes each key's state as of the flush, never changed by events ingested while the backend writes", async () => {
+    const written: string[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let started: () => void = () => undefined;
+    const applying = new Promise<void>((resolve) => (started = resolve));
+    const inner = createMemoryBackend(createMemoryDatabase());
+    const backend: AlignmentBackend = {
+      load: () => inner.load(),
+      apply: async (changes) => {
+        const before = JSON.stringify(changes.upserts);
+        started();
+        await gate;
+        // The batch handed over is what it was when the flush took it.
+        written.push(before, JSON.stringify(changes.upserts));
+        return inner.apply(changes);
+      },
+      close: () => inner.close(),
+    };
+    const store = (await openDurableStore(backend))._unsafeUnwrap();
+    const engine = createEngine({ rules: builtInRules(), store });
+    engine.ingest(completed("4000009", 0));
+    engine.ingest(counted("4000009", "5", 1));
+    const flushed = store.flush();
+    await applying;
+    engine.ingest(counted("4000009", "6", 2));
+    engine.ingest(confirmed({ orderId: "4000009", n: 1, yieldValue: "11", isFinal: true, minutes: 3 }));
+    release();
+    expect((await flushed)._unsafeUnwrap()).toEqual({ written: 1 });
+    expect(written[1]).toBe(written[0]);
+    expect(JSON.parse(written[0] as string)[0].events).toHaveLength(2);
+    expect(store.get("productionconfirmation-posted", "4000009")?.events).toHaveLength(4);
+    expect(store.pending()).toBe(1);
+  });
+
   it("gives the engine the same findings as the memory store, flushing or not", async () => {
     const log = [
       released("4000001", 0),

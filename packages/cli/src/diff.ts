@@ -14,8 +14,6 @@ export interface SchemaChange {
   readonly message: string;
 }
 
-type Node = SchemaNode;
-
 /**
  * Loads a contract bundle: a bundle file (`bundle.schema.json`, as `@millwright/model` publishes it)
  * as it is, or a schema folder with `common/`, `entities/` and `events/`, bundled.
@@ -23,14 +21,14 @@ type Node = SchemaNode;
  * @param location - a bundle file or a schema folder
  * @returns the bundle: its `$defs` by type name and its root union of entities
  */
-export function loadBundle(location: string): SchemaNode & { readonly $defs: Record<string, Node> } {
+export function loadBundle(location: string): SchemaNode & { readonly $defs: Record<string, SchemaNode> } {
   if (!existsSync(location)) throw new Error(`${location}: no such file or folder`);
   const bundle = statSync(location).isDirectory()
     ? bundleSchemas(readSchemaFiles(location))
-    : (JSON.parse(readFileSync(location, "utf8").replace(/^\ufeff/, "")) as Node);
+    : (JSON.parse(readFileSync(location, "utf8").replace(/^\ufeff/, "")) as SchemaNode);
   const defs = bundle["$defs"];
   if (typeof defs !== "object" || defs === null) throw new Error(`${location}: not a schema bundle (no $defs)`);
-  return bundle as SchemaNode & { readonly $defs: Record<string, Node> };
+  return bundle as SchemaNode & { readonly $defs: Record<string, SchemaNode> };
 }
 
 /**
@@ -39,7 +37,7 @@ export function loadBundle(location: string): SchemaNode & { readonly $defs: Rec
  * @param location - a bundle file or a schema folder
  * @returns the bundle's definitions by type name
  */
-export function loadContract(location: string): Record<string, Node> {
+export function loadContract(location: string): Record<string, SchemaNode> {
   return loadBundle(location).$defs;
 }
 
@@ -70,7 +68,7 @@ export interface DiffOptions {
  * const changes = diffContracts(loadContract("baseline.json"), loadContract("schemas"));
  * const breaking = changes.filter((c) => c.severity === "breaking");
  */
-export function diffContracts(before: Record<string, Node>, after: Record<string, Node>, options: DiffOptions = {}): SchemaChange[] {
+export function diffContracts(before: Record<string, SchemaNode>, after: Record<string, SchemaNode>, options: DiffOptions = {}): SchemaChange[] {
   const changes: SchemaChange[] = [];
   const add = (severity: SchemaChange["severity"], where: string, rule: string, message: string): void => {
     changes.push({ severity, where, rule, message });
@@ -78,7 +76,7 @@ export function diffContracts(before: Record<string, Node>, after: Record<string
   for (const name of Object.keys(before).sort()) {
     const next = after[name];
     if (next === undefined) add("breaking", name, "type_removed", `type ${name} was removed (or renamed)`);
-    else compareNode(before[name] as Node, next, name, add);
+    else compareNode(before[name] as SchemaNode, next, name, add);
   }
   for (const name of Object.keys(after).sort()) {
     if (before[name] === undefined) add("compatible", name, "type_added", `type ${name} was added`);
@@ -103,12 +101,12 @@ type Add = (severity: SchemaChange["severity"], where: string, rule: string, mes
 const LOWER_BOUNDS = ["minLength", "minimum", "minItems", "minProperties"] as const;
 const UPPER_BOUNDS = ["maxLength", "maximum", "maxItems", "maxProperties"] as const;
 
-function types(node: Node): string[] | undefined {
+function types(node: SchemaNode): string[] | undefined {
   const t = node["type"];
   return t === undefined ? undefined : Array.isArray(t) ? (t as string[]) : [t as string];
 }
 
-function compareNode(a: Node, b: Node, where: string, add: Add): void {
+function compareNode(a: SchemaNode, b: SchemaNode, where: string, add: Add): void {
   const refA = a["$ref"];
   const refB = b["$ref"];
   if (refA !== refB) {
@@ -140,20 +138,20 @@ function compareNode(a: Node, b: Node, where: string, add: Add): void {
   for (const keyword of UPPER_BOUNDS) bound(a, b, keyword, where, add, "upper");
   compareProperties(a, b, where, add);
   for (const keyword of ["items", "propertyNames"] as const) {
-    const ia = a[keyword] as Node | undefined;
-    const ib = b[keyword] as Node | undefined;
+    const ia = a[keyword] as SchemaNode | undefined;
+    const ib = b[keyword] as SchemaNode | undefined;
     if (ia !== undefined && ib !== undefined) compareNode(ia, ib, `${where}/${keyword}`, add);
     else if (ia === undefined && ib !== undefined) add("breaking", `${where}/${keyword}`, `${keyword}_added`, `${keyword} now constrained`);
   }
   const apA = a["additionalProperties"];
   const apB = b["additionalProperties"];
-  if (typeof apA === "object" && typeof apB === "object") compareNode(apA as Node, apB as Node, `${where}/additionalProperties`, add);
+  if (typeof apA === "object" && typeof apB === "object") compareNode(apA as SchemaNode, apB as SchemaNode, `${where}/additionalProperties`, add);
   else if (apA !== false && apB === false) add("breaking", where, "closed", "no longer accepts properties it does not list");
   compareOneOf(a, b, where, add);
   compareAnnotations(a, b, where, add);
 }
 
-function compareEnum(a: Node, b: Node, where: string, add: Add): void {
+function compareEnum(a: SchemaNode, b: SchemaNode, where: string, add: Add): void {
   const ea = a["enum"] as unknown[] | undefined;
   const eb = b["enum"] as unknown[] | undefined;
   if (ea === undefined && eb === undefined) return;
@@ -171,7 +169,7 @@ function compareEnum(a: Node, b: Node, where: string, add: Add): void {
   if (added.length > 0) add("compatible", where, "enum_widened", `now also allows ${list(added)}`);
 }
 
-function bound(a: Node, b: Node, keyword: string, where: string, add: Add, side: "lower" | "upper"): void {
+function bound(a: SchemaNode, b: SchemaNode, keyword: string, where: string, add: Add, side: "lower" | "upper"): void {
   const va = a[keyword] as number | undefined;
   const vb = b[keyword] as number | undefined;
   if (va === vb) return;
@@ -180,9 +178,9 @@ function bound(a: Node, b: Node, keyword: string, where: string, add: Add, side:
   else add("compatible", where, `${keyword}_widened`, `${keyword} is now ${vb === undefined ? "unset" : vb} (was ${va})`);
 }
 
-function compareProperties(a: Node, b: Node, where: string, add: Add): void {
-  const pa = (a["properties"] ?? {}) as Record<string, Node>;
-  const pb = (b["properties"] ?? {}) as Record<string, Node>;
+function compareProperties(a: SchemaNode, b: SchemaNode, where: string, add: Add): void {
+  const pa = (a["properties"] ?? {}) as Record<string, SchemaNode>;
+  const pb = (b["properties"] ?? {}) as Record<string, SchemaNode>;
   const ra = new Set((a["required"] as string[] | undefined) ?? []);
   const rb = new Set((b["required"] as string[] | undefined) ?? []);
   for (const name of Object.keys(pa)) {
@@ -194,7 +192,7 @@ function compareProperties(a: Node, b: Node, where: string, add: Add): void {
     }
     if (!ra.has(name) && rb.has(name)) add("breaking", at, "now_required", `property ${name} is now required`);
     if (ra.has(name) && !rb.has(name)) add("compatible", at, "now_optional", `property ${name} is now optional`);
-    compareNode(pa[name] as Node, next, at, add);
+    compareNode(pa[name] as SchemaNode, next, at, add);
   }
   for (const name of Object.keys(pb)) {
     if (pa[name] !== undefined) continue;
@@ -204,14 +202,14 @@ function compareProperties(a: Node, b: Node, where: string, add: Add): void {
   }
 }
 
-function compareOneOf(a: Node, b: Node, where: string, add: Add): void {
-  const ba = ((a["oneOf"] as Node[] | undefined) ?? []).map((n) => JSON.stringify(n));
-  const bb = ((b["oneOf"] as Node[] | undefined) ?? []).map((n) => JSON.stringify(n));
+function compareOneOf(a: SchemaNode, b: SchemaNode, where: string, add: Add): void {
+  const ba = ((a["oneOf"] as SchemaNode[] | undefined) ?? []).map((n) => JSON.stringify(n));
+  const bb = ((b["oneOf"] as SchemaNode[] | undefined) ?? []).map((n) => JSON.stringify(n));
   for (const branch of ba) if (!bb.includes(branch)) add("breaking", where, "variant_removed", `variant ${boundText(branch, 200)} was removed`);
   for (const branch of bb) if (!ba.includes(branch)) add("compatible", where, "variant_added", `variant ${boundText(branch, 200)} was added`);
 }
 
-function compareAnnotations(a: Node, b: Node, where: string, add: Add): void {
+function compareAnnotations(a: SchemaNode, b: SchemaNode, where: string, add: Add): void {
   const ka = JSON.stringify(a["x-natural-key"]);
   const kb = JSON.stringify(b["x-natural-key"]);
   if (ka !== kb) add("breaking", where, "natural_key_changed", `natural key is now ${boundText(String(kb), 200)} (was ${boundText(String(ka), 200)}); event ids derived from it change`);
@@ -262,7 +260,7 @@ function compareEventMeta(a: EventMeta | undefined, b: EventMeta | undefined, wh
 }
 
 /** The event types a contract declares: type → the name of its data definition. */
-function eventTypesOf(defs: Record<string, Node>): Map<string, string> {
+function eventTypesOf(defs: Record<string, SchemaNode>): Map<string, string> {
   const out = new Map<string, string>();
   for (const [name, def] of Object.entries(defs)) {
     const type = (def["x-event"] as EventMeta | undefined)?.type;
@@ -272,7 +270,7 @@ function eventTypesOf(defs: Record<string, Node>): Map<string, string> {
 }
 
 /** Every definition a definition uses, itself included, following `$ref`s. */
-function reachable(defs: Record<string, Node>, start: string): Set<string> {
+function reachable(defs: Record<string, SchemaNode>, start: string): Set<string> {
   const seen = new Set<string>();
   const visit = (node: unknown): void => {
     if (Array.isArray(node)) node.forEach(visit);
@@ -299,8 +297,8 @@ const VERSIONED = /^(.+)\.v([1-9][0-9]*)$/;
  * version, which version steps have no upcaster, and which deprecations point at nothing.
  */
 function checkEventVersions(
-  before: Record<string, Node>,
-  after: Record<string, Node>,
+  before: Record<string, SchemaNode>,
+  after: Record<string, SchemaNode>,
   changes: readonly SchemaChange[],
   upcasters: readonly { readonly from: string; readonly to: string }[],
   add: Add,

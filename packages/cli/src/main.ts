@@ -5,14 +5,15 @@ import { createRequire } from "node:module";
 import { dirname, isAbsolute, join, normalize } from "node:path";
 import { entityNames, loadProfile, type EntityName, type Profile, type ProfileError } from "@millwright/model";
 import { catalogRows, renderCatalog } from "./catalog.js";
-import { codegenLanguages, generateCode } from "./codegen.js";
 import { diagnostic, issueLines } from "./diagnostic.js";
-import { diffContracts, loadBundle, loadContract, type SchemaChange } from "./diff.js";
+// diff and codegen load the contract toolchain (schema bundler, emitters, prettier): loaded on
+// demand in their commands, so that validate and the others do not pay for it at start-up.
+import type { SchemaChange } from "./diff.js";
 import { diffProfiles, isProfileDocument, loadProfilePair } from "./diff-profile.js";
 import { commandHelp, commandNames, commands, oneOf, overviewHelp, readArgs, type CommandSpec, type ParsedArgs } from "./help.js";
 import { didYouMean } from "./suggest.js";
 import { boundText, escapeControls } from "./text.js";
-import { openInput, validateJsonDocument, validateNdjson, type RecordResult } from "./validate.js";
+import { openInput, validateJsonDocument, validateNdjsonBatches, type RecordResult } from "./validate.js";
 
 /** The streams and environment one run of the command reads and writes. */
 export interface CliIo {
@@ -110,7 +111,8 @@ async function validate(c: Console, { values, positionals }: Invocation): Promis
       if (name !== "-" && name.endsWith(".json")) {
         for (const r of validateJsonDocument(readFileSync(name), name, options)) await report(r);
       } else {
-        for await (const r of validateNdjson(openInput(name, c.io.stdin), name, options)) await report(r);
+        // In batches (one per chunk read): one await per chunk, not one per record, for the generator.
+        for await (const results of validateNdjsonBatches(openInput(name, c.io.stdin), name, options)) for (const r of results) await report(r);
       }
     } catch (cause) {
       return unreadable(c, name, cause);
@@ -136,6 +138,7 @@ async function diff(c: Console, { values, positionals }: Invocation): Promise<nu
   if (positionals.length !== 2) return c.usage(`diff needs <old> and <new> (got ${positionals.length} argument(s))`, "diff");
   const shape = format(c, values, "diff");
   if (typeof shape === "number") return shape;
+  const { diffContracts, loadContract } = await import("./diff.js");
   let changes: SchemaChange[];
   try {
     const [oldPath, newPath] = positionals as [string, string];
@@ -194,6 +197,8 @@ async function codegen(c: Console, { values, positionals }: Invocation): Promise
   const outDir = values["out"];
   const lang = values["lang"];
   if (typeof outDir !== "string" || typeof lang !== "string") return c.usage("codegen needs --out <dir> and --lang <language>", "codegen");
+  const { codegenLanguages, generateCode } = await import("./codegen.js");
+  const { loadBundle } = await import("./diff.js");
   const language = oneOf("lang", lang, codegenLanguages);
   if (language.isErr()) return c.usage(language.error, "codegen");
   let bundle: ReturnType<typeof loadBundle>;

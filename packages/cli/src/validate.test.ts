@@ -1,7 +1,8 @@
 import { Readable } from "node:stream";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { arrayElements, arrayElementTexts, readLineBytes } from "./validate.js";
+import { isUtf8 } from "node:buffer";
+import { arrayElements, arrayElementTexts, readLineBytes, readTextBatches } from "./validate.js";
 
 /** The lines a reader must yield: split on LF, one CR before it dropped, a leading BOM dropped, no empty tail. */
 function expectedLines(bytes: Buffer): Buffer[] {
@@ -22,6 +23,39 @@ async function collect(chunks: readonly Buffer[]): Promise<string[]> {
   for await (const line of readLineBytes(Readable.from(chunks))) out.push(line.toString("hex"));
   return out;
 }
+
+async function collectText(chunks: readonly Buffer[]): Promise<(string | null)[]> {
+  const out: (string | null)[] = [];
+  for await (const lines of readTextBatches(Readable.from(chunks))) for (const line of lines) out.push(line ?? null);
+  return out;
+}
+
+/** Cuts bytes into chunks at the given points. */
+function cut(bytes: Buffer, cuts: readonly number[]): Buffer[] {
+  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+  const chunks: Buffer[] = [];
+  let from = 0;
+  for (const p of [...points, bytes.length]) {
+    if (p > from) chunks.push(bytes.subarray(from, p));
+    from = Math.max(from, p);
+  }
+  return chunks;
+}
+
+describe("readTextBatches", () => {
+  test("yields each line's text, or null for a line that is not UTF-8, however the bytes are cut into chunks", async () => {
+    // Bytes that are not UTF-8 on their own (a lone continuation byte, a cut sequence, 0xff) among text.
+    const part = fc.constantFrom<Buffer>(...["a", "\n", "\r\n", "\r", "é", "😀", "\ufeff", " ", "{}"].map((t) => Buffer.from(t, "utf8")), Buffer.from([0x80]), Buffer.from([0xe2, 0x82]), Buffer.from([0xff]));
+    await fc.assert(
+      fc.asyncProperty(fc.boolean(), fc.array(part, { maxLength: 40 }), fc.array(fc.nat(60), { maxLength: 6 }), async (bom, parts, cuts) => {
+        const bytes = Buffer.concat([Buffer.from(bom ? "\ufeff" : "", "utf8"), ...parts]);
+        const expected = expectedLines(bytes).map((l) => (isUtf8(l) ? l.toString("utf8") : null));
+        expect(await collectText(cut(bytes, cuts))).toEqual(expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
 
 describe("readLineBytes", () => {
   test("yields the same lines however the bytes are cut into chunks (BOM, CRLF, multi-byte characters across cuts)", async () => {

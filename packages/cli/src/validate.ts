@@ -1,4 +1,4 @@
-import { isUtf8 } from "node:buffer";
+import { isAscii, isUtf8 } from "node:buffer";
 import { createReadStream } from "node:fs";
 import { parseEvent, type CanonicalEvent, type EventAttributeError, type EventError } from "@millwright/events";
 import { eventTypes, isEventType, parseEntity, parseEventData, type EntityName, type ModelError } from "@millwright/model";
@@ -158,8 +158,7 @@ interface Judged {
   readonly offset: number;
 }
 
-function judge(text: string, options: ValidateOptions): Judged {
-  const offset = skipJsonSpace(text);
+function judge(text: string, options: ValidateOptions, offset: number = skipJsonSpace(text)): Judged {
   if (options.entity !== undefined) {
     let value: unknown;
     try {
@@ -173,7 +172,7 @@ function judge(text: string, options: ValidateOptions): Judged {
   // The record's own text goes to parseEvent: its raw-text checks (repeated members, Integers
   // written with a fraction) see exactly what the producer wrote.
   const result = parseEvent(text);
-  if (result.isOk()) return { kind: result.value.type, issues: [], event: result.value, offset };
+  if (result.isOk()) return { kind: result.value.type, issues: NO_FOUND, event: result.value, offset };
   if (result.error.code !== "unreadable_input" && !text.includes('"specversion"')) {
     const message = "the record is not a CloudEvent (it has no specversion); for plain canonical records pass --entity <Name>";
     return { issues: [{ code: "not_an_event", path: "", message, offset }], offset };
@@ -189,10 +188,18 @@ function judge(text: string, options: ValidateOptions): Judged {
   return { issues: result.error.code === "invalid_data" ? issues : [...issues, ...dataIssues(text)], offset };
 }
 
+/** Where the JSON white space at the start of `text` ends. */
 function skipJsonSpace(text: string): number {
-  const m = /^[\t\n\r ]*/.exec(text);
-  return m === null ? 0 : m[0].length;
+  let i = 0;
+  for (;;) {
+    const c = text.charCodeAt(i);
+    if (c !== 32 && c !== 10 && c !== 13 && c !== 9) return i;
+    i++;
+  }
 }
+
+/** The issues of a valid record: one shared empty list, never written to. */
+const NO_FOUND: readonly Found[] = Object.freeze([]);
 
 /**
  * Judges one record given as JSON text: a CloudEvent (structured) checked with `parseEvent` on
@@ -330,7 +337,7 @@ function judgeText(text: string, options: ValidateOptions): Judged[] {
   if (text.startsWith(BOM, offset)) {
     return [{ issues: [{ code: "unreadable_input", path: "", message: "the line starts with a byte order mark (U+FEFF); only the start of a file may have one", offset }], offset }];
   }
-  return text.startsWith("[", offset) ? judgeBatch(text, options) : [judge(text, options)];
+  return text.charCodeAt(offset) === 91 /* [ */ ? judgeBatch(text, options) : [judge(text, options, offset)];
 }
 
 /**
@@ -460,25 +467,117 @@ function lineText(bytes: Buffer): string | undefined {
  * @returns the per-record results, as they are read
  */
 export async function* validateNdjson(input: NodeJS.ReadableStream, source: string, options: ValidateOptions): AsyncGenerator<RecordResult> {
+  for await (const results of validateNdjsonBatches(input, source, options)) yield* results;
+}
+
+/**
+ * {@link validateNdjson}, one batch of results per chunk read: a caller that loops over the
+ * results awaits once per chunk instead of once per record (the command does).
+ *
+ * @param input - the stream to read
+ * @param source - the name to report (file name or `-`)
+ * @param options - the entity to expect for plain records
+ * @returns the per-record results in order, in batches
+ */
+export async function* validateNdjsonBatches(input: NodeJS.ReadableStream, source: string, options: ValidateOptions): AsyncGenerator<readonly RecordResult[]> {
   let record = 0;
-  for await (const lines of readLineBatches(input)) {
-    for (const bytes of lines) {
+  for await (const lines of readTextBatches(input)) {
+    const results: RecordResult[] = [];
+    for (let l = 0; l < lines.length; l++) {
+      const text = lines[l];
       record++;
-      const text = lineText(bytes);
       if (text === undefined) {
-        yield toResult(source, record, NOT_UTF8[0] as LineVerdict);
+        results.push(toResult(source, record, NOT_UTF8[0] as LineVerdict));
         continue;
       }
       const judged = judgeText(text, options);
       // The common case without the verdict's copies: one valid record on the line.
       const only = judged.length === 1 ? (judged[0] as Judged) : undefined;
       if (only !== undefined && only.issues.length === 0 && only.item === undefined) {
-        yield only.kind === undefined ? { source, record, valid: true, issues: NO_ISSUES } : { source, record, valid: true, kind: only.kind, issues: NO_ISSUES };
+        results.push(only.kind === undefined ? { source, record, valid: true, issues: NO_ISSUES } : { source, record, valid: true, kind: only.kind, issues: NO_ISSUES });
         continue;
       }
-      for (const verdict of toVerdicts(judged, text)) yield toResult(source, record, verdict);
+      for (const verdict of toVerdicts(judged, text)) results.push(toResult(source, record, verdict));
     }
+    if (results.length > 0) yield results;
   }
+}
+
+/**
+ * The lines of a stream as text, one batch per chunk read, each line as {@link lineText} decodes
+ * it (undefined when not UTF-8): the lines that lie whole in a chunk are checked and decoded in
+ * one call for all of them, and split as text. Only when that part of the chunk is not UTF-8 is
+ * each of its lines checked on its own, so that only the lines at fault are refused.
+ */
+export async function* readTextBatches(input: NodeJS.ReadableStream): AsyncGenerator<readonly (string | undefined)[]> {
+  // The bytes after the last line break read so far (copied: a stream may reuse a chunk's memory).
+  let pending: Buffer[] = [];
+  let atStart = true;
+  const withoutCr = (line: Buffer): Buffer => (line.length > 0 && line[line.length - 1] === 13 ? line.subarray(0, -1) : line);
+  for await (const chunk of input) {
+    let buf = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : (chunk as Buffer);
+    if (atStart) {
+      // A BOM is three bytes: gather that many before deciding whether the input starts with one.
+      pending.push(Buffer.from(buf));
+      const head = Buffer.concat(pending);
+      pending = [];
+      if (head.length < 3) {
+        pending.push(head);
+        continue;
+      }
+      atStart = false;
+      buf = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? head.subarray(3) : head;
+    }
+    const first = buf.indexOf(10);
+    if (first === -1) {
+      if (buf.length > 0) pending.push(Buffer.from(buf));
+      continue;
+    }
+    const lines: (string | undefined)[] = [];
+    let start = 0;
+    if (pending.length > 0) {
+      // The line that began in an earlier chunk ends here.
+      pending.push(buf.subarray(0, first));
+      lines.push(lineText(withoutCr(Buffer.concat(pending))));
+      pending = [];
+      start = first + 1;
+    }
+    const last = buf.lastIndexOf(10);
+    if (start <= last) {
+      const region = buf.subarray(start, last);
+      // ASCII reads the same in Latin-1, which decodes by copying; UTF-8 never has a 0x0A byte
+      // inside a character, so the text's line breaks are the bytes'.
+      const text = isAscii(region) ? region.toString("latin1") : isUtf8(region) ? region.toString("utf8") : undefined;
+      if (text !== undefined) {
+        let from = 0;
+        for (let nl = text.indexOf("\n"); ; nl = text.indexOf("\n", from)) {
+          const end = nl === -1 ? text.length : nl;
+          lines.push(end > from && text.charCodeAt(end - 1) === 13 ? text.slice(from, end - 1) : text.slice(from, end));
+          if (nl === -1) break;
+          from = nl + 1;
+        }
+      } else {
+        let from = start;
+        for (let nl = buf.indexOf(10, from); nl !== -1 && nl <= last; nl = buf.indexOf(10, from)) {
+          lines.push(lineText(withoutCr(buf.subarray(from, nl))));
+          from = nl + 1;
+        }
+      }
+    }
+    if (last + 1 < buf.length) pending.push(Buffer.from(buf.subarray(last + 1)));
+    if (lines.length > 0) yield lines;
+  }
+  const rest = Buffer.concat(pending);
+  pending = [];
+  // What no line break ended: the head of the input shorter than a BOM, or a final line without a newline.
+  const lines: (string | undefined)[] = [];
+  let from = 0;
+  for (let nl = rest.indexOf(10); nl !== -1; nl = rest.indexOf(10, from)) {
+    lines.push(lineText(withoutCr(rest.subarray(from, nl))));
+    from = nl + 1;
+  }
+  if (from < rest.length) lines.push(lineText(withoutCr(rest.subarray(from))));
+  if (lines.length > 0) yield lines;
 }
 
 const NO_ISSUES: readonly RecordIssue[] = Object.freeze([]);

@@ -133,16 +133,40 @@ export function memberPath(prefix: string): (name: string) => string {
 
 const memberPaths = new Map<string, (name: string) => string>();
 
+const JSON_MEDIA_TYPE = "application/json";
+
+// Sources and schemas that passed every check of their attribute (String, non-empty, no forbidden
+// character, URI syntax): a producer sends the same few on every event. Bounded, as they come from input.
+const sourceVerdicts = new Set<string>();
+const schemaVerdicts = new Set<string>();
+
+/** Whether a string is a valid `source` (as checkAttributes judges it). */
+function isSource(value: string): boolean {
+  if (knownGood(value, sourceVerdicts)) return true;
+  if (!isString(value, true) || !cachedUri(value, false)) return false;
+  remember(value, sourceVerdicts);
+  return true;
+}
+
+function knownGood(value: string, verdicts: Set<string>): boolean {
+  return verdicts.has(value);
+}
+
+function remember(value: string, verdicts: Set<string>): void {
+  if (verdicts.size >= 256) verdicts.clear();
+  verdicts.add(value);
+}
+
 /** Checks that a value is a CloudEvents String; `nonEmpty` for the attributes that must not be "". */
-function checkString(value: unknown, path: string, nonEmpty: boolean): EventError | undefined {
-  if (typeof value !== "string") return attributeError("invalid_attribute_type", path, "is a String", value);
-  if (nonEmpty && value.length === 0) return attributeError("invalid_attribute_value", path, "is a non-empty String", value);
+function checkString(value: unknown, name: string, pathOf: (name: string) => string, nonEmpty: boolean): EventError | undefined {
+  if (typeof value !== "string") return attributeError("invalid_attribute_type", pathOf(name), "is a String", value);
+  if (nonEmpty && value.length === 0) return attributeError("invalid_attribute_value", pathOf(name), "is a non-empty String", value);
   const at = forbiddenCharacterAt(value);
   if (at !== -1) {
     const unit = value.charCodeAt(at).toString(16).toUpperCase().padStart(4, "0");
     return attributeError(
       "invalid_character",
-      path,
+      pathOf(name),
       `contains U+${unit} at index ${at}; a String has no control characters, noncharacters or unpaired surrogates`,
       value,
     );
@@ -150,17 +174,22 @@ function checkString(value: unknown, path: string, nonEmpty: boolean): EventErro
   return undefined;
 }
 
-function checkExtension(value: unknown, path: string): EventError | undefined {
+/** Whether a value passes {@link checkString}, when only the verdict is needed. */
+function isString(value: unknown, nonEmpty: boolean): boolean {
+  return typeof value === "string" && (!nonEmpty || value.length > 0) && forbiddenCharacterAt(value) === -1;
+}
+
+function checkExtension(value: unknown, name: string, pathOf: (name: string) => string): EventError | undefined {
   if (typeof value === "boolean") return undefined;
   if (typeof value === "number") {
-    if (!Number.isInteger(value)) return attributeError("invalid_attribute_type", path, "is a Boolean, an Integer or a String", value);
+    if (!Number.isInteger(value)) return attributeError("invalid_attribute_type", pathOf(name), "is a Boolean, an Integer or a String", value);
     if (value < INT32_MIN || value > INT32_MAX || Object.is(value, -0)) {
-      return attributeError("out_of_range", path, "is an Integer from -2147483648 to 2147483647", value);
+      return attributeError("out_of_range", pathOf(name), "is an Integer from -2147483648 to 2147483647", value);
     }
     return undefined;
   }
-  if (typeof value === "string") return checkString(value, path, false);
-  return attributeError("invalid_attribute_type", path, "is a Boolean, an Integer or a String", value);
+  if (typeof value === "string") return checkString(value, name, pathOf, false);
+  return attributeError("invalid_attribute_type", pathOf(name), "is a Boolean, an Integer or a String", value);
 }
 
 /**
@@ -186,84 +215,106 @@ export function checkAttributes(raw: Readonly<Record<string, unknown>>, options:
 
   for (const name of Object.keys(raw)) {
     if (!binary && (name === "data" || name === "data_base64")) continue;
-    const path = pathOf(name);
-    if (name === "data") return err(attributeError("reserved_attribute_name", path, "no attribute is named data"));
-    if (!ATTRIBUTE_NAME.test(name)) {
-      return err(attributeError("invalid_attribute_name", path, "attribute names are 1 or more of a-z and 0-9", name));
-    }
+    if (name === "data") return err(attributeError("reserved_attribute_name", pathOf(name), "no attribute is named data"));
     const value = raw[name];
-    // JSON format §2.2: null means the attribute is unset.
-    if (value === null || value === undefined) continue;
     let problem: EventError | undefined;
+    // Pointers are built only for an error: a valid envelope needs none. A known name matches
+    // ATTRIBUTE_NAME, so only the others are tested (before their value, as always).
     switch (name) {
       case "specversion":
-        problem = checkString(value, path, true);
+        if (value === null || value === undefined) continue; // JSON format §2.2: null means the attribute is unset.
+        if (value !== "1.0") problem = checkString(value, name, pathOf, true);
         specversion = value;
         break;
       case "id":
-        problem = checkString(value, path, true);
+        if (value === null || value === undefined) continue;
+        problem = checkString(value, name, pathOf, true);
         id = value as string;
         break;
       case "source":
-        problem = checkString(value, path, true);
-        if (problem === undefined && !cachedUri(value as string, false)) {
-          problem = attributeError("invalid_attribute_value", path, "is a URI-reference (RFC 3986 §4.1)", value);
+        if (value === null || value === undefined) continue;
+        if (typeof value !== "string" || !knownGood(value, sourceVerdicts)) {
+          problem = checkString(value, name, pathOf, true);
+          if (problem === undefined && !cachedUri(value as string, false)) {
+            problem = attributeError("invalid_attribute_value", pathOf(name), "is a URI-reference (RFC 3986 §4.1)", value);
+          }
+          if (problem === undefined) remember(value as string, sourceVerdicts);
         }
         source = value as string;
         break;
       case "type":
-        problem = checkString(value, path, true);
+        if (value === null || value === undefined) continue;
+        // A catalog type is a non-empty printable ASCII String.
+        if (typeof value !== "string" || !isEventType(value)) problem = checkString(value, name, pathOf, true);
         type = value as string;
         break;
       case "subject":
-        problem = checkString(value, path, true);
+        if (value === null || value === undefined) continue;
+        problem = checkString(value, name, pathOf, true);
         subject = value as string;
         break;
       case "time":
-        problem = checkString(value, path, true);
-        if (problem === undefined && !isTimestamp(value as string)) {
-          problem = attributeError("invalid_attribute_value", path, "is an RFC 3339 date-time with an offset", value);
+        if (value === null || value === undefined) continue;
+        // A value the timestamp pattern accepts is non-empty printable ASCII: checkString could not refuse it.
+        if (typeof value !== "string" || !isTimestamp(value)) {
+          problem = checkString(value, name, pathOf, true);
+          if (problem === undefined) problem = attributeError("invalid_attribute_value", pathOf(name), "is an RFC 3339 date-time with an offset", value);
         }
         time = value as string;
         break;
       case "datacontenttype":
-        problem = checkString(value, path, true);
-        if (problem === undefined && !isMediaType(value as string)) {
-          problem = attributeError("invalid_attribute_value", path, "is a media type in RFC 2046 syntax (type/subtype;name=value)", value);
+        if (value === null || value === undefined) continue;
+        if (value !== JSON_MEDIA_TYPE) {
+          problem = checkString(value, name, pathOf, true);
+          if (problem === undefined && !isMediaType(value as string)) {
+            problem = attributeError("invalid_attribute_value", pathOf(name), "is a media type in RFC 2046 syntax (type/subtype;name=value)", value);
+          }
         }
         datacontenttype = value as string;
         break;
       case "dataschema":
-        problem = checkString(value, path, true);
-        if (problem === undefined && !cachedUri(value as string, true)) {
-          problem = attributeError("invalid_attribute_value", path, "is an absolute URI (RFC 3986 §4.3)", value);
+        if (value === null || value === undefined) continue;
+        if (typeof value !== "string" || !knownGood(value, schemaVerdicts)) {
+          problem = checkString(value, name, pathOf, true);
+          if (problem === undefined && !cachedUri(value as string, true)) {
+            problem = attributeError("invalid_attribute_value", pathOf(name), "is an absolute URI (RFC 3986 §4.3)", value);
+          }
+          if (problem === undefined) remember(value as string, schemaVerdicts);
         }
         dataschema = value as string;
         break;
       case "partitionkey":
-        problem = checkString(value, path, true);
+        if (value === null || value === undefined) continue;
+        problem = checkString(value, name, pathOf, true);
         partitionkey = value as string;
         break;
       case "sequence":
-        problem = checkString(value, path, true);
+        if (value === null || value === undefined) continue;
+        problem = checkString(value, name, pathOf, true);
         sequence = value as string;
         break;
       case "traceparent": {
-        problem = checkString(value, path, true);
+        if (value === null || value === undefined) continue;
+        problem = checkString(value, name, pathOf, true);
         const read = problem === undefined ? readTraceparent(value as string) : undefined;
-        if (read !== undefined && "problem" in read) problem = attributeError("invalid_attribute_value", path, read.problem, value);
+        if (read !== undefined && "problem" in read) problem = attributeError("invalid_attribute_value", pathOf(name), read.problem, value);
         traceparent = value as string;
         break;
       }
       case "tracestate": {
-        problem = checkString(value, path, false);
+        if (value === null || value === undefined) continue;
+        problem = checkString(value, name, pathOf, false);
         const rule = problem === undefined ? tracestateProblem(value as string) : undefined;
-        if (rule !== undefined) problem = attributeError("invalid_attribute_value", path, rule, value);
+        if (rule !== undefined) problem = attributeError("invalid_attribute_value", pathOf(name), rule, value);
         tracestate = value as string;
         break;
       }
       default:
-        problem = checkExtension(value, path);
+        if (!ATTRIBUTE_NAME.test(name)) {
+          return err(attributeError("invalid_attribute_name", pathOf(name), "attribute names are 1 or more of a-z and 0-9", name));
+        }
+        if (value === null || value === undefined) continue;
+        problem = checkExtension(value, name, pathOf);
         (extensions ??= {})[name] = value as ExtensionValue;
     }
     if (problem !== undefined) return err(problem);
@@ -285,7 +336,7 @@ export function checkAttributes(raw: Readonly<Record<string, unknown>>, options:
   if (tracestate !== undefined && traceparent === undefined) {
     return err(attributeError("missing_attribute", pathOf("traceparent"), "traceparent is required with tracestate (CloudEvents distributed tracing extension)"));
   }
-  if (datacontenttype !== undefined && !isJsonMediaType(datacontenttype)) {
+  if (datacontenttype !== undefined && datacontenttype !== JSON_MEDIA_TYPE && !isJsonMediaType(datacontenttype)) {
     return err(
       attributeError("unsupported_content_type", pathOf("datacontenttype"), "catalog events carry JSON data (application/json or */*+json)", datacontenttype),
     );
@@ -321,17 +372,18 @@ const isPresent = (value: unknown): boolean => value !== undefined && value !== 
 export function checkCreatedAttributes(v: CreatedValues): CheckedAttributes | undefined {
   const { source, subject, time, traceparent, tracestate, derived } = v;
   const id = v.id === undefined ? v.derivedId : v.id;
-  if (typeof id !== "string" || (v.id !== undefined && checkString(id, "", true) !== undefined)) return undefined;
-  if (typeof source !== "string" || checkString(source, "", true) !== undefined || !cachedUri(source, false)) return undefined;
-  if (typeof subject !== "string" || checkString(subject, "", true) !== undefined) return undefined;
-  if (typeof time !== "string" || checkString(time, "", true) !== undefined || !isTimestamp(time)) return undefined;
-  if (checkString(derived.partitionkey, "", true) !== undefined) return undefined;
+  if (typeof id !== "string" || (v.id !== undefined && !isString(id, true))) return undefined;
+  if (typeof source !== "string" || !isSource(source)) return undefined;
+  if (typeof subject !== "string" || !isString(subject, true)) return undefined;
+  // What the timestamp pattern accepts is a non-empty printable ASCII String.
+  if (typeof time !== "string" || !isTimestamp(time)) return undefined;
+  if (!isString(derived.partitionkey, true)) return undefined;
   if (derived.sequence.length === 0 || !cachedUri(derived.dataschema, true)) return undefined;
   if (isPresent(traceparent)) {
-    if (typeof traceparent !== "string" || checkString(traceparent, "", true) !== undefined || "problem" in readTraceparent(traceparent)) return undefined;
+    if (typeof traceparent !== "string" || !isString(traceparent, true) || "problem" in readTraceparent(traceparent)) return undefined;
   }
   if (isPresent(tracestate)) {
-    if (!isPresent(traceparent) || typeof tracestate !== "string" || checkString(tracestate, "", false) !== undefined) return undefined;
+    if (!isPresent(traceparent) || typeof tracestate !== "string" || !isString(tracestate, false)) return undefined;
     if (tracestateProblem(tracestate) !== undefined) return undefined;
   }
   return {
@@ -434,6 +486,23 @@ export interface DerivedAttributes {
   readonly revision: string;
 }
 
+/**
+ * Whether a string is a revision (`^(0|[1-9][0-9]{0,19})$`, the pattern revisionToSequence
+ * checks): valid data always has one, so the common case needs no regular expression.
+ */
+function isRevision(value: string): boolean {
+  const n = value.length;
+  if (n === 0 || n > 20) return false;
+  const first = value.charCodeAt(0);
+  if (first === 48 /* 0 */) return n === 1;
+  if (first < 49 || first > 57) return false;
+  for (let i = 1; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 /** Derives subject, partition key, sequence and data schema from valid data of a catalog type. */
 export function deriveAttributes(type: EventType, data: unknown): DerivedAttributes {
   const entry = eventCatalog[type];
@@ -446,7 +515,7 @@ export function deriveAttributes(type: EventType, data: unknown): DerivedAttribu
   return {
     subject: String(valueAt(data, entry.subject)),
     partitionkey,
-    sequence: revisionToSequence(revision),
+    sequence: isRevision(revision) ? revision.padStart(20, "0") : revisionToSequence(revision),
     dataschema: entry.dataSchema,
     revision,
   };
@@ -462,6 +531,22 @@ export function naturalKeyOf(data: unknown, naturalKey: readonly string[]): stri
 
 /** Builds the frozen envelope in the canonical member order. */
 export function buildEvent(a: CheckedAttributes, data: unknown): CanonicalEvent {
+  const { subject, time, datacontenttype, dataschema, partitionkey, sequence } = a;
+  if (
+    subject !== undefined &&
+    time !== undefined &&
+    datacontenttype !== undefined &&
+    dataschema !== undefined &&
+    partitionkey !== undefined &&
+    sequence !== undefined &&
+    a.traceparent === undefined &&
+    a.tracestate === undefined &&
+    a.extensions === undefined
+  ) {
+    // The common envelope (every event createEvent makes without trace context, and most it
+    // parses): one literal, so every such event shares one shape, built without a transition per member.
+    return Object.freeze({ specversion: "1.0", id: a.id, source: a.source, type: a.type, subject, time, datacontenttype, dataschema, partitionkey, sequence, data }) as unknown as CanonicalEvent;
+  }
   const event: Record<string, unknown> = { specversion: "1.0", id: a.id, source: a.source, type: a.type };
   if (a.subject !== undefined) event["subject"] = a.subject;
   if (a.time !== undefined) event["time"] = a.time;

@@ -417,6 +417,12 @@ export function countMemberNames(text: string): number {
  * Strings count as if they needed no escapes (the caller makes sure the text has none).
  */
 function canonicalLength(value: unknown, depth: number): number {
+  if (typeof value === "object" && value !== null) return containerLength(value, depth);
+  return scalarLength(value);
+}
+
+/** {@link canonicalLength} of a value that is not an object or array. */
+function scalarLength(value: unknown): number {
   if (typeof value === "string") return value.length + 2;
   if (typeof value === "number") {
     if (!Number.isInteger(value) || value <= -10 || value >= 100) return -1;
@@ -424,11 +430,17 @@ function canonicalLength(value: unknown, depth: number): number {
   }
   if (typeof value === "boolean") return value ? 4 : 5;
   if (value === null) return 4;
-  if (typeof value !== "object" || depth > MAX_COUNT_DEPTH) return -1;
+  return -1;
+}
+
+/** {@link canonicalLength} of an object or array; members that are strings are counted without a call. */
+function containerLength(value: object, depth: number): number {
+  if (depth > MAX_COUNT_DEPTH) return -1;
   let length = 2;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const inner = canonicalLength(value[i], depth + 1);
+      const item: unknown = value[i];
+      const inner = typeof item === "string" ? item.length + 2 : typeof item === "object" && item !== null ? containerLength(item, depth + 1) : scalarLength(item);
       if (inner < 0) return -1;
       length += inner;
     }
@@ -439,7 +451,8 @@ function canonicalLength(value: unknown, depth: number): number {
   for (const key in record) {
     const first = key.charCodeAt(0);
     if (first >= 48 && first <= 57) return -1;
-    const inner = canonicalLength(record[key], depth + 1);
+    const item = record[key];
+    const inner = typeof item === "string" ? item.length + 2 : typeof item === "object" && item !== null ? containerLength(item, depth + 1) : scalarLength(item);
     if (inner < 0) return -1;
     length += key.length + 3 + inner;
     members++;

@@ -35,19 +35,39 @@ export function uuidV5(namespace: string, name: string): string {
   // Room for the namespace, the name's UTF-8 (at most 3 bytes a UTF-16 unit) and SHA-1's padding.
   const room = 16 + name.length * 3 + 72;
   if (scratch.length < room) scratch = Buffer.allocUnsafe(Math.max(room, scratch.length * 2));
-  for (let i = 0; i < 16; i++) scratch[i] = ns[i] as number;
   let length = 16;
-  for (let i = 0; i < name.length; i++) {
+  let ascii = true;
+  let i = 0;
+  // A name whose first block is the one hashed last needs only its bytes after that block.
+  const reuse = namespace === prefixNamespace && name.length > 48 && 16 + name.length <= SHORT_NAME && name.startsWith(prefixName);
+  if (reuse) {
+    length = 64;
+    i = 48;
+  } else for (let b = 0; b < 16; b++) scratch[b] = ns[b] as number;
+  for (; i < name.length; i++) {
     const unit = name.charCodeAt(i);
     if (unit >= 0x80) {
+      if (reuse) for (let b = 0; b < 16; b++) scratch[b] = ns[b] as number;
       length = 16 + scratch.write(name, 16, "utf8");
+      ascii = false;
       break;
     }
     scratch[length++] = unit;
   }
   // Short names (every event id) are hashed here: a native call per id costs more than the hash
   // itself. Long ones go to `crypto.hash`.
-  const digest = length <= SHORT_NAME ? sha1(scratch, length) : (hash("sha1", scratch.subarray(0, length), "buffer") as unknown as Buffer);
+  let digest: Uint8Array;
+  if (length > SHORT_NAME) digest = hash("sha1", scratch.subarray(0, length), "buffer") as unknown as Buffer;
+  else if (ascii && length > 64) {
+    // The first 64-byte block (namespace and the name's first 48 characters: an event id's type
+    // and most of its source) repeats from id to id: its hash state is kept and reused.
+    if (!reuse) {
+      sha1Blocks(scratch, 0, 64, INITIAL, prefixState);
+      prefixNamespace = namespace;
+      prefixName = name.slice(0, 48);
+    }
+    digest = sha1(scratch, length, prefixState, 64);
+  } else digest = sha1(scratch, length, INITIAL, 0);
   // RFC 9562 §5.5: version 5 in the high nibble of byte 6, variant 10 in the high bits of byte 8.
   digest[6] = ((digest[6] as number) & 0x0f) | 0x50;
   digest[8] = ((digest[8] as number) & 0x3f) | 0x80;
@@ -71,11 +91,20 @@ const SHORT_NAME = 1024;
 const words = new Int32Array(80);
 const digestBytes = new Uint8Array(20);
 
+/** SHA-1's initial hash state (FIPS 180-4 §5.3.1). */
+const INITIAL = Int32Array.of(0x67452301, 0xefcdab89 | 0, 0x98badcfe | 0, 0x10325476, 0xc3d2e1f0 | 0);
+/** The hash state after the first block of the last long ASCII name, and what that block held. */
+const prefixState = new Int32Array(5);
+let prefixNamespace = "";
+let prefixName = ""; // set with prefixNamespace, which no namespace (a UUID) equals before
+const state = new Int32Array(5);
+
 /**
  * SHA-1 (FIPS 180-4) of `buffer[0, length)`, padding in place (the buffer has 72 bytes of room
- * after `length`). Returns a shared 20-byte array, overwritten by the next call.
+ * after `length`), starting from `initial`, the state after the first `from` bytes (a multiple of
+ * 64). Returns a shared 20-byte array, overwritten by the next call.
  */
-function sha1(buffer: Uint8Array, length: number): Uint8Array {
+function sha1(buffer: Uint8Array, length: number, initial: Int32Array, from: number): Uint8Array {
   const bits = length * 8;
   let end = length;
   buffer[end++] = 0x80;
@@ -89,13 +118,26 @@ function sha1(buffer: Uint8Array, length: number): Uint8Array {
   buffer[end++] = (bits >>> 16) & 0xff;
   buffer[end++] = (bits >>> 8) & 0xff;
   buffer[end++] = bits & 0xff;
-  let h0 = 0x67452301;
-  let h1 = 0xefcdab89 | 0;
-  let h2 = 0x98badcfe | 0;
-  let h3 = 0x10325476;
-  let h4 = 0xc3d2e1f0 | 0;
+  state.set(initial);
+  sha1Blocks(buffer, from, end, state, state);
+  const out = digestBytes;
+  writeWord(out, 0, state[0] as number);
+  writeWord(out, 4, state[1] as number);
+  writeWord(out, 8, state[2] as number);
+  writeWord(out, 12, state[3] as number);
+  writeWord(out, 16, state[4] as number);
+  return out;
+}
+
+/** Runs SHA-1's compression over the 64-byte blocks of `buffer[start, end)` from state `h`, into `out`. */
+function sha1Blocks(buffer: Uint8Array, start: number, end: number, h: Int32Array, out: Int32Array): void {
+  let h0 = h[0] as number;
+  let h1 = h[1] as number;
+  let h2 = h[2] as number;
+  let h3 = h[3] as number;
+  let h4 = h[4] as number;
   const w = words;
-  for (let block = 0; block < end; block += 64) {
+  for (let block = start; block < end; block += 64) {
     for (let i = 0; i < 16; i++) {
       const j = block + i * 4;
       w[i] = ((buffer[j] as number) << 24) | ((buffer[j + 1] as number) << 16) | ((buffer[j + 2] as number) << 8) | (buffer[j + 3] as number);
@@ -138,13 +180,11 @@ function sha1(buffer: Uint8Array, length: number): Uint8Array {
     h3 = (h3 + d) | 0;
     h4 = (h4 + e) | 0;
   }
-  const out = digestBytes;
-  writeWord(out, 0, h0);
-  writeWord(out, 4, h1);
-  writeWord(out, 8, h2);
-  writeWord(out, 12, h3);
-  writeWord(out, 16, h4);
-  return out;
+  out[0] = h0;
+  out[1] = h1;
+  out[2] = h2;
+  out[3] = h3;
+  out[4] = h4;
 }
 
 function writeWord(out: Uint8Array, at: number, word: number): void {

@@ -5,10 +5,11 @@ import { errAsync, okAsync, ResultAsync, type Result } from "neverthrow";
 import { systemClock, timerSleep, type Clock, type Sleep } from "./clock.js";
 import { describeValue, toStoreError, type ReplayError, type StoreError } from "./errors.js";
 import { fingerprint } from "./fingerprint.js";
+import { isThenable } from "./stores/common.js";
 import { inboxKey, recordId } from "./ids.js";
 import { entityKeyOf, type RevisionInput } from "./revision-guard.js";
 import { backoffDelay, DEFAULT_RETRY_POLICY, type HandlerError, type RetryPolicy } from "./retry.js";
-import type { AttemptError, DeadLetterRecord, IdempotencyStore } from "./store.js";
+import type { AttemptError, CommitResult, DeadLetterRecord, IdempotencyStore } from "./store.js";
 import { createInboxInstruments } from "./telemetry.js";
 
 /** What the inbox needs of an event: a CloudEvent's identity and, for the revision guard, its subject and sequence. */
@@ -92,6 +93,14 @@ export interface InboxOptions<TEvent extends InboxEvent> {
    * SDK's MeterProvider before creating the inbox. With none, nothing is recorded.
    */
   readonly meter?: Meter;
+  /**
+   * Whether a new event may take the one-transaction path on a store that has one (SQLite,
+   * PostgreSQL): claim, guard, handler and "processed" in one transaction, whose lock stands in
+   * for the lease. Taken only for handlers that are not `async` functions; an attempt on it that
+   * dies with the process leaves no trace, so it does not count towards `maxAttempts`. Set false
+   * to take the lease path for every event. Default true.
+   */
+  readonly claimInTransaction?: boolean;
 }
 
 /** An inbox over a store. */
@@ -118,22 +127,49 @@ function toAttemptError(error: HandlerError, attempt: number, at: number): Attem
   return { attempt, at, code: error.code, message: error.message, retryable: error.retryable };
 }
 
-/** Runs a handler and normalizes whatever it returns or throws; never rejects. */
-async function runHandler<TEvent, TTx>(handler: Handler<TEvent, TTx>, event: TEvent, context: HandlerContext<TTx>): Promise<HandlerError | undefined> {
-  try {
-    const value = await handler(event, context);
-    if (value !== undefined && value !== null && typeof value === "object" && "isErr" in value && value.isErr()) {
-      const e = value.error as Partial<HandlerError> | undefined;
-      if (e !== undefined && e !== null && typeof e === "object" && typeof e.message === "string" && typeof e.retryable === "boolean") {
-        return { code: typeof e.code === "string" ? e.code : e.retryable ? "retryable" : "permanent", message: describeValue(e.message), retryable: e.retryable, cause: e.cause };
-      }
-      return { code: "handler_failed", message: `handler returned err(${describeValue(e)})`, retryable: true, cause: e };
+/** A handler's err Result (or anything else it returned) as its failure; undefined for success. */
+function handlerErrorOf(value: unknown): HandlerError | undefined {
+  if (value !== undefined && value !== null && typeof value === "object" && "isErr" in value && (value as { isErr: () => boolean }).isErr()) {
+    const e = (value as unknown as { error: unknown }).error as Partial<HandlerError> | undefined;
+    if (e !== undefined && e !== null && typeof e === "object" && typeof e.message === "string" && typeof e.retryable === "boolean") {
+      return { code: typeof e.code === "string" ? e.code : e.retryable ? "retryable" : "permanent", message: describeValue(e.message), retryable: e.retryable, cause: e.cause };
     }
-    return undefined;
+    return { code: "handler_failed", message: `handler returned err(${describeValue(e)})`, retryable: true, cause: e };
+  }
+  return undefined;
+}
+
+function threw(cause: unknown): HandlerError {
+  return { code: "handler_threw", message: `handler threw: ${describeValue(cause)}`, retryable: true, cause };
+}
+
+/** Normalizes a handler's failure, reading a hostile result's getters safely; never throws. */
+function settle(value: unknown): HandlerError | undefined {
+  try {
+    return handlerErrorOf(value);
   } catch (cause) {
     // The getters of a hostile result (isErr, error, code…) may throw too: still the handler's failure.
-    return { code: "handler_threw", message: `handler threw: ${describeValue(cause)}`, retryable: true, cause };
+    return threw(cause);
   }
+}
+
+/** Awaits what a handler returned and normalizes it; never rejects. */
+async function settleAsync(value: PromiseLike<unknown>): Promise<HandlerError | undefined> {
+  try {
+    return handlerErrorOf(await value);
+  } catch (cause) {
+    return threw(cause);
+  }
+}
+
+const AsyncFunction = (async () => undefined).constructor;
+const AsyncGeneratorFunction = async function* () {
+  /* only its constructor */
+}.constructor;
+
+/** Whether a handler is declared `async`: it takes the lease path (its effects may well lie outside the store). */
+function isAsyncHandler(handler: unknown): boolean {
+  return typeof handler === "function" && (handler instanceof AsyncFunction || handler instanceof AsyncGeneratorFunction);
 }
 
 /**
@@ -141,7 +177,7 @@ async function runHandler<TEvent, TTx>(handler: Handler<TEvent, TTx>, event: TEv
  * lease, `controller` is aborted (the store and the handler see it) and a `lease_expired` error
  * is returned without waiting for the handler.
  */
-async function withinLease(work: () => Promise<HandlerError | undefined>, remainingMs: number, leaseMs: number, controller: AbortController): Promise<HandlerError | undefined> {
+async function withinLease(work: Promise<HandlerError | undefined>, remainingMs: number, leaseMs: number, controller: AbortController): Promise<HandlerError | undefined> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<HandlerError>((resolve) => {
     timer = setTimeout(() => {
@@ -154,7 +190,7 @@ async function withinLease(work: () => Promise<HandlerError | undefined>, remain
     }, Math.max(0, remainingMs));
   });
   try {
-    return await Promise.race([work(), expired]);
+    return await Promise.race([work, expired]);
   } finally {
     clearTimeout(timer);
   }
@@ -181,6 +217,7 @@ export function createInbox<TTx, TEvent extends InboxEvent = InboxEvent>(store: 
   const keyOf = options.entityKey ?? entityKeyOf;
   const serialize = options.serialize ?? ((e: TEvent) => JSON.stringify(e));
   const parse = options.parse ?? ((payload: string) => parseEvent(payload) as unknown as Result<TEvent, unknown>);
+  const inTransaction = options.claimInTransaction ?? true;
   const owner = randomUUID();
   const instruments = createInboxInstruments(store.name, options.meter);
   let tokens = 0;
@@ -194,13 +231,83 @@ export function createInbox<TTx, TEvent extends InboxEvent = InboxEvent>(store: 
     return { entityKey, revision: event.sequence, fingerprint: print.isOk() ? print.value : `unfingerprintable:${print.error.message}` };
   }
 
+  /**
+   * One attempt of the handler, as the store's work: the handler runs at once; one that returns a
+   * promise runs within the lease (abandoned at its end). The AbortController is made only when
+   * the handler reads `signal` or returns a promise, the transaction only when it reads `tx`.
+   */
+  const attemptOf =
+    (event: TEvent, handler: Handler<TEvent, TTx>, attempt: number, now: number, state: { controller?: AbortController }) =>
+    (txOf: () => TTx): HandlerError | undefined | Promise<HandlerError | undefined> => {
+      const context: HandlerContext<TTx> = {
+        get tx() {
+          return txOf();
+        },
+        attempt,
+        get signal() {
+          return (state.controller ??= new AbortController()).signal;
+        },
+      };
+      let value: unknown;
+      try {
+        value = handler(event, context);
+      } catch (cause) {
+        return threw(cause);
+      }
+      if (!isThenable(value)) return settle(value);
+      return withinLease(settleAsync(value), leaseMs - (clock.now() - now), leaseMs, (state.controller ??= new AbortController()));
+    };
+
+  const finished = (event: TEvent, status: "processed" | "duplicate" | "stale" | "dead"): InboxOutcome => {
+    const reason = status === "dead" ? "dead_lettered" : status === "stale" ? "already_stale" : "already_processed";
+    return { outcome: "duplicate", reason, message: `event ${event.id} from ${event.source} was already handled (${status})` };
+  };
+
   async function run(event: TEvent, handler: Handler<TEvent, TTx>, replaying: boolean): Promise<InboxOutcome> {
     const key = inboxKey(event.source, event.id);
     const errors: AttemptError[] = [];
-    const deadLetterId = recordId("dead-letter", [event.source, event.id]);
     const started = clock.now();
+    const guard = guardOf(event);
+    const unfingerprintable = guard !== undefined && guard.fingerprint.startsWith("unfingerprintable:");
+    // The failure of an attempt on the one-transaction path, which left nothing in the store: the
+    // lease path's next claim records it as that claim's attempt.
+    let failedInTransaction: HandlerError | undefined;
+    if (inTransaction && !replaying && !unfingerprintable && store.claimAndCommit !== undefined && !isAsyncHandler(handler)) {
+      const now = clock.now();
+      const state: { controller?: AbortController } = {};
+      const atomic = await store.claimAndCommit(
+        {
+          key,
+          source: event.source,
+          eventId: event.id,
+          now,
+          guard,
+          get signal() {
+            return state.controller?.signal;
+          },
+        },
+        attemptOf(event, handler, 1, now, state),
+      );
+      switch (atomic.kind) {
+        case "processed":
+          return { outcome: "processed", attempts: 1 };
+        case "done":
+          return finished(event, atomic.status);
+        case "guarded": {
+          const v = atomic.verdict;
+          if (v.verdict === "duplicate") return { outcome: "duplicate", reason: "same_revision", message: `event ${event.id}: ${v.reason}` };
+          return { outcome: "stale", revision: v.revision, current: v.current, message: `event ${event.id}: ${v.reason}` };
+        }
+        case "handler_failed":
+          failedInTransaction = atomic.error;
+          break;
+        case "fallback":
+          break;
+      }
+    }
     const bury = async (token: string, error: AttemptError): Promise<InboxOutcome> => {
       errors.push(error);
+      const deadLetterId = recordId("dead-letter", [event.source, event.id]);
       const record = await store.deadLetter({ id: deadLetterId, key, token, source: event.source, eventId: event.id, payload: serialize(event), error, now: clock.now() });
       if (record === undefined) return { outcome: "failed", code: "lease_lost", message: `event ${event.id} from ${event.source}: the lease expired before it could be dead-lettered; another worker owns it`, errors };
       return { outcome: "failed", code: "dead_lettered", message: `event ${event.id} from ${event.source} was dead-lettered after ${record.attempts} attempt(s): ${error.message}`, deadLetter: record, errors };
@@ -211,11 +318,13 @@ export function createInbox<TTx, TEvent extends InboxEvent = InboxEvent>(store: 
     for (;;) {
       const token = `${owner}:${++tokens}`;
       const now = clock.now();
-      const claim = await store.claim({ key, source: event.source, eventId: event.id, token, now, leaseMs, ...(revive ? { revive } : {}) });
-      if (claim.kind === "done") {
-        const reason = claim.status === "dead" ? "dead_lettered" : claim.status === "stale" ? "already_stale" : "already_processed";
-        return { outcome: "duplicate", reason, message: `event ${event.id} from ${event.source} was already handled (${claim.status})` };
+      const claim = await store.claim({ key, source: event.source, eventId: event.id, token, now, leaseMs, ...(revive ? { revive } : {}), ...(guard === undefined ? {} : { guardKey: guard.entityKey }) });
+      if (claim.kind !== "claimed" && failedInTransaction !== undefined) {
+        // Someone else has the entry now: the failed attempt stays in this delivery's errors only.
+        errors.push(toAttemptError(failedInTransaction, 1, now));
+        failedInTransaction = undefined;
       }
+      if (claim.kind === "done") return finished(event, claim.status);
       if (claim.kind === "busy") {
         if (now - started >= busyWaitMs) {
           return { outcome: "failed", code: "claimed_elsewhere", message: `event ${event.id} from ${event.source} is still claimed by another worker after ${busyWaitMs} ms`, errors };
@@ -225,7 +334,9 @@ export function createInbox<TTx, TEvent extends InboxEvent = InboxEvent>(store: 
       }
       revive = false;
       const attempt = claim.attempt;
-      if (attempt > retry.maxAttempts) {
+      const failed = failedInTransaction;
+      failedInTransaction = undefined;
+      if (attempt > retry.maxAttempts && failed === undefined) {
         // A worker died during each earlier attempt (a poison message that crashes the process).
         return bury(token, {
           attempt,
@@ -235,15 +346,27 @@ export function createInbox<TTx, TEvent extends InboxEvent = InboxEvent>(store: 
           retryable: false,
         });
       }
-      const guard = guardOf(event);
-      if (guard !== undefined && guard.fingerprint.startsWith("unfingerprintable:")) {
+      if (guard !== undefined && unfingerprintable) {
         return bury(token, { attempt, at: now, code: "not_canonical_json", message: `event data ${guard.fingerprint.slice(18)}`, retryable: false });
       }
-      const controller = new AbortController();
-      const signal = controller.signal;
-      const result = await store.commit({ key, token, now, guard, signal }, (tx) =>
-        withinLease(() => runHandler(handler, event, { tx, attempt, signal }), leaseMs - (clock.now() - now), leaseMs, controller),
-      );
+      const state: { controller?: AbortController } = {};
+      const work = attemptOf(event, handler, attempt, now, state);
+      const result: CommitResult =
+        failed !== undefined
+          ? { kind: "handler_failed", error: failed }
+          : await store.commit(
+              {
+                key,
+                token,
+                now,
+                guard,
+                guardState: claim.guardState,
+                get signal() {
+                  return state.controller?.signal;
+                },
+              },
+              async (tx) => work(() => tx),
+            );
       switch (result.kind) {
         case "processed":
           return { outcome: "processed", attempts: attempt };

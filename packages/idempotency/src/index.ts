@@ -30,6 +30,8 @@ export {
 export { IDEMPOTENCY_METRICS } from "./telemetry.js";
 export { createMemoryStore, type MemoryTransaction } from "./stores/memory.js";
 export type {
+  AtomicRequest,
+  AtomicResult,
   AttemptError,
   ClaimRequest,
   ClaimResult,
@@ -37,6 +39,7 @@ export type {
   CommitResult,
   DeadLetterRecord,
   DeadLetterRequest,
+  GuardState,
   IdempotencyStore,
   InboxStatus,
   OutboxBacklog,

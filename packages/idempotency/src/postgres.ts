@@ -1,4 +1,5 @@
 // @millwright/idempotency/postgres: the store over node-postgres (`pg`, an optional peer dependency).
+import { createHash } from "node:crypto";
 import type { IdempotencyStore } from "./store.js";
 import { createSqlStore, tablesFor, type Row, type SqlDriver, type SqlSession } from "./stores/sql.js";
 import { guardPgPool, usePgClient, withPgTransaction, type PgPool, type PgPoolClient, type PgQueryable } from "./pg-pool.js";
@@ -22,7 +23,7 @@ export interface PostgresStoreOptions {
 
 /** A query on a client of the pool, checked out, guarded and released (destroyed when it failed). */
 function queryOnPool(pool: PgPool, text: string, values?: unknown[]): ReturnType<PgQueryable["query"]> {
-  return usePgClient(pool, (client) => client.query(text, values));
+  return usePgClient(pool, (client) => prepare(client, text, values ?? []));
 }
 
 /**
@@ -42,10 +43,25 @@ async function terminate(pool: PgPool, client: PgPoolClient): Promise<void> {
   clearTimeout(timer);
 }
 
+// Statement names by text: each connection parses a statement once and then only binds it.
+const names = new Map<string, string>();
+
+function nameOf(text: string): string {
+  let name = names.get(text);
+  if (name === undefined) names.set(text, (name = `millwright_${createHash("sha1").update(text).digest("hex").slice(0, 24)}`));
+  return name;
+}
+
+/** A query as a named (prepared) statement where the client takes query configs (`pg`); as text otherwise. */
+function prepare(client: PgQueryable, text: string, values: unknown[]): ReturnType<PgQueryable["query"]> {
+  if (values.length === 0 || typeof (client as { connection?: unknown }).connection !== "object") return client.query(text, values);
+  return (client as unknown as { query(config: { name: string; text: string; values: unknown[] }): ReturnType<PgQueryable["query"]> }).query({ name: nameOf(text), text, values });
+}
+
 function sessionOver(client: PgQueryable): SqlSession {
   return {
-    all: async (sql, params) => (await client.query(sql, params as unknown[])).rows as Row[],
-    run: async (sql, params) => (await client.query(sql, params as unknown[])).rowCount ?? 0,
+    all: async (sql, params) => (await prepare(client, sql, params as unknown[])).rows as Row[],
+    run: async (sql, params) => (await prepare(client, sql, params as unknown[])).rowCount ?? 0,
   };
 }
 
@@ -106,7 +122,7 @@ export function createPostgresStore(pool: PgPool, options: PostgresStoreOptions 
       usePgClient(pool, async (client, discard) => {
         try {
           await client.query("BEGIN");
-          const outcome = await work(sessionOver(client), client);
+          const outcome = await work(sessionOver(client), () => client);
           if (outcome.abandon === true && !outcome.commit) {
             // A handler may still be running a statement on this connection, and a ROLLBACK would
             // queue behind it. End the server process instead (the server rolls back and drops the
@@ -124,6 +140,7 @@ export function createPostgresStore(pool: PgPool, options: PostgresStoreOptions 
         }
       }),
     sessionOf: sessionOver,
+    claimStatement: true,
     forUpdate: "FOR UPDATE",
     lockPartitions: true,
     inArray: (column, first, values) => ({ sql: `${column} = ANY($${first})`, params: [values] }),

@@ -114,22 +114,29 @@ local function apply(argv, i, ob)
 end
 `;
 
-// KEYS: inbox. ARGV: token, now, lease_until, source, event_id, revive ('1': a dead entry is claimable, afresh).
+// KEYS: inbox, revision (optional: read with a claim, for the commit's early look). ARGV: token, now, lease_until, source, event_id, revive ('1': a dead entry is claimable, afresh).
 const CLAIM = `
+local function claimed(a, first)
+  if KEYS[2] then
+    local cur = redis.call('HMGET', KEYS[2], 'revision', 'fingerprint')
+    return {'claimed', a, first, cur[1], cur[2]}
+  end
+  return {'claimed', a, first}
+end
 local s = redis.call('HMGET', KEYS[1], 'status', 'lease_until', 'first_seen')
 if not s[1] then
   redis.call('HSET', KEYS[1], 'status', 'processing', 'token', ARGV[1], 'lease_until', ARGV[3], 'attempts', 1, 'first_seen', ARGV[2], 'errors', '[]', 'source', ARGV[4], 'event_id', ARGV[5])
-  return {'claimed', '1', ARGV[2]}
+  return claimed('1', ARGV[2])
 end
 if s[1] == 'dead' and ARGV[6] == '1' then
   redis.call('HSET', KEYS[1], 'status', 'processing', 'token', ARGV[1], 'lease_until', ARGV[3], 'attempts', 1, 'errors', '[]')
-  return {'claimed', '1', s[3]}
+  return claimed('1', s[3])
 end
 if s[1] == 'processed' or s[1] == 'duplicate' or s[1] == 'stale' or s[1] == 'dead' then return {'done', s[1]} end
 if s[1] == 'processing' and tonumber(s[2]) > tonumber(ARGV[2]) then return {'busy', s[2]} end
 local a = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 redis.call('HSET', KEYS[1], 'status', 'processing', 'token', ARGV[1], 'lease_until', ARGV[3])
-return {'claimed', tostring(a), s[3]}
+return claimed(tostring(a), s[3])
 `;
 
 // KEYS: inbox, revision. ARGV: token, guard?, revision, fingerprint, outbox prefix, retentionMs, hash tag ('' on one Redis), commands…
@@ -463,8 +470,14 @@ function buildStore(send: (routeKey: string, args: string[]) => Promise<unknown>
   return {
     name: "redis",
     claim: async (r) => {
-      const v = (await script(CLAIM, [inboxKeyOf(r.key)], [r.token, String(r.now), String(r.now + r.leaseMs), r.source, r.eventId, r.revive === true ? "1" : "0"])) as string[];
-      if (v[0] === "claimed") return { kind: "claimed", attempt: Number(v[1]), firstSeen: Number(v[2]) };
+      // The revision is read in the same script where it lives in the event's slot.
+      const keys = r.guardKey === undefined || layout.split ? [inboxKeyOf(r.key)] : [inboxKeyOf(r.key), revisionKey(r.guardKey)];
+      const v = (await script(CLAIM, keys, [r.token, String(r.now), String(r.now + r.leaseMs), r.source, r.eventId, r.revive === true ? "1" : "0"])) as (string | null)[];
+      if (v[0] === "claimed") {
+        const claimed = { kind: "claimed", attempt: Number(v[1]), firstSeen: Number(v[2]) } as const;
+        if (keys.length === 1) return claimed;
+        return { ...claimed, guardState: { current: v[3] === null || v[3] === undefined ? undefined : { revision: String(v[3]), fingerprint: String(v[4]) } } };
+      }
       if (v[0] === "busy") return { kind: "busy", leaseUntil: Number(v[1]) };
       return { kind: "done", status: v[1] as "processed" | "duplicate" | "stale" | "dead" };
     },
@@ -480,7 +493,7 @@ function buildStore(send: (routeKey: string, args: string[]) => Promise<unknown>
       const head = [r.token, guard === undefined ? "0" : "1", guard?.revision ?? "", guard?.fingerprint ?? "", layout.outbox, retention, tag];
       const { tx, commands } = queue(braced(tag));
       // A cheap look first, so the handler does not run for an event the guard will refuse.
-      const before = guard === undefined ? undefined : decideRevision(await readRevision(guard.entityKey), guard);
+      const before = guard === undefined ? undefined : decideRevision(r.guardState !== undefined ? r.guardState.current : await readRevision(guard.entityKey), guard);
       if (before === undefined || before.verdict === "applied") {
         const error = await work(tx);
         if (error !== undefined) {

@@ -1,8 +1,8 @@
 // @millwright/idempotency/sqlite: the embedded store over better-sqlite3 12 (an optional peer
 // dependency) or Node's built-in `node:sqlite` (Node 22.13 and later, no native build).
 import type { IdempotencyStore } from "./store.js";
-import { createMutex } from "./stores/common.js";
-import { createSqlStore, tablesFor, type Row, type SqlDriver, type SqlSession } from "./stores/sql.js";
+import { createMutex, isThenable } from "./stores/common.js";
+import { BUSY, createSqlStore, tablesFor, type Row, type SqlDriver, type SqlOutcome, type SqlSession, type SyncSqlSession } from "./stores/sql.js";
 import { isInSqliteTransaction, type SqliteDatabase, type SqliteStatement } from "./sqlite-driver.js";
 
 export {
@@ -47,8 +47,6 @@ function revocable<TDatabase extends SqliteDatabase>(db: TDatabase): { readonly 
   const check = (): void => {
     if (revoked) throw new Error(ENDED);
   };
-  // Statements (prepare, bind), iterators and functions (db.transaction) keep the fence; plain results do not need it.
-  const fenced = new Set<PropertyKey>(["prepare", "bind", "iterate", "transaction", "deferred", "immediate", "exclusive"]);
   const wrap = <T extends object>(target: T): T =>
     new Proxy(target, {
       get(t, property) {
@@ -57,7 +55,7 @@ function revocable<TDatabase extends SqliteDatabase>(db: TDatabase): { readonly 
         return (...args: unknown[]) => {
           check();
           const result: unknown = (value as (...a: unknown[]) => unknown).apply(t, args);
-          return fenced.has(property) && ((typeof result === "object" && result !== null) || typeof result === "function") ? wrap(result as object) : result;
+          return FENCED.has(property) && ((typeof result === "object" && result !== null) || typeof result === "function") ? wrap(result as object) : result;
         };
       },
       apply(t, thisArg, args) {
@@ -67,6 +65,9 @@ function revocable<TDatabase extends SqliteDatabase>(db: TDatabase): { readonly 
     });
   return { tx: wrap(db), revoke: () => void (revoked = true), live: () => !revoked };
 }
+
+// Statements (prepare, bind), iterators and functions (db.transaction) keep the fence; plain results do not need it.
+const FENCED = new Set<PropertyKey>(["prepare", "bind", "iterate", "transaction", "deferred", "immediate", "exclusive"]);
 
 function prepared(db: SqliteDatabase, sql: string): SqliteStatement {
   let cache = statementCache.get(db);
@@ -79,10 +80,21 @@ function prepared(db: SqliteDatabase, sql: string): SqliteStatement {
   return statement;
 }
 
+// The parameter names, built once (`$n` is written `@pn` for both drivers).
+const NAMES = Array.from({ length: 32 }, (_, i) => `p${i + 1}`);
+
 function bind(params: readonly unknown[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (let i = 0; i < params.length; i++) out[`p${i + 1}`] = params[i];
+  for (let i = 0; i < params.length; i++) out[NAMES[i] ?? `p${i + 1}`] = params[i];
   return out;
+}
+
+/** Statements that run when called, for a transaction begun at once ({@link SqlDriver.transactNow}). */
+function syncStatements(db: SqliteDatabase): SyncSqlSession {
+  return {
+    all: (sql, params) => prepared(db, sql).all(bind(params)) as Row[],
+    run: (sql, params) => Number(prepared(db, sql).run(bind(params)).changes),
+  };
 }
 
 /** Statements run synchronously; the promise only carries the result (or the error). */
@@ -159,6 +171,40 @@ export function createSqliteStore<TDatabase extends SqliteDatabase>(db: TDatabas
   let exclusive = queues.get(db);
   if (exclusive === undefined) queues.set(db, (exclusive = createMutex()));
   const queue = exclusive;
+  const now = syncStatements(db);
+  /**
+   * Begins a write transaction (BEGIN IMMEDIATE, prepared once per database). The revoking proxy
+   * is built only when the work asks for the transaction object (a handler that reads `tx`);
+   * asked for after the end, it comes revoked. `end` revokes it, then commits or rolls back.
+   */
+  const begin = (): { readonly txOf: () => TDatabase; readonly end: (commit: boolean) => void } => {
+    prepared(db, "BEGIN IMMEDIATE").run();
+    let handle: ReturnType<typeof revocable<TDatabase>> | undefined;
+    let ended = false;
+    return {
+      txOf: () => {
+        if (handle === undefined) {
+          handle = revocable(db);
+          handedOut.set(handle.tx, handle.live);
+          if (ended) handle.revoke();
+        }
+        return handle.tx;
+      },
+      end: (commit) => {
+        // Revoked before COMMIT/ROLLBACK: a handler still running (abandoned) cannot write after it.
+        ended = true;
+        handle?.revoke();
+        if (!isInSqliteTransaction(db)) return;
+        try {
+          prepared(db, commit ? "COMMIT" : "ROLLBACK").run();
+        } catch (cause) {
+          // A COMMIT that failed leaves the transaction open: end it, so the next one can begin.
+          if (isInSqliteTransaction(db)) prepared(db, "ROLLBACK").run();
+          throw cause;
+        }
+      },
+    };
+  };
   const driver: SqlDriver<TDatabase> = {
     name: "sqlite",
     synchronous: true,
@@ -168,22 +214,52 @@ export function createSqliteStore<TDatabase extends SqliteDatabase>(db: TDatabas
     },
     transaction: (work) =>
       queue(async () => {
-        db.exec("BEGIN IMMEDIATE");
-        const { tx, revoke, live } = revocable(db);
-        handedOut.set(tx, live);
+        const { txOf, end } = begin();
         let outcome: Awaited<ReturnType<typeof work>>;
         try {
-          outcome = await work(inner, tx);
+          outcome = await work(inner, txOf);
         } catch (cause) {
-          revoke();
-          if (isInSqliteTransaction(db)) db.exec("ROLLBACK");
+          end(false);
           throw cause;
         }
-        // Revoked before COMMIT/ROLLBACK: a handler still running (abandoned) cannot write after it.
-        revoke();
-        if (isInSqliteTransaction(db)) db.exec(outcome.commit ? "COMMIT" : "ROLLBACK");
+        end(outcome.commit);
         return outcome.value;
       }),
+    transactNow: <T>(work: (session: SyncSqlSession, tx: () => TDatabase) => SqlOutcome<T> | Promise<SqlOutcome<T>>): T | Promise<T> | typeof BUSY => {
+      const leave = queue.tryEnter();
+      if (leave === undefined) return BUSY;
+      let ended: ((commit: boolean) => void) | undefined;
+      const settle = (commit: boolean): void => {
+        try {
+          ended?.(commit);
+        } finally {
+          leave();
+        }
+      };
+      let outcome: SqlOutcome<T> | Promise<SqlOutcome<T>>;
+      try {
+        const { txOf, end } = begin();
+        ended = end;
+        outcome = work(now, txOf);
+      } catch (cause) {
+        settle(false);
+        throw cause;
+      }
+      if (!isThenable(outcome)) {
+        settle(outcome.commit);
+        return outcome.value;
+      }
+      return Promise.resolve(outcome).then(
+        (o) => {
+          settle(o.commit);
+          return o.value;
+        },
+        (cause: unknown) => {
+          settle(false);
+          throw cause;
+        },
+      );
+    },
     sessionOf: (tx) => {
       const live = handedOut.get(tx);
       if (live === undefined) return inner;

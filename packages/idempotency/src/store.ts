@@ -30,11 +30,22 @@ export interface ClaimRequest {
    * for any claim, so a processed entry stays a duplicate.
    */
   readonly revive?: boolean;
+  /**
+   * The revision guard's entity key of the event, when it has one: a store may read the stored
+   * revision in the same step and answer it as `guardState` (Redis), saving a round trip.
+   */
+  readonly guardKey?: string | undefined;
+}
+
+/** The stored revision of an entity as read with a claim; `current` undefined when none is stored. */
+export interface GuardState {
+  /** The stored revision and fingerprint; undefined when none is stored. */
+  readonly current: RevisionState | undefined;
 }
 
 /** The answer to a claim. */
 export type ClaimResult =
-  | { readonly kind: "claimed"; readonly attempt: number; readonly firstSeen: number }
+  | { readonly kind: "claimed"; readonly attempt: number; readonly firstSeen: number; readonly guardState?: GuardState }
   | { readonly kind: "done"; readonly status: "processed" | "duplicate" | "stale" | "dead" }
   | { readonly kind: "busy"; readonly leaseUntil: number };
 
@@ -50,7 +61,13 @@ export interface CommitRequest {
    * rolls back without waiting for it either, and makes the transaction object unusable (SQLite)
    * or ends its connection (PostgreSQL), so nothing the late handler writes through it is kept.
    */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
+  /**
+   * The stored revision read with the claim ({@link ClaimRequest.guardKey}), when it was: a store
+   * may take it for its early look (whether to run the handler at all) instead of reading again.
+   * The commit itself still decides against the revision stored when it runs.
+   */
+  readonly guardState?: GuardState | undefined;
 }
 
 /** What came of a commit. Only `processed` wrote anything of the work. */
@@ -59,6 +76,37 @@ export type CommitResult =
   | { readonly kind: "guarded"; readonly verdict: Exclude<RevisionVerdict, { verdict: "applied" }> }
   | { readonly kind: "handler_failed"; readonly error: HandlerError }
   | { readonly kind: "lease_lost" };
+
+/**
+ * A request for the one-transaction path ({@link IdempotencyStore.claimAndCommit}): claim a new
+ * entry, guard the revision, run the work and mark the entry processed, all in one transaction.
+ */
+export interface AtomicRequest {
+  /** {@link inboxKey} of (source, id). */
+  readonly key: string;
+  readonly source: string;
+  readonly eventId: string;
+  /** Epoch milliseconds: the entry's first-seen time. */
+  readonly now: number;
+  /** The revision guard's input; undefined skips the guard. */
+  readonly guard: RevisionInput | undefined;
+  /** As in {@link CommitRequest}: aborted when the attempt is abandoned at the end of its lease. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * What came of {@link IdempotencyStore.claimAndCommit}. Only `processed` and a `guarded`
+ * duplicate/stale verdict committed anything; every other answer rolled the whole transaction
+ * back, the entry included, so the caller goes on with the lease path ({@link IdempotencyStore.claim}).
+ */
+export type AtomicResult =
+  | { readonly kind: "processed" }
+  | { readonly kind: "done"; readonly status: "processed" | "duplicate" | "stale" | "dead" }
+  | { readonly kind: "guarded"; readonly verdict: Extract<RevisionVerdict, { verdict: "duplicate" | "stale" }> }
+  /** The entry exists and is not finished (pending, processing, dead), or the guard found a conflict: nothing was written. */
+  | { readonly kind: "fallback" }
+  /** The work failed; nothing was written, the entry neither. */
+  | { readonly kind: "handler_failed"; readonly error: HandlerError };
 
 /** A request to give up a claim after a failed attempt, keeping the error. */
 export interface ReleaseRequest {
@@ -155,6 +203,16 @@ export interface IdempotencyStore<TTx> {
    * everything when the work fails or the lease was lost.
    */
   commit(request: CommitRequest, work: (tx: TTx) => Promise<HandlerError | undefined>): Promise<CommitResult>;
+  /**
+   * Optional one-transaction path for an entry that does not exist yet: inserts it, applies the
+   * revision guard, runs `work` and marks it processed in ONE transaction, whose lock (the row
+   * lock on PostgreSQL, the write lock on SQLite) stands in for the lease and the fence. A crash
+   * rolls back all of it, so the attempt leaves no trace: the inbox uses this path only for
+   * handlers that are not `async` functions (see the package README). `work` gets the
+   * transaction through a function, so a store can build it only when the handler asks for it,
+   * and answers synchronously when the handler did (SQLite then finishes without awaiting).
+   */
+  claimAndCommit?(request: AtomicRequest, work: (tx: () => TTx) => HandlerError | undefined | Promise<HandlerError | undefined>): Promise<AtomicResult>;
   /** Ends a failed attempt: appends the error, makes the entry pending again. false when the lease was lost. */
   release(request: ReleaseRequest): Promise<boolean>;
   /** Marks the claimed entry dead and writes (or appends to) its dead-letter record. */

@@ -1,5 +1,5 @@
 // The one contract every store passes: run by stores.test.ts against memory, SQLite, PostgreSQL and Redis.
-import { err, ok } from "neverthrow";
+import { err, ok, type ResultAsync } from "neverthrow";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   createInbox,
@@ -12,6 +12,7 @@ import {
   retryable,
   type IdempotencyStore,
   type InboxOptions,
+  type InboxOutcome,
   type OutboxRecord,
   IDEMPOTENCY_METRICS as M,
 } from "../src/index.js";
@@ -156,6 +157,54 @@ export function describeStoreContract<TTx>(name: string, open: () => Promise<Sto
         [1, "peer down (1)"],
         [2, "peer down (2)"],
       ]);
+    });
+
+    it("retries a handler that is not async: its failed one-transaction attempt is recorded, its effects rolled back", async () => {
+      const inbox = inboxOf();
+      const e = workOrderEvent(5);
+      let calls = 0;
+      // A plain function answering with a promise: on SQLite and PostgreSQL the first attempt runs
+      // in one transaction with the claim, the later ones on the lease.
+      const outcome = await inbox.process(e, (event, ctx) => {
+        calls += 1;
+        return Promise.resolve(h.effect(ctx.tx, event.id)).then(() => (calls < 3 ? err(retryable(`peer down (${calls})`)) : ok(undefined)));
+      });
+      expect(outcome._unsafeUnwrap()).toEqual({ outcome: "processed", attempts: 3 });
+      expect(sleeps).toEqual([50, 100]);
+      expect((await h.effects()).get(e.id)).toBe(1);
+      const status = await h.store.inboxStatus(inboxKey(e.source, e.id));
+      expect(status?.errors.map((x) => [x.attempt, x.message])).toEqual([
+        [1, "peer down (1)"],
+        [2, "peer down (2)"],
+      ]);
+    });
+
+    it("takes one transaction for a new event with a handler that is not async, where the store offers it; the lease otherwise", async () => {
+      let claims = 0;
+      const spied: IdempotencyStore<TTx> = {
+        ...h.store,
+        claim: (r) => {
+          claims += 1;
+          return h.store.claim(r);
+        },
+      };
+      const atomic = h.store.claimAndCommit !== undefined;
+      const inboxOn = (o: InboxOptions<Event> = {}) => createInbox<TTx, Event>(spied, { clock, sleep: async () => undefined, ...o });
+      const counted = async (run: () => ResultAsync<InboxOutcome, unknown>): Promise<number> => {
+        claims = 0;
+        expect((await run()).isOk()).toBe(true);
+        return claims;
+      };
+      const plain = (e: Event, { tx }: { tx: TTx }) => h.effect(tx, e.id);
+      const declaredAsync = async (e: Event, { tx }: { tx: TTx }) => void (await h.effect(tx, e.id));
+      expect(await counted(() => inboxOn().process(workOrderEvent(60), plain))).toBe(atomic ? 0 : 1);
+      // A redelivery is answered by the same one transaction (the entry is there, finished).
+      expect(await counted(() => inboxOn().process(workOrderEvent(60), plain))).toBe(atomic ? 0 : 1);
+      expect(await counted(() => inboxOn().process(workOrderEvent(61), declaredAsync))).toBe(1);
+      expect(await counted(() => inboxOn({ claimInTransaction: false }).process(workOrderEvent(62), plain))).toBe(1);
+      const effects = await h.effects();
+      expect([60, 61, 62].map((n) => effects.get(workOrderEvent(n).id))).toEqual([1, 1, 1]);
+      for (const n of [60, 61, 62]) expect(await h.store.inboxStatus(inboxKey(workOrderEvent(n).source, workOrderEvent(n).id))).toEqual({ status: "processed", attempts: 1, errors: [] });
     });
 
     it("dead-letters after the last attempt with every error, and replays", async () => {
@@ -350,8 +399,10 @@ export function describeStoreContract<TTx>(name: string, open: () => Promise<Sto
       expect((await h.effects()).get(e.id)).toBe(1);
     });
 
-    it(
-      "abandons a handler that never settles when its lease ends: other events go on, a later worker takes it over, the late handler's effects are not committed",
+    // An async handler takes the lease path; a plain function answering with a promise takes the
+    // one-transaction path where the store has one (its transaction then waits for the promise).
+    for (const declared of ["async", "plain"] as const) it(
+      `abandons a handler that never settles when its lease ends (${declared} handler): other events go on, a later worker takes it over, the late handler's effects are not committed`,
       async () => {
         const peer = await h.peer();
         const e = workOrderEvent(42);
@@ -362,7 +413,7 @@ export function describeStoreContract<TTx>(name: string, open: () => Promise<Sto
         const entered = gate();
         let zombie: "waiting" | "refused" | "wrote" = "waiting";
         const stuck = createInbox<TTx, Event>(h.store, { leaseMs, clock: systemClock, random: () => 0.5, sleep: () => takenOver.opened });
-        const hung = stuck.process(e, async (event, { tx }) => {
+        const hanging = async (event: Event, { tx }: { tx: TTx }): Promise<void> => {
           entered.open();
           await wake.opened;
           try {
@@ -371,7 +422,8 @@ export function describeStoreContract<TTx>(name: string, open: () => Promise<Sto
           } catch {
             zombie = "refused";
           }
-        });
+        };
+        const hung = stuck.process(e, declared === "async" ? hanging : (event, context) => hanging(event, context));
         await entered.opened;
         // Another event on the same store is processed (at the latest once the stuck attempt's lease ends).
         const other = createInbox<TTx, Event>(h.store, { leaseMs, clock: systemClock });

@@ -145,8 +145,8 @@ describe("PostgreSQL inbox, 4 worker processes", FAULT_TIMEOUT, () => {
     expect(statuses.rows).toEqual([{ status: "processed", n: ids.length }]);
   }
 
-  const workers = (files: string[], prefix: string, name: string) =>
-    files.map((deliveries, i) => ({ store: "postgres", pg: pgConfig(), tablePrefix: prefix, deliveries, leaseMs: 1500, concurrency: 6, name: `${name}-${i}` }));
+  const workers = (files: string[], prefix: string, name: string, claimInTransaction = true) =>
+    files.map((deliveries, i) => ({ store: "postgres", pg: pgConfig(), tablePrefix: prefix, deliveries, leaseMs: 1500, concurrency: 6, name: `${name}-${i}`, claimInTransaction }));
 
   it("applies each of 10,000 events exactly once (20% duplicates, shuffled)", async () => {
     const prefix = "a_";
@@ -158,11 +158,11 @@ describe("PostgreSQL inbox, 4 worker processes", FAULT_TIMEOUT, () => {
     await check(ids, prefix);
   });
 
-  it("loses nothing and applies nothing twice when a worker is SIGKILLed mid-batch and restarted", async () => {
+  it("lease path: loses nothing and applies nothing twice when a worker is SIGKILLed mid-batch and restarted", async () => {
     const prefix = "b_";
     await prepare(prefix);
     const { ids, files } = deal(4_000, 4, 2, "pg-b");
-    const configs = workers(files, prefix, `fault-${suffix}-b`);
+    const configs = workers(files, prefix, `fault-${suffix}-b`, false);
     const running = configs.map((c) => start("worker.ts", c));
     await until(() => running[0]!.progress() >= 200, 60_000, "worker 0 to get going");
     running[0]!.kill();
@@ -174,6 +174,26 @@ describe("PostgreSQL inbox, 4 worker processes", FAULT_TIMEOUT, () => {
     expect(restarted["duplicate"] ?? 0, `the redelivered events the killed worker had finished are absorbed as duplicates: ${summaries[0]}`).toBeGreaterThan(0);
     const takenOver = (await pool.query(`SELECT count(*)::int AS n FROM ${prefix}inbox WHERE attempts > 1`)).rows[0] as { n: number };
     expect(takenOver.n, "claims the killed worker held were taken over after their lease (attempt 2)").toBeGreaterThan(0);
+    await check(ids, prefix);
+  });
+
+  it("one-transaction path: loses nothing and applies nothing twice when a worker is SIGKILLed mid-batch and restarted", async () => {
+    const prefix = "e_";
+    await prepare(prefix);
+    const { ids, files } = deal(4_000, 4, 2, "pg-e");
+    const configs = workers(files, prefix, `fault-${suffix}-e`);
+    const running = configs.map((c) => start("worker.ts", c));
+    await until(() => running[0]!.progress() >= 200, 60_000, "worker 0 to get going");
+    running[0]!.kill();
+    expect((await running[0]!.done).signal).toBe("SIGKILL");
+    running[0] = start("worker.ts", configs[0]!);
+    const summaries = await allExitCleanly(running);
+    const restarted = JSON.parse(summaries[0]!) as Record<string, number>;
+    expect(restarted["duplicate"] ?? 0, `the redelivered events the killed worker had finished are absorbed as duplicates: ${summaries[0]}`).toBeGreaterThan(0);
+    // The killed worker's open transactions rolled back with their claims: no entry waited for a
+    // lease to run out, each was processed at its first attempt.
+    const takenOver = (await pool.query(`SELECT count(*)::int AS n FROM ${prefix}inbox WHERE attempts > 1`)).rows[0] as { n: number };
+    expect(takenOver.n).toBe(0);
     await check(ids, prefix);
   });
 

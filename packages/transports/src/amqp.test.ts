@@ -1,4 +1,6 @@
+import type { CanonicalEvent } from "@millwright/events";
 import amqplib, { type Channel, type ChannelModel } from "amqplib";
+import { errAsync } from "neverthrow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { effects, positionsByPartition, uniqueName, waitFor, workOrderEvents } from "../test/fixtures.js";
 import { hostPort, startTcpProxy } from "../test/tcp-proxy.js";
@@ -60,6 +62,39 @@ describe("AMQP 0-9-1 over the local broker", () => {
     (await sub.close())._unsafeUnwrap();
   });
 
+  it("acknowledges per batch around messages requeued after a store failure: each acknowledged once, no channel error", async () => {
+    const n = names();
+    const fx = effects();
+    const events = workOrderEvents(300, { partitions: 10 });
+    // Two messages fail once: each is held 100 ms, then requeued, while the others settle around it
+    // (single acks behind it, cumulative acks once the front of the window is settled).
+    const failOnce = new Set([events[7]!.id, events[150]!.id]);
+    const inbox = {
+      ...fx.inbox,
+      process: (event: CanonicalEvent, handler: typeof fx.handler) =>
+        failOnce.delete(event.id) ? errAsync({ code: "store_failed" as const, operation: "test", message: "the store is down" }) : fx.inbox.process(event, handler),
+    } as unknown as typeof fx.inbox;
+    const redelivered: (string | undefined)[] = [];
+    const onOutcome = (o: DeliveryOutcome, delivery: DeliveryInfo): void => {
+      if (delivery.redelivered === true) redelivered.push(o.id);
+    };
+    const sub = (await subscribeAmqp({ url, exchange: n.exchange, queue: n.queue, bindingKeys: ["#"], inbox, concurrency: 8, requeueDelayMs: 100, onOutcome }, fx.handler))._unsafeUnwrap();
+    const pub = (await createAmqpPublisher({ url, exchange: n.exchange }))._unsafeUnwrap();
+    expect((await pub.publish(events))._unsafeUnwrap().every((o) => o.outcome === "published")).toBe(true);
+    // A requeued message comes back after later revisions of its order: the inbox records it stale.
+    await waitFor(() => sub.stats().received === 302, 15_000, () => `302 deliveries (have ${JSON.stringify(sub.stats())})`);
+    await waitFor(() => sub.stats().inFlight === 0, 5000, () => "idle");
+    expect(sub.stats()).toMatchObject({ retried: 2, duplicates: 0 });
+    expect(sub.stats().processed + sub.stats().stale).toBe(300);
+    // Only the two requeued messages came back: a refused ack would have closed the channel and
+    // sent every unacknowledged message again (or stopped the deliveries).
+    expect([...redelivered].sort()).toEqual([events[7]!.id, events[150]!.id].sort());
+    (await pub.close())._unsafeUnwrap();
+    (await sub.close())._unsafeUnwrap();
+    // Every delivery was acknowledged: closing returns unacknowledged ones to the queue.
+    expect((await channel.checkQueue(n.queue)).messageCount).toBe(0);
+  });
+
   it("caps the publish backoff at maxRetryDelayMs while the broker is gone", async () => {
     const exchange = `${uniqueName("mw")}.x`;
     exchanges.push(exchange);
@@ -95,7 +130,9 @@ describe("AMQP 0-9-1 over the local broker", () => {
     const onOutcome = (_o: DeliveryOutcome, delivery: DeliveryInfo): void => {
       if (delivery.redelivered === true) redelivered++;
     };
-    const sub = (await subscribeAmqp({ url: target.toString(), exchange: n.exchange, queue: n.queue, bindingKeys: ["#"], inbox: fx.inbox, concurrency: 16, reconnectDelayMs: 100, onOutcome }, fx.handler))._unsafeUnwrap();
+    const losses: { code: string; final: boolean; lost: string }[] = [];
+    const onError = (e: { code: string }, info: { final: boolean; lost: string }): void => void losses.push({ code: e.code, ...info });
+    const sub = (await subscribeAmqp({ url: target.toString(), exchange: n.exchange, queue: n.queue, bindingKeys: ["#"], inbox: fx.inbox, concurrency: 16, reconnectDelayMs: 100, onOutcome, onError }, fx.handler))._unsafeUnwrap();
     const pub = (await createAmqpPublisher({ url, exchange: n.exchange }))._unsafeUnwrap();
     const events = workOrderEvents(10_000, { partitions: 30 });
     const publishing = pub.publish(events);
@@ -117,6 +154,11 @@ describe("AMQP 0-9-1 over the local broker", () => {
     // The fault happened: each cut destroyed the subscriber's connection, and it reconnected.
     expect(cut).toEqual([1, 1]);
     expect(proxy.connections()).toBeGreaterThanOrEqual(3);
+    // Each loss was reported as a lost connection the subscriber recovered from.
+    expect(losses).toEqual([
+      { code: "subscribe_failed", final: false, lost: "connection" },
+      { code: "subscribe_failed", final: false, lost: "connection" },
+    ]);
     // Its consequence: the broker requeued the unacknowledged messages and delivered them again
     // (redelivered), and the inbox absorbed those it had already processed.
     expect(redelivered).toBeGreaterThan(0);

@@ -425,7 +425,7 @@ export function createWebhookReceiver<TTx>(options: WebhookReceiverOptions<TTx>,
       stats.received();
       instruments.received(undefined);
       const startedAt = instruments.now();
-      const outcome = await settleDelivery(inbox, handler, input, body.toString("utf8"));
+      const outcome = await settleDelivery(inbox, handler, input, () => body.toString("utf8"));
       instruments.settled(outcome, startedAt, undefined);
       stats.count(outcome);
       options.onOutcome?.(outcome, {});

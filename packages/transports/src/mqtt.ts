@@ -229,33 +229,44 @@ export function subscribeMqtt<TTx>(options: MqttSubscribeOptions<TTx>, handler: 
   let closing = false;
   let inFlight = 0;
   let idle: (() => void) | undefined;
+  const readPacket = (packet: IPublishPacket): Result<CanonicalEvent, EventError> => {
+    if (!v5) return mqtt3.toEvent({ payload: packet.payload });
+    const p = packet.properties;
+    const contentType = p?.contentType;
+    const userProperties = p?.userProperties;
+    const properties: Mqtt5Message["properties"] =
+      contentType === undefined ? (userProperties === undefined ? {} : { userProperties }) : userProperties === undefined ? { contentType } : { contentType, userProperties };
+    return mqtt5.toEvent({ payload: packet.payload, properties });
+  };
+  const rawOf = (packet: IPublishPacket) => (): string => (typeof packet.payload === "string" ? packet.payload : Buffer.from(packet.payload).toString("utf8"));
+  const finished = (): void => {
+    inFlight--;
+    if (inFlight === 0) idle?.();
+  };
+  // One message at a time (mqtt.js reads the next packet after `done`, which sends the PUBACK), so
+  // the first attempt runs without an async function's frames; only a retry loops with a delay.
+  const attempt = (packet: IPublishPacket, input: Result<CanonicalEvent, EventError>, startedAt: number, done: () => void): void => {
+    void settleDelivery(options.inbox, handler, input, rawOf(packet)).then((outcome) => {
+      instruments.settled(outcome, startedAt, packet.topic);
+      stats.count(outcome);
+      options.onOutcome?.(outcome, { redelivered: packet.dup });
+      if (outcome.action === "ack") {
+        done();
+        finished();
+      } else if (closing) {
+        finished();
+      } else {
+        void delay(retryDelayMs).then(() => attempt(packet, input, startedAt, done));
+      }
+    });
+  };
   const handleMessage = (packet: IPublishPacket, done: () => void): void => {
     // Not acknowledged: the broker keeps it in the session for the next connection.
     if (closing) return;
     inFlight++;
     stats.received();
     instruments.received(packet.topic);
-    const startedAt = instruments.now();
-    const input: Result<CanonicalEvent, EventError> = v5
-      ? mqtt5.toEvent({ payload: packet.payload, properties: { ...(packet.properties?.contentType === undefined ? {} : { contentType: packet.properties.contentType }), ...(packet.properties?.userProperties === undefined ? {} : { userProperties: packet.properties.userProperties }) } })
-      : mqtt3.toEvent({ payload: packet.payload });
-    const raw = typeof packet.payload === "string" ? packet.payload : Buffer.from(packet.payload).toString("utf8");
-    void (async () => {
-      for (;;) {
-        const outcome = await settleDelivery(options.inbox, handler, input, raw);
-        instruments.settled(outcome, startedAt, packet.topic);
-        stats.count(outcome);
-        options.onOutcome?.(outcome, { redelivered: packet.dup });
-        if (outcome.action === "ack") {
-          done();
-          break;
-        }
-        if (closing) break;
-        await delay(retryDelayMs);
-      }
-      inFlight--;
-      if (inFlight === 0) idle?.();
-    })();
+    attempt(packet, readPacket(packet), instruments.now(), done);
   };
   const prepare = (client: MqttClient): void => {
     client.handleMessage = handleMessage;

@@ -47,6 +47,10 @@ describe("NATS JetStream over the local server", () => {
     expect(positionsByPartition(events, fx.applied, 10)).toEqual(positionsByPartition(events, events.map((e) => e.id), 10));
     (await sub.close())._unsafeUnwrap();
     (await publisher.close())._unsafeUnwrap();
+    // The acks of each batch went out (also the last batch's, on close): none is pending, none redelivered.
+    await nc.flush();
+    const consumer = await jsm.consumers.info(name, "mes");
+    expect({ pending: consumer.num_ack_pending, redelivered: consumer.num_redelivered, acked: consumer.ack_floor.stream_seq }).toEqual({ pending: 0, redelivered: 0, acked: 100 });
   });
 
   it("refuses replicas outside 1–5, naming the field; sets the replicas asked for", async () => {

@@ -4,7 +4,7 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JsMsg } fro
 import { headers as natsHeaders, nanos, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import type { Meter } from "@opentelemetry/api";
 import { errAsync, ResultAsync } from "neverthrow";
-import { createStatsCounter, createWorkPool, delay, settleDelivery, type DeliveryOutcome, type PublishOutcome, type Publisher, type SubscribeOptions, type Subscription } from "./core.js";
+import { createSettlementBatch, createStatsCounter, createWorkPool, delay, settleDelivery, type DeliveryOutcome, type PublishOutcome, type Publisher, type SubscribeOptions, type Subscription } from "./core.js";
 import { describeCause, transportError, type TransportError } from "./errors.js";
 import { createTransportInstruments } from "./telemetry.js";
 
@@ -83,10 +83,17 @@ export function ensureNatsStream(
   );
 }
 
-function toHeaders(message: NatsMessage, msgId: string): MsgHdrs {
+/**
+ * The NATS headers of a message. `append`, not `set`: the binding's names are distinct, and `set`
+ * searches the headers twice per name. `Nats-Msg-Id` is set by `js.publish` from its `msgID`.
+ */
+function toHeaders(message: NatsMessage): MsgHdrs {
   const h = natsHeaders();
-  for (const [name, value] of Object.entries(message.headers ?? {})) h.set(name, typeof value === "string" ? value : value.join(","));
-  h.set("Nats-Msg-Id", msgId);
+  const headers = message.headers;
+  if (headers !== undefined) for (const name in headers) {
+    const value = headers[name] as string | readonly string[];
+    h.append(name, typeof value === "string" ? value : value.join(","));
+  }
   return h;
 }
 
@@ -142,7 +149,7 @@ export function createNatsPublisher(nc: NatsConnection, options: NatsPublisherOp
     let last: TransportError | undefined;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       try {
-        await js.publish(subject, message.data, { msgID: event.id, headers: toHeaders(message, event.id), timeout: options.timeoutMs ?? 5000 });
+        await js.publish(subject, message.data, { msgID: event.id, headers: toHeaders(message), timeout: options.timeoutMs ?? 5000 });
         return { id: event.id, outcome: "published", attempts: attempt };
       } catch (cause) {
         last = transportError("publish_failed", subject, describeCause(cause), { cause });
@@ -155,7 +162,7 @@ export function createNatsPublisher(nc: NatsConnection, options: NatsPublisherOp
   return {
     publish: (events) => {
       if (closed) return errAsync(transportError("closed", "nats", "the publisher is closed"));
-      return ResultAsync.fromSafePromise(Promise.all(events.map((e) => new Promise<PublishOutcome>((resolve) => pool.run(async () => resolve(await publishOne(e)))))));
+      return ResultAsync.fromSafePromise(Promise.all(events.map((e) => new Promise<PublishOutcome>((resolve) => pool.run(() => publishOne(e).then(resolve))))));
     },
     close: () => {
       closed = true;
@@ -183,15 +190,18 @@ export interface NatsSubscribeOptions<TTx> extends SubscribeOptions<TTx> {
   readonly orderByPartition?: boolean;
 }
 
+/** A message's headers as the binding reads them: the first value of each name, as `MsgHdrs.get` gives it, in one pass. */
 function headersOf(m: JsMsg): Record<string, string> {
   const out: Record<string, string> = {};
-  if (m.headers !== undefined) for (const k of m.headers.keys()) out[k] = m.headers.get(k);
+  const headers = m.headers;
+  if (headers !== undefined) for (const [k, values] of headers as unknown as Iterable<[string, readonly string[]]>) out[k] = values[0] ?? "";
   return out;
 }
 
 /**
  * Subscribes a durable pull consumer (explicit acks) and runs each message through the inbox with
- * bounded concurrency, pulling no more than the pool can hold. Acks after the outcome is stored;
+ * bounded concurrency, pulling no more than the pool can hold. Acks after the outcome is stored
+ * (the acks of one batch together, in one socket write);
  * naks with a delay when it could not be stored; after `maxDeliver` deliveries, and for
  * dead-lettered or unreadable events, copies the message to the dead-letter subject and terms it.
  *
@@ -237,28 +247,40 @@ export function subscribeNats<TTx>(nc: NatsConnection, options: NatsSubscribeOpt
     }
   }
 
-  async function settle(m: JsMsg, startedAt: number): Promise<void> {
-    const input = natsBinding.toEvent({ headers: headersOf(m), data: m.data });
-    const outcome: DeliveryOutcome = await settleDelivery(options.inbox, handler, input, m.string());
+  // Acks of one batch (what the inbox stored while the microtask queue ran) go out together: one
+  // socket write for the batch instead of one per message, each ack still after its outcome was stored.
+  const acks = createSettlementBatch<JsMsg>((batch) => {
+    for (const m of batch) m.ack();
+  });
+
+  function settle(m: JsMsg, headers: Record<string, string>, startedAt: number): Promise<void> {
+    const input = natsBinding.toEvent({ headers, data: m.data });
+    return settleDelivery(options.inbox, handler, input, () => m.string()).then((outcome) => settled(m, startedAt, outcome));
+  }
+
+  function settled(m: JsMsg, startedAt: number, outcome: DeliveryOutcome): Promise<void> | undefined {
     instruments.settled(outcome, startedAt, m.subject);
     stats.count(outcome);
-    options.onOutcome?.(outcome, { redelivered: m.info.redelivered });
-    if (outcome.action === "retry") {
-      if (m.info.deliveryCount >= maxDeliver) {
-        if (await deadLetter(m, `delivered ${m.info.deliveryCount} times: ${outcome.error.message}`)) m.term(outcome.error.message.slice(0, 200));
-        else m.nak(nakDelayMs);
-      } else {
-        m.nak(nakDelayMs);
-      }
-      return;
-    }
+    if (options.onOutcome !== undefined) options.onOutcome(outcome, { redelivered: m.info.redelivered });
+    if (outcome.action === "retry") return retry(m, outcome.error);
     const reason = "rejected" in outcome ? outcome.rejected.message : outcome.outcome.outcome === "failed" ? outcome.outcome.message : undefined;
-    if (reason !== undefined) {
-      if (await deadLetter(m, reason)) m.term(reason.slice(0, 200));
+    if (reason !== undefined) return terminate(m, reason);
+    acks.add(m);
+    return undefined;
+  }
+
+  async function retry(m: JsMsg, error: TransportError): Promise<void> {
+    if (m.info.deliveryCount >= maxDeliver) {
+      if (await deadLetter(m, `delivered ${m.info.deliveryCount} times: ${error.message}`)) m.term(error.message.slice(0, 200));
       else m.nak(nakDelayMs);
-      return;
+    } else {
+      m.nak(nakDelayMs);
     }
-    m.ack();
+  }
+
+  async function terminate(m: JsMsg, reason: string): Promise<void> {
+    if (await deadLetter(m, reason)) m.term(reason.slice(0, 200));
+    else m.nak(nakDelayMs);
   }
 
   const setup = ResultAsync.fromPromise(
@@ -294,8 +316,9 @@ export function subscribeNats<TTx>(nc: NatsConnection, options: NatsSubscribeOpt
         stats.received();
         instruments.received(m.subject);
         const startedAt = instruments.now();
-        const partition = orderByPartition ? m.headers?.get("ce-partitionkey") : undefined;
-        pool.run(() => settle(m, startedAt), partition === undefined || partition === "" ? undefined : partition);
+        const headers = headersOf(m);
+        const partition = orderByPartition ? headers["ce-partitionkey"] : undefined;
+        pool.run(() => settle(m, headers, startedAt), partition === undefined || partition === "" ? undefined : partition);
         if (paused) await new Promise<void>((resolve) => (resume = resolve));
       }
     })();
@@ -307,6 +330,7 @@ export function subscribeNats<TTx>(nc: NatsConnection, options: NatsSubscribeOpt
         return ResultAsync.fromPromise(
           (async () => {
             await pool.drain();
+            acks.flush();
             await messages.close();
             resume?.();
             await loop;

@@ -44,6 +44,7 @@ export {
 export type {
   AppendOutcome,
   Claim,
+  CreatedInstance,
   InstanceFilter,
   InstanceRecord,
   InstanceSnapshot,

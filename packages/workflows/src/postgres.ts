@@ -187,13 +187,30 @@ export function createPostgresWorkflowStore(pool: PgPool, options: PostgresWorkf
     async createInstance(input: NewInstance) {
       const started: HistoryEntryInput = { type: "started", at: input.now, version: input.version, input: input.input, ...(input.trace === undefined ? {} : { trace: input.trace }) };
       const created = await query<InstanceRow>(
-        `WITH i AS (INSERT INTO ${p}instances (id, workflow, version, key, input, state, trace, wake_at, deadline_at, waiting_for, last_seq, created_at, updated_at)
-                    VALUES ($1, $2, $3, $4, $5, 'running', $6, $7, $8, '[]', 1, $7, $7) ON CONFLICT (id) DO NOTHING RETURNING *),
+        `WITH i AS (INSERT INTO ${p}instances (id, workflow, version, key, input, state, trace, wake_at, deadline_at, waiting_for, last_seq, created_at, updated_at, lease_owner, lease_until, lease_token)
+                    VALUES ($1, $2, $3, $4, $5, 'running', $6, $7, $8, '[]', 1, $7, $7, $10, $11, $12) ON CONFLICT (id) DO NOTHING RETURNING *),
               h AS (INSERT INTO ${p}history (instance_id, seq, entry) SELECT id, 1, $9 FROM i)
          SELECT * FROM i`,
-        [input.id, input.workflow, input.version, input.key, json(input.input), input.trace === undefined ? null : json(input.trace), input.now, input.deadlineAt, json(started)],
+        [
+          input.id,
+          input.workflow,
+          input.version,
+          input.key,
+          json(input.input),
+          input.trace === undefined ? null : json(input.trace),
+          input.now,
+          input.deadlineAt,
+          json(started),
+          input.lease?.workerId ?? null,
+          input.lease?.until ?? 0,
+          input.lease === undefined ? 0 : 1,
+        ],
       );
-      if (created[0] !== undefined) return { instance: toRecord(created[0]), created: true };
+      if (created[0] !== undefined) {
+        const instance = toRecord(created[0]);
+        if (input.lease === undefined) return { instance, created: true };
+        return { instance, created: true, lease: { instanceId: instance.id, workerId: input.lease.workerId, token: 1, until: input.lease.until } };
+      }
       const existing = await query<InstanceRow>(`SELECT * FROM ${p}instances WHERE id = $1`, [input.id]);
       if (existing[0] === undefined) throw new Error(`createInstance: instance ${input.id} neither inserted nor found (deleted concurrently)`);
       return { instance: toRecord(existing[0]), created: false };

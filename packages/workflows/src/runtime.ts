@@ -7,7 +7,7 @@ import type { BreachedFinding, Finding } from "@millwright/alignment";
 import type { CanonicalEvent } from "@millwright/events";
 import { DEFAULT_RETRY_POLICY, backoffDelay, systemClock, timerSleep, type Clock, type HandlerError, type RetryPolicy, type Sleep } from "@millwright/idempotency";
 import type { Meter, Tracer } from "@opentelemetry/api";
-import { ResultAsync, errAsync, okAsync } from "neverthrow";
+import { ResultAsync, err, errAsync, ok, okAsync } from "neverthrow";
 import {
   NAME_PATTERN,
   StepFailedError,
@@ -304,14 +304,24 @@ class Writer {
     history: readonly HistoryEntry[],
     private readonly now: () => number,
     private readonly onLost: (why: string) => void,
+    /** The instance's `waitingFor` as claimed: only this lease's writes change it. */
+    private waitingFor: readonly string[] = [],
   ) {
     this.history = [...history];
   }
 
   /** Appends entries with an update; false when the lease was lost or the store failed (the activation stops). */
-  write(given: readonly HistoryEntryInput[], update: InstanceUpdate = {}): Promise<boolean> {
+  write(given: readonly HistoryEntryInput[], requested: InstanceUpdate = {}): Promise<boolean> {
     const entries = this.pending.length === 0 ? given : [...this.pending, ...given];
     this.pending = [];
+    let update = requested;
+    if (update.waitingFor !== undefined) {
+      // Clearing waits the instance does not have changes nothing: left out, the store skips the waits rows.
+      if (update.waitingFor.length === 0 && this.waitingFor.length === 0) {
+        const { waitingFor: _, ...rest } = update;
+        update = rest;
+      } else this.waitingFor = update.waitingFor;
+    }
     const next = this.chain.then(async () => {
       if (this.lost) return false;
       try {
@@ -577,7 +587,6 @@ class BodyRun {
     const recorded = this.journal.steps.get(name);
     let attempts = recorded?.attempts ?? 0;
     let retryAt = recorded?.retry?.retryAt;
-    const attributes = { "millwright.workflow.name": this.definition.name, "millwright.workflow.version": this.instance.version, "millwright.workflow.instance_id": this.instance.id, "millwright.workflow.step": name };
     for (;;) {
       if (retryAt !== undefined && retryAt > this.now()) {
         const delay = retryAt - this.now();
@@ -592,7 +601,7 @@ class BodyRun {
           code: "crash_loop",
           message: `step ${name} was started ${attempts} times without an outcome (the worker died or lost its lease each time): the retry policy allows ${policy.maxAttempts} attempts`,
         };
-        this.engine.instruments.stepDuration(0, { workflow: this.definition.name, step: name, kind: "step", outcome: "failed" });
+        if (this.engine.instruments.metering) this.engine.instruments.stepDuration(0, { workflow: this.definition.name, step: name, kind: "step", outcome: "failed" });
         const entry: HistoryEntryInput = { type: "step-failed", at: this.now(), step: name, attempt: attempts, error: failure, willRetry: false };
         if (!(await this.writer.write([entry], { state: "running" }))) return;
         this.stepLogger(name).error(failure.message);
@@ -620,16 +629,28 @@ class BodyRun {
         what: "step",
         timeoutMs,
         abort: this.abort,
-        trace: this.instance.trace,
-        spanName: `workflow.step ${this.definition.name}/${name}`,
-        attributes: { ...attributes, "millwright.workflow.attempt": attempt, "millwright.workflow.idempotency_key": this.idempotencyKeyOf(name, "step") },
-        logger: this.stepLogger(name),
+        span: this.engine.instruments.tracing()
+          ? {
+              name: `workflow.step ${this.definition.name}/${name}`,
+              trace: this.instance.trace,
+              attributes: {
+                "millwright.workflow.name": this.definition.name,
+                "millwright.workflow.version": this.instance.version,
+                "millwright.workflow.instance_id": this.instance.id,
+                "millwright.workflow.step": name,
+                "millwright.workflow.attempt": attempt,
+                "millwright.workflow.idempotency_key": this.idempotencyKeyOf(name, "step"),
+              },
+            }
+          : undefined,
+        logger: () => this.stepLogger(name),
       });
       if (this.abort.aborted && !outcome.ok && outcome.failure.code === "lease_lost") return;
       const seconds = (performance.now() - started) / 1000;
-      const metric = { workflow: this.definition.name, step: name, kind: "step" };
+      const { instruments } = this.engine;
+      const metric = instruments.metering ? { workflow: this.definition.name, step: name, kind: "step" } : undefined;
       if (outcome.ok) {
-        this.engine.instruments.stepDuration(seconds, { ...metric, outcome: "completed" });
+        if (metric !== undefined) instruments.stepDuration(seconds, { ...metric, outcome: "completed" });
         const entry: HistoryEntryInput = { type: "step-completed", at: this.now(), step: name, attempt, result: outcome.value, durationMs: Math.round(seconds * 1000) };
         // Committed with the next write (the next step's start, a wait, the instance's end) or one
         // event-loop turn later: never after anything that depends on it has started.
@@ -642,7 +663,7 @@ class BodyRun {
         return;
       }
       const willRetry = outcome.retryable && attempt < policy.maxAttempts;
-      this.engine.instruments.stepDuration(seconds, { ...metric, outcome: willRetry ? "retry" : "failed" });
+      if (metric !== undefined) instruments.stepDuration(seconds, { ...metric, outcome: willRetry ? "retry" : "failed" });
       const now = this.now();
       retryAt = willRetry ? now + backoffDelay(policy, attempt, this.engine.random) : undefined;
       const entry: HistoryEntryInput = { type: "step-failed", at: now, step: name, attempt, error: outcome.failure, willRetry, ...(retryAt === undefined ? {} : { retryAt }) };
@@ -652,7 +673,7 @@ class BodyRun {
         reject(new StepFailedError(name, outcome.failure));
         return;
       }
-      this.engine.instruments.retry(metric);
+      if (metric !== undefined) instruments.retry(metric);
       // The delay is waited at the top of the loop (in the worker, or as a due time).
       if (retryAt !== undefined && retryAt <= this.now()) retryAt = undefined;
       else if (retryAt !== undefined && retryAt - this.now() <= this.engine.inlineRetryMs) {
@@ -788,10 +809,10 @@ async function runAttempt(options: {
   readonly what: "step" | "compensation";
   readonly timeoutMs: number | undefined;
   readonly abort: AbortSignal;
-  readonly trace: TraceCarrier | undefined;
-  readonly spanName: string;
-  readonly attributes: Record<string, string | number>;
-  readonly logger: WorkflowLogger;
+  /** The attempt's span, when spans are recorded (see `WorkflowInstruments.tracing`): nothing is built for it otherwise. */
+  readonly span: { readonly name: string; readonly trace: TraceCarrier | undefined; readonly attributes: Record<string, string | number> } | undefined;
+  /** Where a throw is logged (made only then). */
+  readonly logger: () => WorkflowLogger;
 }): Promise<AttemptOutcome> {
   const { engine, name, what, timeoutMs } = options;
   // Without a timeout the attempt's signal is the activation's own (aborted with a LeaseLost when
@@ -805,13 +826,16 @@ async function runAttempt(options: {
     if (options.abort.aborted) onLeaseLost();
     else options.abort.addEventListener("abort", onLeaseLost, { once: true });
   }
-  const aborted = abortedPromise(signal);
   const timer = timeoutMs === undefined ? undefined : setTimeout(() => controller?.abort(new AttemptTimeout(timeoutMs)), timeoutMs);
-  const span = engine.instruments.startAttempt(options.spanName, options.trace, options.attributes);
+  const span = options.span === undefined ? undefined : engine.instruments.startAttempt(options.span.name, options.span.trace, options.span.attributes);
   let outcome: AttemptOutcome;
   try {
-    const raw = await Promise.race([Promise.resolve().then(() => options.fn(signal)), aborted]);
-    const resolved = raw !== null && typeof raw === "object" && typeof (raw as PromiseLike<unknown>).then === "function" ? await Promise.race([raw as PromiseLike<unknown>, aborted]) : raw;
+    // A function that returns at once (not a promise) on a live lease needs no race: nothing can
+    // abort it while it runs. Otherwise its promise races the signal, as does the call itself
+    // when the signal has already aborted (the attempt then ends lease_lost or timed out).
+    await undefined; // the function starts in a later microtask, as it always has
+    const raw = signal.aborted ? await Promise.race([Promise.resolve().then(() => options.fn(signal)), abortedPromise(signal)]) : options.fn(signal);
+    const resolved = raw !== null && typeof raw === "object" && typeof (raw as PromiseLike<unknown>).then === "function" ? await Promise.race([raw as PromiseLike<unknown>, abortedPromise(signal)]) : raw;
     if (isResult(resolved)) {
       if (resolved.isOk()) outcome = checkJson(resolved.value, name, what);
       else outcome = { ok: false, ...toFailure(resolved.error) };
@@ -821,14 +845,14 @@ async function runAttempt(options: {
     else if (cause instanceof LeaseLost) outcome = { ok: false, failure: { code: "lease_lost", message: `the worker lost the lease while ${what} ${name} ran` }, retryable: true };
     else {
       const failure = exceptionOf(cause);
-      options.logger.error(`${what} ${name} threw: recorded as a permanent failure (a bug, not bad input)`, { error: failure.message, stack: failure.stack });
+      options.logger().error(`${what} ${name} threw: recorded as a permanent failure (a bug, not bad input)`, { error: failure.message, stack: failure.stack });
       outcome = { ok: false, failure, retryable: false };
     }
   } finally {
     if (timer !== undefined) clearTimeout(timer);
     if (controller !== undefined) options.abort.removeEventListener("abort", onLeaseLost);
   }
-  engine.instruments.endAttempt(span, outcome.ok ? undefined : outcome.failure);
+  if (span !== undefined) engine.instruments.endAttempt(span, outcome.ok ? undefined : outcome.failure);
   return outcome;
 }
 
@@ -914,14 +938,41 @@ export function createWorkflowRuntime(options: WorkflowRuntimeOptions): Workflow
   const latest = (): AnyWorkflowDefinition[] =>
     [...definitions.values()].map((versions) => [...versions.values()].reduce((a, b) => (b.version > a.version ? b : a)));
 
+  // ---- the leases of the running activations: one timer renews them all ----
+
+  /** An activation's lease, renewed while it runs. */
+  interface KeptLease {
+    renew(): void;
+  }
+  const kept = new Set<KeptLease>();
+  let keeper: ReturnType<typeof setInterval> | undefined;
+  /**
+   * Renews the lease every third of its length while the activation runs (the first renewal comes
+   * at most that long after the claim, as with a timer per activation), on one timer for all.
+   */
+  function keepLease(lease: KeptLease): void {
+    kept.add(lease);
+    if (keeper !== undefined) return;
+    keeper = setInterval(() => {
+      for (const each of kept) each.renew();
+    }, Math.max(10, Math.floor(leaseMs / 3)));
+    keeper.unref?.();
+  }
+  function releaseLease(lease: KeptLease): void {
+    kept.delete(lease);
+    if (kept.size > 0 || keeper === undefined) return;
+    clearInterval(keeper);
+    keeper = undefined;
+  }
+
   // ---- one activation of a claimed instance ----
 
   async function activate(claim: Claim): Promise<void> {
     const controller = new AbortController();
     let writer: Writer | undefined;
     let lease = claim.lease;
-    const keeper = setInterval(
-      () => {
+    const kept: KeptLease = {
+      renew: () => {
         store.renewLease(lease, clock.now(), leaseMs).then(
           (renewed) => {
             if (renewed === undefined) controller.abort(new LeaseLost());
@@ -933,24 +984,33 @@ export function createWorkflowRuntime(options: WorkflowRuntimeOptions): Workflow
           (cause: unknown) => logger.warn("could not renew a lease", { instanceId: claim.instance.id, error: showValue(cause) }),
         );
       },
-      Math.max(10, Math.floor(leaseMs / 3)),
-    );
-    keeper.unref?.();
+    };
+    keepLease(kept);
     try {
       // A normal run may turn into compensation, and a retry of a failed one too: a few rounds at most.
       for (let round = 0; round < 4; round++) {
-        const snapshot = await store.load(claim.instance.id);
+        // The first round starts from what the claim read (when the store gives it), later rounds
+        // from the store: the instance changed in the round before.
+        const snapshot =
+          round === 0 && claim.history !== undefined && claim.signals !== undefined ? { instance: claim.instance, history: claim.history, signals: claim.signals } : await store.load(claim.instance.id);
         if (snapshot === undefined) return;
-        writer = new Writer(store, lease, snapshot.history, () => clock.now(), (why) => {
-          logger.warn("instance run stopped", { instanceId: claim.instance.id, why });
-          controller.abort(new LeaseLost());
-        });
+        writer = new Writer(
+          store,
+          lease,
+          snapshot.history,
+          () => clock.now(),
+          (why) => {
+            logger.warn("instance run stopped", { instanceId: claim.instance.id, why });
+            controller.abort(new LeaseLost());
+          },
+          snapshot.instance.waitingFor,
+        );
         writer.eagerAttempts = claim.recovered === true;
         const again = await round1(snapshot, writer, controller.signal);
         if (!again) return;
       }
     } finally {
-      clearInterval(keeper);
+      releaseLease(kept);
     }
   }
 
@@ -1101,17 +1161,21 @@ export function createWorkflowRuntime(options: WorkflowRuntimeOptions): Workflow
               what: "compensation",
               timeoutMs: compensator.timeoutMs,
               abort,
-              trace: instance.trace,
-              spanName: `workflow.compensation ${definition.name}/${step}`,
-              attributes: {
-                "millwright.workflow.name": definition.name,
-                "millwright.workflow.version": instance.version,
-                "millwright.workflow.instance_id": instance.id,
-                "millwright.workflow.step": step,
-                "millwright.workflow.attempt": attempt,
-                "millwright.workflow.idempotency_key": stepIdempotencyKey(definition.name, instance.key, step, "compensation"),
-              },
-              logger,
+              span: engine.instruments.tracing()
+                ? {
+                    name: `workflow.compensation ${definition.name}/${step}`,
+                    trace: instance.trace,
+                    attributes: {
+                      "millwright.workflow.name": definition.name,
+                      "millwright.workflow.version": instance.version,
+                      "millwright.workflow.instance_id": instance.id,
+                      "millwright.workflow.step": step,
+                      "millwright.workflow.attempt": attempt,
+                      "millwright.workflow.idempotency_key": stepIdempotencyKey(definition.name, instance.key, step, "compensation"),
+                    },
+                  }
+                : undefined,
+              logger: () => logger,
             });
         if (abort.aborted) return false;
         const seconds = (performance.now() - started) / 1000;
@@ -1162,12 +1226,13 @@ export function createWorkflowRuntime(options: WorkflowRuntimeOptions): Workflow
 
   // ---- the public API ----
 
+  function unknownWorkflow(definition: AnyWorkflowDefinition): WorkflowError {
+    return { code: "unknown_workflow", workflow: definition.name, version: definition.version, message: `workflow ${showValue(definition.name)} version ${definition.version} is not registered with this runtime` };
+  }
+
   function lookup(definition: AnyWorkflowDefinition): ResultAsync<AnyWorkflowDefinition, WorkflowError> {
     const found = definitions.get(definition.name)?.get(definition.version);
-    if (found === undefined) {
-      return errAsync({ code: "unknown_workflow", workflow: definition.name, version: definition.version, message: `workflow ${showValue(definition.name)} version ${definition.version} is not registered with this runtime` });
-    }
-    return okAsync(found);
+    return found === undefined ? errAsync(unknownWorkflow(definition)) : okAsync(found);
   }
 
   function startInstance(definition: AnyWorkflowDefinition, key: string, input: unknown, trace: TraceCarrier | undefined): ResultAsync<InstanceRef, WorkflowError> {
@@ -1176,22 +1241,43 @@ export function createWorkflowRuntime(options: WorkflowRuntimeOptions): Workflow
     }
     const checked = toJsonValue(input, "input");
     if (!checked.ok) return errAsync({ code: "invalid_input", path: checked.path, value: input, message: `${checked.path}: ${checked.problem}` });
-    return lookup(definition).andThen((found) => {
-      const now = clock.now();
-      return ResultAsync.fromPromise(
-        store.createInstance({
-          id: instanceIdOf(found.name, key),
-          workflow: found.name,
-          version: found.version,
-          key,
-          input: checked.value,
-          ...(trace === undefined ? {} : { trace }),
-          deadlineAt: found.deadlineMs === undefined ? null : now + found.deadlineMs,
-          now,
-        }),
-        storeFailed("workflows.start"),
-      ).map(({ instance, created }) => ({ id: instance.id, workflow: instance.workflow, version: instance.version, key: instance.key, state: instance.state, created }));
-    });
+    const found = definitions.get(definition.name)?.get(definition.version);
+    if (found === undefined) return errAsync(unknownWorkflow(definition));
+    const now = clock.now();
+    // With the background worker running and a free slot, the instance is created leased to this
+    // worker and run here at once: no claim, no read of what was just written, no wait for the
+    // next poll. Its lease expires as a claim's does if this process dies.
+    const handOver = running && active.size + reserved < concurrency;
+    if (handOver) reserved += 1;
+    // One promise from the store's to the caller's (a start is on the hot path of every event).
+    const created = store
+      .createInstance({
+        id: instanceIdOf(found.name, key),
+        workflow: found.name,
+        version: found.version,
+        key,
+        input: checked.value,
+        ...(trace === undefined ? {} : { trace }),
+        deadlineAt: found.deadlineMs === undefined ? null : now + found.deadlineMs,
+        now,
+        ...(handOver ? { lease: { workerId, until: now + leaseMs } } : {}),
+      })
+      .then(
+        ({ instance, created: isNew, lease }) => {
+          if (handOver) reserved -= 1;
+          if (isNew && lease !== undefined) {
+            // The history as the store holds it (its own copy of the input: the body gets the instance's).
+            const started: HistoryEntry = { type: "started", at: now, version: found.version, input: JSON.parse(JSON.stringify(checked.value)) as JsonValue, ...(trace === undefined ? {} : { trace }), seq: 1 };
+            runHere({ lease, instance, recovered: false, history: [started], signals: [] });
+          }
+          return ok<InstanceRef, WorkflowError>({ id: instance.id, workflow: instance.workflow, version: instance.version, key: instance.key, state: instance.state, created: isNew });
+        },
+        (cause: unknown) => {
+          if (handOver) reserved -= 1;
+          return err<InstanceRef, WorkflowError>(storeFailed("workflows.start")(cause));
+        },
+      );
+    return new ResultAsync(created);
   }
 
   function startMany(definition: AnyWorkflowDefinition, items: readonly { readonly key: string; readonly input: unknown; readonly trace?: TraceCarrier }[]): ResultAsync<InstanceRef[], WorkflowError> {
@@ -1260,23 +1346,28 @@ export function createWorkflowRuntime(options: WorkflowRuntimeOptions): Workflow
   let loop: Promise<void> | undefined;
   let wakeLoop: (() => void) | undefined;
   const active = new Set<Promise<void>>();
+  /** Starts asked to be handed to this worker whose store call has not answered yet. */
+  let reserved = 0;
+
+  /** Runs a claim in the background worker's pool. */
+  function runHere(claim: Claim): void {
+    const activation = activateSafely(claim).finally(() => {
+      active.delete(activation);
+      wakeLoop?.();
+    });
+    active.add(activation);
+  }
 
   async function workerLoop(): Promise<void> {
     let lastPrune = 0;
     while (running) {
-      const free = concurrency - active.size;
+      const free = concurrency - active.size - reserved;
       let claimed = 0;
       if (free > 0) {
         try {
           const claims = await store.claimDue({ workerId, now: clock.now(), leaseMs, limit: free });
           claimed = claims.length;
-          for (const claim of claims) {
-            const run = activateSafely(claim).finally(() => {
-              active.delete(run);
-              wakeLoop?.();
-            });
-            active.add(run);
-          }
+          for (const claim of claims) runHere(claim);
         } catch (cause) {
           logger.error("claiming due instances failed", { error: showValue(cause instanceof Error ? cause.message : cause) });
         }
@@ -1296,7 +1387,12 @@ export function createWorkflowRuntime(options: WorkflowRuntimeOptions): Workflow
         wakeLoop = undefined;
       }
     }
-    await Promise.all(active);
+    // Every activation, with those of starts handed over while the loop stopped (their writes
+    // were under way: they join the pool when they answer).
+    while (active.size > 0 || reserved > 0) {
+      if (active.size > 0) await Promise.all(active);
+      else await new Promise<void>((resolve) => setTimeout(resolve, 1));
+    }
   }
 
   return {

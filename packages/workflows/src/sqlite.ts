@@ -4,6 +4,7 @@ import { isInSqliteTransaction, type SqliteDatabase, type SqliteStatement } from
 import type {
   AppendOutcome,
   Claim,
+  CreatedInstance,
   InstanceFilter,
   InstanceRecord,
   InstanceSnapshot,
@@ -40,6 +41,12 @@ export interface SqliteWorkflowStoreOptions {
 
 const PREFIX_PATTERN = /^[a-z_][a-z0-9_]{0,40}$/;
 
+/** The instances table: keyed by the instance's number (creation order), its UUID in the unique index `instances_id`. */
+const INSTANCES_COLUMNS = `num INTEGER PRIMARY KEY, id TEXT NOT NULL, workflow TEXT NOT NULL, version INTEGER NOT NULL, key TEXT NOT NULL,
+      input TEXT NOT NULL, state TEXT NOT NULL, output TEXT, failure TEXT, trace TEXT, wake_at INTEGER, woken_at INTEGER, deadline_at INTEGER,
+      waiting_for TEXT NOT NULL DEFAULT '[]', lease_owner TEXT, lease_until INTEGER NOT NULL DEFAULT 0, lease_token INTEGER NOT NULL DEFAULT 0,
+      created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, last_seq INTEGER NOT NULL DEFAULT 0`;
+
 /** `(?, ?, ?)` one to four times: the VALUES of a log insert of that many entries. */
 const LOG_VALUES = [1, 2, 3, 4].map((n) => Array.from({ length: n }, () => "(?, ?, ?)").join(", "));
 
@@ -74,7 +81,7 @@ interface InstanceRow {
   updated_at: number;
   /** Not maintained any more (the last seq is the log's MAX(seq) for the instance's number); the column stays for older files. */
   last_seq: number;
-  /** The instance's number in the history log (given at creation, never reused). */
+  /** The instance's number: its key, and its key in the history log (given at creation, never reused). */
   num: number;
 }
 
@@ -108,13 +115,19 @@ function toRecord(row: InstanceRow): InstanceRecord {
  *
  * The layout keeps a step's write to about one page per b-tree: the history is an append-only
  * log (integer key in insert order) with a small index on (instance number, seq), where the
- * instance number is an integer given at creation; the instances have no index on `state`
- * (counting and filtering by state scan), and their creation index grows at its end. A step's
- * records touch the log alone (the instance row is read for the fence, not written; the next seq
- * is the log's last for the instance), so `instances.last_seq` is no longer kept up to date.
- * A file from 0.1 (history keyed by the instance's UUID, `instances_state`, a descending
+ * instance number is an integer given at creation; the instances are keyed by that number (so
+ * rows created together, and claimed together, share pages), their UUID in a unique index; they
+ * have no index on `state` (counting and filtering by state scan), and their creation index grows
+ * at its end. An instance's `started` entry (seq 1) is not written to the log: it is the instance
+ * row's own version, input, trace and creation time, and reads put it first (files written
+ * before have it in the log, and reads take it from there). A step's records touch the log alone
+ * (the instance row is read for the fence, not written; the next seq is the log's last for the
+ * instance, or 2), so `instances.last_seq` is no longer kept up to date.
+ * A file whose instances are keyed by their UUID (0.1, and the log layout that followed it) has its instances table rebuilt,
+ * keyed by their numbers; a file from 0.1 (history keyed by the instance's UUID, `instances_state`, a descending
  * creation index) has its history copied into the log, in order, and the old table and indexes
- * dropped: stop the 0.1 processes that share the file first (their writes would find no history table).
+ * dropped. Stop the processes of an earlier version that share the file first (their statements
+ * would find another layout).
  * Called inside a transaction of the caller's, it runs in that transaction.
  *
  * @param db - a better-sqlite3 or node:sqlite database
@@ -131,12 +144,7 @@ export function migrateWorkflowSqlite(db: SqliteDatabase, tablePrefix = "millwri
   if (own) db.exec("BEGIN IMMEDIATE");
   try {
     db.exec(`
-    CREATE TABLE IF NOT EXISTS ${p}instances (id TEXT PRIMARY KEY, workflow TEXT NOT NULL, version INTEGER NOT NULL, key TEXT NOT NULL,
-      input TEXT NOT NULL, state TEXT NOT NULL, output TEXT, failure TEXT, trace TEXT, wake_at INTEGER, woken_at INTEGER, deadline_at INTEGER,
-      waiting_for TEXT NOT NULL DEFAULT '[]', lease_owner TEXT, lease_until INTEGER NOT NULL DEFAULT 0, lease_token INTEGER NOT NULL DEFAULT 0,
-      created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, last_seq INTEGER NOT NULL DEFAULT 0, num INTEGER) WITHOUT ROWID;
-    CREATE INDEX IF NOT EXISTS ${p}instances_wake ON ${p}instances (wake_at) WHERE wake_at IS NOT NULL;
-    CREATE INDEX IF NOT EXISTS ${p}instances_created_at ON ${p}instances (created_at, id DESC);
+    CREATE TABLE IF NOT EXISTS ${p}instances (${INSTANCES_COLUMNS});
     CREATE TABLE IF NOT EXISTS ${p}log (pos INTEGER PRIMARY KEY, num INTEGER NOT NULL, seq INTEGER NOT NULL, entry TEXT NOT NULL);
     CREATE UNIQUE INDEX IF NOT EXISTS ${p}log_instance ON ${p}log (num, seq);
     CREATE TABLE IF NOT EXISTS ${p}signals (seq INTEGER PRIMARY KEY AUTOINCREMENT, instance_id TEXT NOT NULL, name TEXT NOT NULL, payload TEXT NOT NULL, delivered_at INTEGER NOT NULL);
@@ -162,7 +170,21 @@ export function migrateWorkflowSqlite(db: SqliteDatabase, tablePrefix = "millwri
       UPDATE ${p}instances SET last_seq = COALESCE((SELECT MAX(seq) FROM ${p}log l WHERE l.num = ${p}instances.num), 0);
       DROP TABLE ${p}history;`);
     }
-    db.exec(`DROP INDEX IF EXISTS ${p}instances_state; DROP INDEX IF EXISTS ${p}instances_created;`);
+    // A file whose instances are keyed by their UUID (0.1, and the log layout after it): rebuilt, keyed by their numbers
+    // (a row without one, which no version wrote, gets the next free one).
+    if (!columns.some((c) => c.name === "num" && Number((c as { pk?: number }).pk) === 1)) {
+      const names = "num, id, workflow, version, key, input, state, output, failure, trace, wake_at, woken_at, deadline_at, waiting_for, lease_owner, lease_until, lease_token, created_at, updated_at, last_seq";
+      db.exec(`
+      CREATE TABLE ${p}instances_rebuilt (${INSTANCES_COLUMNS});
+      INSERT INTO ${p}instances_rebuilt (${names}) SELECT ${names} FROM ${p}instances ORDER BY num IS NULL, num;
+      DROP TABLE ${p}instances;
+      ALTER TABLE ${p}instances_rebuilt RENAME TO ${p}instances;`);
+    }
+    db.exec(`
+    CREATE UNIQUE INDEX IF NOT EXISTS ${p}instances_id ON ${p}instances (id);
+    CREATE INDEX IF NOT EXISTS ${p}instances_wake ON ${p}instances (wake_at, id) WHERE wake_at IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS ${p}instances_created_at ON ${p}instances (created_at, id DESC);
+    DROP INDEX IF EXISTS ${p}instances_state; DROP INDEX IF EXISTS ${p}instances_created;`);
     if (own) db.exec("COMMIT");
   } catch (cause) {
     if (own && isInSqliteTransaction(db)) db.exec("ROLLBACK");
@@ -226,9 +248,26 @@ export function createSqliteWorkflowStore(db: SqliteDatabase, options: SqliteWor
   };
   const instance = (id: string): InstanceRow | undefined => all<InstanceRow>(`SELECT * FROM ${p}instances WHERE id = ?`, id)[0];
   const json = (value: unknown): string => JSON.stringify(value);
+  /**
+   * The numbers of the instances this store claimed, by UUID, until their lease is released: a
+   * fenced write then finds the row by its key (one b-tree search, not the UUID index's and the
+   * table's). A number never changes; the write still checks the UUID, and a miss retries by UUID.
+   */
+  const nums = new Map<string, number>();
   const leaseLost = (instanceId: string): AppendOutcome => {
     const holder = all<{ lease_owner: string | null }>(`SELECT lease_owner FROM ${p}instances WHERE id = ?`, instanceId)[0];
     return { ok: false, code: "lease_lost", owner: holder?.lease_owner ?? null };
+  };
+
+  /**
+   * An instance's history from its log rows (by seq): the `started` entry first, from the row
+   * itself when the log does not hold it (an instance created by this layout).
+   */
+  const historyOf = (row: InstanceRow, logged: HistoryEntry[]): HistoryEntry[] => {
+    if (logged[0]?.seq === 1) return logged;
+    const started = { type: "started", at: Number(row.created_at), version: Number(row.version), input: JSON.parse(row.input) as JsonValue, ...(row.trace === null ? {} : { trace: JSON.parse(row.trace) as InstanceRecord["trace"] & object }), seq: 1 };
+    logged.unshift(started as HistoryEntry);
+    return logged;
   };
 
   // The log rows of a write: one statement per count of entries (a step writes one to three).
@@ -241,14 +280,15 @@ export function createSqliteWorkflowStore(db: SqliteDatabase, options: SqliteWor
     }
   };
 
-  const createOne = (input: NewInstance): { instance: InstanceRecord; created: boolean } => {
+  const createOne = (input: NewInstance): CreatedInstance => {
     const inputJson = json(input.input);
     const traceJson = input.trace === undefined ? null : json(input.trace);
-    // The instance number is the log's next one: the log index's last key plus one, in this same
-    // write transaction, so numbers are never reused.
+    // The instance number is the next one after the instances' last and the log's last (a deleted
+    // instance's log rows never pass to a new one), in this same write transaction.
     const inserted = all<{ num: number }>(
-      `INSERT INTO ${p}instances (id, workflow, version, key, input, state, trace, wake_at, deadline_at, waiting_for, lease_owner, lease_until, lease_token, created_at, updated_at, last_seq, num)
-       VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, '[]', NULL, 0, 0, ?, ?, 1, COALESCE((SELECT MAX(num) FROM ${p}log), 0) + 1) ON CONFLICT (id) DO NOTHING RETURNING num`,
+      `INSERT INTO ${p}instances (num, id, workflow, version, key, input, state, trace, wake_at, deadline_at, waiting_for, lease_owner, lease_until, lease_token, created_at, updated_at, last_seq)
+       VALUES (MAX(COALESCE((SELECT MAX(num) FROM ${p}instances), 0), COALESCE((SELECT MAX(num) FROM ${p}log), 0)) + 1, ?, ?, ?, ?, ?, 'running', ?, ?, ?, '[]', ?, ?, ?, ?, ?, 1)
+       ON CONFLICT (id) DO NOTHING RETURNING num`,
       input.id,
       input.workflow,
       input.version,
@@ -257,6 +297,9 @@ export function createSqliteWorkflowStore(db: SqliteDatabase, options: SqliteWor
       traceJson,
       input.now,
       input.deadlineAt,
+      input.lease?.workerId ?? null,
+      input.lease?.until ?? 0,
+      input.lease === undefined ? 0 : 1,
       input.now,
       input.now,
     )[0];
@@ -265,9 +308,7 @@ export function createSqliteWorkflowStore(db: SqliteDatabase, options: SqliteWor
       if (existing === undefined) throw new Error(`createInstance: instance ${input.id} conflicted on insert and is not there`);
       return { instance: toRecord(existing), created: false };
     }
-    // The started entry as JSON.stringify writes it, with the input and trace already serialized once.
-    const started = `{"type":"started","at":${JSON.stringify(input.now)},"version":${JSON.stringify(input.version)},"input":${inputJson}${traceJson === null ? "" : `,"trace":${traceJson}`}}`;
-    run(`INSERT INTO ${p}log (num, seq, entry) VALUES (?, 1, ?)`, inserted.num, started);
+    // No log row: the `started` entry is the row's own version, input, trace and creation time (see `historyOf`).
     // The record of the row just written, without reading it back.
     const record: InstanceRecord = {
       id: input.id,
@@ -281,30 +322,37 @@ export function createSqliteWorkflowStore(db: SqliteDatabase, options: SqliteWor
       wokenAt: null,
       deadlineAt: input.deadlineAt,
       waitingFor: [],
-      leaseOwner: null,
-      leaseUntil: 0,
-      leaseToken: 0,
+      leaseOwner: input.lease?.workerId ?? null,
+      leaseUntil: input.lease?.until ?? 0,
+      leaseToken: input.lease === undefined ? 0 : 1,
       createdAt: input.now,
       updatedAt: input.now,
     };
-    return { instance: record, created: true };
+    if (input.lease === undefined) return { instance: record, created: true };
+    nums.set(input.id, Number(inserted.num));
+    return { instance: record, created: true, lease: { instanceId: input.id, workerId: input.lease.workerId, token: 1, until: input.lease.until } };
   };
 
   // One appendHistory's work, inside a write transaction.
   const appendOne = (lease: Lease, entries: readonly HistoryEntryInput[], update: InstanceUpdate, now: number): AppendOutcome => {
     // A step's records alone (no change to the instance but its history): the fence is a read
     // of the instance row, which is not written; the entries go to the end of the log. One
-    // b-tree (the log, with its index) written per step, as a bare loop's one row.
+    // b-tree (the log, with its index) written per step, as a bare loop's one row. (One
+    // INSERT … SELECT doing both measured slower: it materializes the rows it reads.)
     if (entries.length > 0 && onlyHistory(update)) {
-      const held = all<{ num: number; state: string; last: number | null }>(
-        `SELECT num, state, (SELECT MAX(seq) FROM ${p}log WHERE num = i.num) AS last FROM ${p}instances i WHERE id = ? AND lease_owner = ? AND lease_token = ?`,
-        lease.instanceId,
-        lease.workerId,
-        lease.token,
-      )[0];
+      const known = nums.get(lease.instanceId);
+      const fence = (byNumber: boolean) =>
+        all<{ num: number; state: string; last: number | null }>(
+          `SELECT num, state, (SELECT MAX(seq) FROM ${p}log WHERE num = i.num) AS last FROM ${p}instances i WHERE ${byNumber ? "num = ? AND " : ""}id = ? AND lease_owner = ? AND lease_token = ?`,
+          ...(byNumber ? [known] : []),
+          lease.instanceId,
+          lease.workerId,
+          lease.token,
+        )[0];
+      const held = (known === undefined ? undefined : fence(true)) ?? fence(false);
       if (held === undefined) return leaseLost(lease.instanceId);
       if (update.state === undefined || update.state === held.state) {
-        const last = Number(held.last ?? 0);
+        const last = Number(held.last ?? 1); // no log row: the started entry alone
         appendLog(Number(held.num), last + 1, entries);
         return { ok: true, lastSeq: last + entries.length };
       }
@@ -335,15 +383,20 @@ export function createSqliteWorkflowStore(db: SqliteDatabase, options: SqliteWor
       params.push(update.failure === null ? null : json(update.failure));
     }
     if (update.release === true) sets.push("lease_owner = NULL", "lease_until = 0");
-    const fenced = all<{ num: number; state: string }>(
-      `UPDATE ${p}instances SET ${sets.join(", ")} WHERE id = ? AND lease_owner = ? AND lease_token = ? RETURNING num, state`,
-      ...params,
-      lease.instanceId,
-      lease.workerId,
-      lease.token,
-    )[0];
+    const known = nums.get(lease.instanceId);
+    const fence = (byNumber: boolean) =>
+      all<{ num: number; state: string; last: number | null }>(
+        `UPDATE ${p}instances SET ${sets.join(", ")} WHERE ${byNumber ? "num = ? AND " : ""}id = ? AND lease_owner = ? AND lease_token = ? RETURNING num, state, (SELECT MAX(seq) FROM ${p}log WHERE num = ${p}instances.num) AS last`,
+        ...params,
+        ...(byNumber ? [known] : []),
+        lease.instanceId,
+        lease.workerId,
+        lease.token,
+      )[0];
+    const fenced = (known === undefined ? undefined : fence(true)) ?? fence(false);
     if (fenced === undefined) return leaseLost(lease.instanceId);
-    const before = Number(all<{ last: number | null }>(`SELECT MAX(seq) AS last FROM ${p}log WHERE num = ?`, fenced.num)[0]?.last ?? 0);
+    if (update.release === true) nums.delete(lease.instanceId);
+    const before = Number(fenced.last ?? 1); // no log row: the started entry alone
     if (entries.length > 0) appendLog(Number(fenced.num), before + 1, entries);
     const last = before + entries.length;
     if (update.waitingFor !== undefined) {
@@ -424,11 +477,39 @@ export function createSqliteWorkflowStore(db: SqliteDatabase, options: SqliteWor
           now,
           Math.max(0, Math.floor(limit)),
         );
+        if (rows.length === 0) return [];
+        // The whole batch in three statements: one lease update, then the histories and pending
+        // signals the runtime would otherwise load one instance at a time.
+        const ids = json(rows.map((row) => row.id));
+        run(`UPDATE ${p}instances SET lease_owner = ?, lease_until = ?, lease_token = lease_token + 1, woken_at = NULL WHERE id IN (SELECT value FROM json_each(?))`, workerId, now + leaseMs, ids);
+        const histories = new Map<number, HistoryEntry[]>();
+        for (const h of all<{ num: number; seq: number; entry: string }>(`SELECT num, seq, entry FROM ${p}log WHERE num IN (SELECT value FROM json_each(?)) ORDER BY num, seq`, json(rows.map((row) => Number(row.num))))) {
+          const num = Number(h.num);
+          let history = histories.get(num);
+          if (history === undefined) histories.set(num, (history = []));
+          history.push({ ...(JSON.parse(h.entry) as HistoryEntryInput), seq: Number(h.seq) } as HistoryEntry);
+        }
+        const signals = new Map<string, PendingSignal[]>();
+        for (const s of all<{ seq: number; instance_id: string; name: string; payload: string; delivered_at: number }>(
+          `SELECT seq, instance_id, name, payload, delivered_at FROM ${p}signals WHERE instance_id IN (SELECT value FROM json_each(?)) ORDER BY seq`,
+          ids,
+        )) {
+          let list = signals.get(s.instance_id);
+          if (list === undefined) signals.set(s.instance_id, (list = []));
+          list.push({ seq: Number(s.seq), instanceId: s.instance_id, name: s.name, payload: JSON.parse(s.payload) as JsonValue, deliveredAt: Number(s.delivered_at) });
+        }
+        if (nums.size > 100_000) nums.clear(); // leases lost without a release: forget them all
         return rows.map((row): Claim => {
+          nums.set(row.id, Number(row.num));
           const token = Number(row.lease_token) + 1;
-          run(`UPDATE ${p}instances SET lease_owner = ?, lease_until = ?, lease_token = ?, woken_at = NULL WHERE id = ?`, workerId, now + leaseMs, token, row.id);
           const claimed = toRecord({ ...row, lease_owner: workerId, lease_until: now + leaseMs, lease_token: token, woken_at: null });
-          return { lease: { instanceId: row.id, workerId, token, until: now + leaseMs }, instance: claimed, recovered: row.lease_owner !== null };
+          return {
+            lease: { instanceId: row.id, workerId, token, until: now + leaseMs },
+            instance: claimed,
+            recovered: row.lease_owner !== null,
+            history: historyOf(row, histories.get(Number(row.num)) ?? []),
+            signals: signals.get(row.id) ?? [],
+          };
         });
       });
     },
@@ -450,8 +531,9 @@ export function createSqliteWorkflowStore(db: SqliteDatabase, options: SqliteWor
       return read(() => {
         const row = instance(instanceId);
         if (row === undefined) return undefined;
-        const history = all<{ seq: number; entry: string }>(`SELECT seq, entry FROM ${p}log WHERE num = ? ORDER BY seq`, row.num).map(
-          (h) => ({ ...(JSON.parse(h.entry) as HistoryEntryInput), seq: Number(h.seq) }) as HistoryEntry,
+        const history = historyOf(
+          row,
+          all<{ seq: number; entry: string }>(`SELECT seq, entry FROM ${p}log WHERE num = ? ORDER BY seq`, row.num).map((h) => ({ ...(JSON.parse(h.entry) as HistoryEntryInput), seq: Number(h.seq) }) as HistoryEntry),
         );
         const signals = all<{ seq: number; name: string; payload: string; delivered_at: number }>(
           `SELECT seq, name, payload, delivered_at FROM ${p}signals WHERE instance_id = ? ORDER BY seq`,

@@ -67,6 +67,23 @@ export interface NewInstance {
   readonly deadlineAt: number | null;
   /** Creation time; the instance is due at once (`wakeAt = now`, state `running`). */
   readonly now: number;
+  /**
+   * Optional: create the instance leased to this worker until this time (token 1), so that the
+   * runtime that starts it runs it at once, without a claim; other workers take it only when the
+   * lease expires. A store that does not support it creates the instance unleased and returns no
+   * `lease` (the memory, SQLite and PostgreSQL stores support it).
+   */
+  readonly lease?: { readonly workerId: string; readonly until: number };
+}
+
+/** What `createInstance` returns. */
+export interface CreatedInstance {
+  /** The instance as stored (the existing one when `created` is false). */
+  readonly instance: InstanceRecord;
+  /** false when the instance existed (nothing was written). */
+  readonly created: boolean;
+  /** The lease the new instance was created with, when `lease` was asked for and the store supports it. */
+  readonly lease?: Lease;
 }
 
 /**
@@ -92,6 +109,14 @@ export interface Claim {
    * every step attempt before it runs, so attempts that kill their worker are all counted.
    */
   readonly recovered?: boolean;
+  /**
+   * Optional: the instance's history, by `seq`, read in the claim's transaction (as `load` returns
+   * it). A store that gives it (SQLite, for the whole batch in one query) saves the runtime a
+   * `load` per claim; without it the runtime calls `load`.
+   */
+  readonly history?: readonly HistoryEntry[];
+  /** Optional, with `history`: the signals not yet consumed, by `seq` (as `load` returns them). */
+  readonly signals?: readonly PendingSignal[];
 }
 
 /** A signal delivered to an instance and not yet consumed by a wait. */
@@ -214,13 +239,13 @@ export interface InstanceSnapshot {
  */
 export interface WorkflowStore {
   /**
-   * Creates an instance (state `running`, `wakeAt = now`, no lease) with the history entry
-   * `started`, unless one with the same id exists.
+   * Creates an instance (state `running`, `wakeAt = now`, no lease unless `lease` is given and
+   * supported) with the history entry `started`, unless one with the same id exists.
    *
    * @param instance - the new instance
    * @returns the instance as stored, and whether this call created it
    */
-  createInstance(instance: NewInstance): Promise<{ readonly instance: InstanceRecord; readonly created: boolean }>;
+  createInstance(instance: NewInstance): Promise<CreatedInstance>;
 
   /**
    * Optional: creates many instances as `createInstance` does, in as few transactions as the store

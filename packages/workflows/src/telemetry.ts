@@ -1,7 +1,7 @@
 // OpenTelemetry of the workflow runtime through @opentelemetry/api only: without a registered SDK
 // the tracer and meter are the API's no-ops and recording costs next to nothing.
 import { traceContextOf } from "@millwright/events";
-import { context as otelContext, metrics, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, ValueType, type Attributes, type Meter, type Span, type Tracer } from "@opentelemetry/api";
+import { context as otelContext, createNoopMeter, metrics, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, ValueType, type Attributes, type Meter, type Span, type Tracer } from "@opentelemetry/api";
 import packageJson from "../package.json" with { type: "json" };
 import type { WorkflowStore } from "./store.js";
 import type { InstanceState, TraceCarrier } from "./types.js";
@@ -28,6 +28,18 @@ const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 1
 /** The instruments of one runtime. */
 export interface WorkflowInstruments {
   readonly tracer: Tracer;
+  /**
+   * Whether spans are recorded: a tracer was given, or an SDK is registered globally (checked on
+   * each call, as the API's proxy tracer would). When false the runtime builds no span, name or
+   * attributes for an attempt: nothing would record them.
+   */
+  tracing(): boolean;
+  /**
+   * Whether metrics are recorded: a meter was given, or an SDK's meter provider was registered
+   * before the runtime was created (the API's meters do not follow a later registration). When
+   * false the runtime builds no metric attributes.
+   */
+  readonly metering: boolean;
   stepDuration(seconds: number, attributes: Attributes): void;
   retry(attributes: Attributes): void;
   compensation(attributes: Attributes): void;
@@ -51,6 +63,11 @@ export interface WorkflowInstruments {
 export function createInstruments(store: WorkflowStore, options: { readonly tracer?: Tracer | undefined; readonly meter?: Meter | undefined }): WorkflowInstruments {
   const tracer = options.tracer ?? trace.getTracer("@millwright/workflows", packageJson.version);
   const meter = options.meter ?? metrics.getMeter("@millwright/workflows", packageJson.version);
+  // Without a tracer of its own, the runtime's is the API's proxy: it records once the global
+  // provider (a ProxyTracerProvider) has a delegate, whenever that is registered.
+  const provider = trace.getTracerProvider() as { getDelegateTracer?: (name: string, version?: string) => Tracer | undefined };
+  const explicitTracer = options.tracer !== undefined || typeof provider.getDelegateTracer !== "function";
+  const tracing = explicitTracer ? () => true : () => provider.getDelegateTracer!("@millwright/workflows", packageJson.version) !== undefined;
   const duration = meter.createHistogram(WORKFLOW_METRICS.stepDuration, {
     description: "Duration of each workflow step and compensation attempt",
     unit: "s",
@@ -69,6 +86,8 @@ export function createInstruments(store: WorkflowStore, options: { readonly trac
   });
   return {
     tracer,
+    tracing,
+    metering: meter !== createNoopMeter(),
     stepDuration: (seconds, attributes) => duration.record(seconds, attributes),
     retry: (attributes) => retries.add(1, attributes),
     compensation: (attributes) => compensations.add(1, attributes),

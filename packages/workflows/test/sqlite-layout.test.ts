@@ -134,6 +134,96 @@ describe("SQLite store layout", () => {
     });
   }
 
+  it("brings a file of the first log layout (instances keyed by their UUID, started entries in the log) up to date: instances keyed by their numbers, histories unchanged, new numbers past every used one", async () => {
+    const T0 = Date.UTC(2026, 11, 7, 7, 0, 0);
+    const p = "millwright_wf_";
+    const db = connect();
+    // The first log layout (the tables other than instances are as they are now).
+    db.exec(`
+      CREATE TABLE ${p}instances (id TEXT PRIMARY KEY, workflow TEXT NOT NULL, version INTEGER NOT NULL, key TEXT NOT NULL,
+        input TEXT NOT NULL, state TEXT NOT NULL, output TEXT, failure TEXT, trace TEXT, wake_at INTEGER, woken_at INTEGER, deadline_at INTEGER,
+        waiting_for TEXT NOT NULL DEFAULT '[]', lease_owner TEXT, lease_until INTEGER NOT NULL DEFAULT 0, lease_token INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, last_seq INTEGER NOT NULL DEFAULT 0, num INTEGER) WITHOUT ROWID;
+      CREATE INDEX ${p}instances_wake ON ${p}instances (wake_at) WHERE wake_at IS NOT NULL;
+      CREATE INDEX ${p}instances_created_at ON ${p}instances (created_at, id DESC);
+      CREATE TABLE ${p}log (pos INTEGER PRIMARY KEY, num INTEGER NOT NULL, seq INTEGER NOT NULL, entry TEXT NOT NULL);
+      CREATE UNIQUE INDEX ${p}log_instance ON ${p}log (num, seq);
+    `);
+    const midRun = instanceIdOf("migrated", "WO-5");
+    const done = instanceIdOf("migrated", "WO-1");
+    const entries = [
+      { type: "started", at: T0 - 1000, version: 1, input: { n: 5 }, trace: { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" } },
+      { type: "step-started", at: T0 - 900, step: "reserve", attempt: 1 },
+      { type: "step-completed", at: T0 - 800, step: "reserve", attempt: 1, result: { reserved: 10 }, durationMs: 3 },
+    ];
+    const insert = db.prepare(
+      `INSERT INTO ${p}instances (id, workflow, version, key, input, state, output, trace, wake_at, lease_owner, lease_until, lease_token, created_at, updated_at, last_seq, num) VALUES (?, 'migrated', 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
+    );
+    insert.run(done, "WO-1", '{"n":1}', "completed", '"done"', null, null, null, 0, 1, T0 - 2000, T0 - 1500, 1);
+    insert.run(midRun, "WO-5", '{"n":5}', "running", null, JSON.stringify(entries[0]!.trace), T0 - 1000, "dead-worker", T0 - 1, 1, T0 - 1000, T0 - 800, 5);
+    const log = db.prepare(`INSERT INTO ${p}log (num, seq, entry) VALUES (?, ?, ?)`);
+    log.run(1, 1, JSON.stringify({ type: "started", at: T0 - 2000, version: 1, input: { n: 1 } }));
+    log.run(1, 2, JSON.stringify({ type: "completed", at: T0 - 1500, output: "done" }));
+    entries.forEach((entry, i) => log.run(5, i + 1, JSON.stringify(entry)));
+    // Log rows of an instance row someone deleted by hand: its number is never given again.
+    log.run(7, 1, JSON.stringify({ type: "started", at: T0 - 3000, version: 1, input: { n: 7 } }));
+
+    const peer = new CountingPeer();
+    const wf = defineWorkflow({
+      name: "migrated",
+      version: 1,
+      run: async (wf, input: { n: number }) => {
+        await wf.step("reserve", (ctx) => (peer.apply("reserve", ctx.idempotencyKey), { reserved: input.n * 2 }));
+        await wf.step("dispatch", (ctx) => (peer.apply("dispatch", ctx.idempotencyKey), { dispatched: input.n }));
+        return "done";
+      },
+    });
+    const store = createSqliteWorkflowStore(db);
+    const columns = db.prepare(`PRAGMA table_info(${p}instances)`).all() as { name: string; pk: number }[];
+    expect(columns.filter((c) => c.pk > 0).map((c) => c.name)).toEqual(["num"]);
+    const indexes = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY name`).all(`${p}instances`) as { name: string }[]).map((r) => r.name);
+    expect(indexes).toEqual([`${p}instances_created_at`, `${p}instances_id`, `${p}instances_wake`]);
+    expect(db.prepare(`SELECT id, num FROM ${p}instances ORDER BY num`).all()).toEqual([
+      { id: done, num: 1 },
+      { id: midRun, num: 5 },
+    ]);
+    expect((await store.load(midRun))?.history).toEqual(entries.map((entry, i) => ({ ...entry, seq: i + 1 })));
+    expect((await store.load(done))?.instance).toMatchObject({ state: "completed", output: "done", createdAt: T0 - 2000 });
+    // A second store on the file (another process starting) finds it done and changes nothing.
+    createSqliteWorkflowStore(connect());
+    expect(db.prepare(`SELECT COUNT(*) AS n FROM ${p}instances`).get()).toEqual({ n: 2 });
+
+    const runtime = createWorkflowRuntime({ store, workflows: [wf], clock: manualClock(T0), logger: captureLogger(), workerId: "new-worker" });
+    const fresh = (await runtime.start(wf, "WO-8", { n: 8 }))._unsafeUnwrap();
+    expect(db.prepare(`SELECT num FROM ${p}instances WHERE id = ?`).get(fresh.id)).toEqual({ num: 8 });
+    expect((await runtime.runDue())._unsafeUnwrap()).toBe(2);
+    const resumed = await store.load(midRun);
+    expect(resumed?.instance.state).toBe("completed");
+    expect(resumed?.history.slice(0, 3)).toEqual(entries.map((entry, i) => ({ ...entry, seq: i + 1 })));
+    expect(resumed?.history.map((h) => [h.seq, h.type]).slice(3)).toEqual([
+      [4, "step-started"],
+      [5, "step-completed"],
+      [6, "completed"],
+    ]);
+    const calls = (action: string) => peer.calls.filter((c) => c.action === action).length;
+    expect(calls("reserve")).toBe(1);
+    expect(calls("dispatch")).toBe(2);
+    // The new instance's started entry is its row's (no log row), first, once; the orphan rows stay apart.
+    const created = await store.load(fresh.id);
+    expect(created?.history.map((h) => [h.seq, h.type])).toEqual([
+      [1, "started"],
+      [2, "step-started"],
+      [3, "step-completed"],
+      [4, "step-started"],
+      [5, "step-completed"],
+      [6, "completed"],
+    ]);
+    expect(created?.history[0]).toEqual({ type: "started", at: T0, version: 1, input: { n: 8 }, seq: 1 });
+    expect(db.prepare(`SELECT COUNT(*) AS n FROM ${p}log WHERE num = 8 AND seq = 1`).get()).toEqual({ n: 0 });
+    expect(db.prepare(`SELECT COUNT(*) AS n FROM ${p}log WHERE num = 7`).get()).toEqual({ n: 1 });
+    expect(await store.countByState()).toEqual({ completed: 3 });
+  });
+
   it("writes the log alone on a step commit (the instance row is read for the fence, not written), and groups the steps of instances running at once in one commit", async () => {
     const wf = defineWorkflow({
       name: "pages",
@@ -151,8 +241,14 @@ describe("SQLite store layout", () => {
       db.exec("PRAGMA wal_autocheckpoint = 0");
       const store = createSqliteWorkflowStore(db);
       const runtime = createWorkflowRuntime({ store, workflows: [wf], logger: captureLogger(), workerId: "pages", concurrency });
+      const before = walFrames(join(dir, `pages-${concurrency}.db-wal`));
       for (let n = 0; n < instances; n++) (await runtime.start(wf, `order-${n}`, { n }))._unsafeUnwrap();
       const started = walFrames(join(dir, `pages-${concurrency}.db-wal`));
+      // A start commits alone: the instance row appended at the end of its table, its UUID, due-time
+      // and creation index entries (no log row: the started entry is the row's). 6.1 pages when
+      // instances were keyed by their UUID and the started entry went to the log.
+      expect(started.commits - before.commits).toBe(instances);
+      expect((started.frames - before.frames) / instances).toBeLessThan(5.2);
       expect((await runtime.runDue())._unsafeUnwrap()).toBe(instances);
       const ended = walFrames(join(dir, `pages-${concurrency}.db-wal`));
       expect(await store.countByState()).toEqual({ completed: instances });

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { defineWorkflow } from "../src/define.js";
 import { createWorkflowRuntime } from "../src/runtime.js";
 import { createSqliteWorkflowStore } from "../src/sqlite.js";
+import { createMemoryWorkflowStore } from "../src/stores/memory.js";
 import { captureLogger, CountingPeer, manualClock } from "./fixtures.js";
 
 let dir: string;
@@ -158,6 +159,49 @@ describe("runtime on SQLite", () => {
       expect((await runtime.get(ref.id))._unsafeUnwrap().instance.output).toBe("finished");
     } finally {
       await runtime.stop();
+    }
+  });
+
+  it("hands a start to the running worker that made it, already leased: it runs at once, without a claim or a poll, and a second worker cannot take it while the lease holds", async () => {
+    for (const kind of ["sqlite", "memory"] as const) {
+      const peer = new CountingPeer();
+      const wf = defineWorkflow({
+        name: "handed",
+        version: 1,
+        run: async (wf, input: { n: number }) => {
+          await wf.step("one", (ctx) => (peer.apply("one", ctx.idempotencyKey), { n: input.n }));
+          await wf.step("two", (ctx) => (peer.apply("two", ctx.idempotencyKey), { n: input.n + 1 }));
+          return "done";
+        },
+      });
+      const base = kind === "sqlite" ? createSqliteWorkflowStore(connect()) : createMemoryWorkflowStore();
+      const claims: string[] = [];
+      const store = { ...base, claimDue: (request: Parameters<typeof base.claimDue>[0]) => base.claimDue(request).then((c) => (claims.push(...c.map((x) => x.instance.key)), c)) };
+      // A poll every minute: without the hand-over the instance would wait for the next one.
+      const runtime = createWorkflowRuntime({ store, workflows: [wf], logger: captureLogger(), workerId: "w1", pollMs: 60_000 });
+      runtime.startWorker();
+      await eventually(() => true, "the first poll");
+      const ref = (await runtime.start(wf, "H-1", { n: 1 }))._unsafeUnwrap();
+      expect(ref.created).toBe(true);
+      // While it is leased to w1, another worker finds nothing due to claim.
+      const other = await base.claimDue({ workerId: "w2", now: Date.now(), leaseMs: 1000, limit: 10 });
+      expect(other.filter((c) => c.instance.key === "H-1")).toEqual([]);
+      await eventually(async () => (await base.load(ref.id))?.instance.state === "completed", `${kind}: the handed instance to complete`, 3000);
+      await runtime.stop();
+      expect(claims).not.toContain("H-1");
+      const done = (await base.load(ref.id))!;
+      expect(done.instance).toMatchObject({ leaseOwner: null, output: "done" });
+      expect(done.history.map((h) => [h.seq, h.type])).toEqual([
+        [1, "started"],
+        [2, "step-started"],
+        [3, "step-completed"],
+        [4, "step-started"],
+        [5, "step-completed"],
+        [6, "completed"],
+      ]);
+      expect(peer.calls.map((c) => c.action)).toEqual(["one", "two"]);
+      // A start of an existing key is not handed over (nothing was created).
+      expect((await runtime.start(wf, "H-1", { n: 1 }))._unsafeUnwrap().created).toBe(false);
     }
   });
 });

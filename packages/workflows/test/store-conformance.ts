@@ -97,6 +97,26 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
       expect((await store.appendHistory(alive, [], {}, T0 + 5001)).ok).toBe(false);
     });
 
+    it("creates an instance already leased when asked: its writes go through with that lease, no claim takes it before the lease ends, and a recovery after then is fenced from it", async () => {
+      const created = await store.createInstance(newInstance("leased", T0, { lease: { workerId: "starter", until: T0 + 1000 } }));
+      expect(created.created).toBe(true);
+      expect(created.lease).toEqual({ instanceId: instanceIdOf("conformance", "leased"), workerId: "starter", token: 1, until: T0 + 1000 });
+      expect(created.instance).toMatchObject({ state: "running", wakeAt: T0, leaseOwner: "starter", leaseUntil: T0 + 1000, leaseToken: 1 });
+      expect(await store.claimDue({ workerId: "w2", now: T0 + 999, leaseMs: 1000, limit: 10 })).toEqual([]);
+      const lease = created.lease!;
+      expect(await store.appendHistory(lease, [{ type: "step-started", at: T0 + 1, step: "s", attempt: 1 }], { state: "running" }, T0 + 1)).toEqual({ ok: true, lastSeq: 2 });
+      // The starter died: its lease ends, another worker recovers the instance and fences it.
+      const [recovered] = await store.claimDue({ workerId: "w2", now: T0 + 1000, leaseMs: 1000, limit: 10 });
+      expect(recovered?.lease.token).toBe(2);
+      expect(recovered?.recovered).toBe(true);
+      expect(await store.appendHistory(lease, [], { state: "running" }, T0 + 1001)).toEqual({ ok: false, code: "lease_lost", owner: "w2" });
+      // An existing instance is returned as it is, with no lease.
+      const again = await store.createInstance(newInstance("leased", T0 + 2000, { lease: { workerId: "starter", until: T0 + 3000 } }));
+      expect(again.created).toBe(false);
+      expect(again.lease).toBeUndefined();
+      expect(again.instance.leaseOwner).toBe("w2");
+    });
+
     it("never gives one instance to two concurrent claims", async () => {
       for (let i = 0; i < 30; i++) await store.createInstance(newInstance(`k${i}`));
       const batches = await Promise.all(["w1", "w2", "w3", "w4"].map((workerId) => store.claimDue({ workerId, now: T0 + 1, leaseMs: 10_000, limit: 10 })));

@@ -1,4 +1,5 @@
 import { createRetryPolicy, permanent, retryable } from "@millwright/idempotency";
+import { trace } from "@opentelemetry/api";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { err, ok } from "neverthrow";
 import { describe, expect, it } from "vitest";
@@ -54,5 +55,28 @@ describe("telemetry", () => {
     expect(sumOf(m.get(WORKFLOW_METRICS.instances), { state: "failed" })).toBe(1);
     expect(sumOf(m.get(WORKFLOW_METRICS.instances), { state: "running" })).toBe(0);
     await sdk.provider.shutdown();
+  });
+
+  it("without a tracer of its own, records spans once a global tracer provider is registered, also after the runtime was made", async () => {
+    const wf = defineWorkflow({
+      name: "global",
+      version: 1,
+      run: async (wf) => {
+        await wf.step("one", () => 1);
+        return null;
+      },
+    });
+    const runtime = createWorkflowRuntime({ store: createMemoryWorkflowStore(), workflows: [wf], clock: manualClock(), logger: captureLogger() });
+    (await runtime.start(wf, "before", null))._unsafeUnwrap();
+    await runtime.runDue();
+    const exporter = new InMemorySpanExporter();
+    expect(trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }))).toBe(true);
+    try {
+      (await runtime.start(wf, "after", null))._unsafeUnwrap();
+      await runtime.runDue();
+      expect(exporter.getFinishedSpans().map((s) => [s.name, s.attributes["millwright.workflow.step"]])).toEqual([["workflow.step global/one", "one"]]);
+    } finally {
+      trace.disable();
+    }
   });
 });

@@ -119,6 +119,11 @@ export class SimulatedLine {
     await server?.shutdown(0);
   }
 
+  /** Sessions and subscriptions the server has open now (0 while it is stopped): what clients cost it. */
+  get connections(): { readonly sessions: number; readonly subscriptions: number } {
+    return { sessions: this.server?.currentSessionCount ?? 0, subscriptions: this.server?.currentSubscriptionCount ?? 0 };
+  }
+
   get endpointUrl(): string {
     return `opc.tcp://127.0.0.1:${this.port}`;
   }

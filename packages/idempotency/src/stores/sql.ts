@@ -1,6 +1,7 @@
+import type { HandlerError } from "../retry.js";
 import { decideRevision, type RevisionInput, type RevisionState, type RevisionVerdict } from "../revision-guard.js";
-import type { AttemptError, CommitResult, DeadLetterRecord, IdempotencyStore, InboxStatus, OutboxRecord } from "../store.js";
-import { mergeDeadLetter } from "./common.js";
+import type { AtomicRequest, AtomicResult, AttemptError, CommitResult, DeadLetterRecord, IdempotencyStore, InboxStatus, OutboxRecord } from "../store.js";
+import { isThenable, mergeDeadLetter } from "./common.js";
 
 /** A row as drivers return it. */
 export type Row = Readonly<Record<string, unknown>>;
@@ -11,6 +12,22 @@ export interface SqlSession {
   run(sql: string, params: readonly unknown[]): Promise<number>;
 }
 
+/** Statements that run when called (SQLite). */
+export interface SyncSqlSession {
+  all(sql: string, params: readonly unknown[]): Row[];
+  run(sql: string, params: readonly unknown[]): number;
+}
+
+/** What a transaction's work answers: commit or not, its value, and whether a handler may still hold the transaction. */
+export interface SqlOutcome<T> {
+  readonly commit: boolean;
+  readonly value: T;
+  readonly abandon?: boolean;
+}
+
+/** {@link SqlDriver.transactNow}'s answer when the connection is taken. */
+export const BUSY: unique symbol = Symbol("busy");
+
 /** What the shared SQL engine needs of a driver (SQLite or PostgreSQL). */
 export interface SqlDriver<TTx> {
   readonly name: string;
@@ -20,9 +37,18 @@ export interface SqlDriver<TTx> {
    * Runs `work` in a transaction; commits when it returns `commit: true`, rolls back otherwise or
    * when it throws. `abandon: true` (with `commit: false`) says that a handler may still hold the
    * transaction object: roll back without waiting for it, and leave it nothing to write through.
-   * The transaction object is not usable once the transaction has ended.
+   * The transaction object is not usable once the transaction has ended. `work` gets it through a
+   * function, so a driver can build it only when it is asked for (SQLite's revoking proxy).
    */
-  transaction<T>(work: (session: SqlSession, tx: TTx) => Promise<{ readonly commit: boolean; readonly value: T; readonly abandon?: boolean }>): Promise<T>;
+  transaction<T>(work: (session: SqlSession, tx: () => TTx) => Promise<{ readonly commit: boolean; readonly value: T; readonly abandon?: boolean }>): Promise<T>;
+  /**
+   * SQLite: runs `work` in a transaction at once, without awaiting, when the connection is free
+   * right now; `work` may still answer with a promise (an async handler), and the transaction then
+   * stays open until it settles. {@link BUSY} when the connection is taken: use `transaction`.
+   */
+  readonly transactNow?: <T>(
+    work: (session: SyncSqlSession, tx: () => TTx) => SqlOutcome<T> | Promise<SqlOutcome<T>>,
+  ) => T | Promise<T> | typeof BUSY;
   /** The session of a caller's transaction object. */
   sessionOf(tx: TTx): SqlSession;
   /**
@@ -31,6 +57,8 @@ export interface SqlDriver<TTx> {
    * get one statement at a time, since one connection runs one query at a time.
    */
   readonly synchronous?: boolean;
+  /** Whether the database runs the one-statement claim of claimAndCommit (PostgreSQL's data-modifying WITH). */
+  readonly claimStatement?: boolean;
   /** `FOR UPDATE` where the database has row locks, "" where transactions are serialized. */
   readonly forUpdate: string;
   /** Whether producers must lock their partition row to keep outbox order (concurrent writers). */
@@ -153,6 +181,70 @@ export function createSqlStore<TTx>(driver: SqlDriver<TTx>, t: SqlTables): Idemp
     return rows.length === 1;
   };
 
+  // The one-transaction path (claimAndCommit). Its statements are built once: SQLite caches a
+  // prepared statement per text.
+  const sql = {
+    // Inserted as processed at once: nobody sees it before COMMIT, and everything rolls back with
+    // the work. PostgreSQL: a concurrent insert of the key waits here for this transaction's end
+    // (the row lock); SQLite: the write lock serializes the whole transaction.
+    insertProcessed: `INSERT INTO ${t.inbox} (key, source, event_id, status, token, lease_until, attempts, errors, first_seen) VALUES ($1, $2, $3, 'processed', NULL, $4, 1, '[]', $4) ON CONFLICT (key) DO NOTHING`,
+    status: `SELECT status FROM ${t.inbox} WHERE key = $1`,
+    setStatus: `UPDATE ${t.inbox} SET status = $2 WHERE key = $1`,
+    revisionForUpdate: `SELECT revision, fingerprint FROM ${t.revisions} WHERE entity_key = $1 ${driver.forUpdate}`,
+    // Written before the work, when newer (it rolls back with the work): one statement decides
+    // "applied" and locks the row; only an older or equal revision reads the stored one.
+    writeRevision: `INSERT INTO ${t.revisions} (entity_key, revision, fingerprint) VALUES ($1, $2, $3)
+       ON CONFLICT (entity_key) DO UPDATE SET revision = EXCLUDED.revision, fingerprint = EXCLUDED.fingerprint WHERE ${t.revisions}.revision < EXCLUDED.revision
+       RETURNING revision`,
+    // PostgreSQL: insertProcessed and writeRevision (when the entry was inserted and $5 is given)
+    // in one statement, with the status of an entry committed before it (null when there was none
+    // or it committed while this statement waited for its row lock).
+    claimAndRevise: `WITH i AS (
+        INSERT INTO ${t.inbox} (key, source, event_id, status, token, lease_until, attempts, errors, first_seen) VALUES ($1, $2, $3, 'processed', NULL, $4, 1, '[]', $4)
+        ON CONFLICT (key) DO NOTHING RETURNING 1
+      ), w AS (
+        INSERT INTO ${t.revisions} (entity_key, revision, fingerprint) SELECT $5::text, $6::text, $7::text WHERE $5::text IS NOT NULL AND EXISTS (SELECT 1 FROM i)
+        ON CONFLICT (entity_key) DO UPDATE SET revision = EXCLUDED.revision, fingerprint = EXCLUDED.fingerprint WHERE ${t.revisions}.revision < EXCLUDED.revision
+        RETURNING 1
+      )
+      SELECT (SELECT count(*) FROM i) AS inserted, (SELECT count(*) FROM w) AS wrote, (SELECT status FROM ${t.inbox} WHERE key = $1) AS status`,
+  };
+  const revisionOf = (row: Row | undefined): RevisionState | undefined =>
+    row === undefined ? undefined : { revision: String(row["revision"]), fingerprint: String(row["fingerprint"]) };
+  const revisionParams = (input: RevisionInput): unknown[] => [input.entityKey, padRevision(input.revision), input.fingerprint];
+  const wrote = (rows: readonly Row[]): boolean => rows.length === 1;
+  /** The entry was there already: finished (done), or pending, processing or gone again (the lease path decides). */
+  const existing = (row: Row | undefined): AtomicResult => {
+    const status = row?.["status"];
+    return typeof status === "string" && FINAL.has(status) ? { kind: "done", status: status as "processed" | "duplicate" | "stale" | "dead" } : { kind: "fallback" };
+  };
+  /** What the guard's verdict settles before the work runs: a duplicate or stale entry (committed), a conflict (the lease path dead-letters it). */
+  const guardEarly = (key: string, verdict: RevisionVerdict): { readonly update?: unknown[]; readonly outcome: SqlOutcome<AtomicResult> } | undefined => {
+    if (verdict.verdict === "applied") return undefined;
+    if (verdict.verdict === "conflict") return { outcome: { commit: false, value: { kind: "fallback" } } };
+    return { update: [key, verdict.verdict], outcome: { commit: true, value: { kind: "guarded", verdict } } };
+  };
+  /** claimAndCommit on a synchronous session: no await unless the work answers with a promise. */
+  const atomicNow = (
+    s: SyncSqlSession,
+    txOf: () => TTx,
+    r: AtomicRequest,
+    work: (tx: () => TTx) => HandlerError | undefined | Promise<HandlerError | undefined>,
+  ): SqlOutcome<AtomicResult | { readonly kind: "raced" }> | Promise<SqlOutcome<AtomicResult | { readonly kind: "raced" }>> => {
+    if (s.run(sql.insertProcessed, [r.key, r.source, r.eventId, r.now]) !== 1) return { commit: false, value: existing(s.all(sql.status, [r.key])[0]) };
+    const guard = r.guard;
+    if (guard !== undefined && !wrote(s.all(sql.writeRevision, revisionParams(guard)))) {
+      const early = guardEarly(r.key, decideRevision(revisionOf(s.all(sql.revisionForUpdate, [guard.entityKey])[0]), guard));
+      if (early === undefined) return { commit: false, value: { kind: "raced" } };
+      if (early.update !== undefined) s.run(sql.setStatus, early.update);
+      return early.outcome;
+    }
+    const finish = (error: HandlerError | undefined): SqlOutcome<AtomicResult> =>
+      error === undefined ? { commit: true, value: { kind: "processed" } } : { commit: false, abandon: r.signal?.aborted === true, value: { kind: "handler_failed", error } };
+    const error = work(txOf);
+    return isThenable(error) ? Promise.resolve(error).then(finish) : finish(error);
+  };
+
   return {
     name: driver.name,
     claim: async (r) => {
@@ -179,7 +271,7 @@ export function createSqlStore<TTx>(driver: SqlDriver<TTx>, t: SqlTables): Idemp
     },
     commit: async (r, work) => {
       for (;;) {
-        const result = await driver.transaction<CommitResult | { readonly kind: "raced" }>(async (s, tx) => {
+        const result = await driver.transaction<CommitResult | { readonly kind: "raced" }>(async (s, txOf) => {
           // Fence first: the row lock keeps a late claimer waiting until this commits or rolls back.
           const fenced = await s.run(`UPDATE ${t.inbox} SET status = 'processed', token = NULL WHERE key = $1 AND token = $2 AND status = 'processing'`, [r.key, r.token]);
           if (fenced !== 1) return { commit: false, value: { kind: "lease_lost" } as const };
@@ -191,12 +283,54 @@ export function createSqlStore<TTx>(driver: SqlDriver<TTx>, t: SqlTables): Idemp
               return { commit: true, value: { kind: "guarded", verdict } as const };
             }
           }
-          const error = await work(tx);
+          const error = await work(txOf());
           if (error !== undefined) return { commit: false, abandon: r.signal?.aborted === true, value: { kind: "handler_failed", error } as const };
           if (r.guard !== undefined && !(await writeRevision(s, r.guard))) return { commit: false, value: { kind: "raced" } as const };
           return { commit: true, value: { kind: "processed" } as const };
         });
         // A concurrent event of the same entity committed first: decide again against it.
+        if (result.kind !== "raced") return result;
+      }
+    },
+    claimAndCommit: async (r, work) => {
+      // The revision is checked as the lease path checks it (a revision that is no digit string throws).
+      if (r.guard !== undefined) decideRevision(undefined, r.guard);
+      if (driver.transactNow !== undefined) {
+        // SQLite with the connection free: the whole delivery runs in this call (a synchronous
+        // handler), with no await between BEGIN and COMMIT.
+        const now = driver.transactNow<AtomicResult | { readonly kind: "raced" }>((s, txOf) => atomicNow(s, txOf, r, work));
+        if (now !== BUSY) {
+          const result = await now;
+          if (result.kind !== "raced") return result;
+        }
+      }
+      for (;;) {
+        const result = await driver.transaction<AtomicResult | { readonly kind: "raced" }>(async (s, txOf) => {
+          const guard = r.guard;
+          let inserted: boolean;
+          let applied: boolean;
+          if (driver.claimStatement === true) {
+            // PostgreSQL: the entry, the revision and the status of an entry already there in one round trip.
+            const row = (await s.all(sql.claimAndRevise, [r.key, r.source, r.eventId, r.now, ...(guard === undefined ? [null, null, null] : revisionParams(guard))]))[0];
+            inserted = Number(row?.["inserted"]) === 1;
+            applied = Number(row?.["wrote"]) === 1;
+            if (!inserted && typeof row?.["status"] === "string") return { commit: false, value: existing(row) };
+          } else {
+            inserted = (await s.run(sql.insertProcessed, [r.key, r.source, r.eventId, r.now])) === 1;
+            applied = inserted && guard !== undefined && wrote(await s.all(sql.writeRevision, revisionParams(guard)));
+          }
+          if (!inserted) return { commit: false, value: existing((await s.all(sql.status, [r.key]))[0]) };
+          if (guard !== undefined && !applied) {
+            const early = guardEarly(r.key, decideRevision(revisionOf((await s.all(sql.revisionForUpdate, [guard.entityKey]))[0]), guard));
+            if (early === undefined) return { commit: false, value: { kind: "raced" } as const };
+            if (early.update !== undefined) await s.run(sql.setStatus, early.update);
+            return early.outcome;
+          }
+          const error = await work(txOf);
+          if (error !== undefined) return { commit: false, abandon: r.signal?.aborted === true, value: { kind: "handler_failed", error } as const };
+          return { commit: true, value: { kind: "processed" } as const };
+        });
+        // The revision row changed between the write and the read: decide again.
         if (result.kind !== "raced") return result;
       }
     },
@@ -249,7 +383,7 @@ export function createSqlStore<TTx>(driver: SqlDriver<TTx>, t: SqlTables): Idemp
       }
     },
     readRevision: (key) => readRevision(session, key, false),
-    transaction: (work) => driver.transaction(async (_s, tx) => ({ commit: true, value: await work(tx) })),
+    transaction: (work) => driver.transaction(async (_s, txOf) => ({ commit: true, value: await work(txOf()) })),
     addToOutbox: async (tx, records) => {
       const s = driver.sessionOf(tx);
       const statements: [string, unknown[]][] = [];

@@ -18,6 +18,8 @@ interface Config {
   readonly leaseMs: number;
   readonly concurrency: number;
   readonly name: string;
+  /** The inbox option: false takes the lease path for every event (the handler is not async). Default true. */
+  readonly claimInTransaction?: boolean;
 }
 
 const config = JSON.parse(process.env["FAULT_CONFIG"] ?? "{}") as Config;
@@ -28,7 +30,7 @@ type Effect<TTx> = (tx: TTx, id: string) => Promise<void> | void;
 let close: () => Promise<void>;
 
 async function consume<TTx>(store: IdempotencyStore<TTx>, effect: Effect<TTx>): Promise<void> {
-  const inbox = createInbox(store, { leaseMs: config.leaseMs, busyPollMs: 20 });
+  const inbox = createInbox(store, { leaseMs: config.leaseMs, busyPollMs: 20, claimInTransaction: config.claimInTransaction ?? true });
   const counts: Record<string, number> = {};
   let next = 0;
   let finished = 0;

@@ -93,8 +93,10 @@ describe("MQTT shared subscriptions across processes, PostgreSQL inbox", () => {
     const publishing = publishAll(enterprise, events);
     // Kill m2 once a fifth of the effects are in, and bring it back (same client id: same session).
     const until = Date.now() + 60_000;
-    while (Object.values(await db.settled()).reduce((a, b) => a + b, 0) < N / 4) {
-      if (Date.now() > until) throw new Error(`fewer than ${N / 4} effects after 30 s`);
+    // ... and once m2 itself has applied some, so that the kill lands mid-flow for it too (on a
+    // loaded machine the first quarter can all go to the members that started first).
+    while (Object.values(await db.settled()).reduce((a, b) => a + b, 0) < N / 4 || !(await db.rows()).some((r) => r.member === "m2")) {
+      if (Date.now() > until) throw new Error(`fewer than ${N / 4} effects, or none by m2, after 60 s`);
       await new Promise((r) => setTimeout(r, 20));
     }
     const killedPid = live[1]!.pid;
@@ -121,10 +123,12 @@ describe("MQTT shared subscriptions across processes, PostgreSQL inbox", () => {
     expect(byMember("m2b")).toBeGreaterThan(0);
     // Per member, each partition's revisions ascend: the broker keeps order per topic per session.
     expect([...ascendingBy(rows, (r) => `${r.member}:${r.partition}`).values()].every(Boolean)).toBe(true);
-    // Per partition across the group, nothing keeps order: every partition went to several members.
+    // Per partition across the group, nothing keeps order: partitions went to several members.
     const membersOf = new Map<string, Set<string>>();
     for (const r of rows) membersOf.set(r.partition, (membersOf.get(r.partition) ?? new Set()).add(r.member));
-    expect([...membersOf.values()].every((s) => s.size >= 2)).toBe(true);
+    // (At least one partition: the broker picks a member per message, and on a busy machine one
+    // member can take a whole partition's share; one counterexample is what the claim needs.)
+    expect([...membersOf.values()].some((s) => s.size >= 2)).toBe(true);
     const measured = {
       effects: rows.length,
       perMember: { m1: byMember("m1"), m2: byMember("m2"), m2b: byMember("m2b"), m3: byMember("m3") },

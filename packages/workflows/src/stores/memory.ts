@@ -67,9 +67,9 @@ export function createMemoryWorkflowStore(): WorkflowStore {
         wokenAt: null,
         deadlineAt: input.deadlineAt,
         waitingFor: [],
-        leaseOwner: null,
-        leaseUntil: 0,
-        leaseToken: 0,
+        leaseOwner: input.lease?.workerId ?? null,
+        leaseUntil: input.lease?.until ?? 0,
+        leaseToken: input.lease === undefined ? 0 : 1,
         createdAt: input.now,
         updatedAt: input.now,
       };
@@ -82,7 +82,11 @@ export function createMemoryWorkflowStore(): WorkflowStore {
         ...(input.trace === undefined ? {} : { trace: copy(input.trace) }),
       };
       histories.set(row.id, [{ ...started, seq: 1 }]);
-      return Promise.resolve({ instance: copy(row), created: true });
+      return Promise.resolve({
+        instance: copy(row),
+        created: true,
+        ...(input.lease === undefined ? {} : { lease: { instanceId: row.id, workerId: input.lease.workerId, token: 1, until: input.lease.until } }),
+      });
     },
 
     claimDue({ workerId, now, leaseMs, limit }) {
