@@ -93,18 +93,23 @@ async function validate(c: Console, { values, positionals }: Invocation): Promis
   let invalid = 0;
   const started = Date.now();
   let lastProgress = started;
-  const report = async (r: RecordResult): Promise<void> => {
-    records++;
-    if (!r.valid) {
-      invalid++;
-      if (json) await c.out(JSON.stringify(r));
-      else for (const line of issueLines(r)) await c.out(line);
-    }
+  const progress = (): void => {
     if (showProgress && (records & 0x3ff) === 0 && Date.now() - lastProgress > 1000) {
       lastProgress = Date.now();
       const rate = Math.round(records / ((lastProgress - started) / 1000));
       c.io.stderr.write(`\r${records.toLocaleString("en")} records, ${invalid.toLocaleString("en")} invalid, ${rate.toLocaleString("en")}/s `);
     }
+  };
+  // A valid record only counts: no promise and no await for it (most records of a run are valid).
+  const reportInvalid = async (r: RecordResult): Promise<void> => {
+    invalid++;
+    if (json) await c.out(JSON.stringify(r));
+    else for (const line of issueLines(r)) await c.out(line);
+  };
+  const report = async (r: RecordResult): Promise<void> => {
+    records++;
+    if (!r.valid) await reportInvalid(r);
+    progress();
   };
   for (const name of positionals) {
     try {
@@ -112,7 +117,13 @@ async function validate(c: Console, { values, positionals }: Invocation): Promis
         for (const r of validateJsonDocument(readFileSync(name), name, options)) await report(r);
       } else {
         // In batches (one per chunk read): one await per chunk, not one per record, for the generator.
-        for await (const results of validateNdjsonBatches(openInput(name, c.io.stdin), name, options)) for (const r of results) await report(r);
+        for await (const results of validateNdjsonBatches(openInput(name, c.io.stdin), name, options)) {
+          for (const r of results) {
+            records++;
+            if (!r.valid) await reportInvalid(r);
+            progress();
+          }
+        }
       }
     } catch (cause) {
       return unreadable(c, name, cause);
