@@ -398,13 +398,39 @@ export async function* readLineBytes(input: NodeJS.ReadableStream): AsyncGenerat
 }
 
 /**
+ * The chunks of a stream as buffers, without the UTF-8 byte order mark that may open it (files saved
+ * by Windows tools start with one). A chunk may be reused by the stream once the next is read.
+ */
+async function* chunksWithoutBom(input: NodeJS.ReadableStream): AsyncGenerator<Buffer> {
+  // A BOM is three bytes: gather that many (copied) before deciding whether the input starts with one.
+  let head: Buffer[] = [];
+  let headLength = 0;
+  let atStart = true;
+  for await (const chunk of input) {
+    const buf = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : (chunk as Buffer);
+    if (!atStart) {
+      yield buf;
+      continue;
+    }
+    head.push(Buffer.from(buf));
+    headLength += buf.length;
+    if (headLength < 3) continue;
+    atStart = false;
+    const first = Buffer.concat(head);
+    head = [];
+    yield first[0] === 0xef && first[1] === 0xbb && first[2] === 0xbf ? first.subarray(3) : first;
+  }
+  // An input shorter than a BOM is only text.
+  if (atStart && headLength > 0) yield Buffer.concat(head);
+}
+
+/**
  * The lines of a stream as {@link readLineBytes} reads them, one batch per chunk read: the NDJSON
  * path awaits once per chunk instead of once per line. Each batch is valid until the next is read.
  */
 async function* readLineBatches(input: NodeJS.ReadableStream): AsyncGenerator<readonly Buffer[]> {
   // The bytes after the last line break read so far (copied: a stream may reuse a chunk's memory).
   let pending: Buffer[] = [];
-  let atStart = true;
   function split(buf: Buffer): Buffer[] {
     const lines: Buffer[] = [];
     let start = 0;
@@ -423,20 +449,7 @@ async function* readLineBatches(input: NodeJS.ReadableStream): AsyncGenerator<re
     if (start < buf.length) pending.push(Buffer.from(buf.subarray(start)));
     return lines;
   }
-  for await (const chunk of input) {
-    let buf = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : (chunk as Buffer);
-    if (atStart) {
-      // A BOM is three bytes: gather that many before deciding whether the input starts with one.
-      pending.push(Buffer.from(buf));
-      const head = Buffer.concat(pending);
-      pending = [];
-      if (head.length < 3) {
-        pending.push(head);
-        continue;
-      }
-      atStart = false;
-      buf = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? head.subarray(3) : head;
-    }
+  for await (const buf of chunksWithoutBom(input)) {
     const lines = split(buf);
     if (lines.length > 0) yield lines;
   }
@@ -512,22 +525,8 @@ export async function* validateNdjsonBatches(input: NodeJS.ReadableStream, sourc
 export async function* readTextBatches(input: NodeJS.ReadableStream): AsyncGenerator<readonly (string | undefined)[]> {
   // The bytes after the last line break read so far (copied: a stream may reuse a chunk's memory).
   let pending: Buffer[] = [];
-  let atStart = true;
   const withoutCr = (line: Buffer): Buffer => (line.length > 0 && line[line.length - 1] === 13 ? line.subarray(0, -1) : line);
-  for await (const chunk of input) {
-    let buf = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : (chunk as Buffer);
-    if (atStart) {
-      // A BOM is three bytes: gather that many before deciding whether the input starts with one.
-      pending.push(Buffer.from(buf));
-      const head = Buffer.concat(pending);
-      pending = [];
-      if (head.length < 3) {
-        pending.push(head);
-        continue;
-      }
-      atStart = false;
-      buf = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? head.subarray(3) : head;
-    }
+  for await (const buf of chunksWithoutBom(input)) {
     const first = buf.indexOf(10);
     if (first === -1) {
       if (buf.length > 0) pending.push(Buffer.from(buf));
@@ -569,7 +568,7 @@ export async function* readTextBatches(input: NodeJS.ReadableStream): AsyncGener
   }
   const rest = Buffer.concat(pending);
   pending = [];
-  // What no line break ended: the head of the input shorter than a BOM, or a final line without a newline.
+  // What no line break ended: a final line without a newline.
   const lines: (string | undefined)[] = [];
   let from = 0;
   for (let nl = rest.indexOf(10); nl !== -1; nl = rest.indexOf(10, from)) {
