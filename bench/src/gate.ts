@@ -13,6 +13,11 @@
  * and never below 25 %. A missed target is printed as missed on every run until it is met, and is
  * still gated against regression: the quick run may not be worse than the recorded median by more
  * than the margin.
+ *
+ * A ratio that one quick run puts beyond its bound is judged on the median of three: its bench runs
+ * twice more, and the verdict (and the printed figure) is the median of the three runs. One run on a
+ * shared machine lands outside a 25 % margin now and then (a fresh-clone CI read the Redis inbox at
+ * 0.29 against a median of 0.37, then 0.39 on the next run); a real regression moves all three.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -170,30 +175,54 @@ function gate(): boolean {
     }
   }
   const noise = (JSON.parse(readFileSync(NOISE_FILE, "utf8")) as { ratios: Record<string, Noise> }).ratios;
-  console.log(`\nbench gate: one quick run of each bench (${((performance.now() - started) / 1000).toFixed(0)} s); margins from bench/results/noise.json`);
-  console.log(`  ${"ratio".padEnd(42)} ${"now".padStart(7)} ${"target".padStart(9)} ${"median".padStart(7)} ${"margin".padStart(7)}  verdict`);
-  for (const t of TARGETS) {
+  const verdicts = TARGETS.flatMap((t) => {
     const output = outputs.get(t.bench);
-    if (output === undefined) continue;
-    const value = t.read(output);
+    if (output === undefined) return [];
     const recorded = noise[t.id];
     if (recorded === undefined) throw new Error(`bench gate: no noise recorded for ${t.id}; record it with --noise 5`);
-    const margin = Math.max(MIN_MARGIN, recorded.spread);
-    const meets = (v: number, bound: number) => (t.op === "<=" ? v <= bound : v >= bound);
-    const widen = (bound: number) => (t.op === "<=" ? bound * (1 + margin) : bound / (1 + margin));
-    const met = meets(recorded.median, t.target);
-    // A met target is gated at the target; a missed one against regression from its recorded median.
-    const bound = widen(met ? t.target : recorded.median);
-    const ok = meets(value, bound) || t.reportOnly === true;
+    return [{ t, recorded, bound: boundOf(t, recorded), values: [t.read(output)] }];
+  });
+  // A ratio beyond its bound after one run is judged on the median of three runs of its bench.
+  const outside = (v: (typeof verdicts)[number]) => v.t.reportOnly !== true && !within(v.t, median(v.values), v.bound.bound);
+  const rerun = [...new Set(verdicts.filter(outside).map((v) => v.t.bench))];
+  for (const name of rerun) {
+    const bench = BENCHES.find((b) => b.name === name) as Bench;
+    console.log(`bench gate: ${name} is beyond a bound after one run; running it twice more to judge on the median of three`);
+    for (let i = 0; i < 2; i++) {
+      try {
+        const output = runBench(bench);
+        for (const v of verdicts) if (v.t.bench === name) v.values.push(v.t.read(output));
+      } catch (error) {
+        console.error(`bench gate: FAILED: the ${name} bench did not finish on its re-run: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
+        passed = false;
+      }
+    }
+  }
+  console.log(`\nbench gate: one quick run of each bench${rerun.length > 0 ? `, three of ${rerun.join(", ")}` : ""} (${((performance.now() - started) / 1000).toFixed(0)} s); margins from bench/results/noise.json`);
+  console.log(`  ${"ratio".padEnd(42)} ${"now".padStart(7)} ${"target".padStart(9)} ${"median".padStart(7)} ${"margin".padStart(7)}  verdict`);
+  for (const { t, recorded, bound: { bound, margin, met }, values } of verdicts) {
+    const value = median(values);
+    const ok = within(t, value, bound) || t.reportOnly === true;
+    const runs = values.length > 1 ? ` (median of ${values.map((x) => x.toFixed(2)).join(", ")})` : "";
     const verdict = !ok
       ? `FAILED: ${value.toFixed(2)} is beyond ${bound.toFixed(2)} (${met ? "the target" : "the recorded median"} with the ${(margin * 100).toFixed(0)} % margin)`
       : met
-        ? meets(value, t.target) ? "met" : "met within the noise margin"
+        ? within(t, value, t.target) ? "met" : "met within the noise margin"
         : `MISSED: target ${t.op} ${t.target} not met yet (${t.reportOnly === true ? "reported only: its quick run is too noisy to gate" : "gated against regression only"})`;
-    console.log(`  ${t.label.padEnd(42)} ${value.toFixed(2).padStart(7)} ${`${t.op} ${t.target.toFixed(2)}`.padStart(9)} ${recorded.median.toFixed(2).padStart(7)} ${`${(margin * 100).toFixed(0)} %`.padStart(7)}  ${verdict}`);
+    console.log(`  ${t.label.padEnd(42)} ${value.toFixed(2).padStart(7)} ${`${t.op} ${t.target.toFixed(2)}`.padStart(9)} ${recorded.median.toFixed(2).padStart(7)} ${`${(margin * 100).toFixed(0)} %`.padStart(7)}  ${verdict}${runs}`);
     if (!ok) passed = false;
   }
   return passed;
+}
+
+const within = (t: Target, value: number, bound: number): boolean => (t.op === "<=" ? value <= bound : value >= bound);
+
+/** A met target is gated at the target; a missed one against regression from its recorded median. */
+function boundOf(t: Target, recorded: Noise): { readonly bound: number; readonly margin: number; readonly met: boolean } {
+  const margin = Math.max(MIN_MARGIN, recorded.spread);
+  const met = within(t, recorded.median, t.target);
+  const base = met ? t.target : recorded.median;
+  return { bound: t.op === "<=" ? base * (1 + margin) : base / (1 + margin), margin, met };
 }
 
 const noiseAt = process.argv.indexOf("--noise");
