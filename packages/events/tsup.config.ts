@@ -1,3 +1,4 @@
 import { packageConfig } from "../../tooling/tsup.package.js";
 
-export default packageConfig(["src/index.ts"]);
+// shims: `import.meta.url` in the CommonJS build, for the lazy load of @opentelemetry/api (src/trace.ts).
+export default packageConfig(["src/index.ts"], { shims: true });

@@ -53,6 +53,29 @@ const EVALUATED_RECORD = /validate\d+\.evaluated = \{"props":true,"dynamicProps"
 const EVALUATED_PROLOGUE =
   /const evaluated0 = validate\d+\.evaluated;if\(evaluated0\.dynamicProps\)\{evaluated0\.props = undefined;\}if\(evaluated0\.dynamicItems\)\{evaluated0\.items = undefined;\}/g;
 
+/**
+ * ajv checks `maxLength` and `minLength` by counting a string's code points (`ucs2length`, a loop
+ * over every character), once per keyword: twice for most strings, on valid data too. A string
+ * has at most as many code points as UTF-16 units and at least half as many, so the count is
+ * needed only when its `length` leaves the verdict open: `maxLength n` holds whenever
+ * `length <= n`, `minLength n` whenever `length >= 2n`. The rewrite puts that test first; the
+ * verdict (and the error) is the same for every string.
+ */
+function lengthFastPaths(code: string): string {
+  const alias = /const (func\d+) = ucs2length;/.exec(code)?.[1];
+  if (alias === undefined) return code;
+  const max = new RegExp(`${alias}\\((data\\d*)\\) > (\\d+)\\)`, "g");
+  const min = new RegExp(`${alias}\\((data\\d*)\\) < (\\d+)\\)`, "g");
+  const out = code
+    .replace(max, (_m, data: string, n: string) => `${data}.length > ${n} && ${alias}(${data}) > ${n})`)
+    .replace(min, (_m, data: string, n: string) => `${data}.length < ${2 * Number(n)} && ${alias}(${data}) < ${n})`);
+  const calls = out.split(`${alias}(`).length - 1;
+  if (calls !== (out.match(max) ?? []).length + (out.match(min) ?? []).length) {
+    throw new Error(`ajv standalone code counts code points in a form the length rewrite does not know (${alias}); extend lengthFastPaths`);
+  }
+  return out;
+}
+
 /** The standalone code of the contracts in `exportsMap`, rewritten to an ES module without `require()` or load-time statements. */
 function standaloneModule(ajv: Ajv2020, exportsMap: Record<string, string>, banner: string): string {
   let code = standaloneCode(ajv, exportsMap);
@@ -72,6 +95,7 @@ function standaloneModule(ajv: Ajv2020, exportsMap: Record<string, string>, bann
     "if (vErrors === null) {vErrors = $1.errors.slice();} else {for (const e of $1.errors) vErrors.push(e);}",
   );
   code = code.replace(EVALUATED_RECORD, "").replace(EVALUATED_PROLOGUE, "");
+  code = lengthFastPaths(code);
   if (code.includes(".concat(")) throw new Error("ajv standalone code still concatenates errors; extend the rewrite above");
   if (code.includes(".evaluated")) throw new Error("ajv standalone code still records what it evaluated (a schema uses unevaluated* or dynamic refs); extend the rewrite above");
   const leftover = /require\([^)]*\)/.exec(code);

@@ -23,6 +23,9 @@ export interface CounterStateStore {
 
 /**
  * Creates a counter state store in memory (tests, or a process that may recount after a restart).
+ * It keeps the saved line itself, not a copy: a `StoredLine` is immutable (readonly all the way
+ * down; the adapters make a new one for every change), so a save costs no serialisation and a
+ * load returns what was saved. Do not mutate a line after saving it.
  *
  * @returns a store that lives as long as the process
  * @example
@@ -32,15 +35,14 @@ export interface CounterStateStore {
  * ```
  */
 export function createMemoryCounterStore(): CounterStateStore {
-  const lines = new Map<string, string>();
+  const lines = new Map<string, StoredLine>();
   return {
     name: "memory",
     load(key) {
-      const raw = lines.get(key);
-      return Promise.resolve(raw === undefined ? undefined : (JSON.parse(raw) as StoredLine));
+      return Promise.resolve(lines.get(key));
     },
     save(key, value) {
-      lines.set(key, JSON.stringify(value));
+      lines.set(key, value);
       return Promise.resolve();
     },
   };

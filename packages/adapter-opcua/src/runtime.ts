@@ -1,5 +1,5 @@
 import { traceContextOf, withTraceContext } from "@millwright/events";
-import { context as contextApi, ROOT_CONTEXT, SpanKind, trace, type Context, type Span } from "@opentelemetry/api";
+import { context as contextApi, isSpanContextValid, ROOT_CONTEXT, SpanKind, trace, type Context, type Span } from "@opentelemetry/api";
 import { errAsync, ResultAsync } from "neverthrow";
 import type { AdapterConfig } from "./config.js";
 import { openConnection, sleep, type Connection, type ConnectionStatus } from "./connection.js";
@@ -159,6 +159,9 @@ function run(options: AdapterOptions, loaded: StoredLine | undefined, opcua: Nod
     if (orderId !== undefined) attributes["millwright.order.id"] = orderId;
     const span = tracer.startSpan(spanName(event), { kind: SpanKind.PRODUCER, attributes }, parent);
     spans.push(span);
+    // A span without a valid context (no SDK and no order trace) gives the event no trace context:
+    // `withTraceContext` would return it unchanged, so the context is not built.
+    if (!isSpanContextValid(span.spanContext())) return event;
     return withTraceContext(event, trace.setSpan(ROOT_CONTEXT, span));
   };
 

@@ -20,6 +20,20 @@ describe.each<[string, () => Promise<CounterStateStore>]>([
   });
 });
 
+describe("createMemoryCounterStore", () => {
+  it("keeps the saved line itself, without serialising it: a later save replaces it and leaves a loaded one as it was", async () => {
+    const store = createMemoryCounterStore();
+    await store.save("1710/LINE1", stored);
+    const loaded = await store.load("1710/LINE1");
+    expect(loaded).toBe(stored);
+    const next = { state: { ...stored.state, windowEndMicros: 1772431960225000 }, pending: [] };
+    await store.save("1710/LINE1", next);
+    expect(await store.load("1710/LINE1")).toBe(next);
+    expect(loaded?.state.windowEndMicros).toBe(1772431960125000);
+    expect(await store.load("1710/LINE2")).toBeUndefined();
+  });
+});
+
 describe("createSqliteCounterStore", () => {
   it("a second store over the same database sees the saved state", async () => {
     const db = await defaultSqliteDriver.open(":memory:");

@@ -13,7 +13,7 @@ import { diffProfiles, isProfileDocument, loadProfilePair } from "./diff-profile
 import { commandHelp, commandNames, commands, oneOf, overviewHelp, readArgs, type CommandSpec, type ParsedArgs } from "./help.js";
 import { didYouMean } from "./suggest.js";
 import { boundText, escapeControls } from "./text.js";
-import { openInput, validateJsonDocument, validateNdjsonBatches, type RecordResult } from "./validate.js";
+import { fileChunks, validateJsonDocument, validateNdjsonCounts, type RecordResult } from "./validate.js";
 
 /** The streams and environment one run of the command reads and writes. */
 export interface CliIo {
@@ -93,8 +93,9 @@ async function validate(c: Console, { values, positionals }: Invocation): Promis
   let invalid = 0;
   const started = Date.now();
   let lastProgress = started;
+  // Called per record of a .json document, per chunk of NDJSON: at most one update a second.
   const progress = (): void => {
-    if (showProgress && (records & 0x3ff) === 0 && Date.now() - lastProgress > 1000) {
+    if (showProgress && Date.now() - lastProgress > 1000) {
       lastProgress = Date.now();
       const rate = Math.round(records / ((lastProgress - started) / 1000));
       c.io.stderr.write(`\r${records.toLocaleString("en")} records, ${invalid.toLocaleString("en")} invalid, ${rate.toLocaleString("en")}/s `);
@@ -116,13 +117,12 @@ async function validate(c: Console, { values, positionals }: Invocation): Promis
       if (name !== "-" && name.endsWith(".json")) {
         for (const r of validateJsonDocument(readFileSync(name), name, options)) await report(r);
       } else {
-        // In batches (one per chunk read): one await per chunk, not one per record, for the generator.
-        for await (const results of validateNdjsonBatches(openInput(name, c.io.stdin), name, options)) {
-          for (const r of results) {
-            records++;
-            if (!r.valid) await reportInvalid(r);
-            progress();
-          }
+        // In batches (one per chunk read): one await per chunk, not one per record, for the
+        // generator; a batch counts its valid records and carries the invalid records' results only.
+        for await (const batch of validateNdjsonCounts(name === "-" ? c.io.stdin : fileChunks(name), name, options)) {
+          for (const r of batch.results) await reportInvalid(r);
+          records += batch.records;
+          progress();
         }
       }
     } catch (cause) {
@@ -331,5 +331,14 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
  * @returns the io of this process
  */
 export function processIo(): CliIo {
-  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, stderrIsTerminal: process.stderr.isTTY === true, env: process.env };
+  // Standard input is made only when read (`-`): the getter of process.stdin sets up a stream.
+  return {
+    get stdin() {
+      return process.stdin;
+    },
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stderrIsTerminal: process.stderr.isTTY === true,
+    env: process.env,
+  };
 }

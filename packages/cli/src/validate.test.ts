@@ -1,8 +1,13 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { isUtf8 } from "node:buffer";
-import { arrayElements, arrayElementTexts, readLineBytes, readTextBatches } from "./validate.js";
+import { createEvent, serializeEvent } from "@millwright/events";
+import type { MachineState } from "@millwright/model";
+import { arrayElements, arrayElementTexts, fileChunks, readLineBytes, readTextBatches, validateNdjson, validateNdjsonCounts, type RecordResult } from "./validate.js";
 
 /** The lines a reader must yield: split on LF, one CR before it dropped, a leading BOM dropped, no empty tail. */
 function expectedLines(bytes: Buffer): Buffer[] {
@@ -102,5 +107,74 @@ describe("arrayElementTexts", () => {
   test("keeps an element's text exactly, including what re-serialising would change", () => {
     expect(arrayElementTexts(' [ {"a":1.0,"a":2} , "x\\"]," ,\n[1 ,2] , -0e0 ]')).toEqual(['{"a":1.0,"a":2}', '"x\\"],"', "[1 ,2]", "-0e0"]);
     expect(arrayElementTexts("[]")).toEqual([]);
+  });
+});
+
+describe("validateNdjsonCounts", () => {
+  const data: MachineState = {
+    equipment: { id: "PACK1", level: "production_line", site: { id: "1710" }, path: ["FIN"] },
+    availability: "executing",
+    packmlState: "execute",
+    sourceState: { value: 6, text: "Execute" },
+    since: "2026-03-06T10:02:13.482-08:00",
+    order: { orderId: "1000123", operationId: "0050" },
+    revision: "7",
+    sourceRefs: [{ system: "urn:plc-pack1:opcua-server", kind: "Variable", key: "ns=3;s=PACK1.Status.StateCurrent" }],
+  };
+  const event = serializeEvent(createEvent({ type: "dev.millwright.machinestate.changed.v1", source: "urn:test", time: data.since, data })._unsafeUnwrap());
+  const badData = event.replace('"executing"', '"busy"');
+  const badEnvelope = event.replace('"specversion":"1.0"', '"specversion":"2.0"');
+  const lines = [event, badData, "", "  ", `${event}\r`, "{not json", `[${event},${event}]`, `[${event},${badEnvelope}]`, `\ufeff${event}`, '{"a":1}', "[]", "[1"];
+  const line = fc.oneof(
+    fc.constantFrom(...lines.map((l) => Buffer.from(l, "utf8"))),
+    fc.constant(Buffer.concat([Buffer.from('{"specversion":"1.0","id":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')])),
+  );
+
+  test("counts every record and carries exactly the invalid results validateNdjson yields, however the bytes are cut", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(line, { maxLength: 12 }), fc.boolean(), fc.array(fc.nat(), { maxLength: 6 }), async (parts, finalBreak, cuts) => {
+        const bytes = Buffer.concat(parts.flatMap((p, i) => (i < parts.length - 1 || finalBreak ? [p, Buffer.from("\n")] : [p])));
+        const all: RecordResult[] = [];
+        for await (const r of validateNdjson(Readable.from(cut(bytes, cuts)), "in.ndjson", {})) all.push(r);
+        let records = 0;
+        const invalid: RecordResult[] = [];
+        for await (const batch of validateNdjsonCounts(Readable.from(cut(bytes, cuts)), "in.ndjson", {})) {
+          records += batch.records;
+          invalid.push(...batch.results);
+        }
+        expect(records).toBe(all.length);
+        expect(invalid).toEqual(all.filter((r) => !r.valid));
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe("fileChunks", () => {
+  test("a file of several chunks reads back whole through the line reader, lines across chunk ends included; a reader that stops early closes it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "millwright-chunks-"));
+    try {
+      // About 2.6 MB (three reads), with lines of many lengths, CRLF, non-ASCII and bytes that are not UTF-8.
+      const parts: Buffer[] = [];
+      for (let i = 0; parts.length < 40_000; i++) {
+        parts.push(Buffer.from(`${"x".repeat(i % 97)}é${i}${i % 5 === 0 ? "\r" : ""}\n`, "utf8"));
+        if (i % 1000 === 0) parts.push(Buffer.from([0x80, 0x0a]));
+      }
+      const bytes = Buffer.concat(parts);
+      expect(bytes.length).toBeGreaterThan(2 << 20);
+      const file = join(dir, "big.ndjson");
+      writeFileSync(file, bytes);
+      const read: (string | null)[] = [];
+      for await (const lines of readTextBatches(fileChunks(file))) for (const line of lines) read.push(line ?? null);
+      expect(read).toEqual(expectedLines(bytes).map((l) => (isUtf8(l) ? l.toString("utf8") : null)));
+      // Stops after the first chunk: the read under way ends and the file closes (no error, no leak).
+      for await (const chunk of fileChunks(file)) {
+        expect(chunk.length).toBe(1 << 20);
+        break;
+      }
+      await expect(fileChunks(join(dir, "missing.ndjson")).next()).rejects.toThrow(/ENOENT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

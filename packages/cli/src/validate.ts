@@ -1,5 +1,6 @@
 import { isAscii, isUtf8 } from "node:buffer";
 import { createReadStream } from "node:fs";
+import { open, type FileHandle } from "node:fs/promises";
 import { parseEvent, type CanonicalEvent, type EventAttributeError, type EventError } from "@millwright/events";
 import { eventTypes, isEventType, parseEntity, parseEventData, type EntityName, type ModelError } from "@millwright/model";
 import { LineIndex, locatePointer, stringEnd } from "./locate.js";
@@ -401,7 +402,7 @@ export async function* readLineBytes(input: NodeJS.ReadableStream): AsyncGenerat
  * The chunks of a stream as buffers, without the UTF-8 byte order mark that may open it (files saved
  * by Windows tools start with one). A chunk may be reused by the stream once the next is read.
  */
-async function* chunksWithoutBom(input: NodeJS.ReadableStream): AsyncGenerator<Buffer> {
+async function* chunksWithoutBom(input: ChunkSource): AsyncGenerator<Buffer> {
   // A BOM is three bytes: gather that many (copied) before deciding whether the input starts with one.
   let head: Buffer[] = [];
   let headLength = 0;
@@ -485,7 +486,7 @@ export async function* validateNdjson(input: NodeJS.ReadableStream, source: stri
 
 /**
  * {@link validateNdjson}, one batch of results per chunk read: a caller that loops over the
- * results awaits once per chunk instead of once per record (the command does).
+ * results awaits once per chunk instead of once per record.
  *
  * @param input - the stream to read
  * @param source - the name to report (file name or `-`)
@@ -493,27 +494,77 @@ export async function* validateNdjson(input: NodeJS.ReadableStream, source: stri
  * @returns the per-record results in order, in batches
  */
 export async function* validateNdjsonBatches(input: NodeJS.ReadableStream, source: string, options: ValidateOptions): AsyncGenerator<readonly RecordResult[]> {
-  let record = 0;
+  let line = 0;
   for await (const lines of readTextBatches(input)) {
-    const results: RecordResult[] = [];
-    for (let l = 0; l < lines.length; l++) {
-      const text = lines[l];
-      record++;
-      if (text === undefined) {
-        results.push(toResult(source, record, NOT_UTF8[0] as LineVerdict));
-        continue;
-      }
-      const judged = judgeText(text, options);
-      // The common case without the verdict's copies: one valid record on the line.
-      const only = judged.length === 1 ? (judged[0] as Judged) : undefined;
-      if (only !== undefined && only.issues.length === 0 && only.item === undefined) {
-        results.push(only.kind === undefined ? { source, record, valid: true, issues: NO_ISSUES } : { source, record, valid: true, kind: only.kind, issues: NO_ISSUES });
-        continue;
-      }
-      for (const verdict of toVerdicts(judged, text)) results.push(toResult(source, record, verdict));
-    }
-    if (results.length > 0) yield results;
+    const batch = judgeLines(lines, line, source, options, true);
+    line += lines.length;
+    if (batch.results.length > 0) yield batch.results;
   }
+}
+
+/** The records of one batch of lines: how many, and the results kept (every one, or the invalid ones only). */
+export interface NdjsonBatch {
+  /** How many records the lines held, valid or not (a batch line holds one per item, an empty line none). */
+  readonly records: number;
+  /** The results, in order: of every record, or of the invalid records only. */
+  readonly results: readonly RecordResult[];
+}
+
+/**
+ * What the command needs of NDJSON, one batch per chunk read: each batch's record count and the
+ * results of its invalid records only, so that a valid record costs no result object (most
+ * records of a run are valid). The invalid results are exactly those {@link validateNdjson} yields.
+ *
+ * @param input - the stream to read
+ * @param source - the name to report (file name or `-`)
+ * @param options - the entity to expect for plain records
+ * @returns per chunk read, its record count and its invalid records' results, in order
+ */
+export async function* validateNdjsonCounts(input: ChunkSource, source: string, options: ValidateOptions): AsyncGenerator<NdjsonBatch> {
+  let line = 0;
+  for await (const lines of readTextBatches(input)) {
+    const batch = judgeLines(lines, line, source, options, false);
+    line += lines.length;
+    if (batch.records > 0) yield batch;
+  }
+}
+
+/**
+ * Judges a batch of NDJSON lines (undefined: a line that is not UTF-8) that follows line
+ * `before` of its input.
+ */
+function judgeLines(lines: readonly (string | undefined)[], before: number, source: string, options: ValidateOptions, keepValid: boolean): NdjsonBatch {
+  const results: RecordResult[] = [];
+  let records = 0;
+  for (let l = 0; l < lines.length; l++) {
+    const text = lines[l];
+    const record = before + l + 1;
+    if (text === undefined) {
+      records++;
+      results.push(toResult(source, record, NOT_UTF8[0] as LineVerdict));
+      continue;
+    }
+    // The common case without the verdict's copies: one record on the line, valid.
+    const offset = skipJsonSpace(text);
+    if (offset === text.length) continue;
+    const c = text.charCodeAt(offset);
+    if (c !== 91 /* [ */ && c !== 0xfeff /* a BOM: judgeText refuses it */) {
+      const only = judge(text, options, offset);
+      records++;
+      if (only.issues.length === 0) {
+        if (keepValid) results.push(only.kind === undefined ? { source, record, valid: true, issues: NO_ISSUES } : { source, record, valid: true, kind: only.kind, issues: NO_ISSUES });
+        continue;
+      }
+      for (const verdict of toVerdicts([only], text)) results.push(toResult(source, record, verdict));
+      continue;
+    }
+    const judged = judgeText(text, options);
+    records += judged.length;
+    for (const verdict of toVerdicts(judged, text)) {
+      if (keepValid || verdict.issues.length > 0) results.push(toResult(source, record, verdict));
+    }
+  }
+  return { records, results };
 }
 
 /**
@@ -522,7 +573,7 @@ export async function* validateNdjsonBatches(input: NodeJS.ReadableStream, sourc
  * one call for all of them, and split as text. Only when that part of the chunk is not UTF-8 is
  * each of its lines checked on its own, so that only the lines at fault are refused.
  */
-export async function* readTextBatches(input: NodeJS.ReadableStream): AsyncGenerator<readonly (string | undefined)[]> {
+export async function* readTextBatches(input: ChunkSource): AsyncGenerator<readonly (string | undefined)[]> {
   // The bytes after the last line break read so far (copied: a stream may reuse a chunk's memory).
   let pending: Buffer[] = [];
   const withoutCr = (line: Buffer): Buffer => (line.length > 0 && line[line.length - 1] === 13 ? line.subarray(0, -1) : line);
@@ -545,14 +596,17 @@ export async function* readTextBatches(input: NodeJS.ReadableStream): AsyncGener
     if (start <= last) {
       const region = buf.subarray(start, last);
       // ASCII reads the same in Latin-1, which decodes by copying; UTF-8 never has a 0x0A byte
-      // inside a character, so the text's line breaks are the bytes'.
-      const text = isAscii(region) ? region.toString("latin1") : isUtf8(region) ? region.toString("utf8") : undefined;
-      if (text !== undefined) {
-        let from = 0;
-        for (let nl = text.indexOf("\n"); ; nl = text.indexOf("\n", from)) {
-          const end = nl === -1 ? text.length : nl;
-          lines.push(end > from && text.charCodeAt(end - 1) === 13 ? text.slice(from, end - 1) : text.slice(from, end));
-          if (nl === -1) break;
+      // inside a character, so each line of a region that is UTF-8 is UTF-8 too. The region is
+      // checked once, then each line is decoded on its own: a line's string is small and dies
+      // young, where one string of the whole chunk (about 1 MB) is a large object that V8 maps
+      // fresh memory for on every chunk (page faults cost more than the copy).
+      const encoding = isAscii(region) ? "latin1" : isUtf8(region) ? "utf8" : undefined;
+      if (encoding !== undefined) {
+        let from = start;
+        for (let nl = buf.indexOf(10, from); ; nl = buf.indexOf(10, from)) {
+          const end = nl === -1 || nl > last ? last : nl;
+          lines.push(buf.toString(encoding, from, end > from && buf[end - 1] === 13 ? end - 1 : end));
+          if (end === last) break;
           from = nl + 1;
         }
       } else {
@@ -619,6 +673,46 @@ export function validateJsonDocument(input: string | Uint8Array, source: string,
   const judged = /^[\t\n\r ]*\[/.test(text) ? judgeBatch(text, options) : [judge(text, options)];
   // Lines are the document's own: each record is reported on the line it starts on.
   return judged.map((j) => ({ ...toResult(source, 1, toVerdict(j, text, lines)), record: lines.position(j.offset).line }));
+}
+
+/** What the line readers read: a stream, or any source of chunks (text is taken as UTF-8). */
+export type ChunkSource = AsyncIterable<Buffer | string>;
+
+/** The size of one read of a file. */
+const CHUNK_BYTES = 1 << 20;
+
+const readInto = async (file: FileHandle, buffer: Buffer): Promise<number> => (await file.read(buffer, 0, buffer.length, null)).bytesRead;
+
+/**
+ * The chunks of a file, read into two buffers that take turns: each chunk is valid until the one
+ * after it is asked for (the next read fills the other buffer meanwhile). A stream allocates a
+ * fresh 1 MB buffer for every read, and fresh memory costs page faults on every chunk; these two
+ * are allocated once.
+ *
+ * @param path - the file to read
+ * @returns its chunks in order
+ */
+export async function* fileChunks(path: string): AsyncGenerator<Buffer> {
+  const file = await open(path, "r");
+  const buffers = [Buffer.allocUnsafeSlow(CHUNK_BYTES), Buffer.allocUnsafeSlow(CHUNK_BYTES)] as const;
+  let turn = 0;
+  let reading: Promise<number> | undefined = readInto(file, buffers[0]);
+  try {
+    for (;;) {
+      const bytes: number = await reading;
+      reading = undefined;
+      if (bytes === 0) return;
+      const chunk = buffers[turn] as Buffer;
+      turn ^= 1;
+      // The caller is done with the other buffer: it asked for this chunk.
+      reading = readInto(file, buffers[turn] as Buffer);
+      yield chunk.subarray(0, bytes);
+    }
+  } finally {
+    // A read still under way ends before the file closes; its error, if any, no longer matters.
+    if (reading !== undefined) await reading.catch(() => 0);
+    await file.close();
+  }
 }
 
 /**

@@ -2,11 +2,12 @@
  * The ratios of issue 3 (medians of interleaved rounds). The heap ratio is measured in a child
  * process of its own; see README.md for why the timings must not share a heap with it.
  * Run: `node --import tsx --expose-gc bench/envelope.bench.ts` (or `npx tsx --expose-gc …`);
- * `--quick` for the shorter run the test command's gate reads (bench/src/gate.ts).
+ * `--quick` for the shorter run the test command's gate reads (bench/src/gate.ts); `--out FILE` writes
+ * the result there instead of bench/results/.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseEventData, type WorkOrder } from "@millwright/model";
 import { Ajv2020 } from "ajv/dist/2020.js";
@@ -164,5 +165,7 @@ const result = {
   parseEventVsBare: parse["parseOurs"]! / parse["parseBare"]!,
   heap: { payloadBytes: heap.payloads, eventBytes: heap.events, ratio: heap.events / heap.payloads, count: 100_000 },
 };
-mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
-writeFileSync(join(ROOT, "bench", "results", quick ? "events.quick.tmp.json" : "events.json"), `${JSON.stringify(result, null, 2)}\n`);
+const outAt = process.argv.indexOf("--out");
+const out = outAt > 0 && process.argv[outAt + 1] !== undefined ? process.argv[outAt + 1]! : join(ROOT, "bench", "results", quick ? "events.quick.tmp.json" : "events.json");
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);

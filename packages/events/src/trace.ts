@@ -1,6 +1,24 @@
-import { context as contextApi, createTraceState, ROOT_CONTEXT, trace, type Context, type SpanContext } from "@opentelemetry/api";
+import { createRequire } from "node:module";
+import type * as OtelApi from "@opentelemetry/api";
+import type { Context, SpanContext } from "@opentelemetry/api";
 import type { CanonicalEvent } from "./envelope.js";
 import { isTracestate, readTraceparent } from "./syntax.js";
+
+let otelApi: typeof OtelApi | undefined;
+
+/**
+ * `@opentelemetry/api`, loaded on the first call of a trace helper rather than when the package
+ * loads: a program that never uses them (`millwright validate`) does not pay for loading it.
+ * Synchronous in both builds: `require` resolved from this module's file (`__filename` in the
+ * CommonJS build and wherever a loader defines it, `import.meta.url` in ES modules; tsup's shims
+ * keep the CommonJS build free of an empty `import.meta`). The API keeps its state (the context
+ * manager, the tracer provider) in a global registry, so this copy sees what the application
+ * registered through its own import.
+ */
+function otel(): typeof OtelApi {
+  otelApi ??= createRequire(typeof __filename === "string" ? __filename : import.meta.url)("@opentelemetry/api") as typeof OtelApi;
+  return otelApi;
+}
 
 /**
  * W3C Trace Context as it travels in an event (the CloudEvents distributed tracing extension) or
@@ -47,11 +65,12 @@ export function toTraceHeaders(spanContext: SpanContext | undefined): TraceHeade
  * const parent = fromTraceHeaders({ traceparent: req.headers.traceparent, tracestate: req.headers.tracestate });
  * tracer.startActiveSpan("wms.webhook", {}, parent, (span) => { … });
  */
-export function fromTraceHeaders(headers: { readonly traceparent?: unknown; readonly tracestate?: unknown }, base: Context = ROOT_CONTEXT): Context {
+export function fromTraceHeaders(headers: { readonly traceparent?: unknown; readonly tracestate?: unknown }, base?: Context): Context {
   const { traceparent, tracestate } = headers;
-  if (typeof traceparent !== "string") return base;
+  if (typeof traceparent !== "string") return base ?? otel().ROOT_CONTEXT;
   const fields = readTraceparent(traceparent.trim());
-  if ("problem" in fields) return base;
+  if ("problem" in fields) return base ?? otel().ROOT_CONTEXT;
+  const { createTraceState, ROOT_CONTEXT, trace } = otel();
   const state = Array.isArray(tracestate) ? tracestate.join(",") : tracestate;
   const spanContext: SpanContext = {
     traceId: fields.traceId,
@@ -60,7 +79,7 @@ export function fromTraceHeaders(headers: { readonly traceparent?: unknown; read
     isRemote: true,
     ...(typeof state === "string" && state.trim() !== "" && isTracestate(state) ? { traceState: createTraceState(state) } : {}),
   };
-  return trace.setSpanContext(base, spanContext);
+  return trace.setSpanContext(base ?? ROOT_CONTEXT, spanContext);
 }
 
 /**
@@ -80,6 +99,7 @@ export function fromTraceHeaders(headers: { readonly traceparent?: unknown; read
  * });
  */
 export function withTraceContext<TEvent extends CanonicalEvent>(event: TEvent, context?: Context): TEvent {
+  const { context: contextApi, trace } = otel();
   const headers = toTraceHeaders(trace.getSpanContext(context ?? contextApi.active()));
   if (headers === undefined) return event;
   if (headers.traceparent === event.traceparent && headers.tracestate === event.tracestate) return event;
@@ -111,7 +131,7 @@ export function withTraceContext<TEvent extends CanonicalEvent>(event: TEvent, c
  * const parent = traceContextOf(event);
  * tracer.startActiveSpan("mes.order.apply", {}, parent, (span) => { … span.end(); });
  */
-export function traceContextOf(event: Pick<CanonicalEvent, "traceparent" | "tracestate">, base: Context = ROOT_CONTEXT): Context {
-  if (event.traceparent === undefined) return base;
+export function traceContextOf(event: Pick<CanonicalEvent, "traceparent" | "tracestate">, base?: Context): Context {
+  if (event.traceparent === undefined) return base ?? otel().ROOT_CONTEXT;
   return fromTraceHeaders(event, base);
 }

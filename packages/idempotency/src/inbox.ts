@@ -103,14 +103,36 @@ export interface InboxOptions<TEvent extends InboxEvent> {
   readonly claimInTransaction?: boolean;
 }
 
+/** What a caller may add to one delivery. */
+export interface ProcessOptions {
+  /**
+   * The revision guard's fingerprint of `event.data`, exactly as {@link fingerprint}`(event.data ?? null)`
+   * returns it (64 lower-case hex digits), for a caller that has it already (a transport that
+   * hashed the received canonical text): the inbox then does not canonicalise and hash the data
+   * again. Ignored when the guard is skipped (no `sequence`, or no entity key).
+   *
+   * The inbox does not check that it is the data's fingerprint: that is the caller's
+   * responsibility. A wrong one makes the guard compare the wrong content: a redelivery of the
+   * same revision with another (wrong) fingerprint is dead-lettered as a `revision_conflict`, and
+   * one whose content changed but whose fingerprint did not is taken for a `duplicate`. A value
+   * that is not 64 lower-case hex digits is refused: the event is dead-lettered with code
+   * `invalid_fingerprint`, its handler not run.
+   */
+  readonly fingerprint?: string;
+}
+
 /** An inbox over a store. */
 export interface Inbox<TEvent extends InboxEvent, TTx> {
   /**
    * Processes one delivery exactly once in effect: claims (source, id), applies the revision
    * guard, runs the handler in the store's transaction, retries retryable failures with backoff,
    * and dead-letters the event after the last attempt or a permanent failure.
+   *
+   * @param event - the delivered event
+   * @param handler - applies its effect (see {@link Handler})
+   * @param options - the data's fingerprint when the caller has it ({@link ProcessOptions})
    */
-  process(event: TEvent, handler: Handler<TEvent, TTx>): ResultAsync<InboxOutcome, StoreError>;
+  process(event: TEvent, handler: Handler<TEvent, TTx>, options?: ProcessOptions): ResultAsync<InboxOutcome, StoreError>;
   /** Keeps a payload that could not be read as an event in the dead letters. */
   reject(input: { readonly payload: string; readonly source?: string; readonly code: string; readonly message: string }): ResultAsync<DeadLetterRecord, StoreError>;
   /** Lists dead letters, oldest first. */
@@ -161,6 +183,9 @@ async function settleAsync(value: PromiseLike<unknown>): Promise<HandlerError | 
     return threw(cause);
   }
 }
+
+/** What {@link fingerprint} returns: a lower-case hex SHA-256. */
+const FINGERPRINT = /^[0-9a-f]{64}$/;
 
 const AsyncFunction = (async () => undefined).constructor;
 const AsyncGeneratorFunction = async function* () {
@@ -222,13 +247,23 @@ export function createInbox<TTx, TEvent extends InboxEvent = InboxEvent>(store: 
   const instruments = createInboxInstruments(store.name, options.meter);
   let tokens = 0;
 
-  function guardOf(event: TEvent): RevisionInput | undefined {
-    if (event.sequence === undefined) return undefined;
+  /** The guard's input, or why the event's data cannot be compared (it is dead-lettered: `unusable`). */
+  function guardOf(event: TEvent, given: string | undefined): { readonly guard?: RevisionInput; readonly unusable?: { readonly code: string; readonly message: string } } {
+    if (event.sequence === undefined) return {};
     const entityKey = keyOf(event);
-    if (entityKey === undefined) return undefined;
+    if (entityKey === undefined) return {};
+    if (given !== undefined) {
+      if (typeof given === "string" && FINGERPRINT.test(given)) return { guard: { entityKey, revision: event.sequence, fingerprint: given } };
+      const shown = typeof given === "string" ? JSON.stringify(given.length > 80 ? `${given.slice(0, 80)}…` : given) : describeValue(given);
+      return {
+        guard: { entityKey, revision: event.sequence, fingerprint: "invalid" },
+        unusable: { code: "invalid_fingerprint", message: `options.fingerprint ${shown} is not a fingerprint: it must be 64 lower-case hex digits (a SHA-256), as fingerprint(event.data) returns` },
+      };
+    }
     const print = fingerprint(event.data ?? null);
+    if (print.isOk()) return { guard: { entityKey, revision: event.sequence, fingerprint: print.value } };
     // Data without a canonical form cannot be compared; such an event fails in the guard below.
-    return { entityKey, revision: event.sequence, fingerprint: print.isOk() ? print.value : `unfingerprintable:${print.error.message}` };
+    return { guard: { entityKey, revision: event.sequence, fingerprint: "unfingerprintable" }, unusable: { code: "not_canonical_json", message: `event data ${print.error.message}` } };
   }
 
   /**
@@ -263,12 +298,12 @@ export function createInbox<TTx, TEvent extends InboxEvent = InboxEvent>(store: 
     return { outcome: "duplicate", reason, message: `event ${event.id} from ${event.source} was already handled (${status})` };
   };
 
-  async function run(event: TEvent, handler: Handler<TEvent, TTx>, replaying: boolean): Promise<InboxOutcome> {
+  async function run(event: TEvent, handler: Handler<TEvent, TTx>, replaying: boolean, given: string | undefined): Promise<InboxOutcome> {
     const key = inboxKey(event.source, event.id);
     const errors: AttemptError[] = [];
     const started = clock.now();
-    const guard = guardOf(event);
-    const unfingerprintable = guard !== undefined && guard.fingerprint.startsWith("unfingerprintable:");
+    const { guard, unusable } = guardOf(event, given);
+    const unfingerprintable = unusable !== undefined;
     // The failure of an attempt on the one-transaction path, which left nothing in the store: the
     // lease path's next claim records it as that claim's attempt.
     let failedInTransaction: HandlerError | undefined;
@@ -346,8 +381,8 @@ export function createInbox<TTx, TEvent extends InboxEvent = InboxEvent>(store: 
           retryable: false,
         });
       }
-      if (guard !== undefined && unfingerprintable) {
-        return bury(token, { attempt, at: now, code: "not_canonical_json", message: `event data ${guard.fingerprint.slice(18)}`, retryable: false });
+      if (unusable !== undefined) {
+        return bury(token, { attempt, at: now, code: unusable.code, message: unusable.message, retryable: false });
       }
       const state: { controller?: AbortController } = {};
       const work = attemptOf(event, handler, attempt, now, state);
@@ -392,8 +427,8 @@ export function createInbox<TTx, TEvent extends InboxEvent = InboxEvent>(store: 
     }
   }
 
-  const process = (event: TEvent, handler: Handler<TEvent, TTx>, replaying = false): ResultAsync<InboxOutcome, StoreError> => {
-    const outcome = run(event, handler, replaying);
+  const process = (event: TEvent, handler: Handler<TEvent, TTx>, replaying: boolean, given?: string): ResultAsync<InboxOutcome, StoreError> => {
+    const outcome = run(event, handler, replaying, given);
     const recorded =
       instruments === undefined
         ? outcome
@@ -411,7 +446,7 @@ export function createInbox<TTx, TEvent extends InboxEvent = InboxEvent>(store: 
   };
 
   return {
-    process: (event, handler) => process(event, handler),
+    process: (event, handler, o) => process(event, handler, false, o?.fingerprint),
     reject: (input) =>
       ResultAsync.fromPromise(
         store.putRawDeadLetter({

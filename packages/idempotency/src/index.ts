@@ -15,6 +15,7 @@ export {
   type InboxEvent,
   type InboxOptions,
   type InboxOutcome,
+  type ProcessOptions,
 } from "./inbox.js";
 export {
   createOutbox,

@@ -7,6 +7,7 @@ import {
   createOutbox,
   createOutboxRelay,
   createRetryPolicy,
+  fingerprint,
   inboxKey,
   permanent,
   retryable,
@@ -128,6 +129,32 @@ export function describeStoreContract<TTx>(name: string, open: () => Promise<Sto
       expect([effects.get(v2.id), effects.get(v1.id), effects.get("another-id"), effects.get("clashing-id")]).toEqual([1, undefined, undefined, undefined]);
       // A stale event stays stale on redelivery.
       expect((await inbox.process(v1, apply))._unsafeUnwrap()).toMatchObject({ outcome: "duplicate", reason: "already_stale" });
+    });
+
+    it("takes the data's fingerprint from the caller, trusting it, and refuses one that is not 64 hex digits", async () => {
+      const inbox = inboxOf();
+      const v1 = workOrderEvent(40, 1);
+      const given = fingerprint(v1.data)._unsafeUnwrap();
+      expect((await inbox.process(v1, apply, { fingerprint: given }))._unsafeUnwrap()).toEqual({ outcome: "processed", attempts: 1 });
+      // It is the one the inbox computes: the same fact under another id is a duplicate of it.
+      expect((await inbox.process({ ...v1, id: "v1-again" }, apply))._unsafeUnwrap()).toMatchObject({ outcome: "duplicate", reason: "same_revision" });
+      // The inbox does not check it against the data (the caller's responsibility): changed data
+      // with the old fingerprint passes for the same content, a wrong fingerprint for other content.
+      const changed = { ...workOrderEvent(40, 1, "9"), id: "v1-changed" };
+      expect((await inbox.process(changed, apply, { fingerprint: given }))._unsafeUnwrap()).toMatchObject({ outcome: "duplicate", reason: "same_revision" });
+      const wrong = (await inbox.process({ ...v1, id: "v1-wrong" }, apply, { fingerprint: "0".repeat(64) }))._unsafeUnwrap();
+      expect(wrong.outcome === "failed" ? wrong.deadLetter?.errors.map((e) => e.code) : wrong).toEqual(["revision_conflict"]);
+      // Not a fingerprint at all: dead-lettered without running the handler, the value named.
+      const v2 = workOrderEvent(41, 1);
+      const refused = (await inbox.process(v2, apply, { fingerprint: "ABC" }))._unsafeUnwrap();
+      expect(refused).toMatchObject({ outcome: "failed", code: "dead_lettered" });
+      expect(refused.outcome === "failed" ? refused.deadLetter?.errors.map((e) => [e.code, e.message, e.retryable]) : refused).toEqual([
+        ["invalid_fingerprint", 'options.fingerprint "ABC" is not a fingerprint: it must be 64 lower-case hex digits (a SHA-256), as fingerprint(event.data) returns', false],
+      ]);
+      // Without a sequence the guard is skipped, and the option with it.
+      expect((await inbox.process(unsequenced(42), apply, { fingerprint: "ABC" }))._unsafeUnwrap()).toEqual({ outcome: "processed", attempts: 1 });
+      const effects = await h.effects();
+      expect([v1.id, "v1-again", "v1-changed", "v1-wrong", v2.id, unsequenced(42).id].map((id) => effects.get(id))).toEqual([1, undefined, undefined, undefined, undefined, 1]);
     });
 
     it("applies revisions alone through the store", async () => {

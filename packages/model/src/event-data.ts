@@ -18,13 +18,36 @@ export function isEventType(type: string): type is EventType {
   return KNOWN.has(type);
 }
 
-function valueAt(data: unknown, pointer: string): unknown {
+function valueAt(data: unknown, segments: readonly string[]): unknown {
   let node = data;
-  for (const segment of pointer.split("/").slice(1)) {
+  for (const segment of segments) {
     if (typeof node !== "object" || node === null) return undefined;
     node = (node as Record<string, unknown>)[segment];
   }
   return node;
+}
+
+/** One entry of an event type's `dataRequires`, its pointer split once. */
+interface Requirement {
+  readonly pointer: string;
+  readonly segments: readonly string[];
+  readonly allowed: readonly unknown[];
+}
+
+// Per event type, read from the catalog once: every call used to split the pointers again.
+const requirements = new Map<EventType, readonly Requirement[]>();
+
+function requirementsOf(type: EventType): readonly Requirement[] {
+  let list = requirements.get(type);
+  if (list === undefined) {
+    list = (Object.entries(eventCatalog[type].dataRequires) as [string, readonly unknown[]][]).map(([pointer, allowed]) => ({
+      pointer,
+      segments: pointer.split("/").slice(1),
+      allowed,
+    }));
+    requirements.set(type, list);
+  }
+  return list;
 }
 
 /**
@@ -43,12 +66,12 @@ export function parseEventData<TType extends EventType>(type: TType, data: unkno
   const entry = eventCatalog[type];
   const parsed = parseEntity(entry.entity, data, options);
   if (parsed.isErr()) return err(parsed.error);
-  const issues: ModelIssue[] = [];
-  for (const [pointer, allowed] of Object.entries(entry.dataRequires) as [string, readonly unknown[]][]) {
-    const value = valueAt(data, pointer);
+  let issues: ModelIssue[] | undefined;
+  for (const { pointer, segments, allowed } of requirementsOf(type)) {
+    const value = valueAt(data, segments);
     if (!allowed.includes(value)) {
       const list = allowed.map((v) => JSON.stringify(v)).join(", ");
-      issues.push({
+      (issues ??= []).push({
         code: "invalid_value",
         path: pointer,
         value,
@@ -57,5 +80,5 @@ export function parseEventData<TType extends EventType>(type: TType, data: unkno
       });
     }
   }
-  return issues.length === 0 ? ok(parsed.value as EventDataMap[TType]) : err(createModelError(entry.entity, issues));
+  return issues === undefined ? ok(parsed.value as EventDataMap[TType]) : err(createModelError(entry.entity, issues));
 }

@@ -196,6 +196,11 @@ export function createSqlStore<TTx>(driver: SqlDriver<TTx>, t: SqlTables): Idemp
     writeRevision: `INSERT INTO ${t.revisions} (entity_key, revision, fingerprint) VALUES ($1, $2, $3)
        ON CONFLICT (entity_key) DO UPDATE SET revision = EXCLUDED.revision, fingerprint = EXCLUDED.fingerprint WHERE ${t.revisions}.revision < EXCLUDED.revision
        RETURNING revision`,
+    // The same without RETURNING, for the synchronous (SQLite) path: its change count (1 when
+    // inserted or updated, 0 when the stored revision is newer or equal) says the same, and SQLite
+    // skips building a result row.
+    writeRevisionCounted: `INSERT INTO ${t.revisions} (entity_key, revision, fingerprint) VALUES ($1, $2, $3)
+       ON CONFLICT (entity_key) DO UPDATE SET revision = EXCLUDED.revision, fingerprint = EXCLUDED.fingerprint WHERE ${t.revisions}.revision < EXCLUDED.revision`,
     // PostgreSQL: insertProcessed and writeRevision (when the entry was inserted and $5 is given)
     // in one statement, with the status of an entry committed before it (null when there was none
     // or it committed while this statement waited for its row lock).
@@ -233,7 +238,7 @@ export function createSqlStore<TTx>(driver: SqlDriver<TTx>, t: SqlTables): Idemp
   ): SqlOutcome<AtomicResult | { readonly kind: "raced" }> | Promise<SqlOutcome<AtomicResult | { readonly kind: "raced" }>> => {
     if (s.run(sql.insertProcessed, [r.key, r.source, r.eventId, r.now]) !== 1) return { commit: false, value: existing(s.all(sql.status, [r.key])[0]) };
     const guard = r.guard;
-    if (guard !== undefined && !wrote(s.all(sql.writeRevision, revisionParams(guard)))) {
+    if (guard !== undefined && s.run(sql.writeRevisionCounted, revisionParams(guard)) !== 1) {
       const early = guardEarly(r.key, decideRevision(revisionOf(s.all(sql.revisionForUpdate, [guard.entityKey])[0]), guard));
       if (early === undefined) return { commit: false, value: { kind: "raced" } };
       if (early.update !== undefined) s.run(sql.setStatus, early.update);
