@@ -493,7 +493,7 @@ export async function* validateNdjson(input: NodeJS.ReadableStream, source: stri
  * @param options - the entity to expect for plain records
  * @returns the per-record results in order, in batches
  */
-export async function* validateNdjsonBatches(input: NodeJS.ReadableStream, source: string, options: ValidateOptions): AsyncGenerator<readonly RecordResult[]> {
+async function* validateNdjsonBatches(input: NodeJS.ReadableStream, source: string, options: ValidateOptions): AsyncGenerator<readonly RecordResult[]> {
   let line = 0;
   for await (const lines of readTextBatches(input)) {
     const batch = judgeLines(lines, line, source, options, true);
