@@ -43,8 +43,13 @@ describe.each(entityNames)("%s: parse never throws", (entity) => {
   test.each(hostile)("%s", (_name, make) => {
     const result = parseEntity(entity, make());
     expect(result.isErr()).toBe(true);
-    for (const issue of result._unsafeUnwrapErr().issues) expect(typeof issue.message).toBe("string");
-  });
+    // One assertion over all issues: 200,000 bad items give 400,000 issues, and an \`expect\` per issue
+    // cost the test seconds (a timeout on a loaded machine) where parsing itself takes a fraction.
+    const issues = result._unsafeUnwrapErr().issues;
+    expect(issues.filter((issue) => typeof issue.message !== "string")).toEqual([]);
+    // The 200,000-item case reports 400,000 issues: about 1 s on a quiet machine, 2-3 s when the
+    // test command's other workers share the cores; "never throws" is what is tested, not speed.
+  }, 20_000);
 
   test("arbitrary values and mutated documents", () => {
     const examples = validExamples(entity).map((e) => e.json);
