@@ -200,6 +200,11 @@ interface ConfigIndex {
   /** The counter signals, in configuration order. */
   readonly counters: readonly LineSignal[];
   readonly hasProcessed: boolean;
+  /**
+   * The configuration's equipment as a deep-frozen copy, shared by every event of the line: the
+   * event factory checks a frozen part once and then knows it by identity.
+   */
+  readonly equipment: EquipmentRef;
   /** The sourceRefs of every count event, once made (countSources). */
   countSources?: ProductionCount["sourceRefs"];
 }
@@ -241,9 +246,18 @@ function indexOf(config: LineConfig): ConfigIndex {
   // As `new Map(entries)`: the last signal of a node id wins.
   for (const signal of config.signals) bySignal.set(signal.nodeId, { signal, rank: rank(signal) });
   const counters = config.signals.filter((signal) => signal.role === "good_count" || signal.role === "defective_count" || signal.role === "processed_count");
-  const index: ConfigIndex = { bySignal, counters, hasProcessed: counters.some((signal) => signal.role === "processed_count") };
+  const index: ConfigIndex = { bySignal, counters, hasProcessed: counters.some((signal) => signal.role === "processed_count"), equipment: deepFrozen(structuredClone(config.equipment)) };
   indexes.set(config, index);
   return index;
+}
+
+/** Freezes plain data all the way down and returns it. */
+function deepFrozen<T>(value: T): T {
+  if (typeof value === "object" && value !== null) {
+    for (const member of Object.values(value)) deepFrozen(member);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 interface Sortable {
@@ -383,7 +397,7 @@ export function applyReadings(config: LineConfig, state: LineState, readings: re
         applyOrder(s, signal.nodeId, reading, issues);
         break;
       case "machine_state":
-        applyState(config, s, signal, reading, events, issues);
+        applyState(config, index, s, signal, reading, events, issues);
         break;
       case "process_value":
         if (reading.severity === "bad") issues.push(issue("bad_status", signal.nodeId, reading.value, `process value ${signal.name} has status ${reading.status}; not passed on`));
@@ -451,7 +465,7 @@ function stateKind(config: LineConfig, signal: Extract<LineSignal, { role: "mach
  */
 const unchangedStates = new WeakMap<NonNullable<LineState["lastState"]>, { readonly signal: LineSignal; readonly raw: unknown }>();
 
-function applyState(config: LineConfig, s: Mutable, signal: Extract<LineSignal, { role: "machine_state" }>, reading: SignalReading, events: AdapterEvent[], issues: LineIssue[]): void {
+function applyState(config: LineConfig, index: ConfigIndex, s: Mutable, signal: Extract<LineSignal, { role: "machine_state" }>, reading: SignalReading, events: AdapterEvent[], issues: LineIssue[]): void {
   const current = s.lastState;
   if (current !== null && reading.severity !== "bad") {
     const known = unchangedStates.get(current);
@@ -488,7 +502,7 @@ function applyState(config: LineConfig, s: Mutable, signal: Extract<LineSignal, 
   const orderId = orderAt(s.orders, sinceMicros);
   const since = microsToTimestamp(sinceMicros);
   const entity: MachineState = {
-    equipment: config.equipment,
+    equipment: index.equipment,
     ...data,
     since,
     ...(orderId === null ? {} : { order: { orderId } }),
@@ -577,7 +591,7 @@ function closeWindow(config: LineConfig, index: ConfigIndex, s: Mutable, window:
   const orderId = orderAt(s.orders, micros);
   const windowEnd = microsToTimestamp(endMicros);
   // Built by assignment in the members' order: V8 (Node 20) takes a slow path for a conditional spread.
-  const entity: Writable<ProductionCount> = { equipment: config.equipment } as Writable<ProductionCount>;
+  const entity: Writable<ProductionCount> = { equipment: index.equipment } as Writable<ProductionCount>;
   if (orderId !== null) entity.order = { orderId };
   entity.goodQuantity = { value: String(good), unit: config.unit };
   entity.defectiveQuantity = { value: String(defective), unit: config.unit };

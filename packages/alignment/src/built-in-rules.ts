@@ -37,6 +37,19 @@ const HOLD_DECIDERS: ReadonlySet<SystemRole> = new Set(["erp", "floor", "quality
  * defaultSystemOf("urn:millwright:sap:S4PCLNT100"); // "erp"
  */
 export function defaultSystemOf(source: string): SystemRole | undefined {
+  // The rules an event visits ask in turn about the same source: no lookup for the repeats.
+  if (source === lastSource) return lastRole;
+  const role = roleOfSource(source);
+  lastSource = source;
+  lastRole = role;
+  return role;
+}
+
+/** The source {@link defaultSystemOf} was last asked about, and its role. */
+let lastSource: string | undefined;
+let lastRole: SystemRole | undefined;
+
+function roleOfSource(source: string): SystemRole | undefined {
   const known = ROLE_OF_SOURCE.get(source);
   if (known !== undefined || ROLE_OF_SOURCE.has(source)) return known;
   const system = parseMillwrightSource(source)?.system;

@@ -7,7 +7,7 @@ import { checkObservation, compareObserved, judgeKey, labelsOf, type KeyState, t
 import type { AlignmentRule, ObservationRole } from "./rule.js";
 import { createMemoryStore, type AlignmentStore } from "./store.js";
 import { parseTime } from "./time.js";
-import { WORKING_SET, type KeySlot, type WorkingSet } from "./working-set.js";
+import { WORKING_SET, type KeySlot, type RuleTable, type WorkingSet } from "./working-set.js";
 
 /** What {@link createEngine} needs. */
 export interface EngineOptions {
@@ -153,6 +153,13 @@ function observedEvent(
   return observed;
 }
 
+/** One rule as the engine holds it: its table in the working set (addressed once, not by name per event) and its counts. */
+interface RuleEntry {
+  readonly rule: AlignmentRule;
+  readonly table: RuleTable | undefined;
+  readonly counts: { met: number; breached: number; resolved: number; abandoned: number };
+}
+
 /** The working set of a store of this library, if it is one. */
 function workingSetOf(store: AlignmentStore): WorkingSet | undefined {
   return (store as { readonly [WORKING_SET]?: WorkingSet })[WORKING_SET];
@@ -271,23 +278,29 @@ export function createEngine(options: EngineOptions): AlignmentEngine {
     if (names.has(rule.name)) throw new TypeError(`createEngine: two rules are named ${JSON.stringify(rule.name)}`);
     names.add(rule.name);
   }
-  const byName = new Map(rules.map((r) => [r.name, r] as const));
   // Rules by the event types they read (in the rules' order), built as types are first seen: an
   // event visits only the rules that read its type, and the rules that read every type.
   // Each type is kept once, as first seen: the kept events share that string instead of each
   // holding the copy JSON.parse made (fewer live bytes for the young-generation GC to copy).
-  const byType = new Map<string, { readonly type: string; readonly rules: readonly AlignmentRule[] }>();
-  const rulesFor = (type: string): { readonly type: string; readonly rules: readonly AlignmentRule[] } => {
+  const byType = new Map<string, { readonly type: string; readonly rules: readonly RuleEntry[] }>();
+  const rulesFor = (type: string): { readonly type: string; readonly rules: readonly RuleEntry[] } => {
     let entry = byType.get(type);
     if (entry === undefined) {
-      entry = { type, rules: rules.filter((r) => r.types === undefined || r.types.includes(type)) };
+      entry = { type, rules: entries.filter(({ rule: r }) => r.types === undefined || r.types.includes(type)) };
       byType.set(type, entry);
     }
     return entry;
   };
   // Sources likewise (bounded: a stream of distinct sources cannot grow it).
   const sources = new Map<string, string>();
+  let lastSource = "";
   const sourceOf = (source: string): string => {
+    // Consecutive events often share a source: compared first, without a lookup.
+    if (source === lastSource) return lastSource;
+    lastSource = sourceOfNew(source);
+    return lastSource;
+  };
+  const sourceOfNew = (source: string): string => {
     const known = sources.get(source);
     if (known !== undefined) return known;
     if (sources.size >= MAX_SHARED_SOURCES) sources.clear();
@@ -299,7 +312,8 @@ export function createEngine(options: EngineOptions): AlignmentEngine {
   // The library's stores let the engine append to a key in place; any other store gets a new
   // state (copy on write) per event.
   const ws = workingSetOf(store);
-  const tally = new Map<string, { met: number; breached: number; resolved: number; abandoned: number }>(rules.map((r) => [r.name, { met: 0, breached: 0, resolved: 0, abandoned: 0 }]));
+  const entries: readonly RuleEntry[] = rules.map((rule) => ({ rule, table: ws?.table(rule.name), counts: { met: 0, breached: 0, resolved: 0, abandoned: 0 } }));
+  const byName = new Map(entries.map((e) => [e.rule.name, e] as const));
   const retentionMs = options.retentionMs ?? DAY_MS;
   const giveUpAfterMs = options.giveUpAfterMs ?? 7 * DAY_MS;
   if (!Number.isFinite(retentionMs) || retentionMs < 0) throw new TypeError(`createEngine: retentionMs must be a finite number ≥ 0, got ${String(retentionMs)}`);
@@ -314,13 +328,20 @@ export function createEngine(options: EngineOptions): AlignmentEngine {
     let late = 0;
     const typed = rulesFor(event.type);
     let source: string | undefined;
-    for (const rule of typed.rules) {
+    for (const { rule, table } of typed.rules) {
       const observation = rule.observe(event);
       if (observation === undefined) continue;
       matched += 1;
-      // A key found open in one of the library's stores is not closed: one lookup instead of two.
-      const slot = ws?.slot(rule.name, observation.key);
-      if ((slot === undefined || !(ws as WorkingSet).exclusive()) && store.isClosed(rule.name, observation.key)) {
+      // In one of the library's stores, one lookup finds the key open, closed (a tombstone, which
+      // the memory store may keep next to an open state) or new.
+      let slot: KeySlot | undefined;
+      if (table !== undefined) {
+        slot = table.keys.get(observation.key);
+        if (slot !== undefined && slot.closedAtMs !== undefined) {
+          late += 1;
+          continue;
+        }
+      } else if (store.isClosed(rule.name, observation.key)) {
         late += 1;
         continue;
       }
@@ -330,9 +351,9 @@ export function createEngine(options: EngineOptions): AlignmentEngine {
       const { role, quantity, site, line, fact, reversal, reverses } = observation;
       if (reversal === true) checkObservation(rule.name, observation);
       const observed = observedEvent(id, type, source, time, timeMs, role, quantity, site, line, fact, reversal === true, reverses);
-      if (ws !== undefined) {
-        if (slot === undefined) ws.create(rule.name, observation.key, observed);
-        else if (append(slot, observed)) ws.changed(slot);
+      if (table !== undefined) {
+        if (slot === undefined) (ws as WorkingSet).create(table, observation.key, observed);
+        else if (append(slot, observed)) (ws as WorkingSet).changed(slot);
         else duplicates += 1;
         continue;
       }
@@ -350,19 +371,54 @@ export function createEngine(options: EngineOptions): AlignmentEngine {
     return duplicates === 0 && late === 0 && matched < COMMON_OUTCOMES.length ? (COMMON_OUTCOMES[matched] as Result<IngestOutcome, AlignmentError>) : ok({ matched, duplicates, late });
   };
 
+  /** Counts a key's findings (or its closing without one) for `outcomes`. */
+  const count = (counts: RuleEntry["counts"], judged: { readonly findings: readonly Finding[]; readonly next: string }): void => {
+    if (judged.findings.length === 0 && judged.next === "close") counts.met += 1;
+    for (const f of judged.findings) {
+      if (f.kind === "breached") counts.breached += 1;
+      else if (f.resolution === "abandoned") counts.abandoned += 1;
+      else counts.resolved += 1;
+    }
+  };
+
   const evaluate = (now: Date | number): readonly Finding[] => {
     const nowMs = typeof now === "number" ? now : now.getTime();
     const at = iso(nowMs);
     const findings: Finding[] = [];
+    if (ws !== undefined) {
+      // The library's stores: the open slots are walked from the end, each read as the key's state
+      // (nothing keeps it, so no snapshot is made) and changed in place. Closing or dropping a slot
+      // moves the last slot, one already judged, into its place.
+      const slots = ws.slots();
+      for (let i = slots.length - 1; i >= 0; i--) {
+        const slot = slots[i] as KeySlot;
+        const entry = byName.get(slot.rule);
+        if (entry === undefined) continue;
+        const state = slot as unknown as KeyState;
+        const visible = asOf(state, nowMs);
+        const verdict = judgeKey(entry.rule, visible, nowMs, giveUpAfterMs);
+        if (verdict.status === "orphan") {
+          const last = state.events[state.events.length - 1];
+          if (last !== undefined && last.timeMs + retentionMs < nowMs) ws.dropSlot(slot);
+          continue;
+        }
+        const judged = findingsFor(visible, verdict, at);
+        for (const f of judged.findings) findings.push(f);
+        count(entry.counts, judged);
+        if (judged.next === "breached") {
+          slot.breached = true;
+          ws.changed(slot);
+        } else if (judged.next === "close") ws.closeSlot(slot, nowMs);
+      }
+      store.purgeClosed(nowMs - retentionMs);
+      return findings.sort(compareFindings(order));
+    }
     const changes: { state: KeyState; next: "breached" | "close" | "drop" }[] = [];
-    // The library's stores are walked slot by slot: a slot is read as the key's state during the
-    // walk (nothing keeps it), so no snapshot is made.
-    const states: Iterable<KeyState> = ws === undefined ? store.open() : (ws.slots() as readonly KeySlot[] as unknown as readonly KeyState[]);
-    for (const state of states) {
-      const rule = byName.get(state.rule);
-      if (rule === undefined) continue;
+    for (const state of store.open()) {
+      const entry = byName.get(state.rule);
+      if (entry === undefined) continue;
       const visible = asOf(state, nowMs);
-      const verdict = judgeKey(rule, visible, nowMs, giveUpAfterMs);
+      const verdict = judgeKey(entry.rule, visible, nowMs, giveUpAfterMs);
       if (verdict.status === "orphan") {
         const last = state.events[state.events.length - 1];
         if (last !== undefined && last.timeMs + retentionMs < nowMs) changes.push({ state, next: "drop" });
@@ -370,34 +426,20 @@ export function createEngine(options: EngineOptions): AlignmentEngine {
       }
       const judged = findingsFor(visible, verdict, at);
       findings.push(...judged.findings);
-      const counts = tally.get(state.rule);
-      if (counts !== undefined) {
-        if (judged.findings.length === 0 && judged.next === "close") counts.met += 1;
-        for (const f of judged.findings) {
-          if (f.kind === "breached") counts.breached += 1;
-          else if (f.resolution === "abandoned") counts.abandoned += 1;
-          else counts.resolved += 1;
-        }
-      }
+      count(entry.counts, judged);
       const next = judged.next;
       if (next !== "keep") changes.push({ state, next });
     }
     for (const { state, next } of changes) {
-      if (next === "breached") {
-        if (ws === undefined) store.put({ ...state, breached: true });
-        else {
-          const slot = state as unknown as KeySlot;
-          slot.breached = true;
-          ws.changed(slot);
-        }
-      } else if (next === "close") store.close(state.rule, state.key, nowMs);
+      if (next === "breached") store.put({ ...state, breached: true });
+      else if (next === "close") store.close(state.rule, state.key, nowMs);
       else store.drop(state.rule, state.key);
     }
     store.purgeClosed(nowMs - retentionMs);
     return findings.sort(compareFindings(order));
   };
 
-  const outcomes = (): ReadonlyMap<string, RuleOutcomes> => new Map([...tally].map(([rule, counts]) => [rule, { ...counts }]));
+  const outcomes = (): ReadonlyMap<string, RuleOutcomes> => new Map(entries.map(({ rule, counts }) => [rule.name, { ...counts }]));
 
   return { ingest, evaluate, outcomes, store };
 }

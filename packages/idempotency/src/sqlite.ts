@@ -28,7 +28,7 @@ export interface SqliteStoreOptions {
   readonly busyTimeoutMs?: number;
 }
 
-const statementCache = new WeakMap<SqliteDatabase, Map<string, SqliteStatement>>();
+const statementCache = new WeakMap<SqliteDatabase, Map<string, Prepared>>();
 // One connection holds one transaction: every store over a database shares its queue, so an
 // autocommit statement of one store never lands inside another store's open transaction.
 const ENDED = "sqlite store: this transaction has ended (its lease expired, or it finished); nothing more can be written through it";
@@ -69,12 +69,33 @@ function revocable<TDatabase extends SqliteDatabase>(db: TDatabase): { readonly 
 // Statements (prepare, bind), iterators and functions (db.transaction) keep the fence; plain results do not need it.
 const FENCED = new Set<PropertyKey>(["prepare", "bind", "iterate", "transaction", "deferred", "immediate", "exclusive"]);
 
-function prepared(db: SqliteDatabase, sql: string): SqliteStatement {
+/**
+ * A statement prepared once per database and SQL text. `positional`: its placeholders are `$1`
+ * to `$n`, each once and in order, so it is prepared with `?` and bound from the parameters as
+ * they are (no object of named ones to build and look up); otherwise `$n` is written `@pn`.
+ */
+interface Prepared {
+  readonly statement: SqliteStatement;
+  readonly positional: boolean;
+}
+
+/** Whether the `$n` placeholders of `sql` are `$1`, `$2`, … `$k`, each once, in that order. */
+function inOrder(sql: string): boolean {
+  let expected = 1;
+  for (const match of sql.matchAll(/\$(\d+)/g)) {
+    if (Number(match[1]) !== expected) return false;
+    expected++;
+  }
+  return true;
+}
+
+function prepared(db: SqliteDatabase, sql: string): Prepared {
   let cache = statementCache.get(db);
   if (cache === undefined) statementCache.set(db, (cache = new Map()));
   let statement = cache.get(sql);
   if (statement === undefined) {
-    statement = db.prepare(sql.replace(/\$(\d+)/g, "@p$1"));
+    const positional = inOrder(sql);
+    statement = { statement: db.prepare(positional ? sql.replace(/\$\d+/g, "?") : sql.replace(/\$(\d+)/g, "@p$1")), positional };
     cache.set(sql, statement);
   }
   return statement;
@@ -89,11 +110,23 @@ function bind(params: readonly unknown[]): Record<string, unknown> {
   return out;
 }
 
+/** Runs a statement with `$n` parameters: positionally when it can, else by name. */
+function runOf(db: SqliteDatabase, sql: string, params: readonly unknown[]): number {
+  const p = prepared(db, sql);
+  return Number((p.positional ? p.statement.run(...params) : p.statement.run(bind(params))).changes);
+}
+
+/** Reads the rows of a statement with `$n` parameters: positionally when it can, else by name. */
+function allOf(db: SqliteDatabase, sql: string, params: readonly unknown[]): Row[] {
+  const p = prepared(db, sql);
+  return (p.positional ? p.statement.all(...params) : p.statement.all(bind(params))) as Row[];
+}
+
 /** Statements that run when called, for a transaction begun at once ({@link SqlDriver.transactNow}). */
 function syncStatements(db: SqliteDatabase): SyncSqlSession {
   return {
-    all: (sql, params) => prepared(db, sql).all(bind(params)) as Row[],
-    run: (sql, params) => Number(prepared(db, sql).run(bind(params)).changes),
+    all: (sql, params) => allOf(db, sql, params),
+    run: (sql, params) => runOf(db, sql, params),
   };
 }
 
@@ -102,14 +135,14 @@ function syncSession(db: SqliteDatabase): SqlSession {
   return {
     all: (sql, params) => {
       try {
-        return Promise.resolve(prepared(db, sql).all(bind(params)) as Row[]);
+        return Promise.resolve(allOf(db, sql, params));
       } catch (cause) {
         return Promise.reject(cause);
       }
     },
     run: (sql, params) => {
       try {
-        return Promise.resolve(Number(prepared(db, sql).run(bind(params)).changes));
+        return Promise.resolve(runOf(db, sql, params));
       } catch (cause) {
         return Promise.reject(cause);
       }
@@ -178,7 +211,7 @@ export function createSqliteStore<TDatabase extends SqliteDatabase>(db: TDatabas
    * asked for after the end, it comes revoked. `end` revokes it, then commits or rolls back.
    */
   const begin = (): { readonly txOf: () => TDatabase; readonly end: (commit: boolean) => void } => {
-    prepared(db, "BEGIN IMMEDIATE").run();
+    prepared(db, "BEGIN IMMEDIATE").statement.run();
     let handle: ReturnType<typeof revocable<TDatabase>> | undefined;
     let ended = false;
     return {
@@ -196,10 +229,10 @@ export function createSqliteStore<TDatabase extends SqliteDatabase>(db: TDatabas
         handle?.revoke();
         if (!isInSqliteTransaction(db)) return;
         try {
-          prepared(db, commit ? "COMMIT" : "ROLLBACK").run();
+          prepared(db, commit ? "COMMIT" : "ROLLBACK").statement.run();
         } catch (cause) {
           // A COMMIT that failed leaves the transaction open: end it, so the next one can begin.
-          if (isInSqliteTransaction(db)) prepared(db, "ROLLBACK").run();
+          if (isInSqliteTransaction(db)) prepared(db, "ROLLBACK").statement.run();
           throw cause;
         }
       },

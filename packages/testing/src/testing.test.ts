@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { parseEvent } from "@millwright/events";
+import { createEvent, parseEvent } from "@millwright/events";
 import { entityNames, eventTypes, parseEntity } from "@millwright/model";
 import { describe, expect, test } from "vitest";
 import "./vitest.js";
@@ -26,6 +26,54 @@ describe("arbitraries generate only valid data", () => {
       }),
       { numRuns: 50 },
     );
+  });
+});
+
+// Generation builds the envelope itself (it does not validate its data again): it must be exactly
+// what createEvent makes of the same type, source, time and data.
+describe("event(type) gives the event createEvent makes of its data", () => {
+  test.each(eventTypes)("%s", (type) => {
+    fc.assert(
+      fc.property(event(type, { source: "urn:millwright:sap:S4PCLNT100" }), (e) => {
+        const created = createEvent({ type, source: e.source, time: e.time!, data: e.data as never });
+        expect(created.isOk() ? created.value : created.error).toStrictEqual(e);
+        expect(Object.isFrozen(e)).toBe(true);
+        expect(Object.keys(e)).toEqual(Object.keys(created._unsafeUnwrap()));
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  test("a source createEvent refuses is reported when generating, naming the rule", () => {
+    expect(() => fc.sample(event("dev.millwright.workorder.released.v1", { source: "" }), 1)).toThrow(/event\(dev\.millwright\.workorder\.released\.v1\): .*source/);
+  });
+});
+
+describe("seeds and shrinking", () => {
+  test.each(entityNames)("%s: a seed gives the same values again", (name) => {
+    expect(fc.sample(entity(name), { numRuns: 30, seed: 42 })).toEqual(fc.sample(entity(name), { numRuns: 30, seed: 42 }));
+  });
+
+  test("a seed gives the same events again, from a new arbitrary too", () => {
+    const type = "dev.millwright.workorder.started.v1";
+    const first = fc.sample(event(type), { numRuns: 30, seed: 42 });
+    expect(fc.sample(event(type), { numRuns: 30, seed: 42 })).toEqual(first);
+    expect(fc.sample(event(type, { source: "urn:millwright:mes:line-fab" }), { numRuns: 30, seed: 42 }).map((e) => e.data)).toEqual(first.map((e) => e.data));
+  });
+
+  test("a failing property shrinks to a small valid counterexample", () => {
+    const run = fc.check(
+      fc.property(entity("WorkOrder"), (order) => order.components.length < 2),
+      { seed: 7 },
+    );
+    expect(run.failed).toBe(true);
+    const [order] = run.counterexample!;
+    expect(parseEntity("WorkOrder", order).isOk()).toBe(true);
+    expect(order.components).toHaveLength(2);
+    expect(order.operations).toEqual([]);
+    expect(order.orderId).toBe("A");
+    expect(order.plannedQuantity.value).toBe("0");
+    expect(order.components.map((c) => c.itemId.length)).toEqual([1, 1]);
   });
 });
 

@@ -187,7 +187,7 @@ export function createSqlStore<TTx>(driver: SqlDriver<TTx>, t: SqlTables): Idemp
     // Inserted as processed at once: nobody sees it before COMMIT, and everything rolls back with
     // the work. PostgreSQL: a concurrent insert of the key waits here for this transaction's end
     // (the row lock); SQLite: the write lock serializes the whole transaction.
-    insertProcessed: `INSERT INTO ${t.inbox} (key, source, event_id, status, token, lease_until, attempts, errors, first_seen) VALUES ($1, $2, $3, 'processed', NULL, $4, 1, '[]', $4) ON CONFLICT (key) DO NOTHING`,
+    insertProcessed: `INSERT INTO ${t.inbox} (key, source, event_id, status, token, lease_until, attempts, errors, first_seen) VALUES ($1, $2, $3, 'processed', NULL, $4, 1, '[]', $5) ON CONFLICT (key) DO NOTHING`,
     status: `SELECT status FROM ${t.inbox} WHERE key = $1`,
     setStatus: `UPDATE ${t.inbox} SET status = $2 WHERE key = $1`,
     revisionForUpdate: `SELECT revision, fingerprint FROM ${t.revisions} WHERE entity_key = $1 ${driver.forUpdate}`,
@@ -236,7 +236,7 @@ export function createSqlStore<TTx>(driver: SqlDriver<TTx>, t: SqlTables): Idemp
     r: AtomicRequest,
     work: (tx: () => TTx) => HandlerError | undefined | Promise<HandlerError | undefined>,
   ): SqlOutcome<AtomicResult | { readonly kind: "raced" }> | Promise<SqlOutcome<AtomicResult | { readonly kind: "raced" }>> => {
-    if (s.run(sql.insertProcessed, [r.key, r.source, r.eventId, r.now]) !== 1) return { commit: false, value: existing(s.all(sql.status, [r.key])[0]) };
+    if (s.run(sql.insertProcessed, [r.key, r.source, r.eventId, r.now, r.now]) !== 1) return { commit: false, value: existing(s.all(sql.status, [r.key])[0]) };
     const guard = r.guard;
     if (guard !== undefined && s.run(sql.writeRevisionCounted, revisionParams(guard)) !== 1) {
       const early = guardEarly(r.key, decideRevision(revisionOf(s.all(sql.revisionForUpdate, [guard.entityKey])[0]), guard));
@@ -321,7 +321,7 @@ export function createSqlStore<TTx>(driver: SqlDriver<TTx>, t: SqlTables): Idemp
             applied = Number(row?.["wrote"]) === 1;
             if (!inserted && typeof row?.["status"] === "string") return { commit: false, value: existing(row) };
           } else {
-            inserted = (await s.run(sql.insertProcessed, [r.key, r.source, r.eventId, r.now])) === 1;
+            inserted = (await s.run(sql.insertProcessed, [r.key, r.source, r.eventId, r.now, r.now])) === 1;
             applied = inserted && guard !== undefined && wrote(await s.all(sql.writeRevision, revisionParams(guard)));
           }
           if (!inserted) return { commit: false, value: existing((await s.all(sql.status, [r.key]))[0]) };
