@@ -42,4 +42,5 @@ export {
   type CounterSqliteStatement,
   type CounterStateStore,
   type StoredLine,
+  type StoredLineEntry,
 } from "./line-store.js";

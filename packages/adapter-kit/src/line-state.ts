@@ -207,6 +207,8 @@ interface ConfigIndex {
   readonly equipment: EquipmentRef;
   /** The sourceRefs of every count event, once made (countSources). */
   countSources?: ProductionCount["sourceRefs"];
+  /** The event factories of the configuration's source, once made (makeEvent). */
+  factories?: Factories;
 }
 
 /** Configurations are immutable (readonly all the way down), so their index is kept with them. */
@@ -221,19 +223,18 @@ interface Factories {
   readonly count: EventFactory<CountType> | undefined;
 }
 
-const factories = new WeakMap<LineConfig, Factories>();
-
 /**
  * Makes an event through the configuration's factory (the type and source checked once), or
  * through `createEvent` when the source is invalid, so that the error names it.
  */
-function makeEvent<TType extends StateType | CountType>(config: LineConfig, type: TType, data: Parameters<EventFactory<TType>["create"]>[0], time: string): ReturnType<EventFactory<TType>["create"]> {
-  let known = factories.get(config);
+function makeEvent<TType extends StateType | CountType>(config: LineConfig, index: ConfigIndex, type: TType, data: Parameters<EventFactory<TType>["create"]>[0], time: string): ReturnType<EventFactory<TType>["create"]> {
+  // Kept in the configuration's index: one lookup per batch, none per event.
+  let known = index.factories;
   if (known === undefined) {
     const state = createEventFactory("dev.millwright.machinestate.changed.v1", { source: config.sourceSystem });
     const count = createEventFactory("dev.millwright.productioncount.counted.v1", { source: config.sourceSystem });
     known = { state: state.isOk() ? state.value : undefined, count: count.isOk() ? count.value : undefined };
-    factories.set(config, known);
+    index.factories = known;
   }
   const factory = (type === "dev.millwright.machinestate.changed.v1" ? known.state : known.count) as EventFactory<TType> | undefined;
   return factory !== undefined ? factory.create(data, time) : createEvent({ type, source: config.sourceSystem, data, time });
@@ -509,7 +510,7 @@ function applyState(config: LineConfig, index: ConfigIndex, s: Mutable, signal: 
     revision: String(revision),
     sourceRefs: [{ system: config.sourceSystem, kind: stateKind(config, signal), key: signal.nodeId }],
   };
-  const created = makeEvent(config, "dev.millwright.machinestate.changed.v1", entity, since);
+  const created = makeEvent(config, index, "dev.millwright.machinestate.changed.v1", entity, since);
   if (created.isErr()) {
     issues.push(issue("invalid_entity", signal.nodeId, entity, created.error.message));
     return;
@@ -602,7 +603,7 @@ function closeWindow(config: LineConfig, index: ConfigIndex, s: Mutable, window:
   entity.counters = counters;
   entity.revision = String(endMicros);
   entity.sourceRefs = countSources(config, index, window);
-  const created = makeEvent(config, "dev.millwright.productioncount.counted.v1", entity, windowEnd);
+  const created = makeEvent(config, index, "dev.millwright.productioncount.counted.v1", entity, windowEnd);
   if (created.isErr()) {
     issues.push(issue("invalid_entity", config.countObjectNodeId ?? window[0]?.signal.nodeId ?? "", entity, created.error.message));
     return;

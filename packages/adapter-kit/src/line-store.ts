@@ -10,15 +10,30 @@ export interface StoredLine {
   readonly pending: readonly AdapterEvent[];
 }
 
+/** One line to save: its key in the store and what to store under it. */
+export interface StoredLineEntry {
+  /** The line's key in the store, as `save` takes it. */
+  readonly key: string;
+  /** The line's state and unacknowledged events, as `save` takes them. */
+  readonly value: StoredLine;
+}
+
 /**
  * Durable storage of last counter values and pending events. The idempotency package's stores keep
  * inbox and outbox records only, so the adapters bring this small interface; implement it over
  * PostgreSQL or Redis for many processes.
+ *
+ * `saveMany` is optional: an adapter that has several lines to save at once (the OPC UA adapter,
+ * after a publish of a shared subscription) calls it when present, and otherwise `save` once per
+ * line. A store that implements it saves all the entries or none (one transaction): an adapter
+ * treats a rejection as a failed save of every line in it.
  */
 export interface CounterStateStore {
   readonly name: string;
   load(key: string): Promise<StoredLine | undefined>;
   save(key: string, value: StoredLine): Promise<void>;
+  /** Saves several lines in one write, all or none; the keys are distinct. */
+  saveMany?(entries: readonly StoredLineEntry[]): Promise<void>;
 }
 
 /**
@@ -45,6 +60,10 @@ export function createMemoryCounterStore(): CounterStateStore {
       lines.set(key, value);
       return Promise.resolve();
     },
+    saveMany(entries) {
+      for (const entry of entries) lines.set(entry.key, entry.value);
+      return Promise.resolve();
+    },
   };
 }
 
@@ -67,7 +86,8 @@ export interface CounterSqliteDatabase {
  *
  * @param db - an open database
  * @param table - the table's name, a SQL identifier; created when missing
- * @returns a durable store; each save is one statement, so atomic
+ * @returns a durable store; each save is one statement, so atomic, and `saveMany` one transaction
+ *   (a savepoint, so it also nests in a transaction the caller holds open on the same database)
  * @example
  * ```ts
  * import { openSqliteDatabase } from "@millwright/idempotency/sqlite";
@@ -97,6 +117,28 @@ export function createSqliteCounterStore(db: CounterSqliteDatabase, table: strin
         upsert.run(key, JSON.stringify(value));
         return Promise.resolve();
       } catch (cause) {
+        return Promise.reject(cause instanceof Error ? cause : new Error(String(cause)));
+      }
+    },
+    saveMany(entries) {
+      // A savepoint outside a transaction begins one and RELEASE commits it; inside one it nests.
+      // The statements run synchronously, so no other code of this process writes in between.
+      try {
+        db.exec("SAVEPOINT millwright_counter_save_many");
+      } catch (cause) {
+        return Promise.reject(cause instanceof Error ? cause : new Error(String(cause)));
+      }
+      try {
+        for (const entry of entries) upsert.run(entry.key, JSON.stringify(entry.value));
+        db.exec("RELEASE millwright_counter_save_many");
+        return Promise.resolve();
+      } catch (cause) {
+        try {
+          db.exec("ROLLBACK TO millwright_counter_save_many");
+          db.exec("RELEASE millwright_counter_save_many");
+        } catch {
+          // The failure that rolled the transaction back already ended it: nothing left to undo.
+        }
         return Promise.reject(cause instanceof Error ? cause : new Error(String(cause)));
       }
     },

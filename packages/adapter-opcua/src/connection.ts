@@ -108,6 +108,11 @@ export interface Connection {
   readonly close: () => Promise<void>;
   /** Reports `stopped`, once the owner has finished with the readings it was handed. */
   readonly markStopped: () => void;
+  /**
+   * The endpoint the line's readings come from, as a token: lines with the same token share a
+   * session and subscriptions, so the readings of one publish reach all of them at once.
+   */
+  readonly endpoint: object;
 }
 
 /**
@@ -187,6 +192,7 @@ export function openConnection(options: ConnectionOptions): Connection {
     status: () => line.status,
     close: () => ep.detach(line),
     markStopped: () => setLineStatus(line, "stopped"),
+    endpoint: ep,
   };
 }
 

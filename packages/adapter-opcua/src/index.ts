@@ -46,6 +46,7 @@ export {
   type StatusSeverity,
   type StoredCounter,
   type StoredLine,
+  type StoredLineEntry,
 } from "@millwright/adapter-kit";
 export { createSqliteCounterStore } from "./state-store.js";
 export { startOpcuaAdapter, type AdapterOptions, type OpcuaAdapter } from "./runtime.js";

@@ -18,6 +18,20 @@ describe.each<[string, () => Promise<CounterStateStore>]>([
     await store.save("1710/LINE1", { ...stored, pending: [] });
     expect(await store.load("1710/LINE1")).toEqual(stored);
   });
+
+  it("saves several lines with saveMany, each as save would", async () => {
+    const store = await create();
+    const other = { state: { ...stored.state, windowEndMicros: 1772431960225000 }, pending: [] };
+    await store.saveMany?.([
+      { key: "1710/LINE1", value: stored },
+      { key: "1710/LINE2", value: other },
+    ]);
+    expect(await store.load("1710/LINE1")).toEqual(stored);
+    expect(await store.load("1710/LINE2")).toEqual(other);
+    await store.saveMany?.([{ key: "1710/LINE2", value: stored }]);
+    expect(await store.load("1710/LINE2")).toEqual(stored);
+    expect(await store.load("1710/LINE1")).toEqual(stored);
+  });
 });
 
 describe("createMemoryCounterStore", () => {
@@ -39,6 +53,30 @@ describe("createSqliteCounterStore", () => {
     const db = await defaultSqliteDriver.open(":memory:");
     await createSqliteCounterStore(db).save("k", stored);
     expect(await createSqliteCounterStore(db).load("k")).toEqual(stored);
+  });
+
+  it("saveMany saves all lines or none: a line that cannot be stored leaves every line as it was", async () => {
+    const db = await defaultSqliteDriver.open(":memory:");
+    const store = createSqliteCounterStore(db);
+    await store.save("1710/LINE1", stored);
+    const next = { state: { ...stored.state, windowEndMicros: 1772431960225000 }, pending: [] };
+    // A BigInt has no JSON form: the second line fails after the first was written in the transaction.
+    const broken = { state: { ...stored.state, carry: 1n as unknown as number }, pending: [] };
+    await expect(
+      store.saveMany?.([
+        { key: "1710/LINE1", value: next },
+        { key: "1710/LINE2", value: broken },
+      ]),
+    ).rejects.toThrow(/BigInt/);
+    expect(await store.load("1710/LINE1")).toEqual(stored);
+    expect(await store.load("1710/LINE2")).toBeUndefined();
+    // The store is usable afterwards, also inside a transaction the caller holds (a savepoint nests).
+    db.exec("BEGIN");
+    await store.saveMany?.([{ key: "1710/LINE2", value: next }]);
+    db.exec("ROLLBACK");
+    expect(await store.load("1710/LINE2")).toBeUndefined();
+    await store.saveMany?.([{ key: "1710/LINE2", value: next }]);
+    expect(await store.load("1710/LINE2")).toEqual(next);
   });
 
   it("rejects a table prefix that is not an identifier (programmer error)", async () => {

@@ -378,6 +378,41 @@ describe("adapter against a real node-opcua server", () => {
     expect(b.adapter.status()).toBe("connected");
   });
 
+  it("saves the lines of one endpoint that share a store together (saveMany), and works with a store that has only save", async () => {
+    const line = await startLine({ state: 6 });
+    const memory = createMemoryCounterStore();
+    const batches: string[][] = [];
+    const shared: CounterStateStore = {
+      name: "recording",
+      load: (key) => memory.load(key),
+      save: (key, value) => memory.save(key, value),
+      saveMany: (entries) => {
+        batches.push(entries.map((entry) => entry.key));
+        return memory.saveMany?.(entries) ?? Promise.reject(new Error("the memory store has saveMany"));
+      },
+    };
+    const plainMemory = createMemoryCounterStore();
+    const plain: CounterStateStore = { name: "plain", load: (key) => plainMemory.load(key), save: (key, value) => plainMemory.save(key, value) };
+    const config = (equipmentId: string): AdapterConfig => configFor(line.endpointUrl, { equipmentId });
+    const a = await startHarness(line.endpointUrl, shared, undefined, undefined, undefined, config("LINE1"));
+    const b = await startHarness(line.endpointUrl, shared, undefined, undefined, undefined, config("LINE2"));
+    const c = await startHarness(line.endpointUrl, plain, undefined, undefined, undefined, config("LINE3"));
+    for (const h of [a, b, c]) await settle(h, line);
+    await run(line, 10, 20);
+    for (const h of [a, b, c]) await settle(h, line);
+    expect(line.connections.sessions).toBe(1);
+    for (const h of [a, b, c]) expect(totals(h.events)).toEqual(line.made);
+    // A publish changes both lines of the shared store: they are written in one call.
+    expect(batches.some((keys) => keys.includes("1710/LINE1") && keys.includes("1710/LINE2"))).toBe(true);
+    expect(batches.flat().includes("1710/LINE3")).toBe(false);
+    // Every acknowledged event is saved as delivered, in either store.
+    for (const [store, key] of [[shared, "1710/LINE1"], [shared, "1710/LINE2"], [plain, "1710/LINE3"]] as const) {
+      const saved = await store.load(key);
+      expect(saved?.pending).toEqual([]);
+      expect(saved?.state.windowEndMicros).not.toBeNull();
+    }
+  });
+
   it("gives a line its own session with shareConnection: false", async () => {
     const line = await startLine({ state: 6 });
     const config = (equipmentId: string): AdapterConfig => configFor(line.endpointUrl, { equipmentId });

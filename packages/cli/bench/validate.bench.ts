@@ -12,8 +12,7 @@ import { spawnSync } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createEvent, serializeEvent } from "@millwright/events";
-import type { MachineState } from "@millwright/model";
+import { packLineEvent } from "../test/machine-state-event.js";
 
 const root = join(import.meta.dirname, "..", "..", "..");
 const argv = process.argv.slice(2);
@@ -31,19 +30,8 @@ const file = join(dir, `events-${count}-${process.pid}.ndjson`);
 
 // Distinct machine-state events (about 850 bytes each), as a line's OPC UA adapter would emit them.
 const out = createWriteStream(file);
-const base: MachineState = {
-  equipment: { id: "PACK1", level: "production_line", site: { id: "1710" }, path: ["FIN"] },
-  availability: "executing",
-  packmlState: "execute",
-  sourceState: { value: 6, text: "Execute" },
-  since: "2026-03-06T10:02:13.482-08:00",
-  order: { orderId: "1000123", operationId: "0050" },
-  revision: "0",
-  sourceRefs: [{ system: "urn:plc-pack1:opcua-server", kind: "Variable", key: "ns=3;s=PACK1.Status.StateCurrent" }],
-};
 for (let i = 0; i < count; i++) {
-  const data = { ...base, revision: String(1772820133482000 + i) };
-  const line = serializeEvent(createEvent({ type: "dev.millwright.machinestate.changed.v1", source: "urn:millwright:opcua:pack1", time: data.since, data })._unsafeUnwrap());
+  const line = packLineEvent("urn:millwright:opcua:pack1", String(1772820133482000 + i));
   if (!out.write(`${line}\n`)) await new Promise((resolve) => out.once("drain", resolve));
 }
 await new Promise<void>((resolve) => out.end(resolve));

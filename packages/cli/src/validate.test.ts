@@ -5,8 +5,7 @@ import { Readable } from "node:stream";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { isUtf8 } from "node:buffer";
-import { createEvent, serializeEvent } from "@millwright/events";
-import type { MachineState } from "@millwright/model";
+import { packLineEvent } from "../test/machine-state-event.js";
 import { arrayElements, arrayElementTexts, fileChunks, readLineBytes, readTextBatches, validateNdjson, validateNdjsonCounts, type RecordResult } from "./validate.js";
 
 /** The lines a reader must yield: split on LF, one CR before it dropped, a leading BOM dropped, no empty tail. */
@@ -111,17 +110,7 @@ describe("arrayElementTexts", () => {
 });
 
 describe("validateNdjsonCounts", () => {
-  const data: MachineState = {
-    equipment: { id: "PACK1", level: "production_line", site: { id: "1710" }, path: ["FIN"] },
-    availability: "executing",
-    packmlState: "execute",
-    sourceState: { value: 6, text: "Execute" },
-    since: "2026-03-06T10:02:13.482-08:00",
-    order: { orderId: "1000123", operationId: "0050" },
-    revision: "7",
-    sourceRefs: [{ system: "urn:plc-pack1:opcua-server", kind: "Variable", key: "ns=3;s=PACK1.Status.StateCurrent" }],
-  };
-  const event = serializeEvent(createEvent({ type: "dev.millwright.machinestate.changed.v1", source: "urn:test", time: data.since, data })._unsafeUnwrap());
+  const event = packLineEvent("urn:test", "7");
   const badData = event.replace('"executing"', '"busy"');
   const badEnvelope = event.replace('"specversion":"1.0"', '"specversion":"2.0"');
   const lines = [event, badData, "", "  ", `${event}\r`, "{not json", `[${event},${event}]`, `[${event},${badEnvelope}]`, `\ufeff${event}`, '{"a":1}', "[]", "[1"];

@@ -1,5 +1,5 @@
 import { err, ok, type Result } from "neverthrow";
-import { checkAttributes, finishEvent, readJsonData, decodeUtf8, type CanonicalEvent } from "./envelope.js";
+import { checkAttributes, finishEvent, readDataText, decodeUtf8, type CanonicalEvent, type DataText } from "./envelope.js";
 import { attributeError, type EventError } from "./errors.js";
 import { eventAttributes } from "./serialize.js";
 import { isJsonMediaType } from "./syntax.js";
@@ -67,6 +67,7 @@ export function fromBinary(
   contentType: string | undefined,
   body: string | Uint8Array | null | undefined,
   paths: BinaryPaths,
+  read?: { data?: DataText },
 ): Result<CanonicalEvent, EventError> {
   try {
     if (contentType !== undefined) attributes["datacontenttype"] = contentType;
@@ -77,9 +78,11 @@ export function fromBinary(
       return err(attributeError("unsupported_content_type", paths.contentType, "the data of a catalog event is JSON and says so in the content type", contentType));
     }
     if (body === undefined || body === null || body.length === 0) return err(attributeError("missing_attribute", paths.body, "catalog events carry data"));
-    const data = readJsonData(body, paths.body);
+    const data = readDataText(body, paths.body);
     if (data.isErr()) return err(data.error);
-    return finishEvent(checked.value, data.value, (name) => (name === "data" ? paths.body : pathOf(name)));
+    // The body as read, for a caller that takes more from it (the data's canonical text).
+    if (read !== undefined) read.data = data.value;
+    return finishEvent(checked.value, data.value.value, (name) => (name === "data" ? paths.body : pathOf(name)));
   } catch (cause) {
     return err(attributeError("unreadable_input", "", `is a readable message (${cause instanceof Error ? cause.message : String(cause)})`));
   }
@@ -101,33 +104,44 @@ export function collectPrefixed(
   const origin: Record<string, string> = Object.create(null) as Record<string, string>;
   let contentType: string | undefined;
   let contentTypeName = "content-type";
+  const { caseInsensitive, location, decode } = options;
+  // Prefixes as compared: lower case when names are case-insensitive (made once, not per header).
+  const compared = caseInsensitive ? prefixes.map((p) => p.toLowerCase()) : prefixes;
+  // The pointer of a header is built only for an error: a valid message needs none.
+  const pathOf = (rawName: string): string => `${location}/${rawName.replace(/~/g, "~0").replace(/\//g, "~1")}`;
   for (const rawName of Object.keys(headers)) {
     const value = headers[rawName];
     if (value === undefined || value === null) continue;
-    const name = options.caseInsensitive ? rawName.toLowerCase() : rawName;
-    const path = `${options.location}/${rawName.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+    const name = caseInsensitive ? rawName.toLowerCase() : rawName;
     const single = readHeaderValue(value);
-    if (single === REPEATED) return err(attributeError("duplicate_attribute", path, "each attribute occurs at most once"));
+    if (single === REPEATED) return err(attributeError("duplicate_attribute", pathOf(rawName), "each attribute occurs at most once"));
     if (name === "content-type") {
-      if (typeof single !== "string") return err(attributeError("invalid_message", path, "is UTF-8 text"));
-      if (contentType !== undefined) return err(attributeError("duplicate_attribute", path, "the content type occurs at most once"));
+      if (typeof single !== "string") return err(attributeError("invalid_message", pathOf(rawName), "is UTF-8 text"));
+      if (contentType !== undefined) return err(attributeError("duplicate_attribute", pathOf(rawName), "the content type occurs at most once"));
       contentType = single;
       contentTypeName = rawName;
       continue;
     }
-    const prefix = prefixes.find((p) => (options.caseInsensitive ? name.startsWith(p.toLowerCase()) : name.startsWith(p)));
+    let prefix: string | undefined;
+    for (let i = 0; i < compared.length; i++) {
+      const p = compared[i] as string;
+      if (name.startsWith(p)) {
+        prefix = p;
+        break;
+      }
+    }
     if (prefix === undefined) continue;
-    const attribute = name.slice(prefix.length);
-    if (single === undefined) return err(attributeError("invalid_message", path, "is UTF-8 text"));
+    const attribute = prefix.length === 0 ? name : name.slice(prefix.length);
+    if (single === undefined) return err(attributeError("invalid_message", pathOf(rawName), "is UTF-8 text"));
     if (Object.prototype.hasOwnProperty.call(origin, attribute)) {
-      return err(attributeError("duplicate_attribute", path, `each attribute occurs at most once (also in ${origin[attribute]})`));
+      return err(attributeError("duplicate_attribute", pathOf(rawName), `each attribute occurs at most once (also in ${origin[attribute]})`));
     }
     if (typeof single !== "string") {
       attributes[attribute] = single;
     } else {
-      const decoded = options.decode(single);
+      const decoded = decode(single);
       if (decoded === undefined) {
-        return err(attributeError("invalid_message", path, "is percent-encoded UTF-8 (HTTP binding §3.1.3.2)", single));
+        return err(attributeError("invalid_message", pathOf(rawName), "is percent-encoded UTF-8 (HTTP binding §3.1.3.2)", single));
       }
       attributes[attribute] = decoded;
     }

@@ -11,7 +11,7 @@ export { encodeHeaderValue, decodeHeaderValue } from "./percent.js";
 export { BATCH_CONTENT_TYPE, STRUCTURED_CONTENT_TYPE, type Binding, type HeaderValue } from "./binding.js";
 export { http, type HttpBinding, type HttpMessage } from "./bindings/http.js";
 export { kafka, type KafkaMessage } from "./bindings/kafka.js";
-export { mqtt3, mqtt5, type Mqtt3Message, type Mqtt5Message } from "./bindings/mqtt.js";
+export { mqtt3, mqtt5, parseMqtt5Message, type Mqtt3Message, type Mqtt5Message, type Mqtt5Read } from "./bindings/mqtt.js";
 export { amqp, type AmqpMessage, type AmqpPropertyValue } from "./bindings/amqp.js";
 export { nats, type NatsMessage } from "./bindings/nats.js";
 export { fromTraceHeaders, toTraceHeaders, traceContextOf, withTraceContext, type TraceHeaders } from "./trace.js";

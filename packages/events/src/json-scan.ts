@@ -517,8 +517,21 @@ function hasNumberAttribute(value: unknown, eventDepth: 0 | 1 | 2): boolean {
  * @returns the first finding in text order, or undefined: always the same as `scanJsonText(text, eventDepth)`
  */
 export function findRepeat(text: string, value: unknown, eventDepth: 0 | 1 | 2): ScanFinding | undefined {
+  if (!hasNumberAttribute(value, eventDepth) && provablyCanonical(text, value)) return undefined;
+  return findRepeatUnproven(text, value, eventDepth);
+}
+
+/**
+ * {@link findRepeat} for a caller that has tried {@link provablyCanonical} already and got false:
+ * the same verdict, without that proof attempted again.
+ *
+ * @param text - JSON text that `JSON.parse` accepts
+ * @param value - what `JSON.parse(text)` returned (not modified since)
+ * @param eventDepth - as for {@link scanJsonText}
+ * @returns the first finding in text order, or undefined
+ */
+export function findRepeatUnproven(text: string, value: unknown, eventDepth: 0 | 1 | 2): ScanFinding | undefined {
   if (!hasNumberAttribute(value, eventDepth)) {
-    if (provablyCanonical(text, value)) return undefined;
     const keys = parsedKeyCount(value);
     if (keys >= 0 && keys === countMemberNames(text)) return undefined;
   }

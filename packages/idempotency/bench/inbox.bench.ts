@@ -2,10 +2,14 @@
 // run, for each store, each against a bare baseline on the same service:
 //   SQLite (1 process) vs INSERT … ON CONFLICT DO NOTHING; PostgreSQL (4 worker processes) vs the
 //   same insert; Redis (4 worker processes) vs SET NX; memory (1 process) vs a Set.
-// Run: node --expose-gc --import tsx bench/inbox.bench.ts [--events N] [--long N] [--only sqlite,postgres,redis,memory]
+// Run: node --expose-gc --import tsx bench/inbox.bench.ts [--events N] [--long N] [--only sqlite,postgres,redis,memory] [--batch N]
 // --quick [--out FILE]: the short run of the test command's gate (bench/src/gate.ts): SQLite,
 // PostgreSQL and Redis with 8,000 deliveries (PostgreSQL 2,400), the ratios written to FILE as
-// { sqlite, postgres, redis }. The full run writes bench/results/inbox.json, here and at the root.
+// { sqlite, postgres, redis }, per delivery (inbox.process), plus { sqliteBatch, redisBatch }:
+// inbox.processBatch over batches of --batch N consecutive deliveries (default 32) against the same
+// per-delivery bare side, and, for information, sqliteBareBatch: the SQLite batch inbox against the
+// bare insert with one transaction per batch. The full run writes bench/results/inbox.json, here
+// and at the root.
 // Settings: MILLWRIGHT_PG_* and MILLWRIGHT_REDIS_URL as in test/services.ts.
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -47,6 +51,30 @@ interface Measure {
   latencies: Float64Array;
 }
 
+/**
+ * Like {@link drive}, a lane taking the next `size` consecutive deliveries at a time; each
+ * delivery's latency is its batch's.
+ */
+async function driveBatches(count: number, lanes: number, offset: number, size: number, work: (events: InboxEvent[]) => Promise<unknown>): Promise<Measure> {
+  const latencies = new Float64Array(count);
+  let next = 0;
+  const start = performance.now();
+  const lane = async () => {
+    for (;;) {
+      const first = next;
+      if (first >= count) return;
+      next = Math.min(count, first + size);
+      const events: InboxEvent[] = [];
+      for (let d = first; d < next; d++) events.push(delivery(d, offset));
+      const t = performance.now();
+      await work(events);
+      latencies.fill(performance.now() - t, first, first + events.length);
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
+  return { deliveries: count, seconds: (performance.now() - start) / 1000, latencies };
+}
+
 async function drive(count: number, lanes: number, offset: number, work: (e: InboxEvent) => Promise<unknown>, onProgress?: (done: number) => void): Promise<Measure> {
   const latencies = new Float64Array(count);
   let next = 0;
@@ -70,6 +98,17 @@ function p99(latencies: Float64Array): number {
   return sorted[Math.floor(sorted.length * 0.99)] ?? 0;
 }
 
+/** The inbox side of batch mode: one processBatch per batch; every outcome must be settled. */
+function processedInBatches(store: IdempotencyStore<unknown>) {
+  const inbox = createInbox(store, { leaseMs: 30_000 });
+  return async (events: InboxEvent[]) => {
+    const r = await inbox.processBatch(events, () => undefined);
+    if (r.isErr()) throw new Error(r.error.message);
+    const failed = r.value.find((o) => o.outcome === "failed");
+    if (failed !== undefined) throw new Error(`inbox bench: a delivery failed: ${JSON.stringify(failed)}`);
+  };
+}
+
 function processed(store: IdempotencyStore<unknown>) {
   const inbox = createInbox(store, { leaseMs: 30_000 });
   return async (e: InboxEvent) => {
@@ -82,7 +121,7 @@ function processed(store: IdempotencyStore<unknown>) {
 // A worker runs each of its modes in turn (bare, then inbox), on the same connections' process:
 // for each, it warms up, says "ready", waits for "go" on stdin and prints its result as a JSON line.
 if (args[0] === "--worker") {
-  const config = JSON.parse(args[1]!) as { store: "postgres" | "redis"; modes: ("inbox" | "bare")[]; database: string; prefix: string; count: number; offset: number; lanes: number };
+  const config = JSON.parse(args[1]!) as { store: "postgres" | "redis"; modes: Mode[]; database: string; prefix: string; count: number; offset: number; lanes: number; batch: number };
   const input: string[] = [];
   let wake: () => void = () => undefined;
   process.stdin.on("data", (c: Buffer) => {
@@ -95,6 +134,9 @@ if (args[0] === "--worker") {
   };
   let close: () => Promise<void>;
   let workOf: (mode: "inbox" | "bare") => (e: InboxEvent) => Promise<unknown>;
+  let batchOf: () => (events: InboxEvent[]) => Promise<unknown> = () => {
+    throw new Error(`inbox bench: no batch mode for ${config.store}`);
+  };
   if (config.store === "postgres") {
     const pool = new pg.Pool({ ...pgSettings, database: config.database, max: config.lanes });
     pool.on("error", () => undefined);
@@ -105,14 +147,25 @@ if (args[0] === "--worker") {
     await client.connect();
     close = async () => void client.destroy();
     workOf = (mode) => (mode === "inbox" ? processed(createRedisStore(client, { keyPrefix: config.prefix }) as IdempotencyStore<unknown>) : (e) => client.sendCommand(["SET", `${config.prefix}bare:${e.source}:${e.id}`, "1", "NX"]));
+    batchOf = () => processedInBatches(createRedisStore(client, { keyPrefix: config.prefix }) as IdempotencyStore<unknown>);
   }
   for (const mode of config.modes) {
-    const work = workOf(mode);
-    // Warm up connections and scripts outside the measurement.
-    await drive(200, config.lanes, 900_000_000 + config.offset, work);
-    process.stdout.write("ready\n");
-    await go();
-    const m = await drive(config.count, config.lanes, config.offset, work);
+    // Warm up connections and scripts outside the measurement. Batch mode streams its own events
+    // (offset + 5,000,000), so it claims as many new events as the per-delivery inbox did.
+    let m: Measure;
+    if (mode === "batch") {
+      const work = batchOf();
+      await driveBatches(200, config.lanes, 900_000_000 + config.offset, config.batch, work);
+      process.stdout.write("ready\n");
+      await go();
+      m = await driveBatches(config.count, config.lanes, config.offset + 5_000_000, config.batch, work);
+    } else {
+      const work = workOf(mode);
+      await drive(200, config.lanes, 900_000_000 + config.offset, work);
+      process.stdout.write("ready\n");
+      await go();
+      m = await drive(config.count, config.lanes, config.offset, work);
+    }
     process.stdout.write(`${JSON.stringify({ seconds: m.seconds, p99: p99(m.latencies) })}\n`);
   }
   await close();
@@ -120,6 +173,8 @@ if (args[0] === "--worker") {
 }
 
 // ---- main ----------------------------------------------------------------------------------------
+/** What a worker measures: the bare insert-if-absent, inbox.process per delivery, or inbox.processBatch. */
+type Mode = "bare" | "inbox" | "batch";
 interface Row {
   store: string;
   mode: string;
@@ -136,11 +191,11 @@ const report = (store: string, mode: string, processes: number, m: { deliveries:
 };
 
 /** Runs 4 worker processes through each mode in turn (bare, then inbox), all workers at once per mode. */
-async function multi(store: "postgres" | "redis", modes: ("inbox" | "bare")[], database: string, prefix: string, total: number, lanes: number): Promise<void> {
+async function multi(store: "postgres" | "redis", modes: Mode[], database: string, prefix: string, total: number, lanes: number): Promise<void> {
   const workers = 4;
   const procs = Array.from({ length: workers }, (_, w) => {
     // Each worker streams its own events; duplicates within a worker's stream and across none.
-    const config = { store, modes, database, prefix, count: Math.floor(total / workers), offset: w * 10_000_000, lanes };
+    const config = { store, modes, database, prefix, count: Math.floor(total / workers), offset: w * 10_000_000, lanes, batch };
     // bench/src/profile.ts profiles the workers too: Node 20 takes no --cpu-prof in NODE_OPTIONS.
     const profile = process.env["BENCH_CPU_PROF_DIR"] === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${process.env["BENCH_CPU_PROF_DIR"]}`];
     const child = spawn(process.execPath, [...profile, "--conditions=@millwright/source", "--import", "tsx", import.meta.filename, "--worker", JSON.stringify(config)], { stdio: ["pipe", "pipe", "inherit"] });
@@ -193,6 +248,10 @@ const quick = args.includes("--quick");
 const only = new Set(arg("only", quick ? "sqlite,postgres,redis" : "memory,sqlite,postgres,redis").split(","));
 const events = Number(arg("events", quick ? "8000" : "200000"));
 const long = Number(arg("long", "0"));
+// 32: a transport's prefetch-sized batch; about 200 µs of work per batch on SQLite, so the
+// BEGIN/COMMIT pair (a WAL append) is spread thin while one batch still holds the write lock briefly.
+const batch = Number(arg("batch", "32"));
+if (!Number.isInteger(batch) || batch < 1) throw new Error(`inbox bench: --batch ${arg("batch", "")} is a whole number of deliveries per batch, 1 or more`);
 const dir = mkdtempSync(join(tmpdir(), "millwright-bench-"));
 const memory: Record<string, unknown> = {};
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -220,6 +279,21 @@ try {
     const db = new Database(join(dir, "inbox.db"));
     const i = await drive(events, 1, 0, processed(createSqliteStore(db) as IdempotencyStore<unknown>));
     report("sqlite", "inbox", 1, { ...i, p99: p99(i.latencies) });
+    // Batch mode, each on its own file: the inbox through processBatch, and (for information) the
+    // bare insert with one transaction per batch.
+    const batchDb = new Database(join(dir, "inbox-batch.db"));
+    const ib = await driveBatches(events, 1, 0, batch, processedInBatches(createSqliteStore(batchDb) as IdempotencyStore<unknown>));
+    report("sqlite", "batch", 1, { ...ib, p99: p99(ib.latencies) });
+    const bareBatchDb = new Database(join(dir, "bare-batch.db"));
+    bareBatchDb.pragma("journal_mode = WAL");
+    bareBatchDb.pragma("synchronous = NORMAL");
+    bareBatchDb.exec("CREATE TABLE bare (key TEXT PRIMARY KEY) WITHOUT ROWID");
+    const insertInBatch = bareBatchDb.prepare("INSERT INTO bare (key) VALUES (?) ON CONFLICT DO NOTHING");
+    const inOneTransaction = bareBatchDb.transaction((keys: readonly InboxEvent[]) => {
+      for (const e of keys) insertInBatch.run(`${e.source}\n${e.id}`);
+    });
+    const bb = await driveBatches(events, 1, 0, batch, async (es) => inOneTransaction.immediate(es));
+    report("sqlite", "bare-batch", 1, { ...bb, p99: p99(bb.latencies) });
     if (long > 0) {
       // Memory over a long run: heap after GC every 100,000 deliveries.
       const longDb = new Database(join(dir, "long.db"));
@@ -249,7 +323,7 @@ try {
     const client = createClient({ url: redisUrl });
     await client.connect();
     try {
-      await multi("redis", ["bare", "inbox"], "", prefix, events, 16);
+      await multi("redis", ["bare", "inbox", "batch"], "", prefix, events, 16);
     } finally {
       await deletePrefix(client, prefix);
       client.destroy();
@@ -260,9 +334,22 @@ try {
     const inbox = rows.find((r) => r.store === store && r.mode === "inbox");
     return bare && inbox ? Number((inbox.perSecond / bare.perSecond).toFixed(3)) : undefined;
   };
-  const ratios = Object.fromEntries(["memory", "sqlite", "postgres", "redis"].map((s) => [s, ratio(s)]).filter(([, r]) => r !== undefined));
+  const ratioOf = (store: string, mode: string, baseline: string) => {
+    const base = rows.find((r) => r.store === store && r.mode === baseline);
+    const row = rows.find((r) => r.store === store && r.mode === mode);
+    return base && row ? Number((row.perSecond / base.perSecond).toFixed(3)) : undefined;
+  };
+  const ratios = Object.fromEntries(
+    [
+      ...["memory", "sqlite", "postgres", "redis"].map((s) => [s, ratio(s)] as const),
+      // Batch mode against the same per-delivery bare side; sqliteBareBatch against the bare side in one transaction per batch.
+      ["sqliteBatch", ratioOf("sqlite", "batch", "bare")] as const,
+      ["redisBatch", ratioOf("redis", "batch", "bare")] as const,
+      ["sqliteBareBatch", ratioOf("sqlite", "batch", "bare-batch")] as const,
+    ].filter(([, r]) => r !== undefined),
+  );
   console.log("inbox / bare throughput:", ratios);
-  const record = `${JSON.stringify({ node: process.version, cpus: (await import("node:os")).cpus().length, date: new Date().toISOString(), quick, rows, ratios, ...ratios, memory }, null, 2)}\n`;
+  const record = `${JSON.stringify({ node: process.version, cpus: (await import("node:os")).cpus().length, date: new Date().toISOString(), quick, batch, rows, ratios, ...ratios, memory }, null, 2)}\n`;
   const out = arg("out", "");
   if (out !== "") writeFileSync(out, record);
   if (!quick) {

@@ -22,8 +22,19 @@ export interface ReplayError {
   readonly message: string;
 }
 
+/** `inbox.processBatch` was called with options that do not fit its events; nothing was processed. */
+export interface BatchOptionsError {
+  readonly code: "invalid_batch_options";
+  /** The offending option, such as `options.fingerprints`. */
+  readonly path: string;
+  /** The offending value: for `options.fingerprints`, its length. */
+  readonly value: unknown;
+  /** What is wrong and the rule it breaks. */
+  readonly message: string;
+}
+
 /** Errors of the idempotency package, discriminated on `code`. */
-export type IdempotencyError = FingerprintError | StoreError | ReplayError;
+export type IdempotencyError = FingerprintError | StoreError | ReplayError | BatchOptionsError;
 
 const PREVIEW = 200;
 

@@ -3,13 +3,13 @@ import { parseEvent } from "@millwright/events";
 import type { Meter } from "@opentelemetry/api";
 import { errAsync, okAsync, ResultAsync, type Result } from "neverthrow";
 import { systemClock, timerSleep, type Clock, type Sleep } from "./clock.js";
-import { describeValue, toStoreError, type ReplayError, type StoreError } from "./errors.js";
+import { describeValue, toStoreError, type BatchOptionsError, type ReplayError, type StoreError } from "./errors.js";
 import { fingerprint } from "./fingerprint.js";
 import { isThenable } from "./stores/common.js";
 import { inboxKey, recordId } from "./ids.js";
 import { entityKeyOf, type RevisionInput } from "./revision-guard.js";
 import { backoffDelay, DEFAULT_RETRY_POLICY, type HandlerError, type RetryPolicy } from "./retry.js";
-import type { AttemptError, CommitResult, DeadLetterRecord, IdempotencyStore } from "./store.js";
+import type { AtomicRequest, AttemptError, ClaimRequest, ClaimResult, CommitRequest, CommitResult, DeadLetterRecord, IdempotencyStore } from "./store.js";
 import { createInboxInstruments } from "./telemetry.js";
 
 /** What the inbox needs of an event: a CloudEvent's identity and, for the revision guard, its subject and sequence. */
@@ -121,6 +121,16 @@ export interface ProcessOptions {
   readonly fingerprint?: string;
 }
 
+/** What a caller may add to a batch of deliveries ({@link Inbox.processBatch}). */
+export interface BatchOptions {
+  /**
+   * Per event, as {@link ProcessOptions.fingerprint}: `fingerprints[i]` is the fingerprint of
+   * `events[i].data`, or undefined where the caller has none. When given, it has exactly one entry
+   * per event; otherwise the call fails with `invalid_batch_options` and processes nothing.
+   */
+  readonly fingerprints?: readonly (string | undefined)[];
+}
+
 /** An inbox over a store. */
 export interface Inbox<TEvent extends InboxEvent, TTx> {
   /**
@@ -133,6 +143,31 @@ export interface Inbox<TEvent extends InboxEvent, TTx> {
    * @param options - the data's fingerprint when the caller has it ({@link ProcessOptions})
    */
   process(event: TEvent, handler: Handler<TEvent, TTx>, options?: ProcessOptions): ResultAsync<InboxOutcome, StoreError>;
+  /**
+   * Processes a batch of deliveries (as a transport delivers them) with fewer store round trips:
+   * `outcomes[i]` belongs to `events[i]` and is what `process(events[i])` would give, with the same
+   * exactly-once effects, revision guard, retries, dead letters and metrics per event; a batch may
+   * repeat an event, and a later copy is a duplicate of the earlier one. Handlers of the batch step
+   * run in event order: on a store with the one-transaction batch (SQLite) and a handler that is
+   * not `async`, the whole batch is one transaction with a savepoint per event; on a store with the
+   * batch lease path (Redis), one round trip claims the batch and one commits it; on any other
+   * store each event goes through `process` in order. An event the batch step does not settle (a
+   * failed attempt to retry, an entry another worker holds, a revision conflict, a replayed or
+   * pending entry) is then processed alone, in event order, after the batch step: its effect comes
+   * after those of the batch's other events.
+   *
+   * A store failure fails the whole call with a {@link StoreError}; events of the batch may be
+   * committed already. Redelivering the batch is safe: their copies are duplicates.
+   *
+   * @param events - the delivered events, in delivery order
+   * @param handler - applies one event's effect (see {@link Handler})
+   * @param options - per event, the data's fingerprint when the caller has it ({@link BatchOptions})
+   * @returns one outcome per event, in event order; `invalid_batch_options` when `options.fingerprints` does not have one entry per event
+   * @example
+   * const outcomes = await inbox.processBatch(events, (e, { tx }) => { tx.defer(() => apply(e)); });
+   * if (outcomes.isOk()) outcomes.value.forEach((o, i) => console.log(events[i]?.id, o.outcome));
+   */
+  processBatch(events: readonly TEvent[], handler: Handler<TEvent, TTx>, options?: BatchOptions): ResultAsync<InboxOutcome[], StoreError | BatchOptionsError>;
   /** Keeps a payload that could not be read as an event in the dead letters. */
   reject(input: { readonly payload: string; readonly source?: string; readonly code: string; readonly message: string }): ResultAsync<DeadLetterRecord, StoreError>;
   /** Lists dead letters, oldest first. */
@@ -221,6 +256,31 @@ async function withinLease(work: Promise<HandlerError | undefined>, remainingMs:
   }
 }
 
+/** Where the per-event path takes over an event that a batch step began and did not settle. */
+type Resume =
+  /** The one-transaction batch ran the handler and it failed: nothing of it was written. */
+  | { readonly kind: "failed_in_transaction"; readonly error: HandlerError }
+  /** The lease batch claimed the entry and, with `result`, ran the handler and committed (or tried to). */
+  | { readonly kind: "claimed"; readonly token: string; readonly now: number; readonly claim: Extract<ClaimResult, { readonly kind: "claimed" }>; readonly result?: CommitResult };
+
+/** How {@link createInbox}'s `run` takes one event. */
+interface RunOptions {
+  /** A replay: the entry may be dead, and is revived. */
+  readonly replaying: boolean;
+  /** The caller's fingerprint of the data. */
+  readonly given: string | undefined;
+  /** Where a batch step left the event; undefined: from the start. */
+  readonly resume?: Resume | undefined;
+  /** The guard's input as the batch step worked it out, so the data is not hashed again. */
+  readonly guarded?: Guarded | undefined;
+}
+
+/** The revision guard's input for an event, or why its data cannot be compared. */
+interface Guarded {
+  readonly guard?: RevisionInput;
+  readonly unusable?: { readonly code: string; readonly message: string };
+}
+
 /**
  * Creates an inbox over a store: at-least-once deliveries in, exactly-once effects out.
  *
@@ -248,7 +308,7 @@ export function createInbox<TTx, TEvent extends InboxEvent = InboxEvent>(store: 
   let tokens = 0;
 
   /** The guard's input, or why the event's data cannot be compared (it is dead-lettered: `unusable`). */
-  function guardOf(event: TEvent, given: string | undefined): { readonly guard?: RevisionInput; readonly unusable?: { readonly code: string; readonly message: string } } {
+  function guardOf(event: TEvent, given: string | undefined): Guarded {
     if (event.sequence === undefined) return {};
     const entityKey = keyOf(event);
     if (entityKey === undefined) return {};
@@ -298,16 +358,16 @@ export function createInbox<TTx, TEvent extends InboxEvent = InboxEvent>(store: 
     return { outcome: "duplicate", reason, message: `event ${event.id} from ${event.source} was already handled (${status})` };
   };
 
-  async function run(event: TEvent, handler: Handler<TEvent, TTx>, replaying: boolean, given: string | undefined): Promise<InboxOutcome> {
+  async function run(event: TEvent, handler: Handler<TEvent, TTx>, { replaying, given, resume, guarded }: RunOptions): Promise<InboxOutcome> {
     const key = inboxKey(event.source, event.id);
     const errors: AttemptError[] = [];
     const started = clock.now();
-    const { guard, unusable } = guardOf(event, given);
+    const { guard, unusable } = guarded ?? guardOf(event, given);
     const unfingerprintable = unusable !== undefined;
     // The failure of an attempt on the one-transaction path, which left nothing in the store: the
     // lease path's next claim records it as that claim's attempt.
-    let failedInTransaction: HandlerError | undefined;
-    if (inTransaction && !replaying && !unfingerprintable && store.claimAndCommit !== undefined && !isAsyncHandler(handler)) {
+    let failedInTransaction: HandlerError | undefined = resume?.kind === "failed_in_transaction" ? resume.error : undefined;
+    if (resume === undefined && inTransaction && !replaying && !unfingerprintable && store.claimAndCommit !== undefined && !isAsyncHandler(handler)) {
       const now = clock.now();
       const state: { controller?: AbortController } = {};
       const atomic = await store.claimAndCommit(
@@ -350,10 +410,15 @@ export function createInbox<TTx, TEvent extends InboxEvent = InboxEvent>(store: 
 
     // A replay may claim a dead entry until it has claimed once; later claims are ordinary.
     let revive = replaying;
+    // The claim (and commit) a lease batch made for this event: its first attempt.
+    let held = resume?.kind === "claimed" ? resume : undefined;
     for (;;) {
-      const token = `${owner}:${++tokens}`;
-      const now = clock.now();
-      const claim = await store.claim({ key, source: event.source, eventId: event.id, token, now, leaseMs, ...(revive ? { revive } : {}), ...(guard === undefined ? {} : { guardKey: guard.entityKey }) });
+      const token = held?.token ?? `${owner}:${++tokens}`;
+      const now = held?.now ?? clock.now();
+      const claim: ClaimResult =
+        held?.claim ?? (await store.claim({ key, source: event.source, eventId: event.id, token, now, leaseMs, ...(revive ? { revive } : {}), ...(guard === undefined ? {} : { guardKey: guard.entityKey }) }));
+      const committed = held?.result;
+      held = undefined;
       if (claim.kind !== "claimed" && failedInTransaction !== undefined) {
         // Someone else has the entry now: the failed attempt stays in this delivery's errors only.
         errors.push(toAttemptError(failedInTransaction, 1, now));
@@ -389,7 +454,8 @@ export function createInbox<TTx, TEvent extends InboxEvent = InboxEvent>(store: 
       const result: CommitResult =
         failed !== undefined
           ? { kind: "handler_failed", error: failed }
-          : await store.commit(
+          : (committed ??
+            await store.commit(
               {
                 key,
                 token,
@@ -401,7 +467,7 @@ export function createInbox<TTx, TEvent extends InboxEvent = InboxEvent>(store: 
                 },
               },
               async (tx) => work(() => tx),
-            );
+            ));
       switch (result.kind) {
         case "processed":
           return { outcome: "processed", attempts: attempt };
@@ -427,8 +493,186 @@ export function createInbox<TTx, TEvent extends InboxEvent = InboxEvent>(store: 
     }
   }
 
+  /**
+   * The batch step: the one-transaction batch or the lease batch, as the store and handler allow.
+   * Settles what it can through `settled`; answers, per event, where the per-event path takes over
+   * (`fresh`: from the start), or undefined for a settled event.
+   */
+  async function batchStep(
+    events: readonly TEvent[],
+    handler: Handler<TEvent, TTx>,
+    guards: readonly Guarded[],
+    settled: (i: number, o: InboxOutcome) => void,
+  ): Promise<(Resume | "fresh" | undefined)[]> {
+    const next: (Resume | "fresh" | undefined)[] = events.map(() => "fresh");
+    if (inTransaction && store.claimAndCommitMany !== undefined && !isAsyncHandler(handler)) {
+      const indexes: number[] = [];
+      const requests: AtomicRequest[] = [];
+      const works: ((tx: () => TTx) => HandlerError | undefined | Promise<HandlerError | undefined>)[] = [];
+      // The entries and entities of events left to the per-event path: a later event of one of them
+      // is left to it too, so that it still comes after the earlier one (the store does the same
+      // for the requests it answers `fallback` or `handler_failed`).
+      const waiting = new Set<string>();
+      events.forEach((event, i) => {
+        const { guard, unusable } = guards[i]!;
+        const key = inboxKey(event.source, event.id);
+        const names = guard === undefined ? [`k${key}`] : [`k${key}`, `e${guard.entityKey}`];
+        // Unusable data is dead-lettered on the lease path, as process does.
+        if (unusable !== undefined || names.some((n) => waiting.has(n))) {
+          for (const n of names) waiting.add(n);
+          return;
+        }
+        const now = clock.now();
+        const state: { controller?: AbortController } = {};
+        indexes.push(i);
+        requests.push({
+          key,
+          source: event.source,
+          eventId: event.id,
+          now,
+          guard,
+          get signal() {
+            return state.controller?.signal;
+          },
+        });
+        works.push(attemptOf(event, handler, 1, now, state));
+      });
+      if (requests.length === 0) return next;
+      const answers = await store.claimAndCommitMany(requests, works);
+      answers.forEach((atomic, k) => {
+        const i = indexes[k]!;
+        const event = events[i]!;
+        switch (atomic.kind) {
+          case "processed":
+            next[i] = undefined;
+            return settled(i, { outcome: "processed", attempts: 1 });
+          case "done":
+            next[i] = undefined;
+            return settled(i, finished(event, atomic.status));
+          case "guarded": {
+            next[i] = undefined;
+            const v = atomic.verdict;
+            if (v.verdict === "duplicate") return settled(i, { outcome: "duplicate", reason: "same_revision", message: `event ${event.id}: ${v.reason}` });
+            return settled(i, { outcome: "stale", revision: v.revision, current: v.current, message: `event ${event.id}: ${v.reason}` });
+          }
+          case "handler_failed":
+            next[i] = { kind: "failed_in_transaction", error: atomic.error };
+            return;
+          case "fallback":
+            return;
+        }
+      });
+      return next;
+    }
+    if (store.claimMany === undefined || store.commitMany === undefined) return next;
+    const claimRequests: ClaimRequest[] = events.map((event, i) => {
+      const guard = guards[i]!.guard;
+      return { key: inboxKey(event.source, event.id), source: event.source, eventId: event.id, token: `${owner}:${++tokens}`, now: clock.now(), leaseMs, ...(guard === undefined ? {} : { guardKey: guard.entityKey }) };
+    });
+    const claims = await store.claimMany(claimRequests);
+    const indexes: number[] = [];
+    const requests: CommitRequest[] = [];
+    const works: ((tx: TTx) => Promise<HandlerError | undefined>)[] = [];
+    // Only the first event of each entity is committed here: a later one waits for the per-event
+    // path, whose early look at the revision then sees the earlier one's outcome (process skips the
+    // handler of a stale event; in one commitMany it would run before the earlier one commits, and
+    // an earlier one that is retried after the batch must still come first).
+    const entities = new Set<string>();
+    claims.forEach((claim, i) => {
+      const event = events[i]!;
+      const { token, now } = claimRequests[i]!;
+      const entity = guards[i]!.guard?.entityKey;
+      const first = entity === undefined || !entities.has(entity);
+      if (entity !== undefined) entities.add(entity);
+      if (claim.kind === "done") {
+        next[i] = undefined;
+        return settled(i, finished(event, claim.status));
+      }
+      // Held by another worker: the per-event path waits for it.
+      if (claim.kind === "busy") return;
+      if (!first) {
+        // Its commit comes after the earlier event's: the revision read with the claim may be outdated by then.
+        const { guardState: _read, ...held } = claim;
+        next[i] = { kind: "claimed", token, now, claim: held };
+        return;
+      }
+      next[i] = { kind: "claimed", token, now, claim };
+      // Exhausted attempts and unusable data are dead-lettered by the per-event path, the handler not run.
+      if (claim.attempt > retry.maxAttempts || guards[i]!.unusable !== undefined) return;
+      const state: { controller?: AbortController } = {};
+      const work = attemptOf(event, handler, claim.attempt, now, state);
+      indexes.push(i);
+      requests.push({
+        key: claimRequests[i]!.key,
+        token,
+        now,
+        guard: guards[i]!.guard,
+        guardState: claim.guardState,
+        get signal() {
+          return state.controller?.signal;
+        },
+      });
+      works.push(async (tx) => work(() => tx));
+    });
+    if (requests.length === 0) return next;
+    const results = await store.commitMany(requests, works);
+    results.forEach((result, k) => {
+      const i = indexes[k]!;
+      const resume = next[i];
+      if (resume !== undefined && resume !== "fresh" && resume.kind === "claimed") next[i] = { ...resume, result };
+    });
+    return next;
+  }
+
+  /** Processes a batch: its batch step, then each event it did not settle alone, in event order. */
+  async function runBatch(events: readonly TEvent[], handler: Handler<TEvent, TTx>, givens: BatchOptions["fingerprints"], settled: (i: number, o: InboxOutcome) => void): Promise<InboxOutcome[]> {
+    const outcomes: InboxOutcome[] = [];
+    const settle = (i: number, o: InboxOutcome): void => {
+      outcomes[i] = o;
+      settled(i, o);
+    };
+    const guards = events.map((e, i) => guardOf(e, givens?.[i]));
+    const next = await batchStep(events, handler, guards, settle);
+    for (let i = 0; i < events.length; i++) {
+      const resume = next[i];
+      if (resume === undefined) continue;
+      settle(i, await run(events[i]!, handler, { replaying: false, given: givens?.[i], resume: resume === "fresh" ? undefined : resume, guarded: guards[i] }));
+    }
+    return outcomes;
+  }
+
+  const processBatch = (events: readonly TEvent[], handler: Handler<TEvent, TTx>, options: BatchOptions = {}): ResultAsync<InboxOutcome[], StoreError | BatchOptionsError> => {
+    const givens = options.fingerprints;
+    if (givens !== undefined && (!Array.isArray(givens) || givens.length !== events.length)) {
+      const value = Array.isArray(givens) ? givens.length : describeValue(givens);
+      return errAsync({
+        code: "invalid_batch_options",
+        path: "options.fingerprints",
+        value,
+        message: Array.isArray(givens)
+          ? `options.fingerprints has ${givens.length} entries for ${events.length} events: it must have exactly one entry (a fingerprint or undefined) per event`
+          : `options.fingerprints ${value} is not an array: it must have exactly one entry (a fingerprint or undefined) per event`,
+      });
+    }
+    if (events.length === 0) return okAsync([]);
+    let open = events.length;
+    const settled = (i: number, o: InboxOutcome): void => {
+      open--;
+      instruments?.settled(events[i]!.type, o);
+    };
+    const outcomes = runBatch(events, handler, givens, settled);
+    const recorded =
+      instruments === undefined
+        ? outcomes
+        : outcomes.catch((cause: unknown) => {
+            instruments.storeFailed(open);
+            throw cause;
+          });
+    return ResultAsync.fromPromise(recorded, toStoreError("inbox.processBatch"));
+  };
+
   const process = (event: TEvent, handler: Handler<TEvent, TTx>, replaying: boolean, given?: string): ResultAsync<InboxOutcome, StoreError> => {
-    const outcome = run(event, handler, replaying, given);
+    const outcome = run(event, handler, { replaying, given });
     const recorded =
       instruments === undefined
         ? outcome
@@ -447,6 +691,7 @@ export function createInbox<TTx, TEvent extends InboxEvent = InboxEvent>(store: 
 
   return {
     process: (event, handler, o) => process(event, handler, false, o?.fingerprint),
+    processBatch,
     reject: (input) =>
       ResultAsync.fromPromise(
         store.putRawDeadLetter({

@@ -5,12 +5,13 @@ export { canonicalJson, fingerprint } from "./fingerprint.js";
 export { decideRevision, entityKeyOf, type RevisionInput, type RevisionState, type RevisionVerdict } from "./revision-guard.js";
 export { DEFAULT_RETRY_POLICY, backoffDelay, createRetryPolicy, permanent, retryable, type HandlerError, type RetryPolicy } from "./retry.js";
 export { systemClock, timerSleep, type Clock, type Sleep } from "./clock.js";
-export type { FingerprintError, IdempotencyError, ReplayError, StoreError } from "./errors.js";
+export type { BatchOptionsError, FingerprintError, IdempotencyError, ReplayError, StoreError } from "./errors.js";
 export {
   createInbox,
   type Handler,
   type HandlerContext,
   type HandlerReturn,
+  type BatchOptions,
   type Inbox,
   type InboxEvent,
   type InboxOptions,

@@ -1,7 +1,8 @@
 // @millwright/idempotency/redis: the store over node-redis (`redis`, an optional peer dependency).
 import { createHash } from "node:crypto";
-import { decideRevision, type RevisionState } from "./revision-guard.js";
-import type { AttemptError, DeadLetterRecord, IdempotencyStore, InboxStatus, OutboxRecord } from "./store.js";
+import type { HandlerError } from "./retry.js";
+import { decideRevision, type RevisionInput, type RevisionState } from "./revision-guard.js";
+import type { AttemptError, ClaimRequest, ClaimResult, CommitRequest, CommitResult, DeadLetterRecord, IdempotencyStore, InboxStatus, OutboxRecord } from "./store.js";
 
 /**
  * What the store needs of a Redis client: one raw command, arguments as strings. A node-redis
@@ -114,54 +115,133 @@ local function apply(argv, i, ob)
 end
 `;
 
-// KEYS: inbox, revision (optional: read with a claim, for the commit's early look). ARGV: token, now, lease_until, source, event_id, revive ('1': a dead entry is claimable, afresh).
-const CLAIM = `
-local function claimed(a, first)
-  if KEYS[2] then
-    local cur = redis.call('HMGET', KEYS[2], 'revision', 'fingerprint')
+// One claim: k the inbox entry, rk the revision (optional: read with the claim, for the commit's
+// early look), revive '1': a dead entry is claimable, afresh.
+const CLAIM_ONE = `
+local function claimed(rk, a, first)
+  if rk then
+    local cur = redis.call('HMGET', rk, 'revision', 'fingerprint')
     return {'claimed', a, first, cur[1], cur[2]}
   end
   return {'claimed', a, first}
 end
-local s = redis.call('HMGET', KEYS[1], 'status', 'lease_until', 'first_seen')
-if not s[1] then
-  redis.call('HSET', KEYS[1], 'status', 'processing', 'token', ARGV[1], 'lease_until', ARGV[3], 'attempts', 1, 'first_seen', ARGV[2], 'errors', '[]', 'source', ARGV[4], 'event_id', ARGV[5])
-  return claimed('1', ARGV[2])
+local function claim_one(k, rk, token, now, lease_until, source, event_id, revive)
+  local s = redis.call('HMGET', k, 'status', 'lease_until', 'first_seen')
+  if not s[1] then
+    redis.call('HSET', k, 'status', 'processing', 'token', token, 'lease_until', lease_until, 'attempts', 1, 'first_seen', now, 'errors', '[]', 'source', source, 'event_id', event_id)
+    return claimed(rk, '1', now)
+  end
+  if s[1] == 'dead' and revive == '1' then
+    redis.call('HSET', k, 'status', 'processing', 'token', token, 'lease_until', lease_until, 'attempts', 1, 'errors', '[]')
+    return claimed(rk, '1', s[3])
+  end
+  if s[1] == 'processed' or s[1] == 'duplicate' or s[1] == 'stale' or s[1] == 'dead' then return {'done', s[1]} end
+  if s[1] == 'processing' and tonumber(s[2]) > tonumber(now) then return {'busy', s[2]} end
+  local a = redis.call('HINCRBY', k, 'attempts', 1)
+  redis.call('HSET', k, 'status', 'processing', 'token', token, 'lease_until', lease_until)
+  return claimed(rk, tostring(a), s[3])
 end
-if s[1] == 'dead' and ARGV[6] == '1' then
-  redis.call('HSET', KEYS[1], 'status', 'processing', 'token', ARGV[1], 'lease_until', ARGV[3], 'attempts', 1, 'errors', '[]')
-  return claimed('1', s[3])
+`;
+
+// KEYS: inbox, revision (optional). ARGV: token, now, lease_until, source, event_id, revive.
+const CLAIM = `${CLAIM_ONE}
+return claim_one(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
+`;
+
+// KEYS: per request the inbox entry, then its revision when it has one. ARGV: n, then per
+// request 7 values: has revision ('1'/'0'), token, now, lease_until, source, event_id, revive.
+// Claims in request order; a key claimed earlier in the batch answers busy (the lease is ours).
+const CLAIM_MANY = `${CLAIM_ONE}
+local out, mine, k = {}, {}, 1
+for r = 1, tonumber(ARGV[1]) do
+  local a = 2 + (r - 1) * 7
+  local ik, rk = KEYS[k], nil
+  k = k + 1
+  if ARGV[a] == '1' then rk = KEYS[k]; k = k + 1 end
+  if mine[ik] then
+    out[r] = {'busy', mine[ik]}
+  else
+    out[r] = claim_one(ik, rk, ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6])
+    if out[r][1] == 'claimed' then mine[ik] = ARGV[a + 3] end
+  end
 end
-if s[1] == 'processed' or s[1] == 'duplicate' or s[1] == 'stale' or s[1] == 'dead' then return {'done', s[1]} end
-if s[1] == 'processing' and tonumber(s[2]) > tonumber(ARGV[2]) then return {'busy', s[2]} end
-local a = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
-redis.call('HSET', KEYS[1], 'status', 'processing', 'token', ARGV[1], 'lease_until', ARGV[3])
-return claimed(tostring(a), s[3])
+return out
+`;
+
+// The commit of one held claim: k the inbox entry, rk the revision (k when unguarded), guard
+// '1': apply the revision guard to rev/fp, the queued commands at argv[i], retention in ms ('0': keep).
+const COMMIT_ONE = `${APPLY}
+local function held(k, token)
+  local st = redis.call('HMGET', k, 'status', 'token')
+  return st[1] == 'processing' and st[2] == token
+end
+local function finish(k, status, retention)
+  redis.call('HSET', k, 'status', status)
+  redis.call('HDEL', k, 'token')
+  if retention ~= '0' then redis.call('PEXPIRE', k, retention) end
+end
+local function commit_held(k, rk, guard, rev, fp, ob, retention, argv, i)
+  if guard == '1' then
+    local cur = redis.call('HMGET', rk, 'revision', 'fingerprint')
+    if cur[1] and cur[1] >= rev then
+      if cur[1] > rev then finish(k, 'stale', retention)
+      elseif cur[2] == fp then finish(k, 'duplicate', retention) end
+      return {'guard', cur[1], cur[2]}
+    end
+  end
+  apply(argv, i, ob)
+  if guard == '1' then redis.call('HSET', rk, 'revision', rev, 'fingerprint', fp) end
+  finish(k, 'processed', retention)
+  return {'processed'}
+end
 `;
 
 // KEYS: inbox, revision. ARGV: token, guard?, revision, fingerprint, outbox prefix, retentionMs, hash tag ('' on one Redis), commands…
-const COMMIT = `${APPLY}
-local st = redis.call('HMGET', KEYS[1], 'status', 'token')
-if st[1] ~= 'processing' or st[2] ~= ARGV[1] then return {'lease_lost'} end
+const COMMIT = `${COMMIT_ONE}
+if not held(KEYS[1], ARGV[1]) then return {'lease_lost'} end
 local away = outside(ARGV, 8, ARGV[5], ARGV[7])
 if away then return {'cross_slot', away} end
-local function finish(status)
-  redis.call('HSET', KEYS[1], 'status', status)
-  redis.call('HDEL', KEYS[1], 'token')
-  if ARGV[6] ~= '0' then redis.call('PEXPIRE', KEYS[1], ARGV[6]) end
+return commit_held(KEYS[1], KEYS[2], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV, 8)
+`;
+
+// KEYS: per request the inbox entry and the revision (the entry again when unguarded). ARGV:
+// outbox prefix, retentionMs, hash tag, n, then per request: token, guard?, revision,
+// fingerprint, commands… Every queued key is checked before anything runs; then each request
+// commits in order, so the guard sees the revisions the earlier requests stored.
+const COMMIT_MANY = `${COMMIT_ONE}
+local n = tonumber(ARGV[4])
+local starts, i = {}, 5
+for r = 1, n do
+  starts[r] = i
+  i = i + 4
+  local c = tonumber(ARGV[i]); i = i + 1
+  for _ = 1, c do i = i + 1 + tonumber(ARGV[i]) end
 end
-if ARGV[2] == '1' then
-  local cur = redis.call('HMGET', KEYS[2], 'revision', 'fingerprint')
-  if cur[1] and cur[1] >= ARGV[3] then
-    if cur[1] > ARGV[3] then finish('stale')
-    elseif cur[2] == ARGV[4] then finish('duplicate') end
-    return {'guard', cur[1], cur[2]}
+if ARGV[3] ~= '' then
+  for r = 1, n do
+    if held(KEYS[2 * r - 1], ARGV[starts[r]]) then
+      local away = outside(ARGV, starts[r] + 4, ARGV[1], ARGV[3])
+      if away then return {'cross_slot', away} end
+    end
   end
 end
-apply(ARGV, 8, ARGV[5])
-if ARGV[2] == '1' then redis.call('HSET', KEYS[2], 'revision', ARGV[3], 'fingerprint', ARGV[4]) end
-finish('processed')
-return {'processed'}
+local out = {}
+for r = 1, n do
+  local a, k = starts[r], KEYS[2 * r - 1]
+  if held(k, ARGV[a]) then
+    out[r] = commit_held(k, KEYS[2 * r], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[1], ARGV[2], ARGV, a + 4)
+  else
+    out[r] = {'lease_lost'}
+  end
+end
+return out
+`;
+
+// KEYS: revisions. The stored revision and fingerprint of each, for commitMany's early look.
+const READ_REVISIONS = `
+local out = {}
+for r, k in ipairs(KEYS) do out[r] = redis.call('HMGET', k, 'revision', 'fingerprint') end
+return out
 `;
 
 // ARGV: outbox prefix, hash tag, commands…
@@ -308,6 +388,37 @@ function toDeadLetter(values: unknown): DeadLetterRecord | undefined {
   };
 }
 
+/** CLAIM's arguments after the keys: token, now, lease end, source, event id, revive. */
+function claimArgs(r: ClaimRequest): string[] {
+  return [r.token, String(r.now), String(r.now + r.leaseMs), r.source, r.eventId, r.revive === true ? "1" : "0"];
+}
+
+/** A claim script's answer for one request; `withGuard` when the revision was read with it. */
+function toClaimResult(v: readonly (string | null)[], withGuard: boolean): ClaimResult {
+  if (v[0] === "claimed") {
+    const claimed = { kind: "claimed", attempt: Number(v[1]), firstSeen: Number(v[2]) } as const;
+    if (!withGuard) return claimed;
+    return { ...claimed, guardState: { current: v[3] === null || v[3] === undefined ? undefined : { revision: String(v[3]), fingerprint: String(v[4]) } } };
+  }
+  if (v[0] === "busy") return { kind: "busy", leaseUntil: Number(v[1]) };
+  return { kind: "done", status: v[1] as "processed" | "duplicate" | "stale" | "dead" };
+}
+
+/** The request's guard with its revision zero-padded to 20 digits, so that Lua compares it as text. */
+function paddedGuard(r: CommitRequest): RevisionInput | undefined {
+  return r.guard === undefined ? undefined : { ...r.guard, revision: r.guard.revision.padStart(20, "0") };
+}
+
+/** A commit script's answer for one request. */
+function toCommitResult(v: readonly (string | null)[], guard: RevisionInput | undefined): CommitResult {
+  if (v[0] === "lease_lost") return { kind: "lease_lost" };
+  if (v[0] === "processed") return { kind: "processed" };
+  if (guard === undefined) throw new Error(`redis store: the commit script answered ${JSON.stringify(v)} for a commit without a revision guard`);
+  const verdict = decideRevision({ revision: String(v[1]), fingerprint: String(v[2]) }, guard);
+  if (verdict.verdict === "applied") throw new Error("redis store: the commit script and decideRevision disagree");
+  return { kind: "guarded", verdict };
+}
+
 function encodeCommands(commands: readonly (readonly string[])[]): string[] {
   const out = [String(commands.length)];
   for (const c of commands) out.push(String(c.length), ...c);
@@ -323,7 +434,8 @@ export type RedisClusterStoreOptions = RedisStoreOptions;
  * {@link RedisTransaction} and run in the same script as "processed". Like MULTI, a script does
  * not roll back when one of its commands fails: queue only commands that cannot fail on their
  * keys' types. Uses keys outside `KEYS` in scripts, so it needs a single Redis; for a Redis
- * Cluster use {@link createRedisClusterStore}.
+ * Cluster use {@link createRedisClusterStore}. Has the batch forms `claimMany` and `commitMany`
+ * (one script each for all the events of `inbox.processBatch`).
  *
  * @param client - a connected node-redis client (or any {@link RedisCommander})
  * @param options - key prefix, retention and replica acknowledgement
@@ -353,7 +465,8 @@ export function createRedisStore(client: RedisCommander, options: RedisStoreOpti
  *   carrying the tag). Scale out with one store per partition.
  *
  * A queued command whose key does not carry the tag makes the commit reject before any of its
- * commands runs.
+ * commands runs (in `commitMany`, the whole batch). Only the partition layout has the batch forms
+ * `claimMany` and `commitMany`: one script cannot span the slots of several events.
  *
  * @param client - a connected node-redis cluster (`createCluster`), or any {@link RedisClusterCommander}
  * @param options - key prefix (and so the layout), retention and replica acknowledgement
@@ -467,19 +580,74 @@ function buildStore(send: (routeKey: string, args: string[]) => Promise<unknown>
     return { commands, tx: { hashTag, call: (...args) => void commands.push(args.map(String)) } };
   };
 
+  // The batch forms: one script for all claims, one for all commits. Event slots put each
+  // event's keys in its own slot, which one script cannot span, so that layout has none.
+  const claimMany = async (requests: readonly ClaimRequest[]): Promise<ClaimResult[]> => {
+    if (requests.length === 0) return [];
+    const keys: string[] = [];
+    const args = [String(requests.length)];
+    for (const r of requests) {
+      keys.push(inboxKeyOf(r.key));
+      if (r.guardKey !== undefined) keys.push(revisionKey(r.guardKey));
+      args.push(r.guardKey === undefined ? "0" : "1", ...claimArgs(r));
+    }
+    const v = (await script(CLAIM_MANY, keys, args)) as (string | null)[][];
+    return requests.map((r, i) => toClaimResult(v[i]!, r.guardKey !== undefined));
+  };
+
+  const commitMany = async (requests: readonly CommitRequest[], works: readonly ((tx: RedisTransaction) => Promise<HandlerError | undefined>)[]): Promise<CommitResult[]> => {
+    if (works.length !== requests.length) {
+      throw new RangeError(`redis store: commitMany needs one work per request, got ${requests.length} requests and ${works.length} works`);
+    }
+    const guards = requests.map(paddedGuard);
+    // The early look's revisions: the ones read with the claims, the others in one round trip.
+    const unread = [...new Set(requests.flatMap((r, i) => (guards[i] !== undefined && r.guardState === undefined ? [guards[i].entityKey] : [])))];
+    const read = new Map<string, RevisionState | undefined>();
+    if (unread.length > 0) {
+      const v = (await script(READ_REVISIONS, unread.map(revisionKey), [], false)) as (string | null)[][];
+      unread.forEach((entityKey, i) => {
+        const [revision, fingerprint] = v[i] ?? [];
+        read.set(entityKey, revision === null || revision === undefined ? undefined : { revision: String(revision), fingerprint: String(fingerprint) });
+      });
+    }
+    // The partition's tag (or '' on one Redis): the same for every key, so any key answers it.
+    const tag = layout.eventTag("");
+    const results: CommitResult[] = [];
+    const committing: number[] = [];
+    const keys: string[] = [];
+    const args = [layout.outbox, retention, tag, "0"];
+    for (const [i, r] of requests.entries()) {
+      const guard = guards[i];
+      const before = guard === undefined ? undefined : decideRevision(r.guardState !== undefined ? r.guardState.current : read.get(guard.entityKey), guard);
+      const ran = before === undefined || before.verdict === "applied";
+      const { tx, commands } = queue(braced(tag));
+      if (ran) {
+        const error = await works[i]!(tx);
+        if (error !== undefined) {
+          // Not sent: its claim stays ours for release().
+          results[i] = { kind: "handler_failed", error };
+          continue;
+        }
+      }
+      committing.push(i);
+      keys.push(inboxKeyOf(r.key), guard === undefined ? inboxKeyOf(r.key) : revisionKey(guard.entityKey));
+      args.push(r.token, guard === undefined ? "0" : "1", guard?.revision ?? "", guard?.fingerprint ?? "", ...encodeCommands(ran ? commands : []));
+    }
+    if (committing.length > 0) {
+      args[3] = String(committing.length);
+      const v = (await script(COMMIT_MANY, keys, args)) as (string | null)[][];
+      committing.forEach((index, j) => (results[index] = toCommitResult(v[j]!, guards[index])));
+    }
+    return results;
+  };
+
   return {
     name: "redis",
     claim: async (r) => {
       // The revision is read in the same script where it lives in the event's slot.
       const keys = r.guardKey === undefined || layout.split ? [inboxKeyOf(r.key)] : [inboxKeyOf(r.key), revisionKey(r.guardKey)];
-      const v = (await script(CLAIM, keys, [r.token, String(r.now), String(r.now + r.leaseMs), r.source, r.eventId, r.revive === true ? "1" : "0"])) as (string | null)[];
-      if (v[0] === "claimed") {
-        const claimed = { kind: "claimed", attempt: Number(v[1]), firstSeen: Number(v[2]) } as const;
-        if (keys.length === 1) return claimed;
-        return { ...claimed, guardState: { current: v[3] === null || v[3] === undefined ? undefined : { revision: String(v[3]), fingerprint: String(v[4]) } } };
-      }
-      if (v[0] === "busy") return { kind: "busy", leaseUntil: Number(v[1]) };
-      return { kind: "done", status: v[1] as "processed" | "duplicate" | "stale" | "dead" };
+      const v = (await script(CLAIM, keys, claimArgs(r))) as (string | null)[];
+      return toClaimResult(v, keys.length === 2);
     },
     commit: async (r, work) => {
       if (layout.split && r.guard !== undefined) {
@@ -487,7 +655,7 @@ function buildStore(send: (routeKey: string, args: string[]) => Promise<unknown>
           "redis cluster store: the revision guard needs the inbox entry and the entity's revision in one slot; with event slots create the inbox with entityKey: () => undefined, or put a hash tag in keyPrefix (such as \"{line-7}:\")",
         );
       }
-      const guard = r.guard === undefined ? undefined : { ...r.guard, revision: r.guard.revision.padStart(20, "0") };
+      const guard = paddedGuard(r);
       const keys = [inboxKeyOf(r.key), guard === undefined ? inboxKeyOf(r.key) : revisionKey(guard.entityKey)];
       const tag = layout.eventTag(r.key);
       const head = [r.token, guard === undefined ? "0" : "1", guard?.revision ?? "", guard?.fingerprint ?? "", layout.outbox, retention, tag];
@@ -502,12 +670,8 @@ function buildStore(send: (routeKey: string, args: string[]) => Promise<unknown>
         }
       }
       const ran = before === undefined || before.verdict === "applied";
-      const v = (await script(COMMIT, keys, [...head, ...encodeCommands(ran ? commands : [])])) as string[];
-      if (v[0] === "lease_lost") return { kind: "lease_lost" };
-      if (v[0] === "processed") return { kind: "processed" };
-      const verdict = decideRevision({ revision: String(v[1]), fingerprint: String(v[2]) }, guard!);
-      if (verdict.verdict === "applied") throw new Error("redis store: the commit script and decideRevision disagree");
-      return { kind: "guarded", verdict };
+      const v = (await script(COMMIT, keys, [...head, ...encodeCommands(ran ? commands : [])])) as (string | null)[];
+      return toCommitResult(v, guard);
     },
     release: async (r) => (await script(RELEASE, [inboxKeyOf(r.key)], [r.token, JSON.stringify(r.error)])) === 1,
     deadLetter: async (r) => {
@@ -548,6 +712,7 @@ function buildStore(send: (routeKey: string, args: string[]) => Promise<unknown>
       return decideRevision(v.length === 0 ? undefined : { revision: String(v[0]), fingerprint: String(v[1]) }, input);
     },
     readRevision,
+    ...(layout.split ? {} : { claimMany, commitMany }),
     transaction: async (work) => {
       const { tx, commands } = queue(braced(layout.outboxTag));
       const value = await work(tx);

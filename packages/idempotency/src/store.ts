@@ -213,6 +213,36 @@ export interface IdempotencyStore<TTx> {
    * and answers synchronously when the handler did (SQLite then finishes without awaiting).
    */
   claimAndCommit?(request: AtomicRequest, work: (tx: () => TTx) => HandlerError | undefined | Promise<HandlerError | undefined>): Promise<AtomicResult>;
+  /**
+   * Optional batch form of {@link IdempotencyStore.claimAndCommit}, for `inbox.processBatch`: ONE
+   * transaction for all the requests, each in its own savepoint, `works[i]` run for `requests[i]`
+   * in request order. Answers in request order, each as claimAndCommit would answer that request
+   * alone; a request answering `fallback` or `handler_failed` was rolled back to its savepoint
+   * (nothing of it is written) while the others commit. A later request for a key that an earlier
+   * one in the batch inserted answers `done`. A request for an entry or a revision entity
+   * (`guard.entityKey`) for which an earlier request of the batch answered `fallback` or
+   * `handler_failed` answers `fallback` without being tried, so that the inbox still processes it
+   * after that earlier one. A crash before the COMMIT leaves nothing of the batch. A store may
+   * answer `fallback` for requests it cannot take in the batch (a work that answered with a
+   * promise, say); the inbox then processes those one by one.
+   */
+  claimAndCommitMany?(requests: readonly AtomicRequest[], works: readonly ((tx: () => TTx) => HandlerError | undefined | Promise<HandlerError | undefined>)[]): Promise<AtomicResult[]>;
+  /**
+   * Optional batch form of {@link IdempotencyStore.claim}, for `inbox.processBatch` on a store
+   * without the one-transaction path (Redis): claims all the requests in one round trip, in
+   * request order, each answered as claim() would answer it alone. A later request for a key
+   * claimed earlier in the same batch answers `busy`.
+   */
+  claimMany?(requests: readonly ClaimRequest[]): Promise<ClaimResult[]>;
+  /**
+   * Optional batch form of {@link IdempotencyStore.commit}: runs `works[i]` for `requests[i]` in
+   * request order (each with its own transaction object; skipped, as in commit, when the early
+   * look at the revision refuses the event), then commits every request whose work did not fail
+   * in one round trip, applying the guard to each in request order. Answers in request order,
+   * each as commit() would answer that request alone; a failed work leaves its claim held, for
+   * release().
+   */
+  commitMany?(requests: readonly CommitRequest[], works: readonly ((tx: TTx) => Promise<HandlerError | undefined>)[]): Promise<CommitResult[]>;
   /** Ends a failed attempt: appends the error, makes the entry pending again. false when the lease was lost. */
   release(request: ReleaseRequest): Promise<boolean>;
   /** Marks the claimed entry dead and writes (or appends to) its dead-letter record. */

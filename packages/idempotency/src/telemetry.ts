@@ -46,8 +46,8 @@ interface InboxInstruments {
   retried(eventType: string, error: AttemptError): void;
   /** A payload kept as a raw dead letter. */
   rejected(code: string): void;
-  /** A delivery whose outcome could not be stored (the store failed). */
-  storeFailed(): void;
+  /** Deliveries whose outcome could not be stored (the store failed): one, or the unsettled events of a batch. */
+  storeFailed(deliveries?: number): void;
 }
 
 /** What the outbox relay records. */
@@ -116,7 +116,7 @@ export function createInboxInstruments(storeName: string, meter: Meter | undefin
     },
     retried: (eventType, error) => retries.add(1, { ...store, "cloudevents.event_type": eventType, "error.type": error.code }),
     rejected: (code) => deadLetters.add(1, { ...store, "millwright.dead_letter.kind": "raw", "error.type": code }),
-    storeFailed: () => unsettled.add(1, { ...store, "error.type": "store_failed" }),
+    storeFailed: (deliveries = 1) => unsettled.add(deliveries, { ...store, "error.type": "store_failed" }),
   };
 }
 

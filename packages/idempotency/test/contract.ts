@@ -1,4 +1,5 @@
 // The one contract every store passes: run by stores.test.ts against memory, SQLite, PostgreSQL and Redis.
+import fc from "fast-check";
 import { err, ok, type ResultAsync } from "neverthrow";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -11,6 +12,7 @@ import {
   inboxKey,
   permanent,
   retryable,
+  type Handler,
   type IdempotencyStore,
   type InboxOptions,
   type InboxOutcome,
@@ -671,6 +673,196 @@ export function describeStoreContract<TTx>(name: string, open: () => Promise<Sto
       } finally {
         await sdk.shutdown();
       }
+    });
+
+    describe("processBatch", () => {
+      /** Outcomes' kinds and reasons, in order. */
+      const kinds = (outcomes: readonly InboxOutcome[]): string[] =>
+        outcomes.map((o) => (o.outcome === "duplicate" ? `duplicate ${o.reason}` : o.outcome === "failed" ? `failed ${o.code}` : o.outcome === "processed" ? `processed ${o.attempts}` : o.outcome));
+
+      it("absorbs duplicates inside the batch and of earlier deliveries; each effect is applied once", async () => {
+        const inbox = inboxOf();
+        const [a, b, c, d] = [70, 71, 72, 73].map((n) => workOrderEvent(n));
+        expect((await inbox.process(a!, apply))._unsafeUnwrap()).toEqual({ outcome: "processed", attempts: 1 });
+        const outcomes = (await inbox.processBatch([b!, a!, c!, b!, d!, c!], apply))._unsafeUnwrap();
+        expect(kinds(outcomes)).toEqual(["processed 1", "duplicate already_processed", "processed 1", "duplicate already_processed", "processed 1", "duplicate already_processed"]);
+        const effects = await h.effects();
+        expect([a, b, c, d].map((e) => effects.get(e!.id))).toEqual([1, 1, 1, 1]);
+        for (const e of [a, b, c, d]) expect(await h.store.inboxStatus(inboxKey(e!.source, e!.id))).toEqual({ status: "processed", attempts: 1, errors: [] });
+        // The whole batch delivered again: all duplicates.
+        expect(kinds((await inbox.processBatch([b!, a!, c!, d!], apply))._unsafeUnwrap())).toEqual(Array(4).fill("duplicate already_processed"));
+        expect((await h.effects()).get(b!.id)).toBe(1);
+      });
+
+      it("guards revisions inside one batch: rising, stale, same revision, and a conflict that is dead-lettered", async () => {
+        const inbox = inboxOf();
+        const [v1, v2, v3] = [1, 2, 3].map((r) => workOrderEvent(74, r));
+        const stale = { ...v1!, id: "stale-id" };
+        const again = { ...v3!, id: "same-revision-id" };
+        const clash = { ...workOrderEvent(74, 3, "9"), id: "clashing-id" };
+        const outcomes = (await inbox.processBatch([v1!, v2!, v3!, stale, again, clash, v2!], apply))._unsafeUnwrap();
+        expect(kinds(outcomes)).toEqual(["processed 1", "processed 1", "processed 1", "stale", "duplicate same_revision", "failed dead_lettered", "duplicate already_processed"]);
+        expect(outcomes[3]).toMatchObject({ revision: "00000000000000000001", current: "00000000000000000003" });
+        const failed = outcomes[5]!;
+        if (failed.outcome !== "failed") throw new Error("unreachable");
+        expect(failed.deadLetter?.errors.map((e) => e.code)).toEqual(["revision_conflict"]);
+        const effects = await h.effects();
+        expect([v1, v2, v3, stale, again, clash].map((e) => effects.get(e!.id) ?? 0)).toEqual([1, 1, 1, 0, 0, 0]);
+        expect(await h.store.readRevision(JSON.stringify([v3!.source, "dev.millwright.workorder", v3!.subject]))).toMatchObject({ revision: "00000000000000000003" });
+        expect((await inbox.process(stale, apply))._unsafeUnwrap()).toMatchObject({ outcome: "duplicate", reason: "already_stale" });
+      });
+
+      for (const declared of ["plain", "async"] as const) {
+        it(`a failing handler in the middle (${declared}): the others are processed, it is retried with backoff or dead-lettered, attempts counted`, async () => {
+          const sdk = createTestSdk();
+          try {
+            const inbox = inboxOf({ meter: sdk.provider.getMeter("test") });
+            const [a, flaky, c, poison, e] = [75, 76, 77, 78, 79].map((n) => workOrderEvent(n));
+            const calls = new Map<string, number>();
+            const order: string[] = [];
+            const body = (event: Event, ctx: { tx: TTx; attempt: number }) => {
+              const n = (calls.get(event.id) ?? 0) + 1;
+              calls.set(event.id, n);
+              order.push(`${event.id === a!.id ? "a" : event.id === flaky!.id ? "flaky" : event.id === c!.id ? "c" : event.id === poison!.id ? "poison" : "e"}@${ctx.attempt}`);
+              const effect = h.effect(ctx.tx, event.id);
+              if (event.id === poison!.id) throw new Error("boom");
+              // Synchronous where the effect is (SQLite): a plain handler answering with a promise ends the one-transaction batch.
+              if (event.id === flaky!.id && n < 3) return effect instanceof Promise ? effect.then(() => err(retryable(`peer down (${n})`))) : err(retryable(`peer down (${n})`));
+              return effect;
+            };
+            const handler: Handler<Event, TTx> = declared === "async" ? async (event, ctx) => body(event, ctx) : (event, ctx) => body(event, ctx);
+            const outcomes = (await inbox.processBatch([a!, flaky!, c!, poison!, e!], handler))._unsafeUnwrap();
+            expect(kinds(outcomes)).toEqual(["processed 1", "processed 3", "processed 1", "failed dead_lettered", "processed 1"]);
+            // The batch step ran every handler in event order; the failed ones were tried again after it.
+            expect(order.slice(0, 2)).toEqual(["a@1", "flaky@1"]);
+            expect(order.filter((x) => x.startsWith("flaky"))).toEqual(["flaky@1", "flaky@2", "flaky@3"]);
+            expect(order.filter((x) => x.startsWith("poison"))).toEqual(["poison@1", "poison@2", "poison@3"]);
+            // With a batch step, c's handler ran in it, before flaky's second attempt; one by one after it.
+            const batched = declared === "plain" && h.store.claimAndCommitMany !== undefined ? true : h.store.claimMany !== undefined && h.store.commitMany !== undefined;
+            if (batched) expect(order.indexOf("c@1")).toBeLessThan(order.indexOf("flaky@2"));
+            else expect(order.indexOf("c@1")).toBeGreaterThan(order.indexOf("flaky@3"));
+            expect(sleeps).toEqual([50, 100, 50, 100]);
+            const effects = await h.effects();
+            expect([a, flaky, c, poison, e].map((x) => effects.get(x!.id) ?? 0)).toEqual([1, 1, 1, 0, 1]);
+            expect((await h.store.inboxStatus(inboxKey(flaky!.source, flaky!.id)))?.errors.map((x) => [x.attempt, x.message])).toEqual([
+              [1, "peer down (1)"],
+              [2, "peer down (2)"],
+            ]);
+            const dead = outcomes[3]!;
+            if (dead.outcome !== "failed") throw new Error("unreachable");
+            expect(dead.deadLetter?.errors.map((x) => `${x.attempt} ${x.code}`)).toEqual(["1 handler_threw", "2 handler_threw", "3 handler_threw"]);
+            const m = await sdk.collect();
+            expect(sdk.total(m, M.processed)).toBe(4);
+            expect(sdk.total(m, M.retries)).toBe(4);
+            expect(sdk.total(m, M.deadLetters)).toBe(1);
+          } finally {
+            await sdk.shutdown();
+          }
+        });
+      }
+
+      it("takes the batch step the store offers: one transaction, two round trips, or one process per event", async () => {
+        const calls: Record<string, number> = {};
+        const spied = new Proxy(h.store, {
+          get(target, property, receiver) {
+            const value: unknown = Reflect.get(target, property, receiver);
+            if (typeof value !== "function") return value;
+            return (...args: unknown[]) => {
+              calls[String(property)] = (calls[String(property)] ?? 0) + 1;
+              return (value as (...a: unknown[]) => unknown).apply(target, args);
+            };
+          },
+        });
+        const inbox = createInbox<TTx, Event>(spied, { clock, sleep: async () => undefined });
+        const events = [80, 81, 82, 83].map((n) => workOrderEvent(n));
+        expect(kinds((await inbox.processBatch(events, apply))._unsafeUnwrap())).toEqual(Array(4).fill("processed 1"));
+        if (h.store.claimAndCommitMany !== undefined) expect(calls).toEqual({ claimAndCommitMany: 1 });
+        else if (h.store.claimMany !== undefined && h.store.commitMany !== undefined) expect(calls).toEqual({ claimMany: 1, commitMany: 1 });
+        else if (h.store.claimAndCommit !== undefined) expect(calls).toEqual({ claimAndCommit: 4 });
+        else expect(calls).toEqual({ claim: 4, commit: 4 });
+        expect([...(await h.effects()).values()].reduce((x, y) => x + y, 0)).toBe(4);
+        // An empty batch asks the store nothing.
+        for (const k of Object.keys(calls)) delete calls[k];
+        expect((await inbox.processBatch([], apply))._unsafeUnwrap()).toEqual([]);
+        expect(calls).toEqual({});
+      });
+
+      it("takes per-event fingerprints, and refuses fingerprints that are not one per event before touching the store", async () => {
+        const inbox = inboxOf();
+        const [a, b, c] = [84, 85, 86].map((n) => workOrderEvent(n));
+        const given = fingerprint(a!.data)._unsafeUnwrap();
+        const outcomes = (await inbox.processBatch([a!, b!, c!], apply, { fingerprints: [given, undefined, "not-a-fingerprint"] }))._unsafeUnwrap();
+        expect(kinds(outcomes)).toEqual(["processed 1", "processed 1", "failed dead_lettered"]);
+        const refused = outcomes[2]!;
+        if (refused.outcome !== "failed") throw new Error("unreachable");
+        expect(refused.deadLetter?.errors.map((e) => e.code)).toEqual(["invalid_fingerprint"]);
+        // The given one is the one the inbox computes: the same fact under another id is a duplicate of it.
+        expect((await inbox.process({ ...a!, id: "a-again" }, apply))._unsafeUnwrap()).toMatchObject({ outcome: "duplicate", reason: "same_revision" });
+
+        const [d, e] = [87, 88].map((n) => workOrderEvent(n));
+        const misaligned = await inbox.processBatch([d!, e!], apply, { fingerprints: [given] });
+        expect(misaligned._unsafeUnwrapErr()).toMatchInlineSnapshot(`
+          {
+            "code": "invalid_batch_options",
+            "message": "options.fingerprints has 1 entries for 2 events: it must have exactly one entry (a fingerprint or undefined) per event",
+            "path": "options.fingerprints",
+            "value": 1,
+          }
+        `);
+        expect((await inbox.processBatch([], apply, { fingerprints: [given] }))._unsafeUnwrapErr()).toMatchObject({ code: "invalid_batch_options", value: 1 });
+        expect(await h.store.inboxStatus(inboxKey(d!.source, d!.id))).toBeUndefined();
+        expect((await h.effects()).get(d!.id)).toBeUndefined();
+      });
+
+      it("gives the outcomes, effects, store state and backoff of processing the events one by one (property)", async () => {
+        let run = 0;
+        // One side's copy of an event: its own source (inbox key and entity) and effect id.
+        const on = (side: string, e: Event): Event => ({ ...e, source: `urn:millwright:${side}` });
+        const effectId = (e: Event): string => `${e.source} ${e.id}`;
+        const handlerOf =
+          (declared: boolean): Handler<Event, TTx> =>
+          (e, ctx) => {
+            const effect = () => h.effect(ctx.tx, effectId(e));
+            // Fails by the event's id and attempt, the same on both sides.
+            const code = [...e.id].reduce((x, ch) => x + ch.charCodeAt(0), 0);
+            const fail = code % 5 === 0 ? err(permanent("never")) : code % 3 === 0 && ctx.attempt < 2 ? err(retryable("once")) : undefined;
+            if (declared) return (async () => (await effect(), fail ?? ok(undefined)))();
+            const done = effect();
+            return done instanceof Promise ? done.then(() => fail ?? ok(undefined)) : (fail ?? ok(undefined));
+          };
+        const normalize = (o: InboxOutcome, side: string) => {
+          const text = JSON.stringify(o.outcome === "failed" ? { ...o, deadLetter: o.deadLetter === undefined ? undefined : { attempts: o.deadLetter.attempts, errors: o.deadLetter.errors } } : o);
+          return JSON.parse(text.replaceAll(`urn:millwright:${side}`, "urn:side")) as unknown;
+        };
+        const pick = fc.record({ order: fc.integer({ min: 0, max: 3 }), revision: fc.integer({ min: 1, max: 3 }), scrap: fc.constantFrom("7", "9"), alias: fc.boolean() });
+        await fc.assert(
+          fc.asyncProperty(fc.array(pick, { maxLength: 10 }), fc.boolean(), async (picks, declared) => {
+            run += 1;
+            const events = picks.map((p) => {
+              const e = workOrderEvent(1000 + run * 10 + p.order, p.revision, p.scrap);
+              return p.alias ? { ...e, id: `${e.id}-alias` } : e;
+            });
+            const handler = handlerOf(declared);
+            sleeps = [];
+            const batched = (await inboxOf().processBatch(events.map((e) => on("batch", e)), handler))._unsafeUnwrap();
+            const batchSleeps = sleeps;
+            sleeps = [];
+            const single: InboxOutcome[] = [];
+            for (const e of events) single.push((await inboxOf().process(on("single", e), handler))._unsafeUnwrap());
+            expect(batched.map((o) => normalize(o, "batch"))).toEqual(single.map((o) => normalize(o, "single")));
+            expect([...batchSleeps].sort()).toEqual([...sleeps].sort());
+            const effects = await h.effects();
+            for (const e of events) {
+              const [b, s] = [on("batch", e), on("single", e)];
+              expect(effects.get(effectId(b))).toBe(effects.get(effectId(s)));
+              expect(await h.store.inboxStatus(inboxKey(b.source, b.id))).toEqual(await h.store.inboxStatus(inboxKey(s.source, s.id)));
+              const entity = (x: Event) => JSON.stringify([x.source, "dev.millwright.workorder", x.subject]);
+              expect(await h.store.readRevision(entity(b))).toEqual(await h.store.readRevision(entity(s)));
+            }
+          }),
+          { numRuns: Number(process.env["BATCH_RUNS"] ?? (h.store.name === "memory" || h.store.name === "sqlite" ? 40 : 12)) },
+        );
+      }, 60_000);
     });
   });
 }

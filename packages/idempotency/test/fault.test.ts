@@ -11,6 +11,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInbox, createOutbox, type InboxEvent } from "../src/index.js";
 import { createPostgresStore, migratePostgres } from "../src/postgres.js";
+import { openSqliteDatabase } from "../src/sqlite.js";
 import { workOrderEvent } from "./fixtures.js";
 import { connectRedis, createTestDatabase, deletePrefix, pgSettings, redisUrl, uniqueSuffix } from "./services.js";
 
@@ -275,6 +276,37 @@ describe("PostgreSQL inbox, 4 worker processes", FAULT_TIMEOUT, () => {
     const wrong = await pool.query("SELECT event_id FROM effects GROUP BY event_id HAVING count(*) <> 1");
     expect(wrong.rows).toEqual([]);
     expect((await pool.query("SELECT count(*)::int AS n FROM effects")).rows[0]).toEqual({ n: events.length });
+  });
+});
+
+describe("SQLite inbox.processBatch, one worker process", FAULT_TIMEOUT, () => {
+  it("keeps nothing of a batch whose process is SIGKILLed before its COMMIT; redelivered, each event takes effect once", async () => {
+    const file = join(dir, "batch.db");
+    const events: InboxEvent[] = Array.from({ length: 200 }, (_, i) => workOrderEvent(900_000 + i));
+    // Each event twice: within a batch (the first 10) and across batches.
+    const deliveries = [...events, ...events.slice(0, 10), ...events.slice(150)];
+    const list = join(dir, "batch-deliveries.jsonl");
+    writeFileSync(list, deliveries.map((e) => JSON.stringify(e)).join("\n"));
+    // Killed in the 20th delivery of the 4th batch of 32: three batches committed, the 4th not.
+    const killed = start("sqlite-batch.ts", { file, deliveries: list, batch: 32, killAt: 3 * 32 + 19 });
+    expect(await killed.done).toMatchObject({ signal: "SIGKILL" });
+    expect(killed.said(`killing ${3 * 32 + 19}`)).toBe(true);
+    const count = (sql: string): number => {
+      const db = openSqliteDatabase(file)._unsafeUnwrap();
+      try {
+        return Number((db.prepare(sql).get() as { n: number }).n);
+      } finally {
+        db.close();
+      }
+    };
+    expect(count("SELECT count(*) AS n FROM effects"), "the effects of the three committed batches, none of the 4th").toBe(3 * 32);
+    expect(count("SELECT count(*) AS n FROM millwright_inbox"), "the entries of the three committed batches, none of the 4th").toBe(3 * 32);
+    // The whole stream delivered again, after the restart.
+    const again = start("sqlite-batch.ts", { file, deliveries: list, batch: 32 });
+    const summary = (await allExitCleanly([again]))[0]!;
+    expect(JSON.parse(summary)).toEqual({ duplicate: 3 * 32 + 10 + 50, processed: 200 - 3 * 32 });
+    expect(count("SELECT count(*) AS n FROM effects")).toBe(200);
+    expect(count("SELECT count(DISTINCT event_id) AS n FROM effects")).toBe(200);
   });
 });
 

@@ -31,13 +31,22 @@ export const KEYWORD_CODES: Readonly<Record<string, ModelIssueCode>> = {
   "false schema": "forbidden_property",
 };
 
+/** Issues converted from ajv's errors: the first ones in full, and how many there are in all. */
+export interface AjvIssues {
+  readonly issues: ModelIssue[];
+  /** Every distinct issue, the ones not converted included. */
+  readonly total: number;
+}
+
 /**
  * Turns ajv's errors into model issues: one per problem, with a JSON Pointer to the offending
  * value (to the missing or extra property itself for `required` and `additionalProperties`), the
  * value, and the rule in words. Errors ajv reports only as consequences of another (the inner
- * errors of `propertyNames`) are folded into it.
+ * errors of `propertyNames`) are folded into it. Only the first `limit` issues are built; the
+ * others are counted by their code and path alone, so a hostile input (200,000 bad items, 400,000
+ * errors) costs a count per error, not a message and a value preview each.
  */
-export function issuesFromAjv(errors: readonly AjvErrorObject[]): ModelIssue[] {
+export function issuesFromAjv(errors: readonly AjvErrorObject[], limit: number): AjvIssues {
   const issues: ModelIssue[] = [];
   const seen = new Set<string>();
   for (const raw of errors) {
@@ -45,13 +54,26 @@ export function issuesFromAjv(errors: readonly AjvErrorObject[]): ModelIssue[] {
     if (e.propertyName !== undefined && e.keyword !== "propertyNames") continue;
     // An `if` error only says its `then` failed; the `then` errors (required …) are the issues.
     if (e.keyword === "if") continue;
-    const issue = toIssue(e);
-    const key = `${issue.code}\u0000${issue.path}`;
+    const key = `${KEYWORD_CODES[e.keyword] ?? "invalid_value"}\u0000${pathOf(e)}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    issues.push(issue);
+    if (issues.length < limit) issues.push(toIssue(e));
   }
-  return issues;
+  return { issues, total: seen.size };
+}
+
+/** The path {@link toIssue} gives an error, without building the issue. */
+function pathOf(e: VerboseError): string {
+  switch (e.keyword) {
+    case "required":
+      return pointer(e.instancePath, String(e.params["missingProperty"]));
+    case "additionalProperties":
+      return pointer(e.instancePath, String(e.params["additionalProperty"]));
+    case "propertyNames":
+      return pointer(e.instancePath, String(e.params["propertyName"]));
+    default:
+      return e.instancePath;
+  }
 }
 
 function toIssue(e: VerboseError): ModelIssue {

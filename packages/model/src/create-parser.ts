@@ -1,6 +1,6 @@
 import { err, ok, type Result } from "neverthrow";
 import { issuesFromAjv } from "./ajv-issues.js";
-import { createModelError, type ContractName, type ModelError, type ModelIssue } from "./errors.js";
+import { createModelError, MAX_ISSUES, type ContractName, type ModelError, type ModelIssue } from "./errors.js";
 import { profileIssues } from "./profile-check.js";
 import { compiledProfile, type ParseOptions } from "./profile.js";
 import type { ValidatorFunction } from "./validator-function.js";
@@ -39,7 +39,10 @@ export function createParser<TEntity>(
     try {
       // One validator, all errors: on valid input it costs what a fail-fast one does (measured),
       // and on invalid input it lists every issue.
-      if (!validate(input)) return err(createModelError(entity, issuesFromAjv(validate.errors ?? [])));
+      if (!validate(input)) {
+        const { issues, total } = issuesFromAjv(validate.errors ?? [], MAX_ISSUES);
+        return err(createModelError(entity, issues, total));
+      }
       const issues: ModelIssue[] = [];
       rules(input, issues);
       // A profile runs only on what the global contract accepts: it narrows, it cannot widen.

@@ -89,12 +89,16 @@ export function pointer(base: string, key: string | number): string {
   return `${base}/${String(key).replace(/~/g, "~0").replace(/\//g, "~1")}`;
 }
 
-/** Builds the error for an entity from its issues, capping their number. */
-export function createModelError(entity: ContractName, issues: readonly ModelIssue[]): ModelError {
-  const truncated = issues.length > MAX_ISSUES;
-  const kept = truncated ? issues.slice(0, MAX_ISSUES) : issues;
+/**
+ * Builds the error for an entity from its issues, capping their number.
+ *
+ * @param total - how many issues there are in all, when `issues` holds only the first of them
+ */
+export function createModelError(entity: ContractName, issues: readonly ModelIssue[], total = issues.length): ModelError {
+  const truncated = total > MAX_ISSUES;
+  const kept = issues.length > MAX_ISSUES ? issues.slice(0, MAX_ISSUES) : issues;
   const shown = kept.slice(0, 3).map((i) => i.message);
-  const more = issues.length > shown.length ? ` (+${issues.length - shown.length} more)` : "";
+  const more = total > shown.length ? ` (+${total - shown.length} more)` : "";
   return {
     code: "invalid_entity",
     entity,

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { entityNames, parseEntity } from "../src/index.js";
+import { entityNames, MAX_ISSUES, parseEntity } from "../src/index.js";
 import { clone, validExamples } from "./fixtures.js";
 import { mutated } from "./mutate.js";
 
@@ -43,12 +43,12 @@ describe.each(entityNames)("%s: parse never throws", (entity) => {
   test.each(hostile)("%s", (_name, make) => {
     const result = parseEntity(entity, make());
     expect(result.isErr()).toBe(true);
-    // One assertion over all issues: 200,000 bad items give 400,000 issues, and an \`expect\` per issue
-    // cost the test seconds (a timeout on a loaded machine) where parsing itself takes a fraction.
-    const issues = result._unsafeUnwrapErr().issues;
-    expect(issues.filter((issue) => typeof issue.message !== "string")).toEqual([]);
-    // The 200,000-item case reports 400,000 issues: about 1 s on a quiet machine, 2-3 s when the
-    // test command's other workers share the cores; "never throws" is what is tested, not speed.
+    const error = result._unsafeUnwrapErr();
+    expect(error.issues.filter((issue) => typeof issue.message !== "string")).toEqual([]);
+    // An error lists at most MAX_ISSUES issues and counts the rest: 200,000 bad items make ajv
+    // report 400,000 errors, which take 1-3 s to produce on a loaded machine. "Never throws" is
+    // what is tested here, not speed.
+    expect(error.issues.length).toBeLessThanOrEqual(MAX_ISSUES);
   }, 20_000);
 
   test("arbitrary values and mutated documents", () => {

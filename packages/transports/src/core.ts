@@ -1,5 +1,5 @@
 import type { CanonicalEvent, EventError } from "@millwright/events";
-import type { Handler, Inbox, InboxEvent, InboxOutcome } from "@millwright/idempotency";
+import type { Handler, Inbox, InboxEvent, InboxOutcome, ProcessOptions } from "@millwright/idempotency";
 import type { Meter } from "@opentelemetry/api";
 import type { Result, ResultAsync } from "neverthrow";
 import { describeCause, transportError, type TransportError } from "./errors.js";
@@ -81,6 +81,7 @@ export type DeliveryOutcome =
  * @param input - the event the binding read from the message, or its error
  * @param raw - the message payload as text, kept when it cannot be read; a function is called only
  *   then, so a readable message's payload is never decoded a second time
+ * @param options - passed to `inbox.process` (the data's fingerprint when the transport has it)
  * @returns the delivery outcome; never rejects
  * @example
  * const settled = await settleDelivery(inbox, handler, mqtt5.toEvent(message), () => String(message.payload));
@@ -91,6 +92,7 @@ export function settleDelivery<TTx>(
   handler: Handler<CanonicalEvent, TTx>,
   input: Result<CanonicalEvent, EventError>,
   raw: string | (() => string),
+  options?: ProcessOptions,
 ): Promise<DeliveryOutcome> {
   // The inbox hands the handler the very event it is given, and only canonical events are given
   // here, so an inbox of any InboxEvent serves a handler of canonical events.
@@ -99,7 +101,8 @@ export function settleDelivery<TTx>(
     if (input.isErr()) return rejectUnreadable(inbox, input.error, typeof raw === "string" ? raw : raw());
     const event = input.value;
     // `then` of the ResultAsync is its promise's: one continuation, no async function's frames.
-    return inbox.process(event, handler).then((result) => settledOf(event.id, result), retryOnThrow) as Promise<DeliveryOutcome>;
+    const processed = options === undefined ? inbox.process(event, handler) : inbox.process(event, handler, options);
+    return processed.then((result) => settledOf(event.id, result), retryOnThrow) as Promise<DeliveryOutcome>;
   } catch (cause) {
     return Promise.resolve(retryOnThrow(cause));
   }

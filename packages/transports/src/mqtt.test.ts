@@ -1,3 +1,4 @@
+import { createEvent, mqtt5, parseMqtt5Message, type CanonicalEvent, type Mqtt5Message } from "@millwright/events";
 import mqtt, { type IPublishPacket } from "mqtt";
 import { afterAll, describe, expect, it } from "vitest";
 import { effects, machineStateEvent, uniqueName, waitFor, workOrderEvents } from "../test/fixtures.js";
@@ -26,6 +27,12 @@ function protocolLevel(connect: Buffer): number | undefined {
   // Protocol name: a two-byte length, then "MQTT".
   if (connect.subarray(i, i + 6).toString("latin1") !== "\u0000\u0004MQTT") return undefined;
   return connect[i + 6];
+}
+
+/** An event as the publisher sends it in binary mode, as the subscriber receives it (bytes). */
+function toMessage(event: CanonicalEvent): Mqtt5Message {
+  const m = mqtt5.binary(event);
+  return { payload: Buffer.from(m.payload), properties: m.properties };
 }
 
 function clientId(): string {
@@ -130,6 +137,38 @@ describe("MQTT over the local broker", () => {
     const c = await mqtt.connectAsync(url, { protocolVersion: 5 });
     await c.publishAsync(`${enterprise}/1710/area-fin/pack1/machinestate/changed`, "", { qos: 1, retain: true });
     await c.endAsync();
+    (await pub.close())._unsafeUnwrap();
+  });
+
+  it("passes the inbox the data's fingerprint from the payload: the revision guard sees the content the inbox itself would", async () => {
+    const enterprise = uniqueName("mw");
+    const fx = effects();
+    const outcomes: DeliveryOutcome[] = [];
+    const sub = (await subscribeMqtt({ url, clientId: clientId(), topics: [`${enterprise}/#`], inbox: fx.inbox, onOutcome: (o) => outcomes.push(o) }, fx.handler))._unsafeUnwrap();
+    const pub = (await createMqttPublisher({ url, enterprise }))._unsafeUnwrap();
+    const [first] = workOrderEvents(1);
+    const event = first!;
+    // This payload gives its canonical text, so the subscriber hands the inbox a fingerprint.
+    expect(parseMqtt5Message(toMessage(event))._unsafeUnwrap().canonicalData()).toBeDefined();
+    // Revision applied directly, the inbox fingerprinting the data itself.
+    expect((await fx.inbox.process(event, fx.handler))._unsafeUnwrap().outcome).toBe("processed");
+    // Same revision and content under another id, over MQTT: the same fingerprint, so a duplicate.
+    const made = (id: string, data: unknown): CanonicalEvent =>
+      createEvent({ type: "dev.millwright.workorder.completed.v1", id, source: event.source, data: data as never, time: "2026-02-25T20:05:12+01:00" })._unsafeUnwrap();
+    const again = made("same-content-other-id", event.data);
+    // Same revision, other content: another fingerprint, so a revision conflict (dead-lettered).
+    const changed = made("other-content", { ...event.data, priority: 6 });
+    (await pub.publish([again]))._unsafeUnwrap();
+    await waitFor(() => outcomes.length === 1, 5000, () => "the first delivery");
+    (await pub.publish([changed]))._unsafeUnwrap();
+    await waitFor(() => outcomes.length === 2, 5000, () => "the second delivery");
+    const [same, other] = outcomes.map((o) => (o.action === "ack" && "outcome" in o ? o.outcome : o));
+    expect(same).toMatchObject({ outcome: "duplicate", reason: "same_revision" });
+    expect(other).toMatchObject({ outcome: "failed", code: "dead_lettered" });
+    expect(fx.applied).toEqual([event.id]);
+    const dead = (await fx.inbox.deadLetters())._unsafeUnwrap();
+    expect(dead.map((d) => [d.eventId, d.errors.map((e) => e.code)])).toEqual([["other-content", ["revision_conflict"]]]);
+    (await sub.close())._unsafeUnwrap();
     (await pub.close())._unsafeUnwrap();
   });
 

@@ -1,5 +1,6 @@
-import { mqtt3, mqtt5, type CanonicalEvent, type EventError, type Mqtt3Message, type Mqtt5Message } from "@millwright/events";
-import type { Handler } from "@millwright/idempotency";
+import { hash } from "node:crypto";
+import { mqtt3, mqtt5, parseMqtt5Message, type CanonicalEvent, type EventError, type Mqtt3Message, type Mqtt5Message } from "@millwright/events";
+import type { Handler, ProcessOptions } from "@millwright/idempotency";
 import type { Meter } from "@opentelemetry/api";
 import mqtt, { type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from "mqtt";
 import { err, errAsync, ok, ResultAsync, type Result } from "neverthrow";
@@ -196,6 +197,9 @@ export interface MqttSubscribeOptions<TTx> extends MqttConnectionOptions, Omit<S
   readonly shareGroup?: string;
 }
 
+/** The properties of a PUBLISH that has none. */
+const NO_PROPERTIES: Mqtt5Message["properties"] = Object.freeze({});
+
 /** What a share group name may hold: no `/`, `+` or `#`, which the `$share/<group>/` prefix cannot carry. */
 const SHARE_GROUP = /^[A-Za-z0-9._-]+$/;
 
@@ -229,14 +233,26 @@ export function subscribeMqtt<TTx>(options: MqttSubscribeOptions<TTx>, handler: 
   let closing = false;
   let inFlight = 0;
   let idle: (() => void) | undefined;
-  const readPacket = (packet: IPublishPacket): Result<CanonicalEvent, EventError> => {
-    if (!v5) return mqtt3.toEvent({ payload: packet.payload });
-    const p = packet.properties;
-    const contentType = p?.contentType;
-    const userProperties = p?.userProperties;
-    const properties: Mqtt5Message["properties"] =
-      contentType === undefined ? (userProperties === undefined ? {} : { userProperties }) : userProperties === undefined ? { contentType } : { contentType, userProperties };
-    return mqtt5.toEvent({ payload: packet.payload, properties });
+  // What one attempt needs of a message: the event (or why it cannot be read) and, when the
+  // payload gives it, the fingerprint of the data for the inbox's revision guard.
+  interface Delivery {
+    readonly packet: IPublishPacket;
+    readonly input: Result<CanonicalEvent, EventError>;
+    readonly options: ProcessOptions | undefined;
+    readonly startedAt: number;
+    readonly done: () => void;
+  }
+  const readPacket = (packet: IPublishPacket, startedAt: number, done: () => void): Delivery => {
+    if (!v5) return { packet, input: mqtt3.toEvent({ payload: packet.payload }), options: undefined, startedAt, done };
+    // mqtt.js's properties carry the Content Type and user properties as the binding reads them.
+    const read = parseMqtt5Message({ payload: packet.payload, properties: packet.properties ?? NO_PROPERTIES });
+    if (read.isErr()) return { packet, input: err(read.error), options: undefined, startedAt, done };
+    const event = read.value.event;
+    // The guard compares data only for events with a sequence; the payload's canonical text, when
+    // it gives one, hashes to fingerprint(event.data) without the data being written out again.
+    const canonical = event.sequence === undefined ? undefined : read.value.canonicalData();
+    const options = canonical === undefined ? undefined : { fingerprint: hash("sha256", canonical, "hex") };
+    return { packet, input: ok(event), options, startedAt, done };
   };
   const rawOf = (packet: IPublishPacket) => (): string => (typeof packet.payload === "string" ? packet.payload : Buffer.from(packet.payload).toString("utf8"));
   const finished = (): void => {
@@ -245,18 +261,19 @@ export function subscribeMqtt<TTx>(options: MqttSubscribeOptions<TTx>, handler: 
   };
   // One message at a time (mqtt.js reads the next packet after `done`, which sends the PUBACK), so
   // the first attempt runs without an async function's frames; only a retry loops with a delay.
-  const attempt = (packet: IPublishPacket, input: Result<CanonicalEvent, EventError>, startedAt: number, done: () => void): void => {
-    void settleDelivery(options.inbox, handler, input, rawOf(packet)).then((outcome) => {
-      instruments.settled(outcome, startedAt, packet.topic);
+  const attempt = (d: Delivery): void => {
+    const packet = d.packet;
+    void settleDelivery(options.inbox, handler, d.input, rawOf(packet), d.options).then((outcome) => {
+      instruments.settled(outcome, d.startedAt, packet.topic);
       stats.count(outcome);
       options.onOutcome?.(outcome, { redelivered: packet.dup });
       if (outcome.action === "ack") {
-        done();
+        d.done();
         finished();
       } else if (closing) {
         finished();
       } else {
-        void delay(retryDelayMs).then(() => attempt(packet, input, startedAt, done));
+        void delay(retryDelayMs).then(() => attempt(d));
       }
     });
   };
@@ -266,7 +283,7 @@ export function subscribeMqtt<TTx>(options: MqttSubscribeOptions<TTx>, handler: 
     inFlight++;
     stats.received();
     instruments.received(packet.topic);
-    attempt(packet, readPacket(packet), instruments.now(), done);
+    attempt(readPacket(packet, instruments.now(), done));
   };
   const prepare = (client: MqttClient): void => {
     client.handleMessage = handleMessage;

@@ -35,6 +35,35 @@ describe("unified-namespace topics", () => {
   });
 });
 
+describe("normalizeLevel", () => {
+  /** The rule as documented, without the fast path for plain levels. */
+  function reference(value: string): string | undefined {
+    const level = value.trim().toLowerCase().replace(/\s+/g, "-");
+    return level === "" || /[+#/\u0000]/.test(level) || level.startsWith("$") ? undefined : level;
+  }
+
+  it("gives what the documented rule gives, on plain levels and every other kind", () => {
+    const alphabet = ["a", "Z", "0", "9", "_", ".", ":", "-", " ", "\t", "+", "#", "/", "\u0000", "$", "é", "İ", "ß", "\u00a0", "\u2028"];
+    // A seeded generator (mulberry32): the same 20,000 strings on every run.
+    let seed = 0x5eed;
+    const random = (): number => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const samples = ["PACK1", "1710", "Area-Fin", "line.7", "urn:x", "$SYS", "", " ", "a b", "A+B"];
+    for (let i = 0; i < 20_000; i++) {
+      const length = Math.floor(random() * 8);
+      samples.push(Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join(""));
+    }
+    for (const value of samples) {
+      const got = normalizeLevel(value, "x");
+      expect(got.isOk() ? got.value : undefined, JSON.stringify(value)).toBe(reference(value));
+    }
+  });
+});
+
 describe("the site level of stock, hold and alignment facts", () => {
   const uns = createTopicTemplate(DEFAULT_TOPIC_TEMPLATE)._unsafeUnwrap();
   const example = (folder: string, file: string): Record<string, unknown> =>

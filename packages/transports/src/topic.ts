@@ -17,6 +17,9 @@ type Part = { readonly kind: "static"; readonly text: string } | { readonly kind
 /** The unified-namespace default: enterprise / site / ISA-95 path / equipment / entity / action. */
 export const DEFAULT_TOPIC_TEMPLATE = "{enterprise}/{site}/{path*}/{equipment?}/{entity}/{action}";
 
+/** A level that normalizing only lower-cases. */
+const PLAIN_LEVEL = /^[A-Za-z0-9_.:-]+$/;
+
 /**
  * Normalizes one topic level: trimmed, lower case, runs of blanks to `-`; refuses empty levels,
  * the wildcards `+` and `#`, `/`, NUL and a leading `$` (reserved for the broker).
@@ -28,6 +31,9 @@ export const DEFAULT_TOPIC_TEMPLATE = "{enterprise}/{site}/{path*}/{equipment?}/
  * normalizeLevel("Packing Line 1", "line"); // ok("packing-line-1")
  */
 export function normalizeLevel(value: string, path: string): Result<string, TransportError> {
+  // Most levels (plant ids, line names, ISA-95 path ids) are already plain: no blank, wildcard,
+  // `/`, NUL or `$` in them, so lower-casing them is all there is to do.
+  if (PLAIN_LEVEL.test(value)) return ok(value.toLowerCase());
   const level = value.trim().toLowerCase().replace(/\s+/g, "-");
   if (level === "") return err(transportError("invalid_topic", path, "a topic level is not empty", { value }));
   if (/[+#/\u0000]/.test(level)) return err(transportError("invalid_topic", path, "a topic level holds no wildcard (+, #), no / and no NUL", { value }));

@@ -1,5 +1,6 @@
 import { decideRevision, type RevisionState } from "../revision-guard.js";
-import type { AttemptError, DeadLetterRecord, IdempotencyStore, InboxStatus, OutboxRecord } from "../store.js";
+import type { HandlerError } from "../retry.js";
+import type { AttemptError, ClaimRequest, ClaimResult, CommitRequest, CommitResult, DeadLetterRecord, IdempotencyStore, InboxStatus, OutboxRecord } from "../store.js";
 import { mergeDeadLetter } from "./common.js";
 
 /** The transaction of the memory store: effects are deferred and run together when it commits. */
@@ -44,59 +45,88 @@ export function createMemoryStore(): IdempotencyStore<MemoryTransaction> {
     return { value, commit: () => effects.forEach((effect) => effect()) };
   }
 
+  const claim = (r: ClaimRequest): ClaimResult => {
+    const entry = inbox.get(r.key);
+    if (entry === undefined) {
+      inbox.set(r.key, { source: r.source, eventId: r.eventId, status: "processing", token: r.token, leaseUntil: r.now + r.leaseMs, attempts: 1, errors: [], firstSeen: r.now });
+      return { kind: "claimed", attempt: 1, firstSeen: r.now };
+    }
+    if (entry.status === "dead" && r.revive === true) {
+      // Replay: dead → processing in this one synchronous step, attempts and errors afresh.
+      Object.assign(entry, { status: "processing", token: r.token, leaseUntil: r.now + r.leaseMs, attempts: 1, errors: [] });
+      return { kind: "claimed", attempt: 1, firstSeen: entry.firstSeen };
+    }
+    if (entry.status === "processed" || entry.status === "duplicate" || entry.status === "stale" || entry.status === "dead") return { kind: "done", status: entry.status };
+    if (entry.status === "processing" && entry.leaseUntil > r.now) return { kind: "busy", leaseUntil: entry.leaseUntil };
+    entry.status = "processing";
+    entry.token = r.token;
+    entry.leaseUntil = r.now + r.leaseMs;
+    entry.attempts += 1;
+    return { kind: "claimed", attempt: entry.attempts, firstSeen: entry.firstSeen };
+  };
+  const holds = (r: CommitRequest): Entry | undefined => {
+    const entry = inbox.get(r.key);
+    return entry !== undefined && entry.status === "processing" && entry.token === r.token ? entry : undefined;
+  };
+  /** A commit's steps before the work: the fence and the early look at the revision; undefined when the work is to run. */
+  const beforeWork = (r: CommitRequest): CommitResult | undefined => {
+    if (holds(r) === undefined) return { kind: "lease_lost" };
+    if (r.guard !== undefined) {
+      const verdict = decideRevision(revisions.get(r.guard.entityKey), r.guard);
+      if (verdict.verdict !== "applied") {
+        const entry = holds(r);
+        if (entry === undefined) return { kind: "lease_lost" };
+        if (verdict.verdict !== "conflict") Object.assign(entry, { status: verdict.verdict, token: undefined });
+        return { kind: "guarded", verdict };
+      }
+    }
+    return undefined;
+  };
+  /** A commit's steps after the work: the fence and the guard again, then the effects and "processed". */
+  const afterWork = (r: CommitRequest, error: HandlerError | undefined, commit: () => void): CommitResult => {
+    if (error !== undefined) return { kind: "handler_failed", error };
+    const entry = holds(r);
+    if (entry === undefined) return { kind: "lease_lost" };
+    // Re-check the guard: another event of the entity may have committed while the work ran.
+    if (r.guard !== undefined) {
+      const verdict = decideRevision(revisions.get(r.guard.entityKey), r.guard);
+      if (verdict.verdict !== "applied") {
+        if (verdict.verdict !== "conflict") Object.assign(entry, { status: verdict.verdict, token: undefined });
+        return { kind: "guarded", verdict };
+      }
+      revisions.set(r.guard.entityKey, { revision: r.guard.revision, fingerprint: r.guard.fingerprint });
+    }
+    commit();
+    entry.status = "processed";
+    entry.token = undefined;
+    return { kind: "processed" };
+  };
+
   return {
     name: "memory",
-    claim: async (r) => {
-      const entry = inbox.get(r.key);
-      if (entry === undefined) {
-        inbox.set(r.key, { source: r.source, eventId: r.eventId, status: "processing", token: r.token, leaseUntil: r.now + r.leaseMs, attempts: 1, errors: [], firstSeen: r.now });
-        return { kind: "claimed", attempt: 1, firstSeen: r.now };
-      }
-      if (entry.status === "dead" && r.revive === true) {
-        // Replay: dead → processing in this one synchronous step, attempts and errors afresh.
-        Object.assign(entry, { status: "processing", token: r.token, leaseUntil: r.now + r.leaseMs, attempts: 1, errors: [] });
-        return { kind: "claimed", attempt: 1, firstSeen: entry.firstSeen };
-      }
-      if (entry.status === "processed" || entry.status === "duplicate" || entry.status === "stale" || entry.status === "dead") return { kind: "done", status: entry.status };
-      if (entry.status === "processing" && entry.leaseUntil > r.now) return { kind: "busy", leaseUntil: entry.leaseUntil };
-      entry.status = "processing";
-      entry.token = r.token;
-      entry.leaseUntil = r.now + r.leaseMs;
-      entry.attempts += 1;
-      return { kind: "claimed", attempt: entry.attempts, firstSeen: entry.firstSeen };
-    },
+    claim: async (r) => claim(r),
+    // Each claim in turn, as claim() takes it: a second request for a key claimed earlier in the batch finds it busy.
+    claimMany: async (requests) => requests.map(claim),
     commit: async (r, work) => {
-      const holds = (): Entry | undefined => {
-        const entry = inbox.get(r.key);
-        return entry !== undefined && entry.status === "processing" && entry.token === r.token ? entry : undefined;
-      };
-      if (holds() === undefined) return { kind: "lease_lost" };
-      if (r.guard !== undefined) {
-        const verdict = decideRevision(revisions.get(r.guard.entityKey), r.guard);
-        if (verdict.verdict !== "applied") {
-          const entry = holds();
-          if (entry === undefined) return { kind: "lease_lost" };
-          if (verdict.verdict !== "conflict") Object.assign(entry, { status: verdict.verdict, token: undefined });
-          return { kind: "guarded", verdict };
-        }
-      }
+      const early = beforeWork(r);
+      if (early !== undefined) return early;
       const { value: error, commit } = await inTransaction(work);
-      if (error !== undefined) return { kind: "handler_failed", error };
-      const entry = holds();
-      if (entry === undefined) return { kind: "lease_lost" };
-      // Re-check the guard: another event of the entity may have committed while the work ran.
-      if (r.guard !== undefined) {
-        const verdict = decideRevision(revisions.get(r.guard.entityKey), r.guard);
-        if (verdict.verdict !== "applied") {
-          if (verdict.verdict !== "conflict") Object.assign(entry, { status: verdict.verdict, token: undefined });
-          return { kind: "guarded", verdict };
+      return afterWork(r, error, commit);
+    },
+    commitMany: async (requests, works) => {
+      if (requests.length !== works.length) throw new TypeError(`commitMany: ${requests.length} requests and ${works.length} works; there is one work per request`);
+      // The works run first, in request order, each in its own transaction; then every one commits in request order.
+      const ran: ({ readonly settled: CommitResult } | { readonly error: HandlerError | undefined; readonly commit: () => void })[] = [];
+      for (let i = 0; i < requests.length; i++) {
+        const early = beforeWork(requests[i]!);
+        if (early !== undefined) {
+          ran.push({ settled: early });
+          continue;
         }
-        revisions.set(r.guard.entityKey, { revision: r.guard.revision, fingerprint: r.guard.fingerprint });
+        const { value: error, commit } = await inTransaction(works[i]!);
+        ran.push({ error, commit });
       }
-      commit();
-      entry.status = "processed";
-      entry.token = undefined;
-      return { kind: "processed" };
+      return ran.map((done, i) => ("settled" in done ? done.settled : afterWork(requests[i]!, done.error, done.commit)));
     },
     release: async (r) => {
       const entry = inbox.get(r.key);

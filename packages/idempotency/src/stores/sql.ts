@@ -213,6 +213,10 @@ export function createSqlStore<TTx>(driver: SqlDriver<TTx>, t: SqlTables): Idemp
         RETURNING 1
       )
       SELECT (SELECT count(*) FROM i) AS inserted, (SELECT count(*) FROM w) AS wrote, (SELECT status FROM ${t.inbox} WHERE key = $1) AS status`,
+    // One request of claimAndCommitMany; the name is reused, each savepoint ending before the next begins.
+    savepoint: "SAVEPOINT millwright_request",
+    release: "RELEASE millwright_request",
+    rollbackTo: "ROLLBACK TO millwright_request",
   };
   const revisionOf = (row: Row | undefined): RevisionState | undefined =>
     row === undefined ? undefined : { revision: String(row["revision"]), fingerprint: String(row["fingerprint"]) };
@@ -249,9 +253,72 @@ export function createSqlStore<TTx>(driver: SqlDriver<TTx>, t: SqlTables): Idemp
     const error = work(txOf);
     return isThenable(error) ? Promise.resolve(error).then(finish) : finish(error);
   };
+  type AtomicWork = (tx: () => TTx) => HandlerError | undefined | Promise<HandlerError | undefined>;
+  /**
+   * claimAndCommitMany on a synchronous session, inside one transaction: each request in its own
+   * savepoint, released when its outcome commits, rolled back to otherwise (a request that raced
+   * answers `fallback`). A request of an entry or entity for which an earlier request answered
+   * `fallback` or `handler_failed` answers `fallback` untouched. A work that answers with a
+   * promise is awaited in the transaction, as claimAndCommit awaits it; the requests after it
+   * answer `fallback` (the inbox takes them one by one), so a late handler never shares the
+   * transaction with a later request.
+   */
+  const batchNow = (s: SyncSqlSession, txOf: () => TTx, requests: readonly AtomicRequest[], works: readonly AtomicWork[]): SqlOutcome<AtomicResult[]> | Promise<SqlOutcome<AtomicResult[]>> => {
+    const answers: AtomicResult[] = [];
+    // Entries and entities of requests answered fallback or handler_failed: later requests of them answer fallback.
+    const waiting = new Set<string>();
+    const namesOf = (r: AtomicRequest): string[] => (r.guard === undefined ? [`k${r.key}`] : [`k${r.key}`, `e${r.guard.entityKey}`]);
+    const settle = (r: AtomicRequest, o: SqlOutcome<AtomicResult | { readonly kind: "raced" }>): void => {
+      s.run(o.commit ? sql.release : sql.rollbackTo, []);
+      if (!o.commit) s.run(sql.release, []);
+      const answer: AtomicResult = o.value.kind === "raced" ? { kind: "fallback" } : o.value;
+      if (answer.kind === "fallback" || answer.kind === "handler_failed") for (const n of namesOf(r)) waiting.add(n);
+      answers.push(answer);
+    };
+    for (let i = 0; i < requests.length; i++) {
+      const r = requests[i]!;
+      if (namesOf(r).some((n) => waiting.has(n))) {
+        for (const n of namesOf(r)) waiting.add(n);
+        answers.push({ kind: "fallback" });
+        continue;
+      }
+      s.run(sql.savepoint, []);
+      const outcome = atomicNow(s, txOf, r, works[i]!);
+      if (!isThenable(outcome)) {
+        settle(r, outcome);
+        continue;
+      }
+      return Promise.resolve(outcome).then((o) => {
+        settle(r, o);
+        while (answers.length < requests.length) answers.push({ kind: "fallback" });
+        return { commit: true, value: answers };
+      });
+    }
+    return { commit: true, value: answers };
+  };
+
+  const transactNow = driver.transactNow;
+  const claimAndCommitMany: Pick<IdempotencyStore<TTx>, "claimAndCommitMany"> =
+    transactNow === undefined
+      ? {}
+      : {
+          claimAndCommitMany: async (requests, works) => {
+            if (requests.length !== works.length) throw new TypeError(`claimAndCommitMany: ${requests.length} requests and ${works.length} works; there is one work per request`);
+            // The revisions are checked as the lease path checks them (a revision that is no digit string throws).
+            for (const r of requests) if (r.guard !== undefined) decideRevision(undefined, r.guard);
+            if (requests.length === 0) return [];
+            for (;;) {
+              const now = transactNow<AtomicResult[]>((s, txOf) => batchNow(s, txOf, requests, works));
+              if (now !== BUSY) return await now;
+              // The connection is in another transaction: wait for its turn, then begin at once.
+              await session.all("SELECT 1", []);
+            }
+          },
+        };
 
   return {
     name: driver.name,
+    ...claimAndCommitMany,
     claim: async (r) => {
       for (;;) {
         const rows = await session.all(
