@@ -35,30 +35,27 @@ let entries = 0;
 const IS_ARRAY = 1;
 const IN_ORDER = 2;
 
+/** A copy of `a` twice as long. */
+function doubled<T extends Int32Array | Uint8Array>(a: T): T {
+  const b = new (a.constructor as new (length: number) => T)(a.length * 2);
+  b.set(a);
+  return b;
+}
+
 function growNodes(): void {
-  const grow = <T extends Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
-    const b = make(a.length * 2);
-    b.set(a);
-    return b;
-  };
-  nodeFirst = grow(nodeFirst, (n) => new Int32Array(n));
-  nodeCount = grow(nodeCount, (n) => new Int32Array(n));
-  nodeFlags = grow(nodeFlags, (n) => new Uint8Array(n));
+  nodeFirst = doubled(nodeFirst);
+  nodeCount = doubled(nodeCount);
+  nodeFlags = doubled(nodeFlags);
 }
 
 function reserveEntries(count: number): number {
   const first = entries;
   entries += count;
   while (entries > entryStart.length) {
-    const grow = (a: Int32Array): Int32Array => {
-      const b = new Int32Array(a.length * 2);
-      b.set(a);
-      return b;
-    };
-    entryStart = grow(entryStart);
-    entryValue = grow(entryValue);
-    entryEnd = grow(entryEnd);
-    entryChild = grow(entryChild);
+    entryStart = doubled(entryStart);
+    entryValue = doubled(entryValue);
+    entryEnd = doubled(entryEnd);
+    entryChild = doubled(entryChild);
   }
   return first;
 }
@@ -87,15 +84,7 @@ function record(value: object, at: number): number {
       const e = first + i;
       entryStart[e] = pos;
       entryValue[e] = pos;
-      const item: unknown = value[i];
-      if (typeof item === "object" && item !== null) {
-        entryChild[e] = nodes;
-        pos = record(item, pos);
-      } else {
-        entryChild[e] = -1;
-        pos += scalarLength(item);
-      }
-      entryEnd[e] = pos;
+      pos = recordValue(e, value[i], pos);
     }
     return pos + 1;
   }
@@ -118,19 +107,25 @@ function record(value: object, at: number): number {
     entryStart[e] = pos;
     pos += name.length + 3;
     entryValue[e] = pos;
-    const item = members[name];
-    if (typeof item === "object" && item !== null) {
-      entryChild[e] = nodes;
-      pos = record(item, pos);
-    } else {
-      entryChild[e] = -1;
-      pos += scalarLength(item);
-    }
-    entryEnd[e] = pos;
+    pos = recordValue(e, members[name], pos);
     e++;
   }
   nodeFlags[node] = flags;
   return pos + 1;
+}
+
+/** Records the value of entry `e`, which starts at `at` (a container and everything in it, or a scalar); returns where it ends. */
+function recordValue(e: number, item: unknown, at: number): number {
+  let end: number;
+  if (typeof item === "object" && item !== null) {
+    entryChild[e] = nodes;
+    end = record(item, at);
+  } else {
+    entryChild[e] = -1;
+    end = at + scalarLength(item);
+  }
+  entryEnd[e] = end;
+  return end;
 }
 
 /** Copies `source[from, to)` to `out` at `at`; returns the position after it. */

@@ -5,11 +5,11 @@ import { errAsync, okAsync, ResultAsync, type Result } from "neverthrow";
 import { systemClock, timerSleep, type Clock, type Sleep } from "./clock.js";
 import { describeValue, toStoreError, type BatchOptionsError, type ReplayError, type StoreError } from "./errors.js";
 import { fingerprint } from "./fingerprint.js";
-import { isThenable } from "./stores/common.js";
+import { createLeftBehind, isThenable } from "./stores/common.js";
 import { inboxKey, recordId } from "./ids.js";
-import { entityKeyOf, type RevisionInput } from "./revision-guard.js";
+import { entityKeyOf, type RevisionInput, type RevisionVerdict } from "./revision-guard.js";
 import { backoffDelay, DEFAULT_RETRY_POLICY, type HandlerError, type RetryPolicy } from "./retry.js";
-import type { AtomicRequest, AttemptError, ClaimRequest, ClaimResult, CommitRequest, CommitResult, DeadLetterRecord, IdempotencyStore } from "./store.js";
+import type { AtomicRequest, AtomicResult, AttemptError, ClaimRequest, ClaimResult, CommitRequest, CommitResult, DeadLetterRecord, IdempotencyStore } from "./store.js";
 import { createInboxInstruments } from "./telemetry.js";
 
 /** What the inbox needs of an event: a CloudEvent's identity and, for the revision guard, its subject and sequence. */
@@ -358,6 +358,43 @@ export function createInbox<TTx, TEvent extends InboxEvent = InboxEvent>(store: 
     return { outcome: "duplicate", reason, message: `event ${event.id} from ${event.source} was already handled (${status})` };
   };
 
+  /** The outcome of the revision guard's duplicate or stale verdict. */
+  const guardedOutcome = (event: TEvent, v: Extract<RevisionVerdict, { verdict: "duplicate" | "stale" }>): InboxOutcome =>
+    v.verdict === "duplicate"
+      ? { outcome: "duplicate", reason: "same_revision", message: `event ${event.id}: ${v.reason}` }
+      : { outcome: "stale", revision: v.revision, current: v.current, message: `event ${event.id}: ${v.reason}` };
+
+  /** What a one-transaction answer settles; undefined when the lease path takes the event over. */
+  const atomicOutcome = (event: TEvent, atomic: AtomicResult): InboxOutcome | undefined => {
+    switch (atomic.kind) {
+      case "processed":
+        return { outcome: "processed", attempts: 1 };
+      case "done":
+        return finished(event, atomic.status);
+      case "guarded":
+        return guardedOutcome(event, atomic.verdict);
+      default:
+        return undefined;
+    }
+  };
+
+  /** The one-transaction request for a new event, and its first attempt as the store's work. */
+  const atomicAttempt = (event: TEvent, key: string, guard: RevisionInput | undefined, handler: Handler<TEvent, TTx>) => {
+    const now = clock.now();
+    const state: { controller?: AbortController } = {};
+    const request: AtomicRequest = {
+      key,
+      source: event.source,
+      eventId: event.id,
+      now,
+      guard,
+      get signal() {
+        return state.controller?.signal;
+      },
+    };
+    return { request, work: attemptOf(event, handler, 1, now, state) };
+  };
+
   async function run(event: TEvent, handler: Handler<TEvent, TTx>, { replaying, given, resume, guarded }: RunOptions): Promise<InboxOutcome> {
     const key = inboxKey(event.source, event.id);
     const errors: AttemptError[] = [];
@@ -368,37 +405,11 @@ export function createInbox<TTx, TEvent extends InboxEvent = InboxEvent>(store: 
     // lease path's next claim records it as that claim's attempt.
     let failedInTransaction: HandlerError | undefined = resume?.kind === "failed_in_transaction" ? resume.error : undefined;
     if (resume === undefined && inTransaction && !replaying && !unfingerprintable && store.claimAndCommit !== undefined && !isAsyncHandler(handler)) {
-      const now = clock.now();
-      const state: { controller?: AbortController } = {};
-      const atomic = await store.claimAndCommit(
-        {
-          key,
-          source: event.source,
-          eventId: event.id,
-          now,
-          guard,
-          get signal() {
-            return state.controller?.signal;
-          },
-        },
-        attemptOf(event, handler, 1, now, state),
-      );
-      switch (atomic.kind) {
-        case "processed":
-          return { outcome: "processed", attempts: 1 };
-        case "done":
-          return finished(event, atomic.status);
-        case "guarded": {
-          const v = atomic.verdict;
-          if (v.verdict === "duplicate") return { outcome: "duplicate", reason: "same_revision", message: `event ${event.id}: ${v.reason}` };
-          return { outcome: "stale", revision: v.revision, current: v.current, message: `event ${event.id}: ${v.reason}` };
-        }
-        case "handler_failed":
-          failedInTransaction = atomic.error;
-          break;
-        case "fallback":
-          break;
-      }
+      const { request, work } = atomicAttempt(event, key, guard, handler);
+      const atomic = await store.claimAndCommit(request, work);
+      const outcome = atomicOutcome(event, atomic);
+      if (outcome !== undefined) return outcome;
+      if (atomic.kind === "handler_failed") failedInTransaction = atomic.error;
     }
     const bury = async (token: string, error: AttemptError): Promise<InboxOutcome> => {
       errors.push(error);
@@ -475,8 +486,7 @@ export function createInbox<TTx, TEvent extends InboxEvent = InboxEvent>(store: 
           return { outcome: "failed", code: "lease_lost", message: `event ${event.id} from ${event.source}: the lease expired during attempt ${attempt}; another worker took it over and nothing of this attempt was kept`, errors };
         case "guarded": {
           const v = result.verdict;
-          if (v.verdict === "duplicate") return { outcome: "duplicate", reason: "same_revision", message: `event ${event.id}: ${v.reason}` };
-          if (v.verdict === "stale") return { outcome: "stale", revision: v.revision, current: v.current, message: `event ${event.id}: ${v.reason}` };
+          if (v.verdict !== "conflict") return guardedOutcome(event, v);
           return bury(token, { attempt, at: clock.now(), code: "revision_conflict", message: v.reason, retryable: false });
         }
         case "handler_failed": {
@@ -512,54 +522,30 @@ export function createInbox<TTx, TEvent extends InboxEvent = InboxEvent>(store: 
       // The entries and entities of events left to the per-event path: a later event of one of them
       // is left to it too, so that it still comes after the earlier one (the store does the same
       // for the requests it answers `fallback` or `handler_failed`).
-      const waiting = new Set<string>();
+      const waiting = createLeftBehind();
       events.forEach((event, i) => {
         const { guard, unusable } = guards[i]!;
         const key = inboxKey(event.source, event.id);
-        const names = guard === undefined ? [`k${key}`] : [`k${key}`, `e${guard.entityKey}`];
         // Unusable data is dead-lettered on the lease path, as process does.
-        if (unusable !== undefined || names.some((n) => waiting.has(n))) {
-          for (const n of names) waiting.add(n);
+        if (unusable !== undefined || waiting.has(key, guard?.entityKey)) {
+          waiting.add(key, guard?.entityKey);
           return;
         }
-        const now = clock.now();
-        const state: { controller?: AbortController } = {};
+        const { request, work } = atomicAttempt(event, key, guard, handler);
         indexes.push(i);
-        requests.push({
-          key,
-          source: event.source,
-          eventId: event.id,
-          now,
-          guard,
-          get signal() {
-            return state.controller?.signal;
-          },
-        });
-        works.push(attemptOf(event, handler, 1, now, state));
+        requests.push(request);
+        works.push(work);
       });
       if (requests.length === 0) return next;
       const answers = await store.claimAndCommitMany(requests, works);
       answers.forEach((atomic, k) => {
         const i = indexes[k]!;
-        const event = events[i]!;
-        switch (atomic.kind) {
-          case "processed":
-            next[i] = undefined;
-            return settled(i, { outcome: "processed", attempts: 1 });
-          case "done":
-            next[i] = undefined;
-            return settled(i, finished(event, atomic.status));
-          case "guarded": {
-            next[i] = undefined;
-            const v = atomic.verdict;
-            if (v.verdict === "duplicate") return settled(i, { outcome: "duplicate", reason: "same_revision", message: `event ${event.id}: ${v.reason}` });
-            return settled(i, { outcome: "stale", revision: v.revision, current: v.current, message: `event ${event.id}: ${v.reason}` });
-          }
-          case "handler_failed":
-            next[i] = { kind: "failed_in_transaction", error: atomic.error };
-            return;
-          case "fallback":
-            return;
+        const outcome = atomicOutcome(events[i]!, atomic);
+        if (outcome !== undefined) {
+          next[i] = undefined;
+          settled(i, outcome);
+        } else if (atomic.kind === "handler_failed") {
+          next[i] = { kind: "failed_in_transaction", error: atomic.error };
         }
       });
       return next;

@@ -13,6 +13,29 @@ export function mergeDeadLetter(
 }
 
 
+/**
+ * The entries and entities of a batch that the batch step left to the per-event path: a later event
+ * of one of them is left to it too, so that it still comes after the earlier one.
+ */
+export interface LeftBehind {
+  /** Whether an earlier event of this entry or this entity was left behind. */
+  has(key: string, entityKey: string | undefined): boolean;
+  /** Leaves this entry and entity behind. */
+  add(key: string, entityKey: string | undefined): void;
+}
+
+/** Creates an empty {@link LeftBehind}. */
+export function createLeftBehind(): LeftBehind {
+  const names = new Set<string>();
+  return {
+    has: (key, entityKey) => names.has(`k${key}`) || (entityKey !== undefined && names.has(`e${entityKey}`)),
+    add: (key, entityKey) => {
+      names.add(`k${key}`);
+      if (entityKey !== undefined) names.add(`e${entityKey}`);
+    },
+  };
+}
+
 /** Serializes async critical sections in one process (a SQLite connection allows one transaction at a time). */
 export interface Mutex {
   <T>(work: () => Promise<T>): Promise<T>;

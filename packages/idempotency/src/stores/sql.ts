@@ -1,7 +1,7 @@
 import type { HandlerError } from "../retry.js";
 import { decideRevision, type RevisionInput, type RevisionState, type RevisionVerdict } from "../revision-guard.js";
 import type { AtomicRequest, AtomicResult, AttemptError, CommitResult, DeadLetterRecord, IdempotencyStore, InboxStatus, OutboxRecord } from "../store.js";
-import { isThenable, mergeDeadLetter } from "./common.js";
+import { createLeftBehind, isThenable, mergeDeadLetter } from "./common.js";
 
 /** A row as drivers return it. */
 export type Row = Readonly<Record<string, unknown>>;
@@ -266,19 +266,18 @@ export function createSqlStore<TTx>(driver: SqlDriver<TTx>, t: SqlTables): Idemp
   const batchNow = (s: SyncSqlSession, txOf: () => TTx, requests: readonly AtomicRequest[], works: readonly AtomicWork[]): SqlOutcome<AtomicResult[]> | Promise<SqlOutcome<AtomicResult[]>> => {
     const answers: AtomicResult[] = [];
     // Entries and entities of requests answered fallback or handler_failed: later requests of them answer fallback.
-    const waiting = new Set<string>();
-    const namesOf = (r: AtomicRequest): string[] => (r.guard === undefined ? [`k${r.key}`] : [`k${r.key}`, `e${r.guard.entityKey}`]);
+    const waiting = createLeftBehind();
     const settle = (r: AtomicRequest, o: SqlOutcome<AtomicResult | { readonly kind: "raced" }>): void => {
       s.run(o.commit ? sql.release : sql.rollbackTo, []);
       if (!o.commit) s.run(sql.release, []);
       const answer: AtomicResult = o.value.kind === "raced" ? { kind: "fallback" } : o.value;
-      if (answer.kind === "fallback" || answer.kind === "handler_failed") for (const n of namesOf(r)) waiting.add(n);
+      if (answer.kind === "fallback" || answer.kind === "handler_failed") waiting.add(r.key, r.guard?.entityKey);
       answers.push(answer);
     };
     for (let i = 0; i < requests.length; i++) {
       const r = requests[i]!;
-      if (namesOf(r).some((n) => waiting.has(n))) {
-        for (const n of namesOf(r)) waiting.add(n);
+      if (waiting.has(r.key, r.guard?.entityKey)) {
+        waiting.add(r.key, r.guard?.entityKey);
         answers.push({ kind: "fallback" });
         continue;
       }
